@@ -1,0 +1,42 @@
+# Quick start: `make run` serves the demo directory; `make test` runs every test.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export FLASK_APP := finder
+
+.PHONY: run test install install-dev db lint bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: requirements.txt $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements-dev.txt requirements.txt $(VENV)/.installed
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.installed
+
+install-dev: $(VENV)/.installed-dev
+
+db: install
+	$(BIN)/flask init-db
+	$(BIN)/flask seed-demo
+
+run: db
+	$(BIN)/flask run --host 127.0.0.1 --port 5000
+
+test: install-dev
+	$(BIN)/python -m pytest -q
+
+lint: install-dev
+	$(BIN)/ruff check finder tests benchmarks config.py
+
+bench: install-dev
+	$(BIN)/python benchmarks/search.py
+
+clean:
+	rm -rf $(VENV) instance/*.sqlite*

@@ -1,0 +1,67 @@
+"""SI-Joint Practitioner Finder: a directory of vetted practitioners, searched by place."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask, request
+
+from config import Config
+
+from .database import configure_sqlite, set_write_intent
+from .extensions import babel, csrf, db, migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config_class: type = Config, overrides: dict | None = None) -> Flask:
+    """Build the application: settings, extensions, blueprints, error pages, commands."""
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "finder" / "static"),
+        instance_path=str(ROOT / "instance"),
+    )
+    app.config.from_object(config_class() if config_class.__name__ == "ProductionConfig" else config_class)
+    if overrides:
+        app.config.update(overrides)
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    if uri.startswith("sqlite:///") and not uri.startswith("sqlite:////:memory:"):
+        Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    Path(app.config["GAZETTEER_PATH"]).parent.mkdir(parents=True, exist_ok=True)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    csrf.init_app(app)
+    babel.init_app(app)
+    with app.app_context():
+        configure_sqlite(db.engine)
+
+    from . import models  # noqa: F401  (tables must be known to migrations)
+    from .api import bp as api_bp
+    from .cli import register_commands
+    from .errors import register_error_handlers
+    from .public import bp as public_bp
+    from .templating import register_filters
+    from .vendor import bp as vendor_bp
+
+    app.register_blueprint(public_bp)
+    app.register_blueprint(api_bp, url_prefix="/api/v1")
+    app.register_blueprint(vendor_bp, url_prefix="/vendor")
+    csrf.exempt(api_bp)
+    register_error_handlers(app)
+    register_commands(app)
+    register_filters(app)
+
+    @app.before_request
+    def mark_state_changes_as_writes():
+        set_write_intent(request.method not in ("GET", "HEAD", "OPTIONS"))
+
+    @app.after_request
+    def security_headers(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        return response
+
+    return app

@@ -1,0 +1,146 @@
+"""flask --app finder COMMAND: schema, demo data, CSV import/export, admins."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import sys
+from pathlib import Path
+
+import click
+from argon2 import PasswordHasher
+from flask import current_app
+from flask_migrate import upgrade
+from sqlalchemy import func, select
+
+from . import directory
+from .database import writing
+from .extensions import db
+from .gazetteer import ensure_built
+from .geocode import geocode
+from .models import Admin, AuditEvent, Practitioner, Technique, VettingRecord, utcnow
+
+MIN_PASSWORD_LENGTH = 12
+
+
+def _progress_printer(label: str):
+    def report(stage, count=None):
+        click.echo(f"{label}: {stage}" + (f" {count:,}" if count is not None else ""), err=True)
+
+    return report
+
+
+def _import(path: Path, status: str, demo: bool) -> list[Practitioner]:
+    """Check the whole file, then store it in one transaction, showing progress."""
+    settings = current_app.config
+    technique_slugs = set(db.session.scalars(select(Technique.slug)))
+    if not technique_slugs:
+        raise click.ClickException("No techniques: run `flask --app finder init-db` first.")
+
+    def locate(text: str) -> tuple[float, float]:
+        place = geocode(db.session, text, gazetteer_path=settings["GAZETTEER_PATH"],
+                        provider=settings["GEOCODER"])
+        return place.lat, place.lon
+
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as handle:
+            rows = list(csv.DictReader(handle))
+    except (OSError, UnicodeDecodeError, csv.Error) as error:
+        raise click.ClickException(f"Cannot read {path}: {error}") from None
+    if rows and "name" not in rows[0]:
+        raise click.ClickException(
+            f"{path} has no header row with the columns {', '.join(directory.CSV_COLUMNS)}."
+        )
+    try:
+        with click.progressbar(length=len(rows), label="Checking rows", file=sys.stderr) as bar:
+            drafts = directory.read_csv(rows, technique_slugs, locate, progress=bar.update)
+        db.session.commit()  # geocoding cache entries made while checking
+        with writing():
+            with click.progressbar(length=len(drafts), label="Storing", file=sys.stderr) as bar:
+                stored = directory.store_drafts(db.session, drafts, status, progress=bar.update)
+            now = utcnow()
+            for practitioner in stored:
+                practitioner.demo = practitioner.demo or demo
+                if status == "approved":
+                    practitioner.last_vetted_at = now
+                    practitioner.revet_due = (now + dt.timedelta(days=365)).date()
+                    practitioner.vetting_records.append(VettingRecord(
+                        decision="approved", decided_by="import",
+                        notes=f"Imported from {path.name} as approved.",
+                        revet_due=practitioner.revet_due,
+                    ))
+            db.session.add(AuditEvent(
+                actor="cli", action="import-csv", entity="practitioner", entity_id=None,
+                before=None, after={"file": path.name, "count": len(stored), "status": status},
+            ))
+            db.session.commit()
+    except directory.ImportRejected as rejected:
+        db.session.rollback()
+        for error in rejected.errors:
+            click.echo(f"{path.name}: {error}", err=True)
+        raise click.ClickException(
+            f"{len(rejected.errors)} problem(s) in {path.name}; nothing was imported."
+        ) from None
+    return stored
+
+
+def register_commands(app) -> None:
+    """Attach the commands to the application's CLI."""
+
+    @app.cli.command("init-db")
+    def init_db():
+        """Create or upgrade the schema (migrations), load techniques, build the gazetteer."""
+        ensure_built(current_app.config["GAZETTEER_PATH"], progress=_progress_printer("gazetteer"))
+        upgrade(directory=str(Path(current_app.root_path).parent / "migrations"))
+        with writing():
+            count = directory.load_techniques(db.session)
+            db.session.commit()
+        click.echo(f"Database ready; {count} techniques.")
+
+    @app.cli.command("seed-demo")
+    def seed_demo():
+        """Load the fictional demo data set (marked demo) as approved listings."""
+        existing = db.session.scalar(select(func.count()).where(Practitioner.demo.is_(True)))
+        if existing:
+            click.echo(f"Demo data already loaded ({existing} practitioners); nothing to do.")
+            return
+        stored = _import(directory.DEMO_FILE, "approved", demo=True)
+        click.echo(f"Loaded {len(stored)} demo practitioners.")
+
+    @app.cli.command("import-csv")
+    @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+    @click.option("--status", type=click.Choice(["pending", "approved"]), default="pending",
+                  show_default=True, help="Status given to every imported listing.")
+    def import_csv(file: Path, status: str):
+        """Import practitioners from FILE; a file with any bad row is rejected whole."""
+        stored = _import(file, status, demo=False)
+        click.echo(f"Imported {len(stored)} practitioners as {status}.")
+
+    @app.cli.command("export-csv")
+    @click.argument("file", type=click.Path(dir_okay=False, writable=True, path_type=Path))
+    def export_csv(file: Path):
+        """Write every approved listing to FILE (one row per practice location)."""
+        rows = directory.export_rows(db.session)
+        directory.write_csv(file, rows)
+        click.echo(f"Wrote {len(rows)} rows to {file}.")
+
+    @app.cli.command("create-admin")
+    @click.argument("email")
+    @click.option("--password", required=True, help=f"At least {MIN_PASSWORD_LENGTH} characters.")
+    def create_admin(email: str, password: str):
+        """Create an administrator who can vet listings."""
+        email = email.strip().lower()
+        if "@" not in email or len(email) > 254:
+            raise click.BadParameter("give an email address.", param_hint="EMAIL")
+        if len(password) < MIN_PASSWORD_LENGTH:
+            raise click.BadParameter(
+                f"use at least {MIN_PASSWORD_LENGTH} characters.", param_hint="--password"
+            )
+        with writing():
+            if db.session.scalar(select(Admin).where(Admin.email == email)):
+                raise click.ClickException(f"An admin with the email {email} already exists.")
+            db.session.add(Admin(email=email, password_hash=PasswordHasher().hash(password)))
+            db.session.add(AuditEvent(actor="cli", action="create-admin", entity="admin",
+                                      before=None, after={"email": email}))
+            db.session.commit()
+        click.echo(f"Admin {email} created.")

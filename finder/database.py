@@ -1,0 +1,52 @@
+"""SQLite settings that keep concurrent writers from seeing "database is locked"."""
+
+from __future__ import annotations
+
+import contextvars
+from contextlib import contextmanager
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+_write_intent: contextvars.ContextVar[bool] = contextvars.ContextVar("write_intent", default=False)
+
+
+@contextmanager
+def writing():
+    """Transactions begun inside take SQLite's write lock at BEGIN (BEGIN IMMEDIATE).
+
+    A deferred transaction that reads and then writes can fail at once when another
+    writer got there first; one that takes the lock up front waits its turn instead.
+    Reads stay deferred so they never queue behind a writer.
+    """
+    token = _write_intent.set(True)
+    try:
+        yield
+    finally:
+        _write_intent.reset(token)
+
+
+def set_write_intent(flag: bool) -> None:
+    """Mark (or unmark) every transaction begun from now on in this context as a write."""
+    _write_intent.set(flag)
+
+
+def configure_sqlite(engine: Engine, busy_timeout_ms: int = 10000) -> None:
+    """WAL, busy timeout, foreign keys on every connection; BEGIN IMMEDIATE for writes."""
+    if engine.dialect.name != "sqlite":
+        return
+
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None  # SQLAlchemy emits BEGIN itself, below
+        cursor = dbapi_connection.cursor()
+        if engine.url.database not in (None, "", ":memory:"):
+            cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def on_begin(connection):
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if _write_intent.get() else "BEGIN")

@@ -1,0 +1,224 @@
+"""The directory's data: practitioners, their practice locations, vetting and audit."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .extensions import db
+
+
+def utcnow() -> dt.datetime:
+    """The current time in UTC (a callable default, never evaluated at import)."""
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+
+
+STATUSES = ("pending", "approved", "rejected", "needs-changes", "suspended")
+PATTERNS = ("upslip", "anterior-rotation", "posterior-rotation", "inflare", "outflare")
+ANY_TECHNIQUE = "*"  # SearchPoint.technique of the row that serves searches without a technique
+
+practitioner_technique = Table(
+    "practitioner_technique",
+    db.metadata,
+    Column("practitioner_id", ForeignKey("practitioner.id", ondelete="CASCADE"), primary_key=True),
+    Column("technique_id", ForeignKey("technique.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Technique(db.Model):
+    """A treatment approach; the list lives in data/techniques.json."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    short: Mapped[str] = mapped_column(String(20))
+    color: Mapped[str] = mapped_column(String(7))
+    description: Mapped[str] = mapped_column(Text, default="")
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Practitioner(db.Model):
+    """A practitioner as listed (or proposed for listing) in the directory."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ref: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    credentials: Mapped[str] = mapped_column(String(200), default="")
+    clinic: Mapped[str] = mapped_column(String(200), default="")
+    teaches_self_correction: Mapped[bool] = mapped_column(Boolean, default=False)
+    gentle_only: Mapped[bool] = mapped_column(Boolean, default=False)
+    telehealth: Mapped[bool] = mapped_column(Boolean, default=False)
+    home_visits: Mapped[bool] = mapped_column(Boolean, default=False)
+    accepts_international: Mapped[bool] = mapped_column(Boolean, default=False)
+    website: Mapped[str] = mapped_column(String(500), default="")
+    phone: Mapped[str] = mapped_column(String(32), default="")
+    email: Mapped[str] = mapped_column(String(254), default="")
+    registry_name: Mapped[str] = mapped_column(String(200), default="")
+    registry_number: Mapped[str] = mapped_column(String(100), default="")
+    registry_url: Mapped[str] = mapped_column(String(500), default="")
+    npi: Mapped[str] = mapped_column(String(10), default="")
+    status: Mapped[str] = mapped_column(String(20), default="pending", index=True)
+    demo: Mapped[bool] = mapped_column(Boolean, default=False)
+    last_vetted_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    revet_due: Mapped[dt.date | None] = mapped_column(Date)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+    techniques: Mapped[list[Technique]] = relationship(
+        secondary=practitioner_technique, order_by=Technique.position
+    )
+    language_rows: Mapped[list[PractitionerLanguage]] = relationship(
+        cascade="all, delete-orphan", order_by="PractitionerLanguage.position"
+    )
+    pattern_rows: Mapped[list[PractitionerPattern]] = relationship(
+        cascade="all, delete-orphan", order_by="PractitionerPattern.position"
+    )
+    locations: Mapped[list[PracticeLocation]] = relationship(
+        back_populates="practitioner",
+        cascade="all, delete-orphan",
+        order_by="PracticeLocation.position",
+    )
+    vetting_records: Mapped[list[VettingRecord]] = relationship(
+        cascade="all, delete-orphan", order_by="VettingRecord.decided_at"
+    )
+
+    @property
+    def languages(self) -> list[str]:
+        return [row.code for row in self.language_rows]
+
+    @languages.setter
+    def languages(self, codes: list[str]) -> None:
+        self.language_rows = [PractitionerLanguage(code=c, position=i) for i, c in enumerate(codes)]
+
+    @property
+    def patterns(self) -> list[str]:
+        return [row.slug for row in self.pattern_rows]
+
+    @patterns.setter
+    def patterns(self, slugs: list[str]) -> None:
+        self.pattern_rows = [PractitionerPattern(slug=s, position=i) for i, s in enumerate(slugs)]
+
+    @property
+    def technique_slugs(self) -> list[str]:
+        return [t.slug for t in self.techniques]
+
+
+class PractitionerLanguage(db.Model):
+    """A language (ISO 639-1) a practitioner speaks with patients."""
+
+    practitioner_id: Mapped[int] = mapped_column(
+        ForeignKey("practitioner.id", ondelete="CASCADE"), primary_key=True
+    )
+    code: Mapped[str] = mapped_column(String(3), primary_key=True, index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class PractitionerPattern(db.Model):
+    """A misalignment pattern a practitioner assesses and explains."""
+
+    practitioner_id: Mapped[int] = mapped_column(
+        ForeignKey("practitioner.id", ondelete="CASCADE"), primary_key=True
+    )
+    slug: Mapped[str] = mapped_column(String(32), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class PracticeLocation(db.Model):
+    """One place where a practitioner sees patients."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    practitioner_id: Mapped[int] = mapped_column(
+        ForeignKey("practitioner.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    address: Mapped[str] = mapped_column(String(300), default="")
+    city: Mapped[str] = mapped_column(String(200))
+    region: Mapped[str] = mapped_column(String(200), default="")
+    postal_code: Mapped[str] = mapped_column(String(20), default="")
+    country: Mapped[str] = mapped_column(String(2), index=True)
+    latitude: Mapped[float] = mapped_column(Float)
+    longitude: Mapped[float] = mapped_column(Float)
+
+    practitioner: Mapped[Practitioner] = relationship(back_populates="locations")
+
+
+class SearchPoint(db.Model):
+    """Search index row: one per approved location and technique, plus one for 'any technique'.
+
+    Kept in step with vetting by finder.directory.reindex_practitioner; only approved
+    listings have rows, so a search never sees anything else.
+    """
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    technique: Mapped[str] = mapped_column(String(64))
+    lat: Mapped[float] = mapped_column(Float)
+    lon: Mapped[float] = mapped_column(Float)
+    location_id: Mapped[int] = mapped_column(ForeignKey("practice_location.id", ondelete="CASCADE"))
+    practitioner_id: Mapped[int] = mapped_column(
+        ForeignKey("practitioner.id", ondelete="CASCADE"), index=True
+    )
+    country: Mapped[str] = mapped_column(String(2))
+
+    __table_args__ = (Index("ix_search_point_technique_lat_lon", "technique", "lat", "lon"),)
+
+
+class VettingRecord(db.Model):
+    """One vetting decision: who, when, what was checked, and when to look again."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    practitioner_id: Mapped[int] = mapped_column(
+        ForeignKey("practitioner.id", ondelete="CASCADE"), index=True
+    )
+    decision: Mapped[str] = mapped_column(String(20))
+    decided_by: Mapped[str] = mapped_column(String(254))
+    decided_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    checklist: Mapped[dict] = mapped_column(JSON, default=dict)
+    notes: Mapped[str] = mapped_column(Text, default="")
+    revet_due: Mapped[dt.date | None] = mapped_column(Date)
+
+
+class AuditEvent(db.Model):
+    """Every state change and edit, with actor, UTC time and before/after."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(254))
+    action: Mapped[str] = mapped_column(String(64))
+    entity: Mapped[str] = mapped_column(String(64))
+    entity_id: Mapped[int | None] = mapped_column(Integer)
+    before: Mapped[dict | None] = mapped_column(JSON)
+    after: Mapped[dict | None] = mapped_column(JSON)
+
+
+class GeocodeCache(db.Model):
+    """A geocoded text, normalised, with the geocoder's answer."""
+
+    query: Mapped[str] = mapped_column(String(300), primary_key=True)
+    provider: Mapped[str] = mapped_column(String(20), primary_key=True)
+    result: Mapped[dict] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class Admin(db.Model):
+    """An administrator who vets listings; made only by `create-admin`."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(300))
+    session_version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)

@@ -1,0 +1,119 @@
+"""Search parameters from a query string (web page and API share them), checked strictly."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from . import validation as v
+from .search import DEFAULT_RADIUS_KM, MAX_RADIUS_KM, Filters
+
+MAX_LOCATION_LENGTH = 200
+MAX_PER_PAGE = 100
+MAX_PAGE = 1000
+
+
+class BadParameter(ValueError):
+    """A parameter the search cannot use; `field` names it for the client."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+@dataclass(frozen=True)
+class SearchRequest:
+    """A checked search: where from, which filters, which page."""
+
+    location: str | None
+    lat: float | None
+    lon: float | None
+    filters: Filters
+    radius_km: float
+    unit: str
+    page: int
+    per_page: int
+
+
+def _flag(args, name: str) -> bool | None:
+    raw = args.get(name, "").strip().lower()
+    if raw in ("", "any"):
+        return None
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise BadParameter(name, f"{name} must be true or false.")
+
+
+def _number(args, name: str, low: float, high: float) -> float | None:
+    raw = args.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        raise BadParameter(name, f"{name} must be a number.") from None
+    if math.isnan(value) or not (low <= value <= high):
+        raise BadParameter(name, f"{name} must be between {low:g} and {high:g}.")
+    return value
+
+
+def _integer(args, name: str, default: int, low: int, high: int) -> int:
+    raw = args.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or not (low <= int(raw) <= high):
+        raise BadParameter(name, f"{name} must be a whole number from {low} to {high}.")
+    return int(raw)
+
+
+def parse_search_args(args, technique_slugs: set[str]) -> SearchRequest:
+    """A SearchRequest from a MultiDict of query parameters, or BadParameter."""
+    location = args.get("location", "").strip() or None
+    if location and len(location) > MAX_LOCATION_LENGTH:
+        raise BadParameter("location", f"location is longer than {MAX_LOCATION_LENGTH} characters.")
+    lat = _number(args, "lat", -90, 90)
+    lon = _number(args, "lon", -180, 180)
+    if (lat is None) != (lon is None):
+        raise BadParameter("lat" if lat is None else "lon", "give both lat and lon, or neither.")
+    if location is None and lat is None:
+        raise BadParameter("location", "give a location (a city, postal code or country) or lat and lon.")
+    techniques = tuple(dict.fromkeys(t.strip() for t in args.getlist("technique") if t.strip()))
+    for slug in techniques:
+        if slug not in technique_slugs:
+            raise BadParameter("technique", f"unknown technique “{slug}”; see /api/v1/techniques.")
+    country = args.get("country", "").strip() or None
+    language = args.get("language", "").strip() or None
+    try:
+        country = v.country_code(country) if country else None
+    except v.FieldError as error:
+        raise BadParameter("country", str(error)) from None
+    try:
+        language = v.language_codes(language)[0] if language else None
+    except (v.FieldError, IndexError):
+        raise BadParameter("language", "language must be an ISO 639-1 code (e.g. en, ko).") from None
+    unit = args.get("unit", "").strip().lower() or "km"
+    if unit not in ("km", "mi"):
+        raise BadParameter("unit", "unit must be km or mi.")
+    max_radius = MAX_RADIUS_KM if unit == "km" else MAX_RADIUS_KM / 1.609344
+    radius = _number(args, "radius", 0.001, max_radius)
+    radius_km = DEFAULT_RADIUS_KM if radius is None else (radius * 1.609344 if unit == "mi" else radius)
+    return SearchRequest(
+        location=location,
+        lat=lat,
+        lon=lon,
+        filters=Filters(
+            techniques=techniques,
+            country=country,
+            language=language,
+            telehealth=_flag(args, "telehealth"),
+            home_visits=_flag(args, "home_visits"),
+            gentle=_flag(args, "gentle"),
+        ),
+        radius_km=radius_km,
+        unit=unit,
+        page=_integer(args, "page", 1, 1, MAX_PAGE),
+        per_page=_integer(args, "per_page", 20, 1, MAX_PER_PAGE),
+    )

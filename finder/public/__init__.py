@@ -1,0 +1,7 @@
+"""Public pages: search, results with the map, practitioner pages."""
+
+from flask import Blueprint
+
+bp = Blueprint("public", __name__)
+
+from . import views  # noqa: E402,F401

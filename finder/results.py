@@ -1,0 +1,85 @@
+"""A checked search request -> origin, hits and the practitioners behind them (no Flask)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from geopy.distance import geodesic
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from .geocode import Place, geocode
+from .models import Practitioner
+from .params import SearchRequest
+from .search import Hit, SearchResult, search
+
+
+@dataclass
+class Outcome:
+    """What a search found, ready for a page or the API."""
+
+    request: SearchRequest
+    origin: Place
+    result: SearchResult
+    practitioners: dict[int, Practitioner]
+
+    def entries(self, hits: list[Hit], url_for_id: Callable[[int], str]) -> list[dict]:
+        """The contract's result objects for `hits`, with geodesic distances."""
+        return [result_entry(self.origin, hit, self.practitioners[hit.practitioner_id], url_for_id)
+                for hit in hits]
+
+
+def origin_of(session: Session, request: SearchRequest, geocoder: dict) -> Place:
+    """The search's starting point: given coordinates, or the geocoded location text."""
+    if request.lat is not None:
+        label = request.location or f"{request.lat:.4f}, {request.lon:.4f}"
+        return Place(lat=request.lat, lon=request.lon, label=label, country=None, kind="point")
+    return geocode(session, request.location, **geocoder)
+
+
+def run_search(session: Session, request: SearchRequest, geocoder: dict) -> Outcome:
+    """Geocode, search and load the practitioners of every hit in one query."""
+    origin = origin_of(session, request, geocoder)
+    result = search(
+        session,
+        origin.lat,
+        origin.lon,
+        request.filters,
+        radius_km=request.radius_km,
+        page=request.page,
+        per_page=request.per_page,
+    )
+    ids = {h.practitioner_id for h in result.nearby + result.travel_worthy + result.remote}
+    practitioners = {
+        p.id: p
+        for p in session.scalars(
+            select(Practitioner)
+            .where(Practitioner.id.in_(ids), Practitioner.status == "approved")
+            .options(
+                selectinload(Practitioner.techniques),
+                selectinload(Practitioner.language_rows),
+                selectinload(Practitioner.locations),
+            )
+        )
+    }
+    return Outcome(request, origin, result, practitioners)
+
+
+def result_entry(origin: Place, hit: Hit, practitioner: Practitioner, url_for_id) -> dict:
+    """One result as the API contract shapes it."""
+    location = next(loc for loc in practitioner.locations if loc.id == hit.location_id)
+    distance = geodesic((origin.lat, origin.lon), (hit.lat, hit.lon)).km
+    return {
+        "id": practitioner.id,
+        "name": practitioner.name,
+        "techniques": practitioner.technique_slugs,
+        "city": location.city,
+        "country": location.country,
+        "lat": hit.lat,
+        "lon": hit.lon,
+        "distance_km": round(distance, 2),
+        "languages": practitioner.languages,
+        "telehealth": practitioner.telehealth,
+        "url": url_for_id(practitioner.id),
+    }

@@ -1,0 +1,32 @@
+"""Jinja filters: language and country names in the page's language."""
+
+from babel import Locale, UnknownLocaleError
+from flask_babel import get_locale
+
+from .gazetteer import country_name as _country_name
+from .geo import from_km
+
+
+def language_name(code: str) -> str:
+    """"Korean (한국어)": the language in the page's language, then in its own."""
+    page = get_locale() or Locale("en")
+    try:
+        own = Locale.parse(code).get_display_name(code)
+    except (ValueError, UnknownLocaleError):
+        own = None
+    here = page.languages.get(code, code)
+    if own and own.casefold() != here.casefold():
+        return f"{here} ({own})"
+    return here
+
+
+def country_name(code: str) -> str:
+    """The country's name in the page's language."""
+    page = get_locale()
+    return _country_name(code, str(page) if page else "en")
+
+
+def register_filters(app) -> None:
+    app.jinja_env.filters["language_name"] = language_name
+    app.jinja_env.filters["country_name"] = country_name
+    app.jinja_env.filters["to_unit"] = from_km

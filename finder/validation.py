@@ -1,0 +1,104 @@
+"""Field rules shared by CSV import and forms: countries, languages, phones, URLs, NPI."""
+
+from __future__ import annotations
+
+import re
+
+import phonenumbers
+import pycountry
+
+TRUE_WORDS = {"true", "yes", "1", "y"}
+FALSE_WORDS = {"false", "no", "0", "n", ""}
+
+
+class FieldError(ValueError):
+    """A value that breaks a field's rule; the message says what is expected."""
+
+
+def country_code(value: str) -> str:
+    """An ISO 3166-1 alpha-2 code, upper case, or FieldError."""
+    code = value.strip().upper()
+    if len(code) != 2 or pycountry.countries.get(alpha_2=code) is None:
+        raise FieldError(f"“{value}” is not an ISO 3166-1 alpha-2 country code (e.g. KR, US).")
+    return code
+
+
+def language_codes(value: str) -> list[str]:
+    """ISO 639-1 codes from a ';'-separated text, or FieldError."""
+    codes = [part.strip().lower() for part in value.split(";") if part.strip()]
+    for code in codes:
+        if len(code) != 2 or pycountry.languages.get(alpha_2=code) is None:
+            raise FieldError(f"“{code}” is not an ISO 639-1 language code (e.g. en, ko, es).")
+    return codes
+
+
+def boolean(value: str) -> bool:
+    """true/false, yes/no, 1/0 (empty is false), or FieldError."""
+    word = value.strip().lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    raise FieldError(f"“{value}” is not true or false.")
+
+
+def phone_e164(value: str, country: str | None) -> str:
+    """A phone number in E.164 form, parsed for `country`, or FieldError."""
+    if not value.strip():
+        return ""
+    try:
+        number = phonenumbers.parse(value, country)
+    except phonenumbers.NumberParseException as error:
+        raise FieldError(f"“{value}” is not a phone number ({error}).") from None
+    if not phonenumbers.is_valid_number(number):
+        raise FieldError(f"“{value}” is not a valid phone number for {country or 'its country'}.")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+_URL = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
+
+
+def http_url(value: str) -> str:
+    """An http(s) URL, or FieldError; empty stays empty."""
+    url = value.strip()
+    if url and not _URL.match(url):
+        raise FieldError(f"“{value}” is not an http:// or https:// address.")
+    return url
+
+
+def npi_is_valid(npi: str) -> bool:
+    """A US National Provider Identifier: 10 digits whose last is the Luhn check digit of
+    "80840" followed by the first nine."""
+    if not re.fullmatch(r"\d{10}", npi):
+        return False
+    digits = [int(c) for c in "80840" + npi[:9]]
+    total = 0
+    for i, digit in enumerate(reversed(digits)):
+        if i % 2 == 0:
+            digit *= 2
+            if digit > 9:
+                digit -= 9
+        total += digit
+    return (10 - total % 10) % 10 == int(npi[9])
+
+
+def npi(value: str) -> str:
+    """A valid NPI or empty, or FieldError."""
+    text = value.strip()
+    if text and not npi_is_valid(text):
+        raise FieldError(f"“{value}” is not a valid NPI (10 digits with a check digit).")
+    return text
+
+
+def coordinate(value: str, low: float, high: float, what: str) -> float | None:
+    """A latitude or longitude in range; empty is None."""
+    text = value.strip()
+    if not text:
+        return None
+    try:
+        number = float(text)
+    except ValueError:
+        raise FieldError(f"“{value}” is not a number.") from None
+    if not (low <= number <= high) or number != number:
+        raise FieldError(f"{what} must be between {low:g} and {high:g}.")
+    return number

@@ -1,0 +1,174 @@
+"""Fixtures: a demo database built once through the real commands, copied per test."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import threading
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from config import TestConfig
+from finder import create_app
+from finder.extensions import db
+from finder.gazetteer import ensure_built
+
+ROOT = Path(__file__).resolve().parent.parent
+GAZETTEER = os.environ.get("GAZETTEER_PATH", str(ROOT / "instance" / "gazetteer.sqlite"))
+REQUIRE_ALL = os.environ.get("FINDER_REQUIRE_ALL") == "1"
+CHROMIUM = "/usr/bin/chromium"
+
+
+def skip_or_fail(reason: str):
+    """Skip on a developer's machine; fail under FINDER_REQUIRE_ALL=1 (CI)."""
+    if REQUIRE_ALL:
+        pytest.fail(f"FINDER_REQUIRE_ALL=1 but {reason}")
+    pytest.skip(reason)
+
+
+def make_app(database_url: str):
+    return create_app(
+        TestConfig,
+        {"SQLALCHEMY_DATABASE_URI": database_url, "GAZETTEER_PATH": GAZETTEER},
+    )
+
+
+@pytest.fixture(scope="session")
+def gazetteer_path() -> str:
+    ensure_built(GAZETTEER)
+    return GAZETTEER
+
+
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory, gazetteer_path) -> Path:
+    """A SQLite file made by `init-db` and `seed-demo`, copied for each test that needs it."""
+    path = tmp_path_factory.mktemp("template") / "demo.sqlite"
+    app = make_app(f"sqlite:///{path}")
+    runner = app.test_cli_runner()
+    for command in (["init-db"], ["seed-demo"]):
+        result = runner.invoke(args=command)
+        assert result.exit_code == 0, result.output
+    with app.app_context():
+        db.engine.dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def empty_template(tmp_path_factory, gazetteer_path) -> Path:
+    """A SQLite file with the schema and techniques only."""
+    path = tmp_path_factory.mktemp("template") / "empty.sqlite"
+    app = make_app(f"sqlite:///{path}")
+    result = app.test_cli_runner().invoke(args=["init-db"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        db.engine.dispose()
+    return path
+
+
+def _app_from(template: Path, tmp_path: Path):
+    path = tmp_path / "finder.sqlite"
+    shutil.copy(template, path)
+    app = make_app(f"sqlite:///{path}")
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def app(demo_template, tmp_path):
+    """The application on its own copy of the demo database."""
+    yield from _app_from(demo_template, tmp_path)
+
+
+@pytest.fixture
+def empty_app(empty_template, tmp_path):
+    """The application on an empty database (schema and techniques only)."""
+    yield from _app_from(empty_template, tmp_path)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def session(app):
+    with app.app_context():
+        yield db.session
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    url = os.environ.get("FINDER_TEST_POSTGRES_URL")
+    if not url:
+        skip_or_fail("FINDER_TEST_POSTGRES_URL is not set (no PostgreSQL server to test on)")
+    return url
+
+
+class LiveServer:
+    """The application served on a loopback port in a thread."""
+
+    def __init__(self, app):
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))
+        self.port = sock.getsockname()[1]
+        sock.close()
+        self.server = make_server("127.0.0.1", self.port, app, threaded=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def stop(self):
+        self.server.shutdown()
+        self.thread.join(5)
+
+
+@pytest.fixture
+def live_server(app):
+    server = LiveServer(app)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium driven by Playwright; no network beyond loopback."""
+    if not Path(CHROMIUM).exists():
+        skip_or_fail(f"{CHROMIUM} is missing (apt-get install chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        skip_or_fail("playwright is not installed")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run"],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    """A fresh browser page that refuses every request not aimed at the live server."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(15000)
+    outside: list[str] = []
+
+    def route(route):
+        if route.request.url.startswith(live_server.url):
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort()
+
+    context.route("**/*", route)
+    page = context.new_page()
+    page.outside_requests = outside
+    yield page
+    context.close()

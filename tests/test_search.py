@@ -1,0 +1,199 @@
+"""The search against a brute-force scan: same top-k, across ±180° and near the poles."""
+
+from __future__ import annotations
+
+import math
+import random
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import create_engine
+from sqlalchemy.orm import Session
+
+from finder import directory
+from finder.extensions import db
+from finder.geo import boxes_around, haversine_km
+from finder.models import PracticeLocation, Practitioner, Technique
+from finder.search import Filters, nearest, search, within
+
+TECHNIQUES = ["chiropractic", "physical-therapy", "muscle-energy-technique", "si-joint-fusion"]
+COUNTRIES = ["US", "FJ", "NZ", "RU", "AQ", "NO", "KR"]
+LANGUAGES = ["en", "ko", "es", "ja"]
+
+
+def _random_point(rng: random.Random) -> tuple[float, float]:
+    """Mostly ordinary places, with many near the ±180° meridian and the poles."""
+    kind = rng.random()
+    if kind < 0.25:
+        return rng.uniform(-60, 60), rng.choice([-1, 1]) * rng.uniform(175, 180)
+    if kind < 0.4:
+        return rng.choice([-1, 1]) * rng.uniform(80, 90), rng.uniform(-180, 180)
+    return math.degrees(math.asin(rng.uniform(-1, 1))), rng.uniform(-180, 180)
+
+
+def build_directory(session: Session, count: int, seed: int = 7) -> None:
+    """`count` practitioners, some with two locations, some not approved."""
+    rng = random.Random(seed)
+    directory.load_techniques(session)
+    techniques = {t.slug: t for t in session.query(Technique)}
+    for n in range(count):
+        p = Practitioner(
+            ref=f"t-{n}",
+            name=f"Test {n}",
+            status=rng.choice(["approved"] * 5 + ["pending", "suspended"]),
+            telehealth=rng.random() < 0.3,
+            home_visits=rng.random() < 0.2,
+            gentle_only=rng.random() < 0.4,
+        )
+        p.techniques = [techniques[s] for s in rng.sample(TECHNIQUES, rng.randint(1, 2))]
+        p.languages = rng.sample(LANGUAGES, rng.randint(1, 2))
+        p.locations = []
+        for i in range(rng.choice([1, 1, 1, 2])):
+            lat, lon = _random_point(rng)
+            p.locations.append(PracticeLocation(position=i, city="X", country=rng.choice(COUNTRIES),
+                                                latitude=lat, longitude=lon))
+        session.add(p)
+        session.flush()
+        directory.reindex_practitioner(session, p)
+    session.commit()
+
+
+def _snapshot(session: Session) -> list:
+    """Plain copies of every approved listing, read once per database."""
+    if "snapshot" not in session.info:
+        session.info["snapshot"] = [
+            (p.id, set(p.technique_slugs), set(p.languages), p.telehealth, p.gentle_only,
+             [(loc.country, loc.latitude, loc.longitude) for loc in p.locations])
+            for p in session.query(Practitioner).filter_by(status="approved")
+        ]
+    return session.info["snapshot"]
+
+
+def brute_force(session: Session, lat, lon, filters: Filters, k, radius_km):
+    """Every approved location scanned, best per practitioner, nearest first."""
+    best = {}
+    for pid, techniques, languages, telehealth, gentle, locations in _snapshot(session):
+        if filters.techniques and not set(filters.techniques) & techniques:
+            continue
+        if filters.language and filters.language not in languages:
+            continue
+        if filters.telehealth is not None and telehealth != filters.telehealth:
+            continue
+        if filters.gentle is not None and gentle != filters.gentle:
+            continue
+        for country, plat, plon in locations:
+            if filters.country and country != filters.country:
+                continue
+            d = haversine_km(lat, lon, plat, plon)
+            if radius_km is not None and d > radius_km:
+                continue
+            if pid not in best or d < best[pid]:
+                best[pid] = d
+    ranked = sorted(best.items(), key=lambda item: (item[1], item[0]))
+    return ranked[:k]
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def directory_session(request, tmp_path_factory):
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('search') / 'search.sqlite'}"
+    else:
+        url = request.getfixturevalue("postgres_url")
+    engine = create_engine(url)
+    if request.param == "sqlite":
+        from finder.database import configure_sqlite
+
+        configure_sqlite(engine)
+    db.metadata.drop_all(engine)
+    db.metadata.create_all(engine)
+    with Session(engine) as session:
+        build_directory(session, 1500)
+        yield session
+    db.metadata.drop_all(engine)
+    engine.dispose()
+
+
+latitudes = st.one_of(
+    st.floats(-90, 90),
+    st.floats(84, 90),
+    st.floats(-90, -84),
+    st.sampled_from([90.0, -90.0, 0.0]),
+)
+longitudes = st.one_of(
+    st.floats(-180, 180),
+    st.floats(170, 180),
+    st.floats(-180, -170),
+    st.sampled_from([180.0, -180.0]),
+)
+filters = st.builds(
+    Filters,
+    techniques=st.one_of(st.just(()), st.lists(st.sampled_from(TECHNIQUES), min_size=1, max_size=2).map(tuple)),
+    country=st.one_of(st.none(), st.sampled_from(COUNTRIES)),
+    language=st.one_of(st.none(), st.sampled_from(LANGUAGES)),
+    telehealth=st.sampled_from([None, True]),
+    gentle=st.sampled_from([None, True, False]),
+)
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    lat=latitudes,
+    lon=longitudes,
+    wanted=filters,
+    k=st.integers(1, 40),
+    radius=st.one_of(st.none(), st.floats(1, 20000)),
+)
+def test_nearest_matches_brute_force(directory_session, lat, lon, wanted, k, radius):
+    got = nearest(directory_session, lat, lon, wanted, k=k, radius_km=radius)
+    expected = brute_force(directory_session, lat, lon, wanted, k, radius)
+    assert [h.practitioner_id for h in got] == [pid for pid, _ in expected]
+    for hit, (_, distance) in zip(got, expected, strict=True):
+        assert hit.distance_km == pytest.approx(distance)
+
+
+def test_across_the_antimeridian_and_at_the_pole(directory_session):
+    """Hand-picked edge origins give the brute-force answer too."""
+    for lat, lon in [(0, 179.99), (0, -179.99), (-17.7, 178.0), (65, -179.5), (89.99, 0), (-89.9, 45)]:
+        got = nearest(directory_session, lat, lon, Filters(), k=25)
+        expected = brute_force(directory_session, lat, lon, Filters(), 25, None)
+        assert [h.practitioner_id for h in got] == [pid for pid, _ in expected]
+
+
+def test_within_lists_each_practitioner_once_and_only_approved(directory_session):
+    hits = within(directory_session, 0, 178, Filters(), 3000)
+    ids = [h.practitioner_id for h in hits]
+    assert len(ids) == len(set(ids))
+    statuses = dict(directory_session.query(Practitioner.id, Practitioner.status))
+    assert hits and all(statuses[i] == "approved" for i in ids)
+    assert [h.distance_km for h in hits] == sorted(h.distance_km for h in hits)
+
+
+def test_search_pages_and_underserved(directory_session):
+    full = search(directory_session, 0, 178, Filters(), radius_km=5000, per_page=100)
+    assert full.total >= 10 and not full.underserved
+    second = search(directory_session, 0, 178, Filters(), radius_km=5000, page=2, per_page=5)
+    assert [h.practitioner_id for h in second.nearby] == [h.practitioner_id for h in full.nearby[5:10]]
+    lonely = search(directory_session, 0, 178, Filters(techniques=("si-joint-fusion",), country="KR",
+                                                    language="ja", telehealth=True), radius_km=10)
+    assert lonely.underserved and lonely.total == 0
+
+
+@given(lat=latitudes, lon=longitudes, radius=st.floats(0.01, 20000))
+def test_boxes_contain_the_whole_circle(lat, lon, radius):
+    """Every point on the circle's edge lies in one of the boxes (the search relies on it)."""
+    boxes = boxes_around(lat, lon, radius)
+    angle = radius / 6371.0088
+    p1, l1 = math.radians(lat), math.radians(lon)
+    for bearing in range(0, 360, 15):
+        b = math.radians(bearing)
+        p2 = math.asin(math.sin(p1) * math.cos(angle) + math.cos(p1) * math.sin(angle) * math.cos(b))
+        l2 = l1 + math.atan2(math.sin(b) * math.sin(angle) * math.cos(p1),
+                             math.cos(angle) - math.sin(p1) * math.sin(p2))
+        plat = math.degrees(p2)
+        plon = (math.degrees(l2) + 540) % 360 - 180
+        assert any(
+            box.lat_min - 1e-6 <= plat <= box.lat_max + 1e-6
+            and box.lon_min - 1e-6 <= plon <= box.lon_max + 1e-6
+            for box in boxes
+        ), (plat, plon, boxes)
