@@ -1,0 +1,72 @@
+"""Real Chromium: a patient searches and sees cards and a map; hostile names stay text."""
+
+from __future__ import annotations
+
+import pytest
+
+from finder.extensions import db
+
+from .factories import make_practitioner
+
+pytestmark = pytest.mark.browser
+
+CLUSTER_MARKERS = """() => {
+  const frame = document.querySelector('.map-frame');
+  const cluster = window[frame.dataset.cluster];
+  return cluster.getLayers().map(layer => layer.getPopup().getContent().textContent);
+}"""
+
+
+def only_tiles_left_the_machine(page, tile_prefix: str) -> bool:
+    return all(url.startswith(tile_prefix) for url in page.outside_requests)
+
+
+def test_type_a_city_and_see_cards_and_a_marker_for_each(page, live_server, app):
+    dialogs = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.goto(live_server.url + "/")
+    page.get_by_label("City, postal code or country").fill("Toronto")
+    page.get_by_role("button", name="Find practitioners").click()
+    page.wait_for_selector(".result-card")
+    names = page.locator(".result-card h3").all_inner_texts()
+    assert len(names) >= 3
+    page.wait_for_function("() => document.querySelector('.leaflet-container') !== null")
+    popup_texts = page.evaluate(CLUSTER_MARKERS)
+    assert len(popup_texts) == len(names)
+    for name in names:
+        assert any(name in text for text in popup_texts), name
+    # Markers are on screen: single markers as SVG paths or clusters with counts.
+    visible = page.locator(".leaflet-interactive, .marker-cluster").count()
+    assert visible >= 1
+    tile_prefix = app.config["TILE_URL"].split("{")[0]
+    assert only_tiles_left_the_machine(page, tile_prefix), page.outside_requests
+    assert dialogs == []
+
+
+HOSTILE_NAMES = ["<img src=x onerror=alert(1)>", "Dr `${alert(1)}` Back\\tick"]
+
+
+@pytest.mark.parametrize("name", HOSTILE_NAMES)
+def test_hostile_names_render_as_text_everywhere(page, live_server, app, name):
+    with app.app_context():
+        practitioner = make_practitioner(db.session, lat=-33.8688, lon=151.2093, name=name,
+                                         city="Sydney", country="AU")
+        pid = practitioner.id
+    dialogs = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.goto(f"{live_server.url}/search?lat=-33.8688&lon=151.2093&radius=1")
+    card = page.locator(f'.result-card[data-practitioner-id="{pid}"] h3')
+    assert card.inner_text() == name
+    texts = page.evaluate(CLUSTER_MARKERS)
+    assert any(name in text for text in texts), texts
+    # Open the popup the way a user does and read what it shows.
+    page.evaluate("""() => {
+      const cluster = window[document.querySelector('.map-frame').dataset.cluster];
+      const layer = cluster.getLayers()[0];
+      cluster.zoomToShowLayer(layer, () => layer.openPopup());
+    }""")
+    page.wait_for_selector(".leaflet-popup-content")
+    assert name in page.locator(".leaflet-popup-content").inner_text()
+    page.goto(f"{live_server.url}/practitioners/{pid}")
+    assert page.locator("h1").inner_text() == name
+    assert dialogs == []

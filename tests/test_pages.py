@@ -1,0 +1,90 @@
+"""Server-rendered pages: the search form, results with the map, practitioner and error pages."""
+
+from __future__ import annotations
+
+import re
+
+from finder.extensions import db
+
+from .factories import make_practitioner
+
+HOSTILE = "<img src=x onerror=alert(1)> `${alert(1)}` \\u0060"
+
+
+def test_home_has_the_search_form_with_labels(client):
+    html = client.get("/").get_data(as_text=True)
+    assert 'action="/search"' in html and 'method="get"' in html
+    for label in ("City, postal code or country", "Techniques", "Muscle Energy Technique",
+                  "Offers telehealth", "Use my location"):
+        assert label in html
+
+
+def test_results_page_lists_cards_and_a_local_leaflet_map(client):
+    response = client.get("/search?location=London&technique=chiropractic")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert html.count('class="result-card') >= 3
+    assert "L.map(" in html and "L.markerClusterGroup(" in html
+    sources = re.findall(r'(?:src|href)="([^"]+)"', html)
+    external = [s for s in sources if s.startswith(("http:", "https:", "//"))]
+    # Practitioner websites are links, not loaded resources; no script or style comes from elsewhere.
+    assert not [s for s in re.findall(r'<(?:script|link)[^>]+(?:src|href)="([^"]+)"', html)
+                if s.startswith(("http:", "https:", "//"))], external
+    assert "/vendor/leaflet/leaflet.js" in html and "/vendor/markercluster/leaflet.markercluster.js" in html
+
+
+def test_vendored_assets_are_served(client):
+    for path in ("/vendor/leaflet/leaflet.js", "/vendor/leaflet/leaflet.css",
+                 "/vendor/markercluster/leaflet.markercluster.js", "/vendor/jquery/jquery.min.js",
+                 "/vendor/leaflet/images/marker-icon.png"):
+        assert client.get(path).status_code == 200, path
+    assert client.get("/vendor/other/x.js").status_code == 404
+    assert client.get("/vendor/leaflet/../../../../etc/passwd").status_code == 404
+
+
+def test_unknown_place_on_the_page_gets_a_message_and_422(client):
+    response = client.get("/search?location=xqzzyv+blorp")
+    assert response.status_code == 422
+    assert "could not find" in response.get_data(as_text=True)
+
+
+def test_ambiguous_place_offers_choices(client):
+    response = client.get("/search?location=Springfield")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422 and "Which one did you mean?" in html
+    assert html.count("Springfield,") >= 3
+
+
+def test_bad_parameter_on_the_page_is_400_with_a_message(client):
+    response = client.get("/search?location=Austin&radius=-4")
+    assert response.status_code == 400
+    assert "radius must be between" in response.get_data(as_text=True)
+
+
+def test_hostile_name_is_escaped_in_list_page_and_map(app, client):
+    with app.app_context():
+        p = make_practitioner(db.session, lat=-33.87, lon=151.21, name=HOSTILE, city="Sydney",
+                              country="AU")
+        pid = p.id
+    html = client.get("/search?lat=-33.87&lon=151.21&radius=5").get_data(as_text=True)
+    assert "<img src=x" not in html
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html
+    script = html[html.index("L.map("):]
+    assert "${alert" not in script and "`${" not in script
+    page = client.get(f"/practitioners/{pid}").get_data(as_text=True)
+    assert "<img src=x" not in page and "&lt;img src=x" in page
+
+
+def test_practitioner_page_and_404(client):
+    body = client.get("/api/v1/search?location=Toronto&per_page=1").get_json()
+    first = body["nearby"][0]
+    html = client.get(f"/practitioners/{first['id']}").get_data(as_text=True)
+    assert first["name"].replace("'", "&#39;") in html and "Demo listing" in html
+    missing = client.get("/practitioners/999999")
+    assert missing.status_code == 404 and "could not find that page" in missing.get_data(as_text=True)
+
+
+def test_security_headers(client):
+    headers = client.get("/").headers
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["X-Frame-Options"] == "DENY"
