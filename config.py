@@ -24,15 +24,16 @@ class Config:
         "NOMINATIM_USER_AGENT", "si-joint-practitioner-finder (+https://example.org/contact)"
     )
     TILE_URL = os.environ.get("TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png")
-    TILE_ATTRIBUTION = os.environ.get(
-        "TILE_ATTRIBUTION", "&copy; OpenStreetMap contributors"
-    )
+    TILE_ATTRIBUTION = os.environ.get("TILE_ATTRIBUTION", "&copy; OpenStreetMap contributors")
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     MAX_CONTENT_LENGTH = 2 * 1024 * 1024
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "0") == "1"
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    REMEMBER_COOKIE_DURATION = 0  # admins never get a remember-me cookie
+    LOGIN_DELAY_SECONDS = float(os.environ.get("LOGIN_DELAY_SECONDS", "2"))
+    LOGIN_DELAY_CAP_SECONDS = float(os.environ.get("LOGIN_DELAY_CAP_SECONDS", "300"))
     TESTING = False
 
 
@@ -53,3 +54,5 @@ class TestConfig(Config):
     SECRET_KEY = "test-secret"
     SQLALCHEMY_DATABASE_URI = "sqlite://"
     RATELIMIT_ENABLED = False
+    LOGIN_DELAY_SECONDS = 0.5
+    LOGIN_DELAY_CAP_SECONDS = 2.0

@@ -5,11 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import Flask, request
+from flask_babel import get_locale
 
 from config import Config
 
 from .database import configure_sqlite, set_write_intent
-from .extensions import babel, csrf, db, migrate
+from .extensions import babel, csrf, db, limiter, login_manager, migrate
+from .i18n import LANGUAGES, remember_choice, select_locale, switch_url
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -22,7 +24,9 @@ def create_app(config_class: type = Config, overrides: dict | None = None) -> Fl
         static_folder=str(ROOT / "finder" / "static"),
         instance_path=str(ROOT / "instance"),
     )
-    app.config.from_object(config_class() if config_class.__name__ == "ProductionConfig" else config_class)
+    app.config.from_object(
+        config_class() if config_class.__name__ == "ProductionConfig" else config_class
+    )
     if overrides:
         app.config.update(overrides)
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
@@ -33,11 +37,22 @@ def create_app(config_class: type = Config, overrides: dict | None = None) -> Fl
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     csrf.init_app(app)
-    babel.init_app(app)
+    babel.init_app(
+        app,
+        locale_selector=select_locale,
+        default_translation_directories=str(ROOT / "translations"),
+    )
+    login_manager.init_app(app)
+    login_manager.login_view = "admin.login"
+    limiter.init_app(app)
     with app.app_context():
         configure_sqlite(db.engine)
 
-    from . import models  # noqa: F401  (tables must be known to migrations)
+    from . import (
+        auth,  # noqa: F401  (registers the user loader)
+        models,  # noqa: F401  (tables must be known to migrations)
+    )
+    from .admin import bp as admin_bp
     from .api import bp as api_bp
     from .cli import register_commands
     from .errors import register_error_handlers
@@ -47,6 +62,7 @@ def create_app(config_class: type = Config, overrides: dict | None = None) -> Fl
 
     app.register_blueprint(public_bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
+    app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(vendor_bp, url_prefix="/vendor")
     csrf.exempt(api_bp)
     register_error_handlers(app)
@@ -56,6 +72,11 @@ def create_app(config_class: type = Config, overrides: dict | None = None) -> Fl
     @app.before_request
     def mark_state_changes_as_writes():
         set_write_intent(request.method not in ("GET", "HEAD", "OPTIONS"))
+
+    app.after_request(remember_choice)
+    app.jinja_env.globals["LANGUAGES"] = LANGUAGES
+    app.jinja_env.globals["lang_url"] = switch_url
+    app.jinja_env.globals["get_locale"] = get_locale
 
     @app.after_request
     def security_headers(response):

@@ -17,8 +17,9 @@ from . import directory
 from .database import writing
 from .extensions import db
 from .gazetteer import ensure_built
-from .geocode import geocode
+from .geocode import geocode, settings_from_config
 from .models import Admin, AuditEvent, Practitioner, Technique, VettingRecord, utcnow
+from .submissions import purge_submitters
 
 MIN_PASSWORD_LENGTH = 12
 
@@ -32,14 +33,13 @@ def _progress_printer(label: str):
 
 def _import(path: Path, status: str, demo: bool) -> list[Practitioner]:
     """Check the whole file, then store it in one transaction, showing progress."""
-    settings = current_app.config
+    settings = settings_from_config(current_app.config)
     technique_slugs = set(db.session.scalars(select(Technique.slug)))
     if not technique_slugs:
         raise click.ClickException("No techniques: run `flask --app finder init-db` first.")
 
     def locate(text: str) -> tuple[float, float]:
-        place = geocode(db.session, text, gazetteer_path=settings["GAZETTEER_PATH"],
-                        provider=settings["GEOCODER"])
+        place = geocode(db.session, text, **settings)
         return place.lat, place.lon
 
     try:
@@ -64,15 +64,24 @@ def _import(path: Path, status: str, demo: bool) -> list[Practitioner]:
                 if status == "approved":
                     practitioner.last_vetted_at = now
                     practitioner.revet_due = (now + dt.timedelta(days=365)).date()
-                    practitioner.vetting_records.append(VettingRecord(
-                        decision="approved", decided_by="import",
-                        notes=f"Imported from {path.name} as approved.",
-                        revet_due=practitioner.revet_due,
-                    ))
-            db.session.add(AuditEvent(
-                actor="cli", action="import-csv", entity="practitioner", entity_id=None,
-                before=None, after={"file": path.name, "count": len(stored), "status": status},
-            ))
+                    practitioner.vetting_records.append(
+                        VettingRecord(
+                            decision="approved",
+                            decided_by="import",
+                            notes=f"Imported from {path.name} as approved.",
+                            revet_due=practitioner.revet_due,
+                        )
+                    )
+            db.session.add(
+                AuditEvent(
+                    actor="cli",
+                    action="import-csv",
+                    entity="practitioner",
+                    entity_id=None,
+                    before=None,
+                    after={"file": path.name, "count": len(stored), "status": status},
+                )
+            )
             db.session.commit()
     except directory.ImportRejected as rejected:
         db.session.rollback()
@@ -109,8 +118,13 @@ def register_commands(app) -> None:
 
     @app.cli.command("import-csv")
     @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-    @click.option("--status", type=click.Choice(["pending", "approved"]), default="pending",
-                  show_default=True, help="Status given to every imported listing.")
+    @click.option(
+        "--status",
+        type=click.Choice(["pending", "approved"]),
+        default="pending",
+        show_default=True,
+        help="Status given to every imported listing.",
+    )
     def import_csv(file: Path, status: str):
         """Import practitioners from FILE; a file with any bad row is rejected whole."""
         stored = _import(file, status, demo=False)
@@ -123,6 +137,21 @@ def register_commands(app) -> None:
         rows = directory.export_rows(db.session)
         directory.write_csv(file, rows)
         click.echo(f"Wrote {len(rows)} rows to {file}.")
+
+    @app.cli.command("purge-submitters")
+    @click.option(
+        "--older-than",
+        "days",
+        type=click.IntRange(min=0),
+        required=True,
+        help="Erase submitter details of submissions older than DAYS days.",
+    )
+    def purge_submitters_command(days: int):
+        """Erase the names and emails of people who submitted listings more than DAYS ago."""
+        with writing():
+            erased = purge_submitters(db.session, days, actor="cli")
+            db.session.commit()
+        click.echo(f"Erased submitter details of {erased} submission(s).")
 
     @app.cli.command("create-admin")
     @click.argument("email")
@@ -140,7 +169,14 @@ def register_commands(app) -> None:
             if db.session.scalar(select(Admin).where(Admin.email == email)):
                 raise click.ClickException(f"An admin with the email {email} already exists.")
             db.session.add(Admin(email=email, password_hash=PasswordHasher().hash(password)))
-            db.session.add(AuditEvent(actor="cli", action="create-admin", entity="admin",
-                                      before=None, after={"email": email}))
+            db.session.add(
+                AuditEvent(
+                    actor="cli",
+                    action="create-admin",
+                    entity="admin",
+                    before=None,
+                    after={"email": email},
+                )
+            )
             db.session.commit()
         click.echo(f"Admin {email} created.")

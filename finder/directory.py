@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import functools
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -43,6 +44,14 @@ BOOLEAN_FIELDS = (
 TEXT_LIMITS = {"name": 200, "credentials": 200, "clinic": 200, "email": 254,
                "registry_name": 200, "registry_number": 100, "address": 300,
                "city": 200, "region": 200, "postal_code": 20, "ref": 64}  # fmt: skip
+
+
+@functools.cache
+def technique_nouns(path: Path = TECHNIQUES_FILE) -> dict[str, str]:
+    """What a practitioner of each technique is called: slug -> 'MET practitioner'."""
+    return {
+        item["slug"]: item.get("noun", item["name"]) for item in json.loads(path.read_text("utf-8"))
+    }
 
 
 def load_techniques(session: Session, path: Path = TECHNIQUES_FILE) -> int:
@@ -157,8 +166,7 @@ def _practitioner_fields(row: dict, line: int, errors: list[RowError], slugs: se
 def _location_fields(row: dict, line: int, errors: list[RowError], locate: Locator | None):
     """Checked location values of one row, geocoded from the address when coordinates are empty."""
     location = {
-        name: (row.get(name) or "").strip()
-        for name in ("address", "city", "region", "postal_code")
+        name: (row.get(name) or "").strip() for name in ("address", "city", "region", "postal_code")
     }
     try:
         location["country"] = v.country_code(row.get("country") or "")
@@ -166,7 +174,10 @@ def _location_fields(row: dict, line: int, errors: list[RowError], locate: Locat
         errors.append(RowError(line, "country", str(error)))
         return None
     coords = []
-    for name, low, high, what in (("latitude", -90, 90, "Latitude"), ("longitude", -180, 180, "Longitude")):
+    for name, low, high, what in (
+        ("latitude", -90, 90, "Latitude"),
+        ("longitude", -180, 180, "Longitude"),
+    ):
         try:
             coords.append(v.coordinate(row.get(name) or "", low, high, what))
         except v.FieldError as error:
@@ -180,7 +191,9 @@ def _location_fields(row: dict, line: int, errors: list[RowError], locate: Locat
         if locate is None:
             errors.append(RowError(line, "latitude", "coordinates are required here."))
             return None
-        text = ", ".join(p for p in (location["city"], location["region"], location["country"]) if p)
+        text = ", ".join(
+            p for p in (location["city"], location["region"], location["country"]) if p
+        )
         try:
             lat, lon = locate(text)
         except Exception as error:  # the geocoder's message is what the user needs
@@ -228,7 +241,9 @@ def read_csv(
             values, techniques, languages, patterns,
         ):  # fmt: skip
             errors.append(
-                RowError(line, "ref", f"“{ref}” has other practitioner details on line {draft.line}.")
+                RowError(
+                    line, "ref", f"“{ref}” has other practitioner details on line {draft.line}."
+                )
             )
         if location:
             drafts[ref].locations.append(location)
@@ -248,11 +263,17 @@ def store_drafts(
     taken = set()
     for start in range(0, len(refs), 500):
         taken |= set(
-            session.scalars(select(Practitioner.ref).where(Practitioner.ref.in_(refs[start:start + 500])))
+            session.scalars(
+                select(Practitioner.ref).where(Practitioner.ref.in_(refs[start : start + 500]))
+            )
         )
     if taken:
         raise ImportRejected(
-            [RowError(d.line, "ref", f"“{d.ref}” is already in the directory.") for d in drafts if d.ref in taken]
+            [
+                RowError(d.line, "ref", f"“{d.ref}” is already in the directory.")
+                for d in drafts
+                if d.ref in taken
+            ]
         )
     techniques = {t.slug: t for t in session.scalars(select(Technique))}
     stored = []

@@ -2,8 +2,19 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, SelectField, SelectMultipleField, StringField
-from wtforms import widgets
+from wtforms import (
+    BooleanField,
+    DateField,
+    HiddenField,
+    PasswordField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+    widgets,
+)
+from wtforms.validators import DataRequired, Email, Length, Optional
 
 
 class CheckboxListField(SelectMultipleField):
@@ -21,8 +32,11 @@ class SearchForm(FlaskForm):
 
     location = StringField(
         _l("City, postal code or country"),
-        render_kw={"placeholder": _l("e.g. Austin, TX or 서울 or 78701"), "autocomplete": "off",
-                   "maxlength": 200},
+        render_kw={
+            "placeholder": _l("e.g. Austin, TX or 서울 or 78701"),
+            "autocomplete": "off",
+            "maxlength": 200,
+        },
     )
     lat = HiddenField()
     lon = HiddenField()
@@ -31,11 +45,100 @@ class SearchForm(FlaskForm):
     language = SelectField(_l("Language spoken"), choices=[])
     radius = SelectField(
         _l("Within"),
-        choices=[("10", "10"), ("25", "25"), ("50", "50"), ("100", "100"), ("250", "250"),
-                 ("500", "500"), ("1000", "1000")],
+        choices=[
+            ("10", "10"),
+            ("25", "25"),
+            ("50", "50"),
+            ("100", "100"),
+            ("250", "250"),
+            ("500", "500"),
+            ("1000", "1000"),
+        ],
         default="100",
     )
     unit = SelectField(_l("Unit"), choices=[("km", "km"), ("mi", _l("miles"))], default="km")
     telehealth = BooleanField(_l("Offers telehealth"))
     home_visits = BooleanField(_l("Offers home visits"))
     gentle = BooleanField(_l("Gentle (non-thrust) methods only"))
+
+
+RELATIONS = [
+    ("self", _l("I am this practitioner")),
+    ("patient", _l("I am their patient")),
+    ("colleague", _l("I am a colleague")),
+]
+
+
+class SubmissionForm(FlaskForm):
+    """A proposed listing: the practitioner, one practice location, and who proposes it."""
+
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    credentials = StringField(
+        _l("Credentials"),
+        validators=[Optional(), Length(max=200)],
+        render_kw={"placeholder": _l("e.g. PT, DPT or DC")},
+    )
+    clinic = StringField(_l("Clinic"), validators=[Optional(), Length(max=200)])
+    techniques = CheckboxListField(
+        _l("Techniques"),
+        choices=[],
+        validators=[DataRequired(_l("Choose at least one technique."))],
+    )
+    patterns = CheckboxListField(_l("Misalignment patterns they assess and explain"), choices=[])
+    teaches_self_correction = BooleanField(_l("Teaches self-corrections"))
+    gentle_only = BooleanField(_l("Uses only gentle (non-thrust) methods"))
+    languages = StringField(
+        _l("Languages spoken"),
+        validators=[Optional(), Length(max=100)],
+        render_kw={"placeholder": _l("ISO codes, e.g. en; ko")},
+    )
+    telehealth = BooleanField(_l("Offers telehealth"))
+    home_visits = BooleanField(_l("Offers home visits"))
+    accepts_international = BooleanField(_l("Accepts international patients"))
+    website = StringField(_l("Website"), validators=[Optional(), Length(max=500)])
+    phone = StringField(_l("Phone"), validators=[Optional(), Length(max=40)])
+    email = StringField(_l("Public email"), validators=[Optional(), Email(), Length(max=254)])
+    registry_name = StringField(_l("Licence registry"), validators=[Optional(), Length(max=200)])
+    registry_number = StringField(_l("Licence number"), validators=[Optional(), Length(max=100)])
+    registry_url = StringField(_l("Registry link"), validators=[Optional(), Length(max=500)])
+    npi = StringField(_l("US NPI"), validators=[Optional(), Length(max=10)])
+    address = StringField(_l("Street address"), validators=[Optional(), Length(max=300)])
+    city = StringField(_l("City"), validators=[DataRequired(), Length(max=200)])
+    region = StringField(_l("Region or state"), validators=[Optional(), Length(max=200)])
+    postal_code = StringField(_l("Postal code"), validators=[Optional(), Length(max=20)])
+    country = SelectField(_l("Country"), choices=[], validators=[DataRequired()])
+    latitude = StringField(_l("Latitude"), validators=[Optional(), Length(max=20)])
+    longitude = StringField(_l("Longitude"), validators=[Optional(), Length(max=20)])
+    submitter_name = StringField(_l("Your name"), validators=[DataRequired(), Length(max=200)])
+    submitter_email = StringField(
+        _l("Your email"), validators=[DataRequired(), Email(), Length(max=254)]
+    )
+    relation = RadioField(
+        _l("Your relation to the practitioner"), choices=RELATIONS, validators=[DataRequired()]
+    )
+    nickname = StringField(_l("Leave this field empty"))  # honeypot: hidden from people
+
+
+class AdminLoginForm(FlaskForm):
+    """Email and password; there is no 'remember me' for admins."""
+
+    email = StringField(_l("Email"), validators=[DataRequired(), Length(max=254)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=1000)])
+
+
+class DecisionForm(FlaskForm):
+    """An admin's decision on a listing, with the vetting checklist and a note."""
+
+    action = HiddenField(validators=[DataRequired()])
+    licence = BooleanField(_l("Licence checked against its registry"))
+    experience = BooleanField(_l("Evidence of SI-joint experience"))
+    techniques = BooleanField(_l("Technique claims verified"))
+    contact = BooleanField(_l("Contact details verified"))
+    revet_due = DateField(_l("Re-vet by"), validators=[Optional()])
+    notes = TextAreaField(
+        _l("Note"), validators=[DataRequired(_l("Write a short note.")), Length(max=4000)]
+    )
+
+
+class EmptyForm(FlaskForm):
+    """A POST button with CSRF and nothing else."""

@@ -65,10 +65,10 @@ def spherical_mean(points: list[tuple[float, float]]) -> tuple[float, float]:
     """The centre of points on the sphere (correct across ±180°), in degrees."""
     x = y = z = 0.0
     for lat, lon in points:
-        p, l = math.radians(lat), math.radians(lon)
-        x += math.cos(p) * math.cos(l)
-        y += math.cos(p) * math.sin(l)
-        z += math.sin(p)
+        phi, lam = math.radians(lat), math.radians(lon)
+        x += math.cos(phi) * math.cos(lam)
+        y += math.cos(phi) * math.sin(lam)
+        z += math.sin(phi)
     return (
         math.degrees(math.atan2(z, math.hypot(x, y))),
         math.degrees(math.atan2(y, x)),

@@ -86,7 +86,9 @@ def build_map(
         tooltip=folium.Tooltip(map_text(f"You searched: {origin_label}")),
     ).add_to(fmap)
     if radius_km:
-        folium.Circle(origin, radius=radius_km * 1000, color="#2a6f97", weight=1, fill=False).add_to(fmap)
+        folium.Circle(
+            origin, radius=radius_km * 1000, color="#2a6f97", weight=1, fill=False
+        ).add_to(fmap)
     cluster = MarkerCluster(name="practitioners", options={"maxClusterRadius": 40})
     cluster.add_to(fmap)
     for marker in markers:

@@ -25,7 +25,7 @@ from .extensions import db
 
 def utcnow() -> dt.datetime:
     """The current time in UTC (a callable default, never evaluated at import)."""
-    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
 STATUSES = ("pending", "approved", "rejected", "needs-changes", "suspended")
@@ -222,3 +222,32 @@ class Admin(db.Model):
     password_hash: Mapped[str] = mapped_column(String(300))
     session_version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class Submission(db.Model):
+    """A proposed listing and who proposed it. The submitter's details are private:
+    never shown publicly, never logged, and erased on request or by purge-submitters."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(16), unique=True)
+    practitioner_id: Mapped[int | None] = mapped_column(
+        ForeignKey("practitioner.id", ondelete="SET NULL"), index=True
+    )
+    submitter_name: Mapped[str | None] = mapped_column(String(200))
+    submitter_email: Mapped[str | None] = mapped_column(String(254))
+    relation: Mapped[str] = mapped_column(String(20))
+    duplicate_candidates: Mapped[list] = mapped_column(JSON, default=list)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    erased_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+    practitioner: Mapped[Practitioner | None] = relationship()
+
+
+class LoginAttempt(db.Model):
+    """Every admin login attempt, for throttling and for the record."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    email: Mapped[str] = mapped_column(String(254), index=True)
+    address: Mapped[str] = mapped_column(String(64), index=True)
+    success: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -79,7 +79,9 @@ def parse_search_args(args, technique_slugs: set[str]) -> SearchRequest:
     if (lat is None) != (lon is None):
         raise BadParameter("lat" if lat is None else "lon", "give both lat and lon, or neither.")
     if location is None and lat is None:
-        raise BadParameter("location", "give a location (a city, postal code or country) or lat and lon.")
+        raise BadParameter(
+            "location", "give a location (a city, postal code or country) or lat and lon."
+        )
     techniques = tuple(dict.fromkeys(t.strip() for t in args.getlist("technique") if t.strip()))
     for slug in techniques:
         if slug not in technique_slugs:
@@ -93,13 +95,17 @@ def parse_search_args(args, technique_slugs: set[str]) -> SearchRequest:
     try:
         language = v.language_codes(language)[0] if language else None
     except (v.FieldError, IndexError):
-        raise BadParameter("language", "language must be an ISO 639-1 code (e.g. en, ko).") from None
+        raise BadParameter(
+            "language", "language must be an ISO 639-1 code (e.g. en, ko)."
+        ) from None
     unit = args.get("unit", "").strip().lower() or "km"
     if unit not in ("km", "mi"):
         raise BadParameter("unit", "unit must be km or mi.")
     max_radius = MAX_RADIUS_KM if unit == "km" else MAX_RADIUS_KM / 1.609344
     radius = _number(args, "radius", 0.001, max_radius)
-    radius_km = DEFAULT_RADIUS_KM if radius is None else (radius * 1.609344 if unit == "mi" else radius)
+    radius_km = (
+        DEFAULT_RADIUS_KM if radius is None else (radius * 1.609344 if unit == "mi" else radius)
+    )
     return SearchRequest(
         location=location,
         lat=lat,

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, selectinload
 from .geocode import Place, geocode
 from .models import Practitioner
 from .params import SearchRequest
-from .search import Hit, SearchResult, search
+from .search import Hit, Option, Origin, SearchResult, search
 
 
 @dataclass
@@ -24,10 +24,22 @@ class Outcome:
     result: SearchResult
     practitioners: dict[int, Practitioner]
 
-    def entries(self, hits: list[Hit], url_for_id: Callable[[int], str]) -> list[dict]:
-        """The contract's result objects for `hits`, with geodesic distances."""
-        return [result_entry(self.origin, hit, self.practitioners[hit.practitioner_id], url_for_id)
-                for hit in hits]
+    def entries(
+        self, items: list[Hit] | list[Option], url_for_id: Callable[[int], str]
+    ) -> list[dict]:
+        """The contract's result objects, with geodesic distances (and reason and travel
+        for options)."""
+        entries = []
+        for item in items:
+            hit = item.hit if isinstance(item, Option) else item
+            entry = result_entry(
+                self.origin, hit, self.practitioners[hit.practitioner_id], url_for_id
+            )
+            if isinstance(item, Option):
+                entry["reason"] = item.reason
+                entry["travel"] = item.trip.as_json()
+            entries.append(entry)
+        return entries
 
 
 def origin_of(session: Session, request: SearchRequest, geocoder: dict) -> Place:
@@ -38,19 +50,24 @@ def origin_of(session: Session, request: SearchRequest, geocoder: dict) -> Place
     return geocode(session, request.location, **geocoder)
 
 
-def run_search(session: Session, request: SearchRequest, geocoder: dict) -> Outcome:
-    """Geocode, search and load the practitioners of every hit in one query."""
+def run_search(
+    session: Session, request: SearchRequest, geocoder: dict, language: str | None = None
+) -> Outcome:
+    """Geocode, search and load the practitioners of every hit in one query.
+
+    `language` is the page's language: remote options prefer practitioners who speak it.
+    """
     origin = origin_of(session, request, geocoder)
     result = search(
         session,
-        origin.lat,
-        origin.lon,
+        Origin(origin.lat, origin.lon, origin.country, language),
         request.filters,
         radius_km=request.radius_km,
         page=request.page,
         per_page=request.per_page,
     )
-    ids = {h.practitioner_id for h in result.nearby + result.travel_worthy + result.remote}
+    ids = {h.practitioner_id for h in result.nearby}
+    ids |= {o.hit.practitioner_id for o in result.travel_worthy + result.remote}
     practitioners = {
         p.id: p
         for p in session.scalars(

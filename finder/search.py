@@ -9,14 +9,19 @@ found until the k nearest practitioners are certain.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from babel import Locale
 from sqlalchemy import and_, bindparam, exists, or_, select
 from sqlalchemy.orm import Session
 
+from .directory import technique_nouns
+from .gazetteer import country_name, neighbours
 from .geo import HALF_CIRCUMFERENCE_KM, boxes_around, haversine_km
-from .models import ANY_TECHNIQUE, Practitioner, PractitionerLanguage, SearchPoint
+from .models import ANY_TECHNIQUE, PracticeLocation, Practitioner, PractitionerLanguage, SearchPoint
+from .travel import Trip, estimate_trip, rank_score
 
 FIRST_RADIUS_KM = 2.0
 UNDERSERVED_BELOW = 3  # fewer nearby matches than this and the search is underserved
@@ -34,6 +39,7 @@ class Filters:
     telehealth: bool | None = None
     home_visits: bool | None = None
     gentle: bool | None = None
+    accepts_international: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -76,6 +82,7 @@ def _points_query(filters: Filters, box_count: int):
         "telehealth": filters.telehealth,
         "home_visits": filters.home_visits,
         "gentle_only": filters.gentle,
+        "accepts_international": filters.accepts_international,
     }
     wanted = {name: value for name, value in flags.items() if value is not None}
     if wanted:
@@ -129,7 +136,9 @@ def nearest(
     Exact: all practitioners within the scanned radius are seen, and the radius only stops
     growing once k of them are found (or the whole radius, or the globe, is covered).
     """
-    limit = min(radius_km if radius_km is not None else HALF_CIRCUMFERENCE_KM, HALF_CIRCUMFERENCE_KM)
+    limit = min(
+        radius_km if radius_km is not None else HALF_CIRCUMFERENCE_KM, HALF_CIRCUMFERENCE_KM
+    )
     r = min(FIRST_RADIUS_KM, limit)
     while True:
         found = _scan(session, lat, lon, filters, r)
@@ -146,7 +155,19 @@ def within(
     session: Session, lat: float, lon: float, filters: Filters, radius_km: float
 ) -> list[Hit]:
     """Every matching practitioner within radius_km, nearest first (one entry each)."""
-    return _ranked(_scan(session, lat, lon, filters, min(radius_km, HALF_CIRCUMFERENCE_KM)).values())
+    return _ranked(
+        _scan(session, lat, lon, filters, min(radius_km, HALF_CIRCUMFERENCE_KM)).values()
+    )
+
+
+@dataclass(frozen=True)
+class Option:
+    """A practitioner beyond the radius worth the trip, or one who can help from afar."""
+
+    hit: Hit
+    reason: str
+    trip: Trip
+    score: float
 
 
 @dataclass
@@ -157,27 +178,169 @@ class SearchResult:
     total: int
     radius_km: float
     underserved: bool
-    travel_worthy: list[Hit]
-    remote: list[Hit]
+    travel_worthy: list[Option]
+    remote: list[Option]
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where the patient is: a point, the country it lies in, and the page's language."""
+
+    lat: float
+    lon: float
+    country: str | None = None
+    language: str | None = None
 
 
 def search(
     session: Session,
-    lat: float,
-    lon: float,
+    origin: Origin,
     filters: Filters = Filters(),
     radius_km: float = DEFAULT_RADIUS_KM,
     page: int = 1,
     per_page: int = 20,
 ) -> SearchResult:
-    """Nearby matches within the radius (one page of them) and whether the place is underserved."""
-    everything = within(session, lat, lon, filters, radius_km)
+    """Nearby matches within the radius (one page of them), whether the place is underserved,
+    options worth travelling for, and telehealth options in the patient's language."""
+    everything = within(session, origin.lat, origin.lon, filters, radius_km)
     start = (page - 1) * per_page
+    near_ids = {h.practitioner_id for h in everything}
+    travel = travel_worthy(session, origin, filters, near_ids)
+    remote = remote_options(
+        session, origin, filters, near_ids | {o.hit.practitioner_id for o in travel}
+    )
     return SearchResult(
         nearby=everything[start : start + per_page],
         total=len(everything),
         radius_km=radius_km,
         underserved=len(everything) < UNDERSERVED_BELOW,
-        travel_worthy=[],
-        remote=[],
+        travel_worthy=travel,
+        remote=remote,
     )
+
+
+TRAVEL_LIMIT = 10
+REMOTE_LIMIT = 5
+
+
+def _noun(filters: Filters) -> str:
+    """'MET practitioner', or 'practitioner' for several or no techniques."""
+    if len(filters.techniques) == 1:
+        return technique_nouns().get(filters.techniques[0], "practitioner")
+    return "practitioner"
+
+
+def _misfits(p: Practitioner, filters: Filters, language: str | None, today: dt.date) -> int:
+    misses = 0
+    if filters.techniques and not set(filters.techniques) <= set(p.technique_slugs):
+        misses += 1
+    if language and language not in p.languages:
+        misses += 1
+    if not p.patterns:
+        misses += 1  # no SI-joint pattern assessment listed
+    if p.revet_due and p.revet_due < today:
+        misses += 1
+    return misses
+
+
+def travel_worthy(
+    session: Session, origin: Origin, filters: Filters, exclude: set[int]
+) -> list[Option]:
+    """Up to TRAVEL_LIMIT matches beyond the nearby ones, ranked by the travel model.
+
+    Candidates: the nearest matches anywhere (the single nearest always kept), the nearest
+    in the patient's own country and in each neighbouring country, and the nearest who
+    accept international patients. Each carries the reason it was picked.
+    """
+    noun = _noun(filters)
+    reasons: dict[int, tuple[Hit, str]] = {}
+
+    def offer(hits: list[Hit], reason: str) -> None:
+        for hit in hits:
+            if hit.practitioner_id not in exclude and hit.practitioner_id not in reasons:
+                reasons[hit.practitioner_id] = (hit, reason)
+
+    anywhere = nearest(session, origin.lat, origin.lon, filters, k=3)
+    offer(anywhere[:1], f"the nearest {noun} to you")
+    home = origin.country
+    if home and filters.country in (None, home):
+        offer(
+            nearest(session, origin.lat, origin.lon, replace(filters, country=home), k=2),
+            f"the nearest {noun} in {country_name(home)}",
+        )
+    if home and filters.country is None:
+        for code in neighbours(home):
+            offer(
+                nearest(session, origin.lat, origin.lon, replace(filters, country=code), k=1),
+                f"the nearest {noun} in neighbouring {country_name(code)}",
+            )
+    offer(
+        nearest(session, origin.lat, origin.lon, replace(filters, accepts_international=True), k=3),
+        f"a {noun} who welcomes patients from abroad",
+    )
+    offer(anywhere[1:], f"one of the nearest {noun}s to you")
+    if not reasons:
+        return []
+    people = {
+        p.id: p for p in session.scalars(select(Practitioner).where(Practitioner.id.in_(reasons)))
+    }
+    today = dt.date.today()
+    options = []
+    for pid, (hit, reason) in reasons.items():
+        p = people[pid]
+        abroad = bool(home) and country_of(session, hit) != home
+        trip = estimate_trip(hit.distance_km, crosses_border=abroad)
+        score = rank_score(
+            trip,
+            _misfits(p, filters, origin.language, today),
+            international_welcome=abroad and p.accepts_international,
+        )
+        options.append(
+            Option(hit, f"{reason[0].upper()}{reason[1:]}, {trip.describe()}.", trip, score)
+        )
+    options.sort(key=lambda o: (o.score, o.hit.distance_km, o.hit.practitioner_id))
+    kept = options[:TRAVEL_LIMIT]
+    if (
+        anywhere
+        and anywhere[0].practitioner_id in reasons
+        and all(o.hit.practitioner_id != anywhere[0].practitioner_id for o in kept)
+    ):
+        first = next(o for o in options if o.hit.practitioner_id == anywhere[0].practitioner_id)
+        kept = sorted(kept[:-1] + [first], key=lambda o: (o.score, o.hit.distance_km))
+    return kept
+
+
+def country_of(session: Session, hit: Hit) -> str:
+    """The country of the location behind a hit."""
+    return session.scalar(
+        select(PracticeLocation.country).where(PracticeLocation.id == hit.location_id)
+    )
+
+
+def remote_options(
+    session: Session, origin: Origin, filters: Filters, exclude: set[int]
+) -> list[Option]:
+    """Telehealth practitioners who speak the patient's language, nearest first (time zones)."""
+    language = filters.language or origin.language
+    wanted = replace(filters, telehealth=True, language=language, country=None, home_visits=None)
+    hits = [
+        h
+        for h in nearest(session, origin.lat, origin.lon, wanted, k=REMOTE_LIMIT + len(exclude))
+        if h.practitioner_id not in exclude
+    ][:REMOTE_LIMIT]
+    spoken = f" in {language_name_en(language)}" if language else ""
+    options = []
+    for hit in hits:
+        trip = estimate_trip(
+            hit.distance_km,
+            crosses_border=bool(origin.country) and country_of(session, hit) != origin.country,
+        )
+        options.append(
+            Option(hit, f"Offers telehealth{spoken}: sessions from home.", trip, trip.hours)
+        )
+    return options
+
+
+def language_name_en(code: str) -> str:
+    """The English name of an ISO 639-1 language code."""
+    return Locale("en").languages.get(code, code)

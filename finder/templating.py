@@ -8,7 +8,7 @@ from .geo import from_km
 
 
 def language_name(code: str) -> str:
-    """"Korean (한국어)": the language in the page's language, then in its own."""
+    """ "Korean (한국어)": the language in the page's language, then in its own."""
     page = get_locale() or Locale("en")
     try:
         own = Locale.parse(code).get_display_name(code)

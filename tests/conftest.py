@@ -69,7 +69,7 @@ def empty_template(tmp_path_factory, gazetteer_path) -> Path:
 
 
 def _app_from(template: Path, tmp_path: Path):
-    path = tmp_path / "finder.sqlite"
+    path = tmp_path / f"finder-{template.stem}.sqlite"
     shutil.copy(template, path)
     app = make_app(f"sqlite:///{path}")
     yield app
@@ -146,8 +146,14 @@ def browser():
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"],
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
         )
         yield browser
         browser.close()

@@ -12,9 +12,17 @@ from finder.models import PracticeLocation, Practitioner, Technique
 _numbers = itertools.count(1)
 
 
-def make_practitioner(session, *, lat: float, lon: float, techniques=("physical-therapy",),
-                      status: str = "approved", city: str = "Testville", country: str = "US",
-                      **overrides) -> Practitioner:
+def make_practitioner(
+    session,
+    *,
+    lat: float,
+    lon: float,
+    techniques=("physical-therapy",),
+    status: str = "approved",
+    city: str = "Testville",
+    country: str = "US",
+    **overrides,
+) -> Practitioner:
     """A stored, indexed practitioner with one location; keyword arguments override fields."""
     by_slug = {t.slug: t for t in session.scalars(select(Technique))}
     practitioner = Practitioner(
@@ -25,7 +33,9 @@ def make_practitioner(session, *, lat: float, lon: float, techniques=("physical-
     )
     practitioner.techniques = [by_slug[s] for s in techniques]
     practitioner.languages = ["en"]
-    practitioner.locations = [PracticeLocation(city=city, country=country, latitude=lat, longitude=lon)]
+    practitioner.locations = [
+        PracticeLocation(city=city, country=country, latitude=lat, longitude=lon)
+    ]
     session.add(practitioner)
     session.flush()
     directory.reindex_practitioner(session, practitioner)

@@ -5,22 +5,43 @@ from __future__ import annotations
 import pytest
 from geopy.distance import geodesic
 
-from finder.models import Practitioner
 from finder import directory
+from finder.models import Practitioner
 
 from .factories import make_practitioner
 
-RESULT_KEYS = {"id", "name", "techniques", "city", "country", "lat", "lon", "distance_km",
-               "languages", "telehealth", "url"}
+RESULT_KEYS = {
+    "id",
+    "name",
+    "techniques",
+    "city",
+    "country",
+    "lat",
+    "lon",
+    "distance_km",
+    "languages",
+    "telehealth",
+    "url",
+}
 
 
 def test_austin_physical_therapy_nearest_first_with_geodesic_distances(client):
-    response = client.get("/api/v1/search", query_string={"location": "Austin, TX",
-                                                          "technique": "physical-therapy"})
+    response = client.get(
+        "/api/v1/search", query_string={"location": "Austin, TX", "technique": "physical-therapy"}
+    )
     assert response.status_code == 200
     body = response.get_json()
-    assert set(body) >= {"origin", "radius_km", "underserved", "nearby", "travel_worthy", "remote",
-                         "page", "per_page", "total"}
+    assert set(body) >= {
+        "origin",
+        "radius_km",
+        "underserved",
+        "nearby",
+        "travel_worthy",
+        "remote",
+        "page",
+        "per_page",
+        "total",
+    }
     assert body["origin"]["country"] == "US" and "Austin" in body["origin"]["label"]
     assert body["radius_km"] == 100 and body["underserved"] is False
     nearby = body["nearby"]
@@ -39,7 +60,9 @@ def test_austin_physical_therapy_nearest_first_with_geodesic_distances(client):
 
 def test_lat_lon_origin_and_pagination(client):
     first = client.get("/api/v1/search?lat=51.5074&lon=-0.1278&per_page=2&radius=200").get_json()
-    second = client.get("/api/v1/search?lat=51.5074&lon=-0.1278&per_page=2&page=2&radius=200").get_json()
+    second = client.get(
+        "/api/v1/search?lat=51.5074&lon=-0.1278&per_page=2&page=2&radius=200"
+    ).get_json()
     assert first["total"] == second["total"] >= 4
     assert [r["id"] for r in first["nearby"]] != [r["id"] for r in second["nearby"]]
     assert first["nearby"][-1]["distance_km"] <= second["nearby"][0]["distance_km"]
@@ -55,8 +78,9 @@ def test_only_approved_listings_are_returned(app, client):
     with app.app_context():
         from finder.extensions import db
 
-        hidden = make_practitioner(db.session, lat=30.2672, lon=-97.7431, status="pending",
-                                   name="Pending Person (demo)")
+        hidden = make_practitioner(
+            db.session, lat=30.2672, lon=-97.7431, status="pending", name="Pending Person (demo)"
+        )
         hidden_id = hidden.id
     body = client.get("/api/v1/search?lat=30.2672&lon=-97.7431&per_page=100").get_json()
     assert hidden_id not in [r["id"] for r in body["nearby"]]
@@ -126,8 +150,9 @@ def test_ambiguous_place_gets_422_with_candidates(client):
     assert all({"lat", "lon", "label"} <= set(c) for c in error["candidates"])
 
 
-@pytest.mark.parametrize("text", ["<script>alert(1)</script>", "' OR 1=1 --", "%00", "\u202e",
-                                  "Seoul\x00", "🙂🙂🙂"])
+@pytest.mark.parametrize(
+    "text", ["<script>alert(1)</script>", "' OR 1=1 --", "%00", "\u202e", "Seoul\x00", "🙂🙂🙂"]
+)
 def test_hostile_location_text_never_500(client, text):
     response = client.get("/api/v1/search", query_string={"location": text})
     assert 400 <= response.status_code < 500
@@ -142,4 +167,9 @@ def test_unknown_api_path_is_json_404(client):
 
 def test_techniques_endpoint_lists_the_data_file(client):
     slugs = [t["slug"] for t in client.get("/api/v1/techniques").get_json()["techniques"]]
-    assert slugs == ["chiropractic", "physical-therapy", "muscle-energy-technique", "si-joint-fusion"]
+    assert slugs == [
+        "chiropractic",
+        "physical-therapy",
+        "muscle-energy-technique",
+        "si-joint-fusion",
+    ]

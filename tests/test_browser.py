@@ -49,8 +49,9 @@ HOSTILE_NAMES = ["<img src=x onerror=alert(1)>", "Dr `${alert(1)}` Back\\tick"]
 @pytest.mark.parametrize("name", HOSTILE_NAMES)
 def test_hostile_names_render_as_text_everywhere(page, live_server, app, name):
     with app.app_context():
-        practitioner = make_practitioner(db.session, lat=-33.8688, lon=151.2093, name=name,
-                                         city="Sydney", country="AU")
+        practitioner = make_practitioner(
+            db.session, lat=-33.8688, lon=151.2093, name=name, city="Sydney", country="AU"
+        )
         pid = practitioner.id
     dialogs = []
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
@@ -59,12 +60,17 @@ def test_hostile_names_render_as_text_everywhere(page, live_server, app, name):
     assert card.inner_text() == name
     texts = page.evaluate(CLUSTER_MARKERS)
     assert any(name in text for text in texts), texts
-    # Open the popup the way a user does and read what it shows.
-    page.evaluate("""() => {
-      const cluster = window[document.querySelector('.map-frame').dataset.cluster];
-      const layer = cluster.getLayers()[0];
-      cluster.zoomToShowLayer(layer, () => layer.openPopup());
-    }""")
+    # Open the marker's own popup on the map and read what it shows.
+    page.evaluate(
+        """(name) => {
+      const frame = document.querySelector('.map-frame');
+      const map = window[frame.dataset.map];
+      const cluster = window[frame.dataset.cluster];
+      const layer = cluster.getLayers().find(l => l.getPopup().getContent().textContent.includes(name));
+      layer.getPopup().setLatLng(layer.getLatLng()).openOn(map);
+    }""",
+        name,
+    )
     page.wait_for_selector(".leaflet-popup-content")
     assert name in page.locator(".leaflet-popup-content").inner_text()
     page.goto(f"{live_server.url}/practitioners/{pid}")

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from finder.directory import CSV_COLUMNS, DEMO_FILE
 from finder.extensions import db
-from finder.models import Admin, Practitioner, PracticeLocation, SearchPoint
+from finder.models import Admin, PracticeLocation, Practitioner, SearchPoint
 
 
 def run(app, *args):
@@ -32,9 +32,16 @@ def write_rows(path: Path, rows: list[dict]) -> Path:
 
 
 GOOD_ROW = {
-    "ref": "imp-1", "name": "Imported Person (demo)", "techniques": "muscle-energy-technique",
-    "languages": "mn;en", "city": "Ulaanbaatar", "country": "MN", "latitude": "47.9077",
-    "longitude": "106.8832", "phone": "", "website": "https://example.org/imp-1",
+    "ref": "imp-1",
+    "name": "Imported Person (demo)",
+    "techniques": "muscle-energy-technique",
+    "languages": "mn;en",
+    "city": "Ulaanbaatar",
+    "country": "MN",
+    "latitude": "47.9077",
+    "longitude": "106.8832",
+    "phone": "",
+    "website": "https://example.org/imp-1",
 }
 
 
@@ -67,10 +74,21 @@ def test_import_pending_is_not_searchable_until_approved(empty_app, tmp_path):
 
 
 def test_import_approved_is_searchable_and_geocodes_empty_coordinates(empty_app, tmp_path):
-    rows = [GOOD_ROW, {**GOOD_ROW, "ref": "imp-2", "name": "Second (demo)", "city": "Seoul",
-                       "country": "KR", "latitude": "", "longitude": ""}]
-    result = run(empty_app, "import-csv", str(write_rows(tmp_path / "two.csv", rows)),
-                 "--status", "approved")
+    rows = [
+        GOOD_ROW,
+        {
+            **GOOD_ROW,
+            "ref": "imp-2",
+            "name": "Second (demo)",
+            "city": "Seoul",
+            "country": "KR",
+            "latitude": "",
+            "longitude": "",
+        },
+    ]
+    result = run(
+        empty_app, "import-csv", str(write_rows(tmp_path / "two.csv", rows)), "--status", "approved"
+    )
     assert result.exit_code == 0, result.output
     body = empty_app.test_client().get("/api/v1/search?location=Seoul").get_json()
     assert [r["name"] for r in body["nearby"]] == ["Second (demo)"]
@@ -78,7 +96,10 @@ def test_import_approved_is_searchable_and_geocodes_empty_coordinates(empty_app,
 
 
 def test_two_rows_with_one_ref_make_one_practitioner_with_two_locations(empty_app, tmp_path):
-    rows = [GOOD_ROW, {**GOOD_ROW, "city": "Darkhan", "latitude": "49.4867", "longitude": "105.9228"}]
+    rows = [
+        GOOD_ROW,
+        {**GOOD_ROW, "city": "Darkhan", "latitude": "49.4867", "longitude": "105.9228"},
+    ]
     result = run(empty_app, "import-csv", str(write_rows(tmp_path / "two.csv", rows)))
     assert result.exit_code == 0, result.output
     assert count(empty_app, Practitioner) == 1 and count(empty_app, PracticeLocation) == 2
@@ -98,15 +119,25 @@ def test_a_bad_file_is_rejected_whole_naming_each_line_and_field(empty_app, tmp_
     ]
     result = run(empty_app, "import-csv", str(write_rows(tmp_path / "bad.csv", rows)))
     assert result.exit_code != 0
-    for line, field in [(3, "country"), (4, "techniques"), (5, "latitude"), (6, "name"),
-                        (7, "npi"), (8, "website"), (9, "languages"), (10, "telehealth")]:
+    for line, field in [
+        (3, "country"),
+        (4, "techniques"),
+        (5, "latitude"),
+        (6, "name"),
+        (7, "npi"),
+        (8, "website"),
+        (9, "languages"),
+        (10, "telehealth"),
+    ]:
         assert f"line {line}, {field}:" in result.output
     assert "nothing was imported" in result.output
     assert count(empty_app, Practitioner) == 0
 
 
 def test_an_existing_ref_is_refused_and_nothing_is_half_imported(empty_app, tmp_path):
-    assert run(empty_app, "import-csv", str(write_rows(tmp_path / "a.csv", [GOOD_ROW]))).exit_code == 0
+    assert (
+        run(empty_app, "import-csv", str(write_rows(tmp_path / "a.csv", [GOOD_ROW]))).exit_code == 0
+    )
     rows = [{**GOOD_ROW, "ref": "imp-new"}, GOOD_ROW]
     result = run(empty_app, "import-csv", str(write_rows(tmp_path / "b.csv", rows)))
     assert result.exit_code != 0 and "already in the directory" in result.output
@@ -138,7 +169,9 @@ def test_export_then_import_into_empty_database_gives_the_same_file(app, empty_a
 def test_create_admin_hashes_with_argon2id_and_checks_input(empty_app):
     assert run(empty_app, "create-admin", "a@example.org", "--password", "short").exit_code != 0
     assert run(empty_app, "create-admin", "not-an-email", "--password", "x" * 12).exit_code != 0
-    result = run(empty_app, "create-admin", "Admin@Example.org", "--password", "correct horse battery")
+    result = run(
+        empty_app, "create-admin", "Admin@Example.org", "--password", "correct horse battery"
+    )
     assert result.exit_code == 0, result.output
     again = run(empty_app, "create-admin", "admin@example.org", "--password", "another long one")
     assert again.exit_code != 0 and "already exists" in again.output

@@ -14,8 +14,13 @@ HOSTILE = "<img src=x onerror=alert(1)> `${alert(1)}` \\u0060"
 def test_home_has_the_search_form_with_labels(client):
     html = client.get("/").get_data(as_text=True)
     assert 'action="/search"' in html and 'method="get"' in html
-    for label in ("City, postal code or country", "Techniques", "Muscle Energy Technique",
-                  "Offers telehealth", "Use my location"):
+    for label in (
+        "City, postal code or country",
+        "Techniques",
+        "Muscle Energy Technique",
+        "Offers telehealth",
+        "Use my location",
+    ):
         assert label in html
 
 
@@ -28,15 +33,25 @@ def test_results_page_lists_cards_and_a_local_leaflet_map(client):
     sources = re.findall(r'(?:src|href)="([^"]+)"', html)
     external = [s for s in sources if s.startswith(("http:", "https:", "//"))]
     # Practitioner websites are links, not loaded resources; no script or style comes from elsewhere.
-    assert not [s for s in re.findall(r'<(?:script|link)[^>]+(?:src|href)="([^"]+)"', html)
-                if s.startswith(("http:", "https:", "//"))], external
-    assert "/vendor/leaflet/leaflet.js" in html and "/vendor/markercluster/leaflet.markercluster.js" in html
+    assert not [
+        s
+        for s in re.findall(r'<(?:script|link)[^>]+(?:src|href)="([^"]+)"', html)
+        if s.startswith(("http:", "https:", "//"))
+    ], external
+    assert (
+        "/vendor/leaflet/leaflet.js" in html
+        and "/vendor/markercluster/leaflet.markercluster.js" in html
+    )
 
 
 def test_vendored_assets_are_served(client):
-    for path in ("/vendor/leaflet/leaflet.js", "/vendor/leaflet/leaflet.css",
-                 "/vendor/markercluster/leaflet.markercluster.js", "/vendor/jquery/jquery.min.js",
-                 "/vendor/leaflet/images/marker-icon.png"):
+    for path in (
+        "/vendor/leaflet/leaflet.js",
+        "/vendor/leaflet/leaflet.css",
+        "/vendor/markercluster/leaflet.markercluster.js",
+        "/vendor/jquery/jquery.min.js",
+        "/vendor/leaflet/images/marker-icon.png",
+    ):
         assert client.get(path).status_code == 200, path
     assert client.get("/vendor/other/x.js").status_code == 404
     assert client.get("/vendor/leaflet/../../../../etc/passwd").status_code == 404
@@ -63,13 +78,14 @@ def test_bad_parameter_on_the_page_is_400_with_a_message(client):
 
 def test_hostile_name_is_escaped_in_list_page_and_map(app, client):
     with app.app_context():
-        p = make_practitioner(db.session, lat=-33.87, lon=151.21, name=HOSTILE, city="Sydney",
-                              country="AU")
+        p = make_practitioner(
+            db.session, lat=-33.87, lon=151.21, name=HOSTILE, city="Sydney", country="AU"
+        )
         pid = p.id
     html = client.get("/search?lat=-33.87&lon=151.21&radius=5").get_data(as_text=True)
     assert "<img src=x" not in html
     assert "&lt;img src=x onerror=alert(1)&gt;" in html
-    script = html[html.index("L.map("):]
+    script = html[html.index("L.map(") :]
     assert "${alert" not in script and "`${" not in script
     page = client.get(f"/practitioners/{pid}").get_data(as_text=True)
     assert "<img src=x" not in page and "&lt;img src=x" in page
@@ -81,7 +97,9 @@ def test_practitioner_page_and_404(client):
     html = client.get(f"/practitioners/{first['id']}").get_data(as_text=True)
     assert first["name"].replace("'", "&#39;") in html and "Demo listing" in html
     missing = client.get("/practitioners/999999")
-    assert missing.status_code == 404 and "could not find that page" in missing.get_data(as_text=True)
+    assert missing.status_code == 404 and "could not find that page" in missing.get_data(
+        as_text=True
+    )
 
 
 def test_security_headers(client):

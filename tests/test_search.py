@@ -15,7 +15,7 @@ from finder import directory
 from finder.extensions import db
 from finder.geo import boxes_around, haversine_km
 from finder.models import PracticeLocation, Practitioner, Technique
-from finder.search import Filters, nearest, search, within
+from finder.search import Filters, Origin, nearest, search, within
 
 TECHNIQUES = ["chiropractic", "physical-therapy", "muscle-energy-technique", "si-joint-fusion"]
 COUNTRIES = ["US", "FJ", "NZ", "RU", "AQ", "NO", "KR"]
@@ -51,8 +51,11 @@ def build_directory(session: Session, count: int, seed: int = 7) -> None:
         p.locations = []
         for i in range(rng.choice([1, 1, 1, 2])):
             lat, lon = _random_point(rng)
-            p.locations.append(PracticeLocation(position=i, city="X", country=rng.choice(COUNTRIES),
-                                                latitude=lat, longitude=lon))
+            p.locations.append(
+                PracticeLocation(
+                    position=i, city="X", country=rng.choice(COUNTRIES), latitude=lat, longitude=lon
+                )
+            )
         session.add(p)
         session.flush()
         directory.reindex_practitioner(session, p)
@@ -63,8 +66,14 @@ def _snapshot(session: Session) -> list:
     """Plain copies of every approved listing, read once per database."""
     if "snapshot" not in session.info:
         session.info["snapshot"] = [
-            (p.id, set(p.technique_slugs), set(p.languages), p.telehealth, p.gentle_only,
-             [(loc.country, loc.latitude, loc.longitude) for loc in p.locations])
+            (
+                p.id,
+                set(p.technique_slugs),
+                set(p.languages),
+                p.telehealth,
+                p.gentle_only,
+                [(loc.country, loc.latitude, loc.longitude) for loc in p.locations],
+            )
             for p in session.query(Practitioner).filter_by(status="approved")
         ]
     return session.info["snapshot"]
@@ -128,7 +137,9 @@ longitudes = st.one_of(
 )
 filters = st.builds(
     Filters,
-    techniques=st.one_of(st.just(()), st.lists(st.sampled_from(TECHNIQUES), min_size=1, max_size=2).map(tuple)),
+    techniques=st.one_of(
+        st.just(()), st.lists(st.sampled_from(TECHNIQUES), min_size=1, max_size=2).map(tuple)
+    ),
     country=st.one_of(st.none(), st.sampled_from(COUNTRIES)),
     language=st.one_of(st.none(), st.sampled_from(LANGUAGES)),
     telehealth=st.sampled_from([None, True]),
@@ -136,7 +147,9 @@ filters = st.builds(
 )
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     lat=latitudes,
     lon=longitudes,
@@ -154,7 +167,14 @@ def test_nearest_matches_brute_force(directory_session, lat, lon, wanted, k, rad
 
 def test_across_the_antimeridian_and_at_the_pole(directory_session):
     """Hand-picked edge origins give the brute-force answer too."""
-    for lat, lon in [(0, 179.99), (0, -179.99), (-17.7, 178.0), (65, -179.5), (89.99, 0), (-89.9, 45)]:
+    for lat, lon in [
+        (0, 179.99),
+        (0, -179.99),
+        (-17.7, 178.0),
+        (65, -179.5),
+        (89.99, 0),
+        (-89.9, 45),
+    ]:
         got = nearest(directory_session, lat, lon, Filters(), k=25)
         expected = brute_force(directory_session, lat, lon, Filters(), 25, None)
         assert [h.practitioner_id for h in got] == [pid for pid, _ in expected]
@@ -170,12 +190,20 @@ def test_within_lists_each_practitioner_once_and_only_approved(directory_session
 
 
 def test_search_pages_and_underserved(directory_session):
-    full = search(directory_session, 0, 178, Filters(), radius_km=5000, per_page=100)
+    full = search(directory_session, Origin(0, 178), Filters(), radius_km=5000, per_page=100)
     assert full.total >= 10 and not full.underserved
-    second = search(directory_session, 0, 178, Filters(), radius_km=5000, page=2, per_page=5)
-    assert [h.practitioner_id for h in second.nearby] == [h.practitioner_id for h in full.nearby[5:10]]
-    lonely = search(directory_session, 0, 178, Filters(techniques=("si-joint-fusion",), country="KR",
-                                                    language="ja", telehealth=True), radius_km=10)
+    second = search(
+        directory_session, Origin(0, 178), Filters(), radius_km=5000, page=2, per_page=5
+    )
+    assert [h.practitioner_id for h in second.nearby] == [
+        h.practitioner_id for h in full.nearby[5:10]
+    ]
+    lonely = search(
+        directory_session,
+        Origin(0, 178),
+        Filters(techniques=("si-joint-fusion",), country="KR", language="ja", telehealth=True),
+        radius_km=10,
+    )
     assert lonely.underserved and lonely.total == 0
 
 
@@ -187,9 +215,13 @@ def test_boxes_contain_the_whole_circle(lat, lon, radius):
     p1, l1 = math.radians(lat), math.radians(lon)
     for bearing in range(0, 360, 15):
         b = math.radians(bearing)
-        p2 = math.asin(math.sin(p1) * math.cos(angle) + math.cos(p1) * math.sin(angle) * math.cos(b))
-        l2 = l1 + math.atan2(math.sin(b) * math.sin(angle) * math.cos(p1),
-                             math.cos(angle) - math.sin(p1) * math.sin(p2))
+        p2 = math.asin(
+            math.sin(p1) * math.cos(angle) + math.cos(p1) * math.sin(angle) * math.cos(b)
+        )
+        l2 = l1 + math.atan2(
+            math.sin(b) * math.sin(angle) * math.cos(p1),
+            math.cos(angle) - math.sin(p1) * math.sin(p2),
+        )
         plat = math.degrees(p2)
         plon = (math.degrees(l2) + 540) % 360 - 180
         assert any(

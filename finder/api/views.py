@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from ..errors import error_response
 from ..extensions import db
-from ..geocode import AmbiguousPlace, GeocodeError
+from ..geocode import AmbiguousPlace, GeocodeError, settings_from_config
 from ..models import Technique
 from ..params import BadParameter, parse_search_args
 from ..results import run_search
@@ -14,17 +14,17 @@ from . import bp
 
 def geocoder_settings() -> dict:
     """How this application geocodes text (offline by default)."""
-    config = current_app.config
-    return {
-        "gazetteer_path": config["GAZETTEER_PATH"],
-        "provider": config["GEOCODER"],
-        "nominatim_url": config["NOMINATIM_URL"],
-        "user_agent": config["NOMINATIM_USER_AGENT"],
-    }
+    return settings_from_config(current_app.config)
 
 
 def technique_slugs() -> set[str]:
     return set(db.session.scalars(select(Technique.slug)))
+
+
+def request_language() -> str | None:
+    """The client's preferred language from Accept-Language, for remote options."""
+    best = request.accept_languages.best
+    return best.split("-")[0].lower() if best and best != "*" else None
 
 
 def place_json(place) -> dict:
@@ -39,10 +39,12 @@ def search():
     except BadParameter as error:
         return error_response(400, "bad_parameter", error.message, error.field)
     try:
-        outcome = run_search(db.session, search_request, geocoder_settings())
+        outcome = run_search(db.session, search_request, geocoder_settings(), request_language())
     except AmbiguousPlace as error:
         candidates = [place_json(c) for c in error.candidates]
-        return error_response(422, "ambiguous_place", error.message, "location", candidates=candidates)
+        return error_response(
+            422, "ambiguous_place", error.message, "location", candidates=candidates
+        )
     except GeocodeError as error:
         return error_response(422, "unknown_place", error.message, "location", candidates=[])
     result = outcome.result
@@ -70,5 +72,9 @@ def techniques():
     """Every technique the directory knows, in display order."""
     rows = db.session.scalars(select(Technique).order_by(Technique.position))
     return jsonify(
-        {"techniques": [{"slug": t.slug, "name": t.name, "description": t.description} for t in rows]}
+        {
+            "techniques": [
+                {"slug": t.slug, "name": t.name, "description": t.description} for t in rows
+            ]
+        }
     )

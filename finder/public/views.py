@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import pycountry
 from flask import abort, current_app, render_template, request, url_for
+from flask_babel import get_locale
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ..api.views import geocoder_settings, technique_slugs
-from ..extensions import db
-from ..forms import SearchForm
+from ..database import writing
+from ..extensions import db, limiter
+from ..forms import SearchForm, SubmissionForm
 from ..geo import from_km
-from ..geocode import AmbiguousPlace, GeocodeError
+from ..geocode import AmbiguousPlace, GeocodeError, geocode
 from ..maps import MapMarker, build_map
-from ..models import Practitioner, PractitionerLanguage, Technique
+from ..models import PATTERNS, Practitioner, PractitionerLanguage, Technique
 from ..params import BadParameter, parse_search_args
 from ..results import run_search
+from ..submissions import check_fields, store_submission
 from . import bp
 
 
@@ -23,19 +26,47 @@ def techniques_by_slug() -> dict[str, Technique]:
     return {t.slug: t for t in db.session.scalars(select(Technique).order_by(Technique.position))}
 
 
+def country_choices() -> list[tuple[str, str]]:
+    """Every ISO 3166-1 country as (code, name), sorted by name."""
+    return sorted(
+        ((c.alpha_2, getattr(c, "common_name", c.name)) for c in pycountry.countries),
+        key=lambda item: item[1],
+    )
+
+
 def search_form(techniques: dict[str, Technique]) -> SearchForm:
     """The search form, its choices filled and its values taken from the query string."""
     form = SearchForm(request.args)
     form.technique.choices = [(t.slug, t.name) for t in techniques.values()]
-    form.country.choices = [("", "Any country")] + sorted(
-        ((c.alpha_2, getattr(c, "common_name", c.name)) for c in pycountry.countries),
-        key=lambda item: item[1],
-    )
+    form.country.choices = [("", "Any country")] + country_choices()
     codes = sorted(set(db.session.scalars(select(PractitionerLanguage.code).distinct())))
     form.language.choices = [("", "Any language")] + [
         (code, current_app.jinja_env.filters["language_name"](code)) for code in codes
     ]
     return form
+
+
+def page_language() -> str:
+    """The page's language code ('en', 'ko', ...)."""
+    locale = get_locale()
+    return locale.language if locale else "en"
+
+
+def map_marker(entry: dict, kind: str, techniques: dict[str, Technique], unit: str) -> MapMarker:
+    """A map marker for one result entry, coloured by its first technique."""
+    names = ", ".join(techniques[s].name for s in entry["techniques"])
+    where = (
+        f"{entry['city']}, {entry['country']} · {from_km(entry['distance_km'], unit):.1f} {unit}"
+    )
+    return MapMarker(
+        name=entry["name"],
+        lat=entry["lat"],
+        lon=entry["lon"],
+        color=techniques[entry["techniques"][0]].color if entry["techniques"] else "#555555",
+        lines=[names, where] + ([entry["reason"]] if entry.get("reason") else []),
+        url=entry["url"],
+        kind=kind,
+    )
 
 
 @bp.get("/")
@@ -54,38 +85,43 @@ def search():
         search_request = parse_search_args(request.args, technique_slugs())
     except BadParameter as error:
         return render_template(
-            "index.html", form=form, techniques=techniques, error=error.message, error_field=error.field
+            "index.html",
+            form=form,
+            techniques=techniques,
+            error=error.message,
+            error_field=error.field,
         ), 400
     try:
-        outcome = run_search(db.session, search_request, geocoder_settings())
+        outcome = run_search(db.session, search_request, geocoder_settings(), page_language())
     except AmbiguousPlace as error:
         return render_template(
-            "index.html", form=form, techniques=techniques, error=error.message,
-            error_field="location", candidates=error.candidates,
+            "index.html",
+            form=form,
+            techniques=techniques,
+            error=error.message,
+            error_field="location",
+            candidates=error.candidates,
         ), 422
     except GeocodeError as error:
         return render_template(
-            "index.html", form=form, techniques=techniques, error=error.message, error_field="location"
+            "index.html",
+            form=form,
+            techniques=techniques,
+            error=error.message,
+            error_field="location",
         ), 422
 
     def link(pid):
         return url_for("public.practitioner", practitioner_id=pid)
 
     nearby = outcome.entries(outcome.result.nearby, link)
+    travel = outcome.entries(outcome.result.travel_worthy, link)
+    remote = outcome.entries(outcome.result.remote, link)
     unit = search_request.unit
     markers = [
-        MapMarker(
-            name=entry["name"],
-            lat=entry["lat"],
-            lon=entry["lon"],
-            color=techniques[entry["techniques"][0]].color if entry["techniques"] else "#555555",
-            lines=[
-                ", ".join(techniques[s].name for s in entry["techniques"]),
-                f"{entry['city']}, {entry['country']} · {from_km(entry['distance_km'], unit):.1f} {unit}",
-            ],
-            url=entry["url"],
-        )
-        for entry in nearby
+        map_marker(entry, kind, techniques, unit)
+        for kind, entries in (("nearby", nearby), ("travel", travel), ("remote", remote))
+        for entry in entries
     ]
     parts = build_map(
         (outcome.origin.lat, outcome.origin.lon),
@@ -103,6 +139,8 @@ def search():
         techniques=techniques,
         outcome=outcome,
         nearby=nearby,
+        travel=travel,
+        remote=remote,
         unit=unit,
         radius=from_km(search_request.radius_km, unit),
         map=parts,
@@ -121,3 +159,49 @@ def practitioner(practitioner_id: int):
     if item is None:
         abort(404)
     return render_template("practitioner.html", p=item, techniques=techniques_by_slug())
+
+
+def submission_form() -> SubmissionForm:
+    form = SubmissionForm()
+    form.techniques.choices = [(t.slug, t.name) for t in techniques_by_slug().values()]
+    form.patterns.choices = [(slug, slug.replace("-", " ")) for slug in PATTERNS]
+    form.country.choices = [("", "Choose a country")] + country_choices()
+    return form
+
+
+@bp.route("/submit", methods=["GET", "POST"])
+@limiter.limit("20 per hour", methods=["POST"])
+def submit():
+    """Suggest a practitioner: check every field, preview the pin, then store as pending."""
+    form = submission_form()
+    if request.method == "GET":
+        return render_template("submit.html", form=form)
+    if form.nickname.data:
+        return render_template(
+            "submit.html", form=form, error="This submission looks automated and was not accepted."
+        ), 400
+    valid = form.validate()
+    data = {name: field.data for name, field in form._fields.items()}
+    problems = check_fields(data)
+    for name, message in problems.items():
+        getattr(form, name).errors = [*getattr(form, name).errors, message]
+    if not valid or problems:
+        return render_template(
+            "submit.html", form=form, error="Please correct the fields marked below."
+        ), 400
+    if data["latitude"] is None or "preview" in request.form:
+        text = ", ".join(part for part in (data["city"], data["region"], data["country"]) if part)
+        try:
+            place = geocode(db.session, text, **geocoder_settings())
+        except GeocodeError as error:
+            form.city.errors = [error.message]
+            return render_template(
+                "submit.html", form=form, error="We could not place this address on the map."
+            ), 422
+        if data["latitude"] is None:
+            form.latitude.data, form.longitude.data = f"{place.lat:.5f}", f"{place.lon:.5f}"
+        return render_template("submit.html", form=form, preview=True)
+    with writing():
+        submission = store_submission(db.session, data)
+        db.session.commit()
+    return render_template("submitted.html", reference=submission.reference), 201

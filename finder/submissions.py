@@ -1,0 +1,155 @@
+"""Public submissions: checked form data -> a pending listing and a private submission record."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from . import validation as v
+from .models import AuditEvent, PracticeLocation, Practitioner, Submission, Technique, utcnow
+from .vetting import duplicate_candidates
+
+REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
+
+
+def new_reference() -> str:
+    return "S-" + "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(8))
+
+
+def check_fields(data: dict) -> dict[str, str]:
+    """Rules WTForms does not know: country, phone, URLs, NPI, languages, coordinates.
+
+    Returns field -> message; `data` is normalised in place (E.164 phone, codes)."""
+    errors = {}
+
+    def apply(name, rule, *args):
+        try:
+            data[name] = rule(data.get(name) or "", *args)
+        except v.FieldError as error:
+            errors[name] = str(error)
+
+    apply("country", v.country_code)
+    apply("phone", v.phone_e164, data.get("country") if "country" not in errors else None)
+    apply("website", v.http_url)
+    apply("registry_url", v.http_url)
+    apply("npi", v.npi)
+    try:
+        data["languages"] = v.language_codes((data.get("languages") or "").replace(",", ";"))
+    except v.FieldError as error:
+        errors["languages"] = str(error)
+    apply("latitude", v.coordinate, -90, 90, "Latitude")
+    apply("longitude", v.coordinate, -180, 180, "Longitude")
+    return errors
+
+
+def store_submission(session: Session, data: dict) -> Submission:
+    """A pending practitioner and its submission record, flagged if it looks like a duplicate."""
+    reference = new_reference()
+    techniques = {t.slug: t for t in session.scalars(select(Technique))}
+    p = Practitioner(
+        ref=f"sub-{reference[2:].lower()}",
+        status="pending",
+        **{
+            name: data.get(name) or ""
+            for name in (
+                "name",
+                "credentials",
+                "clinic",
+                "website",
+                "phone",
+                "email",
+                "registry_name",
+                "registry_number",
+                "registry_url",
+                "npi",
+            )
+        },
+        **{
+            name: bool(data.get(name))
+            for name in (
+                "teaches_self_correction",
+                "gentle_only",
+                "telehealth",
+                "home_visits",
+                "accepts_international",
+            )
+        },
+    )
+    p.techniques = [techniques[s] for s in data["techniques"] if s in techniques]
+    p.patterns = list(data.get("patterns") or [])
+    p.languages = data.get("languages") or []
+    p.locations = [
+        PracticeLocation(
+            address=data.get("address") or "",
+            city=data["city"],
+            region=data.get("region") or "",
+            postal_code=data.get("postal_code") or "",
+            country=data["country"],
+            latitude=data["latitude"],
+            longitude=data["longitude"],
+        )
+    ]
+    session.add(p)
+    session.flush()
+    submission = Submission(
+        reference=reference,
+        practitioner_id=p.id,
+        submitter_name=data["submitter_name"],
+        submitter_email=data["submitter_email"],
+        relation=data["relation"],
+        duplicate_candidates=duplicate_candidates(
+            session, p.name, data["latitude"], data["longitude"], exclude_id=p.id
+        ),
+    )
+    session.add(submission)
+    session.add(
+        AuditEvent(
+            actor=f"public submission {reference}",
+            action="submit",
+            entity="practitioner",
+            entity_id=p.id,
+            before=None,
+            after={"name": p.name, "status": "pending"},
+        )
+    )
+    return submission
+
+
+def erase_submitter(session: Session, submission: Submission, actor: str) -> None:
+    """Forget who submitted: name and email are removed for good."""
+    submission.submitter_name = None
+    submission.submitter_email = None
+    submission.erased_at = utcnow()
+    session.add(
+        AuditEvent(
+            actor=actor,
+            action="erase-submitter",
+            entity="submission",
+            entity_id=submission.id,
+            before=None,
+            after=None,
+        )
+    )
+
+
+def purge_submitters(session: Session, older_than_days: int, actor: str) -> int:
+    """Erase submitter details of submissions older than the given number of days."""
+    cutoff = utcnow() - dt.timedelta(days=older_than_days)
+    result = session.execute(
+        update(Submission)
+        .where(Submission.created_at < cutoff, Submission.erased_at.is_(None))
+        .values(submitter_name=None, submitter_email=None, erased_at=utcnow())
+    )
+    session.add(
+        AuditEvent(
+            actor=actor,
+            action="purge-submitters",
+            entity="submission",
+            before=None,
+            after={"older_than_days": older_than_days, "erased": result.rowcount},
+        )
+    )
+    return result.rowcount

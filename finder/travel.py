@@ -1,0 +1,57 @@
+"""The travel model: how long a trip to a practitioner takes, and how well they fit.
+
+All constants live here. A trip of up to DRIVE_LIMIT_KM (great-circle) is driven: roads
+are ROAD_FACTOR times longer than the great circle and average DRIVE_KMH. Beyond that it
+is flown: FLIGHT_OVERHEAD_H for getting to and from airports, check-in and waiting, plus
+the great-circle distance at FLIGHT_KMH, plus BORDER_H when the trip crosses a border.
+Options are ranked by hours times a fit factor: each way the practitioner fits worse than
+asked (a requested technique or language missing, no SI-joint pattern work, vetting due)
+adds MISFIT_WEIGHT; accepting international patients on a cross-border trip takes one off.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+DRIVE_LIMIT_KM = 500.0
+ROAD_FACTOR = 1.3
+DRIVE_KMH = 70.0
+FLIGHT_OVERHEAD_H = 3.0
+FLIGHT_KMH = 750.0
+BORDER_H = 1.0
+MISFIT_WEIGHT = 0.15
+
+
+@dataclass(frozen=True)
+class Trip:
+    """An estimated journey: 'drive' or 'flight', and hours door to door."""
+
+    mode: str
+    hours: float
+
+    def as_json(self) -> dict:
+        return {"mode": self.mode, "hours": round(self.hours, 1)}
+
+    def describe(self) -> str:
+        """'about 4 h by road' / 'about 6 h by air'."""
+        hours = self.hours
+        amount = (
+            f"{hours:.0f} h"
+            if hours >= 1.5
+            else ("1 h" if hours >= 0.75 else f"{hours * 60:.0f} min")
+        )
+        return f"about {amount} {'by road' if self.mode == 'drive' else 'by air'}"
+
+
+def estimate_trip(distance_km: float, crosses_border: bool) -> Trip:
+    """The trip the model expects for a great-circle distance."""
+    if distance_km <= DRIVE_LIMIT_KM:
+        return Trip("drive", distance_km * ROAD_FACTOR / DRIVE_KMH)
+    hours = FLIGHT_OVERHEAD_H + distance_km / FLIGHT_KMH + (BORDER_H if crosses_border else 0.0)
+    return Trip("flight", hours)
+
+
+def rank_score(trip: Trip, misfits: int, international_welcome: bool) -> float:
+    """Lower is better: hours scaled by how well the practitioner fits the request."""
+    factor = 1 + MISFIT_WEIGHT * (misfits - (1 if international_welcome else 0))
+    return trip.hours * max(factor, 0.5)

@@ -1,0 +1,161 @@
+"""Vetting rules: allowed status changes, decisions with their record, audit, duplicates."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from rapidfuzz import fuzz
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .directory import reindex_practitioner
+from .geo import haversine_km
+from .models import AuditEvent, PracticeLocation, Practitioner, VettingRecord, utcnow
+
+TRANSITIONS = {
+    "pending": {"approved", "rejected", "needs-changes"},
+    "needs-changes": {"approved", "rejected", "needs-changes"},
+    "rejected": {"approved", "needs-changes"},
+    "approved": {"suspended"},
+    "suspended": {"approved"},
+}
+ACTIONS = {
+    "approve": "approved",
+    "reject": "rejected",
+    "needs-changes": "needs-changes",
+    "suspend": "suspended",
+}
+CHECKLIST = {
+    "licence": "Licence checked against its registry",
+    "experience": "Evidence of SI-joint experience",
+    "techniques": "Technique claims verified",
+    "contact": "Contact details verified",
+}
+DUPLICATE_NAME_SCORE = 85
+DUPLICATE_DISTANCE_KM = 1.0
+REVET_AFTER = dt.timedelta(days=365)
+
+
+class VettingError(ValueError):
+    """A decision the rules do not allow."""
+
+
+def snapshot(p: Practitioner) -> dict:
+    """A practitioner's public fields, for an audit event's before/after."""
+    fields = (
+        "name",
+        "credentials",
+        "clinic",
+        "status",
+        "telehealth",
+        "home_visits",
+        "accepts_international",
+        "gentle_only",
+        "teaches_self_correction",
+        "website",
+        "phone",
+        "email",
+        "registry_name",
+        "registry_number",
+        "registry_url",
+        "npi",
+    )
+    data = {name: getattr(p, name) for name in fields}
+    data["techniques"] = p.technique_slugs
+    data["languages"] = p.languages
+    data["patterns"] = p.patterns
+    data["revet_due"] = p.revet_due.isoformat() if p.revet_due else None
+    data["locations"] = [
+        {
+            "address": loc.address,
+            "city": loc.city,
+            "region": loc.region,
+            "postal_code": loc.postal_code,
+            "country": loc.country,
+            "latitude": loc.latitude,
+            "longitude": loc.longitude,
+        }
+        for loc in p.locations
+    ]
+    return data
+
+
+def audit(session: Session, actor: str, action: str, p: Practitioner, before, after) -> None:
+    session.add(
+        AuditEvent(
+            actor=actor,
+            action=action,
+            entity="practitioner",
+            entity_id=p.id,
+            before=before,
+            after=after,
+        )
+    )
+
+
+def decide(
+    session: Session,
+    p: Practitioner,
+    action: str,
+    actor: str,
+    notes: str,
+    checklist: dict[str, bool],
+    revet_due: dt.date | None = None,
+) -> VettingRecord:
+    """Apply an admin's decision: new status, vetting record, search index, audit event."""
+    new_status = ACTIONS.get(action)
+    if new_status is None or new_status not in TRANSITIONS.get(p.status, set()):
+        raise VettingError(f"A listing that is {p.status} cannot be given “{action}”.")
+    if new_status == "approved" and not all(checklist.get(key) for key in CHECKLIST):
+        raise VettingError("Tick every item of the checklist before approving.")
+    before = snapshot(p)
+    now = utcnow()
+    p.status = new_status
+    if new_status == "approved":
+        p.last_vetted_at = now
+        p.revet_due = revet_due or (now + REVET_AFTER).date()
+    record = VettingRecord(
+        decision=new_status,
+        decided_by=actor,
+        decided_at=now,
+        checklist={k: bool(checklist.get(k)) for k in CHECKLIST},
+        notes=notes,
+        revet_due=p.revet_due,
+    )
+    p.vetting_records.append(record)
+    reindex_practitioner(session, p)
+    audit(session, actor, action, p, before, snapshot(p))
+    return record
+
+
+def duplicate_candidates(
+    session: Session, name: str, lat: float, lon: float, exclude_id: int | None = None
+) -> list[int]:
+    """Listings with a similar name (rapidfuzz) and a location within 1 km."""
+    box = 0.02  # degrees; ~2 km of latitude, enough for a 1 km circle below the polar circles
+    rows = session.execute(
+        select(
+            Practitioner.id,
+            Practitioner.name,
+            PracticeLocation.latitude,
+            PracticeLocation.longitude,
+        )
+        .join(PracticeLocation, PracticeLocation.practitioner_id == Practitioner.id)
+        .where(PracticeLocation.latitude.between(lat - box, lat + box))
+    )
+    found = []
+    for pid, other, plat, plon in rows:
+        if pid == exclude_id or pid in found:
+            continue
+        if (
+            haversine_km(lat, lon, plat, plon) <= DUPLICATE_DISTANCE_KM
+            and fuzz.token_sort_ratio(name.lower(), other.lower()) >= DUPLICATE_NAME_SCORE
+        ):
+            found.append(pid)
+    return found
+
+
+def due_for_review(p: Practitioner, today: dt.date | None = None) -> bool:
+    """Approved listings past their re-vetting date."""
+    today = today or dt.date.today()
+    return p.status == "approved" and p.revet_due is not None and p.revet_due < today

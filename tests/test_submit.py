@@ -1,0 +1,166 @@
+"""Public submissions: checked field by field, never half-stored, private details kept private."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from sqlalchemy import func, select
+
+from finder.extensions import db
+from finder.models import Practitioner, Submission
+
+from .test_admin import token_from
+
+GOOD = {
+    "name": "New Person (demo)",
+    "credentials": "PT",
+    "clinic": "Demo Clinic",
+    "techniques": ["muscle-energy-technique"],
+    "patterns": ["upslip"],
+    "languages": "ko; en",
+    "website": "https://example.org/new",
+    "phone": "+82 2-312-3456",
+    "email": "new@example.org",
+    "registry_name": "Demo registry",
+    "registry_number": "D-1",
+    "registry_url": "https://example.org/r",
+    "npi": "",
+    "address": "1 Demo-ro",
+    "city": "Seoul",
+    "region": "",
+    "postal_code": "",
+    "country": "KR",
+    "latitude": "37.56600",
+    "longitude": "126.97800",
+    "submitter_name": "Private Submitter",
+    "submitter_email": "private.submitter@example.org",
+    "relation": "patient",
+    "send": "1",
+}
+
+
+def post(client, data, **kwargs):
+    token = token_from(client.get("/submit").get_data(as_text=True))
+    return client.post("/submit", data={**data, "csrf_token": token}, **kwargs)
+
+
+def stored(app) -> tuple[int, int]:
+    with app.app_context():
+        return (
+            db.session.scalar(select(func.count()).select_from(Practitioner)),
+            db.session.scalar(select(func.count()).select_from(Submission)),
+        )
+
+
+def test_form_has_the_contract_labels(client):
+    html = client.get("/submit").get_data(as_text=True)
+    for label in (">Name<", ">Techniques<", ">City<", ">Country<", "erased"):
+        assert label in html
+
+
+def test_a_good_submission_is_stored_pending_with_a_reference(app, client, caplog):
+    before = stored(app)
+    with caplog.at_level(logging.DEBUG):
+        response = post(client, GOOD)
+    assert response.status_code == 201
+    html = response.get_data(as_text=True)
+    assert "S-" in html and "reference" in html.lower()
+    assert stored(app) == (before[0] + 1, before[1] + 1)
+    with app.app_context():
+        p = db.session.scalar(select(Practitioner).where(Practitioner.name == GOOD["name"]))
+        assert p.status == "pending" and p.phone == "+8223123456" and p.languages == ["ko", "en"]
+    assert "private.submitter" not in caplog.text and "Private Submitter" not in caplog.text
+    api = client.get("/api/v1/search?lat=37.566&lon=126.978&radius=1").get_json()
+    assert GOOD["name"] not in [r["name"] for r in api["nearby"]]
+
+
+def test_without_coordinates_the_address_is_placed_and_previewed_not_stored(app, client):
+    before = stored(app)
+    response = post(client, {**GOOD, "latitude": "", "longitude": ""})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and 'id="pin-map"' in html and "37.5" in html
+    assert stored(app) == before
+
+
+HOSTILE = "<script>alert(1)</script>"
+BAD_SUBMISSIONS = [
+    ("missing name", {"name": ""}),
+    ("missing techniques", {"techniques": []}),
+    ("unknown technique", {"techniques": ["reiki"]}),
+    ("missing city", {"city": ""}),
+    ("missing country", {"country": ""}),
+    ("unknown country", {"country": "XX"}),
+    ("bad phone", {"phone": "12"}),
+    ("phone of another country", {"phone": "+1 202 555 01"}),
+    ("bad NPI", {"npi": "1234567890"}),
+    ("NPI letters", {"npi": "12345abcde"}),
+    ("javascript URL", {"website": "javascript:alert(1)"}),
+    ("ftp registry URL", {"registry_url": "ftp://example.org/x"}),
+    ("bad email", {"email": "not-an-email"}),
+    ("bad submitter email", {"submitter_email": "nobody"}),
+    ("missing submitter", {"submitter_name": ""}),
+    ("bad relation", {"relation": "cousin"}),
+    ("bad language", {"languages": "klingon"}),
+    ("latitude out of range", {"latitude": "123"}),
+    ("longitude not a number", {"longitude": "east"}),
+    ("huge name", {"name": "x" * 5000}),
+    ("huge clinic", {"clinic": "y" * 100_000}),
+    (
+        "script in every field",
+        {
+            k: HOSTILE
+            for k in (
+                "name",
+                "credentials",
+                "clinic",
+                "languages",
+                "website",
+                "phone",
+                "email",
+                "city",
+                "submitter_name",
+                "submitter_email",
+            )
+        },
+    ),
+    ("honeypot filled", {"nickname": "bot"}),
+    ("unknown place", {"city": "Xqzzyv Blorp", "latitude": "", "longitude": ""}),
+]
+
+
+@pytest.mark.parametrize(("label", "change"), BAD_SUBMISSIONS, ids=[b[0] for b in BAD_SUBMISSIONS])
+def test_bad_submissions_get_a_4xx_with_a_message_and_store_nothing(app, client, label, change):
+    before = stored(app)
+    response = post(client, {**GOOD, **change})
+    assert 400 <= response.status_code < 500, label
+    html = response.get_data(as_text=True)
+    assert 'class="error-msg"' in html
+    assert "<script>alert(1)</script>" not in html
+    assert stored(app) == before
+
+
+def test_wrong_content_type_and_oversized_bodies_are_refused(app, client):
+    before = stored(app)
+    assert client.post("/submit", json=GOOD).status_code == 400
+    assert (
+        client.post(
+            "/submit", data=b"x" * (3 * 1024 * 1024), content_type="application/octet-stream"
+        ).status_code
+        == 413
+    )
+    assert stored(app) == before
+
+
+def test_submitter_details_are_never_public_and_purge_erases_them(app, client):
+    assert post(client, GOOD).status_code == 201
+    with app.app_context():
+        submission = db.session.scalar(select(Submission))
+        pid = submission.practitioner_id
+    for url in (f"/practitioners/{pid}", "/api/v1/search?location=Seoul"):
+        assert "private.submitter" not in client.get(url).get_data(as_text=True)
+    result = app.test_cli_runner().invoke(args=["purge-submitters", "--older-than", "0"])
+    assert result.exit_code == 0 and "1 submission" in result.output
+    with app.app_context():
+        submission = db.session.scalar(select(Submission))
+        assert submission.submitter_email is None and submission.erased_at is not None
