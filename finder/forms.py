@@ -1,5 +1,6 @@
 """WTForms forms. The search form is a GET form: no CSRF, checked again by finder.params."""
 
+import pycountry
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -15,6 +16,24 @@ from wtforms import (
     widgets,
 )
 from wtforms.validators import DataRequired, Email, Length, Optional
+
+from .models import PATTERNS
+
+
+def country_choices() -> list[tuple[str, str]]:
+    """Every ISO 3166-1 country as (code, name), sorted by name."""
+    return sorted(
+        ((c.alpha_2, getattr(c, "common_name", c.name)) for c in pycountry.countries),
+        key=lambda item: item[1],
+    )
+
+
+def fill_listing_choices(form: "ListingForm", techniques) -> "ListingForm":
+    """Techniques, patterns and countries for a listing form."""
+    form.techniques.choices = [(t.slug, t.name) for t in techniques]
+    form.patterns.choices = [(slug, slug.replace("-", " ")) for slug in PATTERNS]
+    form.country.choices = [("", _l("Choose a country"))] + country_choices()
+    return form
 
 
 class CheckboxListField(SelectMultipleField):
@@ -69,8 +88,8 @@ RELATIONS = [
 ]
 
 
-class SubmissionForm(FlaskForm):
-    """A proposed listing: the practitioner, one practice location, and who proposes it."""
+class ListingForm(FlaskForm):
+    """A practitioner's public details and one practice location."""
 
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     credentials = StringField(
@@ -109,6 +128,11 @@ class SubmissionForm(FlaskForm):
     country = SelectField(_l("Country"), choices=[], validators=[DataRequired()])
     latitude = StringField(_l("Latitude"), validators=[Optional(), Length(max=20)])
     longitude = StringField(_l("Longitude"), validators=[Optional(), Length(max=20)])
+
+
+class SubmissionForm(ListingForm):
+    """A proposed listing and who proposes it."""
+
     submitter_name = StringField(_l("Your name"), validators=[DataRequired(), Length(max=200)])
     submitter_email = StringField(
         _l("Your email"), validators=[DataRequired(), Email(), Length(max=254)]

@@ -104,7 +104,9 @@ def build_map(
             popup=_popup(marker),
             tooltip=folium.Tooltip(map_text(marker.name)),
         ).add_to(cluster)
-    points = [origin] + [(m.lat, m.lon) for m in markers]
+    # Frame the nearby results; options far away only when nothing is near.
+    focus = [m for m in markers if m.kind == "nearby"] or markers
+    points = [origin] + [(m.lat, m.lon) for m in focus]
     if len(points) > 1:
         lats = [p[0] for p in points]
         lons = [p[1] for p in points]

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from .directory import reindex_practitioner
 from .geo import haversine_km
-from .models import AuditEvent, PracticeLocation, Practitioner, VettingRecord, utcnow
+from .models import AuditEvent, PracticeLocation, Practitioner, Technique, VettingRecord, utcnow
 
 TRANSITIONS = {
     "pending": {"approved", "rejected", "needs-changes"},
@@ -159,3 +159,57 @@ def due_for_review(p: Practitioner, today: dt.date | None = None) -> bool:
     """Approved listings past their re-vetting date."""
     today = today or dt.date.today()
     return p.status == "approved" and p.revet_due is not None and p.revet_due < today
+
+
+LISTING_TEXT_FIELDS = (
+    "name",
+    "credentials",
+    "clinic",
+    "website",
+    "phone",
+    "email",
+    "registry_name",
+    "registry_number",
+    "registry_url",
+    "npi",
+)
+LISTING_FLAGS = (
+    "teaches_self_correction",
+    "gentle_only",
+    "telehealth",
+    "home_visits",
+    "accepts_international",
+)
+LOCATION_FIELDS = ("address", "city", "region", "postal_code", "country", "latitude", "longitude")
+
+
+def listing_data(p: Practitioner) -> dict:
+    """A listing's editable values, shaped like ListingForm's data."""
+    data = {name: getattr(p, name) for name in LISTING_TEXT_FIELDS + LISTING_FLAGS}
+    data["techniques"] = p.technique_slugs
+    data["patterns"] = p.patterns
+    data["languages"] = "; ".join(p.languages)
+    if p.locations:
+        data.update({name: getattr(p.locations[0], name) for name in LOCATION_FIELDS})
+    return data
+
+
+def apply_edit(session: Session, p: Practitioner, data: dict, actor: str) -> None:
+    """An admin's edit of a listing's details and first location, audited and reindexed."""
+    before = snapshot(p)
+    for name in LISTING_TEXT_FIELDS:
+        setattr(p, name, data.get(name) or "")
+    for name in LISTING_FLAGS:
+        setattr(p, name, bool(data.get(name)))
+    by_slug = {t.slug: t for t in session.scalars(select(Technique))}
+    p.techniques = [by_slug[s] for s in data["techniques"] if s in by_slug]
+    p.patterns = list(data.get("patterns") or [])
+    p.languages = data.get("languages") or []
+    location = p.locations[0] if p.locations else PracticeLocation(position=0)
+    for name in LOCATION_FIELDS:
+        value = data.get(name)
+        setattr(location, name, value if value is not None else "")
+    if not p.locations:
+        p.locations.append(location)
+    reindex_practitioner(session, p)
+    audit(session, actor, "edit", p, before, snapshot(p))

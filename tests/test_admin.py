@@ -171,3 +171,24 @@ def test_audit_records_state_changes(admin_app, admin_client, pending_id):
     with admin_app.app_context():
         assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "login"))
         assert db.session.get(Practitioner, pending_id).status == "pending"
+
+
+def test_an_edit_is_saved_audited_and_reindexed(admin_client, pending_id):
+    form_page = admin_client.get(f"/admin/practitioners/{pending_id}/edit").get_data(as_text=True)
+    assert 'value="Queued Person (demo)"' in form_page
+    data = {
+        "csrf_token": token_from(form_page),
+        "name": "Renamed Person (demo)",
+        "techniques": ["chiropractic"],
+        "languages": "de",
+        "city": "Graz",
+        "country": "AT",
+        "latitude": "47.07",
+        "longitude": "15.44",
+    }
+    bad = admin_client.post(f"/admin/practitioners/{pending_id}/edit", data={**data, "npi": "1"})
+    assert bad.status_code == 400
+    done = admin_client.post(f"/admin/practitioners/{pending_id}/edit", data=data)
+    assert done.status_code == 303
+    audit = admin_client.get("/admin/audit").get_data(as_text=True)
+    assert "Renamed Person (demo)" in audit and "Queued Person (demo)" in audit

@@ -21,11 +21,20 @@ from ..auth import (
 )
 from ..database import writing
 from ..extensions import db
-from ..forms import AdminLoginForm, DecisionForm, EmptyForm
+from ..forms import AdminLoginForm, DecisionForm, EmptyForm, ListingForm, fill_listing_choices
 from ..maps import MapMarker, build_map
 from ..models import STATUSES, AuditEvent, PracticeLocation, Practitioner, Submission, Technique
-from ..submissions import erase_submitter
-from ..vetting import ACTIONS, CHECKLIST, TRANSITIONS, VettingError, decide, due_for_review
+from ..submissions import check_fields, erase_submitter
+from ..vetting import (
+    ACTIONS,
+    CHECKLIST,
+    TRANSITIONS,
+    VettingError,
+    apply_edit,
+    decide,
+    due_for_review,
+    listing_data,
+)
 from . import bp
 
 PER_PAGE = 25
@@ -216,6 +225,38 @@ def decision(practitioner_id: int):
         db.session.commit()
     flash(f"{p.name}: {p.status}.", "ok")
     return redirect(url_for("admin.review", practitioner_id=practitioner_id)), 303
+
+
+@bp.route("/practitioners/<int:practitioner_id>/edit", methods=["GET", "POST"])
+@admin_required
+def edit(practitioner_id: int):
+    """Correct a listing's details; the change is audited with before and after."""
+    p = _practitioner_or_404(practitioner_id)
+    techniques = db.session.scalars(select(Technique).order_by(Technique.position)).all()
+    if request.method == "GET":
+        form = fill_listing_choices(ListingForm(data=listing_data(p)), techniques)
+        return render_template("admin/edit.html", form=form, p=p)
+    form = fill_listing_choices(ListingForm(), techniques)
+    valid = form.validate()
+    data = {name: field.data for name, field in form._fields.items()}
+    problems = check_fields(data)
+    for name, message in problems.items():
+        getattr(form, name).errors = [*getattr(form, name).errors, message]
+    if data.get("latitude") is None or data.get("longitude") is None:
+        form.latitude.errors = [
+            *form.latitude.errors,
+            "Give the location's latitude and longitude.",
+        ]
+        problems["latitude"] = "missing"
+    if not valid or problems:
+        return render_template(
+            "admin/edit.html", form=form, p=p, error="Please correct the fields marked below."
+        ), 400
+    with writing():
+        apply_edit(db.session, p, data, current_user.email)
+        db.session.commit()
+    flash("Changes saved.", "ok")
+    return redirect(url_for("admin.review", practitioner_id=p.id)), 303
 
 
 @bp.post("/submissions/<int:submission_id>/erase")

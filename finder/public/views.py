@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pycountry
 from flask import abort, current_app, render_template, request, url_for
 from flask_babel import get_locale
 from sqlalchemy import select
@@ -11,11 +10,11 @@ from sqlalchemy.orm import selectinload
 from ..api.views import geocoder_settings, technique_slugs
 from ..database import writing
 from ..extensions import db, limiter
-from ..forms import SearchForm, SubmissionForm
+from ..forms import SearchForm, SubmissionForm, country_choices, fill_listing_choices
 from ..geo import from_km
 from ..geocode import AmbiguousPlace, GeocodeError, geocode
 from ..maps import MapMarker, build_map
-from ..models import PATTERNS, Practitioner, PractitionerLanguage, Technique
+from ..models import Practitioner, PractitionerLanguage, Technique
 from ..params import BadParameter, parse_search_args
 from ..results import run_search
 from ..submissions import check_fields, store_submission
@@ -24,14 +23,6 @@ from . import bp
 
 def techniques_by_slug() -> dict[str, Technique]:
     return {t.slug: t for t in db.session.scalars(select(Technique).order_by(Technique.position))}
-
-
-def country_choices() -> list[tuple[str, str]]:
-    """Every ISO 3166-1 country as (code, name), sorted by name."""
-    return sorted(
-        ((c.alpha_2, getattr(c, "common_name", c.name)) for c in pycountry.countries),
-        key=lambda item: item[1],
-    )
 
 
 def search_form(techniques: dict[str, Technique]) -> SearchForm:
@@ -162,11 +153,7 @@ def practitioner(practitioner_id: int):
 
 
 def submission_form() -> SubmissionForm:
-    form = SubmissionForm()
-    form.techniques.choices = [(t.slug, t.name) for t in techniques_by_slug().values()]
-    form.patterns.choices = [(slug, slug.replace("-", " ")) for slug in PATTERNS]
-    form.country.choices = [("", "Choose a country")] + country_choices()
-    return form
+    return fill_listing_choices(SubmissionForm(), techniques_by_slug().values())
 
 
 @bp.route("/submit", methods=["GET", "POST"])
