@@ -166,3 +166,14 @@ class DecisionForm(FlaskForm):
 
 class EmptyForm(FlaskForm):
     """A POST button with CSRF and nothing else."""
+
+
+class UnmetNeedForm(FlaskForm):
+    """A short note that nobody suitable was found: what, and roughly where."""
+
+    technique = SelectField(_l("What were you looking for?"), choices=[])
+    place = StringField(_l("Your city or region"), validators=[DataRequired(), Length(max=200)])
+    email = StringField(
+        _l("Email (optional, only to tell you when someone is listed)"),
+        validators=[Optional(), Email(), Length(max=254)],
+    )

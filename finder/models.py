@@ -251,3 +251,14 @@ class LoginAttempt(db.Model):
     email: Mapped[str] = mapped_column(String(254), index=True)
     address: Mapped[str] = mapped_column(String(64), index=True)
     success: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class UnmetNeed(db.Model):
+    """'I could not find anyone': a technique and a city-level place, never a precise point."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    technique: Mapped[str | None] = mapped_column(String(64))
+    place: Mapped[str] = mapped_column(String(200))
+    country: Mapped[str | None] = mapped_column(String(2), index=True)
+    email: Mapped[str | None] = mapped_column(String(254))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)

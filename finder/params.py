@@ -69,8 +69,10 @@ def _integer(args, name: str, default: int, low: int, high: int) -> int:
     return int(raw)
 
 
-def parse_search_args(args, technique_slugs: set[str]) -> SearchRequest:
-    """A SearchRequest from a MultiDict of query parameters, or BadParameter."""
+def parse_search_args(args, technique_slugs: set[str], default_unit: str = "km") -> SearchRequest:
+    """A SearchRequest from a MultiDict of query parameters, or BadParameter.
+
+    `default_unit` applies when no unit is given (pages follow the browser's region)."""
     location = args.get("location", "").strip() or None
     if location and len(location) > MAX_LOCATION_LENGTH:
         raise BadParameter("location", f"location is longer than {MAX_LOCATION_LENGTH} characters.")
@@ -98,7 +100,7 @@ def parse_search_args(args, technique_slugs: set[str]) -> SearchRequest:
         raise BadParameter(
             "language", "language must be an ISO 639-1 code (e.g. en, ko)."
         ) from None
-    unit = args.get("unit", "").strip().lower() or "km"
+    unit = args.get("unit", "").strip().lower() or default_unit
     if unit not in ("km", "mi"):
         raise BadParameter("unit", "unit must be km or mi.")
     max_radius = MAX_RADIUS_KM if unit == "km" else MAX_RADIUS_KM / 1.609344

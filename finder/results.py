@@ -9,7 +9,7 @@ from geopy.distance import geodesic
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from .geocode import Place, geocode
+from .geocode import Place, country_at, geocode
 from .models import Practitioner
 from .params import SearchRequest
 from .search import Hit, Option, Origin, SearchResult, search
@@ -46,7 +46,8 @@ def origin_of(session: Session, request: SearchRequest, geocoder: dict) -> Place
     """The search's starting point: given coordinates, or the geocoded location text."""
     if request.lat is not None:
         label = request.location or f"{request.lat:.4f}, {request.lon:.4f}"
-        return Place(lat=request.lat, lon=request.lon, label=label, country=None, kind="point")
+        country = country_at(request.lat, request.lon, **geocoder)
+        return Place(lat=request.lat, lon=request.lon, label=label, country=country, kind="point")
     return geocode(session, request.location, **geocoder)
 
 

@@ -288,8 +288,7 @@ def travel_worthy(
     options = []
     for pid, (hit, reason) in reasons.items():
         p = people[pid]
-        abroad = bool(home) and country_of(session, hit) != home
-        trip = estimate_trip(hit.distance_km, crosses_border=abroad)
+        trip, abroad = trip_to(session, home, hit)
         score = rank_score(
             trip,
             _misfits(p, filters, origin.language, today),
@@ -308,6 +307,14 @@ def travel_worthy(
         first = next(o for o in options if o.hit.practitioner_id == anywhere[0].practitioner_id)
         kept = sorted(kept[:-1] + [first], key=lambda o: (o.score, o.hit.distance_km))
     return kept
+
+
+def trip_to(session: Session, home: str | None, hit: Hit) -> tuple[Trip, bool]:
+    """The estimated trip from the patient's country to a hit, and whether it goes abroad."""
+    there = country_of(session, hit)
+    abroad = bool(home) and there != home
+    by_land = not abroad or there in neighbours(home)
+    return estimate_trip(hit.distance_km, crosses_border=abroad, by_land=by_land), abroad
 
 
 def country_of(session: Session, hit: Hit) -> str:
@@ -331,10 +338,7 @@ def remote_options(
     spoken = f" in {language_name_en(language)}" if language else ""
     options = []
     for hit in hits:
-        trip = estimate_trip(
-            hit.distance_km,
-            crosses_border=bool(origin.country) and country_of(session, hit) != origin.country,
-        )
+        trip, _ = trip_to(session, origin.country, hit)
         options.append(
             Option(hit, f"Offers telehealth{spoken}: sessions from home.", trip, trip.hours)
         )

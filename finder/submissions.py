@@ -9,7 +9,15 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from . import validation as v
-from .models import AuditEvent, PracticeLocation, Practitioner, Submission, Technique, utcnow
+from .models import (
+    AuditEvent,
+    PracticeLocation,
+    Practitioner,
+    Submission,
+    Technique,
+    UnmetNeed,
+    utcnow,
+)
 from .vetting import duplicate_candidates
 
 REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
@@ -153,3 +161,20 @@ def purge_submitters(session: Session, older_than_days: int, actor: str) -> int:
         )
     )
     return result.rowcount
+
+
+def record_unmet_need(
+    session: Session, technique: str | None, place, email: str | None
+) -> UnmetNeed:
+    """Store what was missing and where, at city level at most: the label of a city, a ZIP
+    code's city or a country — never coordinates."""
+    label = place.label
+    if place.kind not in ("city", "zip", "country"):
+        label = place.country or "?"  # a street address says too much: keep the country only
+    elif place.kind == "zip" and "(" in label:
+        label = label[
+            label.index("(") + 1 : label.index(")")
+        ]  # "78701 (Austin, Texas), ..." -> city
+    need = UnmetNeed(technique=technique, place=label[:200], country=place.country, email=email)
+    session.add(need)
+    return need

@@ -1,6 +1,7 @@
 """The travel model: how long a trip to a practitioner takes, and how well they fit.
 
-All constants live here. A trip of up to DRIVE_LIMIT_KM (great-circle) is driven: roads
+All constants live here. A trip of up to DRIVE_LIMIT_KM (great-circle) within the
+patient's country or into a country sharing a land border with it is driven: roads
 are ROAD_FACTOR times longer than the great circle and average DRIVE_KMH. Beyond that it
 is flown: FLIGHT_OVERHEAD_H for getting to and from airports, check-in and waiting, plus
 the great-circle distance at FLIGHT_KMH, plus BORDER_H when the trip crosses a border.
@@ -43,9 +44,10 @@ class Trip:
         return f"about {amount} {'by road' if self.mode == 'drive' else 'by air'}"
 
 
-def estimate_trip(distance_km: float, crosses_border: bool) -> Trip:
-    """The trip the model expects for a great-circle distance."""
-    if distance_km <= DRIVE_LIMIT_KM:
+def estimate_trip(distance_km: float, crosses_border: bool, by_land: bool = True) -> Trip:
+    """The trip the model expects for a great-circle distance; by_land is False when no
+    road leads there (another country without a land border)."""
+    if distance_km <= DRIVE_LIMIT_KM and by_land:
         return Trip("drive", distance_km * ROAD_FACTOR / DRIVE_KMH)
     hours = FLIGHT_OVERHEAD_H + distance_km / FLIGHT_KMH + (BORDER_H if crosses_border else 0.0)
     return Trip("flight", hours)

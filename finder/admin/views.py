@@ -23,7 +23,15 @@ from ..database import writing
 from ..extensions import db
 from ..forms import AdminLoginForm, DecisionForm, EmptyForm, ListingForm, fill_listing_choices
 from ..maps import MapMarker, build_map
-from ..models import STATUSES, AuditEvent, PracticeLocation, Practitioner, Submission, Technique
+from ..models import (
+    STATUSES,
+    AuditEvent,
+    PracticeLocation,
+    Practitioner,
+    Submission,
+    Technique,
+    UnmetNeed,
+)
 from ..submissions import check_fields, erase_submitter
 from ..vetting import (
     ACTIONS,
@@ -288,3 +296,15 @@ def audit_log():
         .offset((page - 1) * 50)
     ).all()
     return render_template("admin/audit.html", events=events, page=page)
+
+
+@bp.get("/unmet-needs")
+@admin_required
+def unmet_needs():
+    """Where patients found nobody, counted by country and technique: where to recruit."""
+    rows = db.session.execute(
+        select(UnmetNeed.country, UnmetNeed.technique, func.count())
+        .group_by(UnmetNeed.country, UnmetNeed.technique)
+        .order_by(func.count().desc(), UnmetNeed.country)
+    ).all()
+    return render_template("admin/unmet_needs.html", rows=rows)

@@ -4,20 +4,22 @@ from __future__ import annotations
 
 from flask import abort, current_app, render_template, request, url_for
 from flask_babel import get_locale
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ..api.views import geocoder_settings, technique_slugs
 from ..database import writing
 from ..extensions import db, limiter
-from ..forms import SearchForm, SubmissionForm, country_choices, fill_listing_choices
+from ..forms import SearchForm, SubmissionForm, UnmetNeedForm, country_choices, fill_listing_choices
 from ..geo import from_km
 from ..geocode import AmbiguousPlace, GeocodeError, geocode
+from ..i18n import default_unit
 from ..maps import MapMarker, build_map
 from ..models import Practitioner, PractitionerLanguage, Technique
 from ..params import BadParameter, parse_search_args
 from ..results import run_search
-from ..submissions import check_fields, store_submission
+from ..submissions import check_fields, record_unmet_need, store_submission
 from . import bp
 
 
@@ -30,6 +32,8 @@ def search_form(techniques: dict[str, Technique]) -> SearchForm:
     form = SearchForm(request.args)
     form.technique.choices = [(t.slug, t.name) for t in techniques.values()]
     form.country.choices = [("", "Any country")] + country_choices()
+    if "unit" not in request.args:
+        form.unit.data = default_unit()
     codes = sorted(set(db.session.scalars(select(PractitionerLanguage.code).distinct())))
     form.language.choices = [("", "Any language")] + [
         (code, current_app.jinja_env.filters["language_name"](code)) for code in codes
@@ -46,9 +50,9 @@ def page_language() -> str:
 def map_marker(entry: dict, kind: str, techniques: dict[str, Technique], unit: str) -> MapMarker:
     """A map marker for one result entry, coloured by its first technique."""
     names = ", ".join(techniques[s].name for s in entry["techniques"])
-    where = (
-        f"{entry['city']}, {entry['country']} · {from_km(entry['distance_km'], unit):.1f} {unit}"
-    )
+    where = f"{entry['city']}, {entry['country']}"
+    if entry["distance_km"] is not None:
+        where += f" · {from_km(entry['distance_km'], unit):.1f} {unit}"
     return MapMarker(
         name=entry["name"],
         lat=entry["lat"],
@@ -73,7 +77,7 @@ def search():
     techniques = techniques_by_slug()
     form = search_form(techniques)
     try:
-        search_request = parse_search_args(request.args, technique_slugs())
+        search_request = parse_search_args(request.args, technique_slugs(), default_unit())
     except BadParameter as error:
         return render_template(
             "index.html",
@@ -136,6 +140,7 @@ def search():
         radius=from_km(search_request.radius_km, unit),
         map=parts,
         page_args=args,
+        shortlist_form=True,
     )
 
 
@@ -192,3 +197,54 @@ def submit():
         submission = store_submission(db.session, data)
         db.session.commit()
     return render_template("submitted.html", reference=submission.reference), 201
+
+
+MAX_SHORTLIST = 50
+
+
+@bp.get("/shortlist")
+def shortlist():
+    """A printable page of the practitioners a patient ticked; the link is the shortlist."""
+    ids = [int(i) for i in request.args.getlist("id") if i.isdigit()][:MAX_SHORTLIST]
+    people = db.session.scalars(
+        select(Practitioner)
+        .where(Practitioner.id.in_(ids), Practitioner.status == "approved")
+        .options(selectinload(Practitioner.techniques), selectinload(Practitioner.locations))
+    ).all()
+    order = {pid: i for i, pid in enumerate(ids)}
+    people = sorted(people, key=lambda p: order[p.id])
+    return render_template(
+        "shortlist.html",
+        people=people,
+        link=url_for("public.shortlist", id=[p.id for p in people], _external=True),
+    )
+
+
+def unmet_need_form() -> UnmetNeedForm:
+    form = UnmetNeedForm()
+    form.technique.choices = [("", _("Any technique"))] + [
+        (t.slug, t.name) for t in techniques_by_slug().values()
+    ]
+    return form
+
+
+@bp.route("/unmet-need", methods=["GET", "POST"])
+@limiter.limit("10 per hour", methods=["POST"])
+def unmet_need():
+    """'I could not find anyone': counted by country and technique so we know where to recruit."""
+    form = unmet_need_form()
+    if request.method == "GET":
+        form.place.data = request.args.get("place", "")[:200]
+        form.technique.data = request.args.get("technique", "")
+        return render_template("unmet_need.html", form=form)
+    if not form.validate_on_submit():
+        return render_template("unmet_need.html", form=form), 400
+    try:
+        place = geocode(db.session, form.place.data, **geocoder_settings())
+    except GeocodeError as error:
+        form.place.errors = [error.message]
+        return render_template("unmet_need.html", form=form), 422
+    with writing():
+        record_unmet_need(db.session, form.technique.data or None, place, form.email.data or None)
+        db.session.commit()
+    return render_template("unmet_need.html", form=None, thanks=True), 201
