@@ -171,7 +171,7 @@ class EmptyForm(FlaskForm):
 class UnmetNeedForm(FlaskForm):
     """A short note that nobody suitable was found: what, and roughly where."""
 
-    technique = SelectField(_l("What were you looking for?"), choices=[])
+    technique = SelectField(_l("What were you looking for?"), choices=[], default="")
     place = StringField(_l("Your city or region"), validators=[DataRequired(), Length(max=200)])
     email = StringField(
         _l("Email (optional, only to tell you when someone is listed)"),

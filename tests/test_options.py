@@ -1,0 +1,246 @@
+"""Patients whom nobody near can help: travel-worthy and remote options, countries, shortlists."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import func, select
+
+from finder.extensions import db
+from finder.geo import haversine_km
+from finder.models import PracticeLocation, Practitioner, UnmetNeed
+from finder.search import _misfits
+from finder.travel import rank_score
+
+from .test_admin import token_from
+
+TECHNIQUES = ["chiropractic", "physical-therapy", "muscle-energy-technique", "si-joint-fusion"]
+# Cities on every continent, on islands, near the poles and on both sides of ±180°.
+CITIES = [
+    (37.5665, 126.978),
+    (47.9077, 106.8832),
+    (64.1466, -21.9426),
+    (21.3069, -157.8583),
+    (-18.1416, 178.4419),
+    (61.2181, -149.9003),
+    (64.1814, -51.6941),
+    (-54.8019, -68.303),
+    (-33.9249, 18.4241),
+    (6.5244, 3.3792),
+    (30.0444, 31.2357),
+    (55.7558, 37.6173),
+    (35.6762, 139.6503),
+    (1.3521, 103.8198),
+    (-6.2088, 106.8456),
+    (28.6139, 77.209),
+    (41.0082, 28.9784),
+    (-1.2921, 36.8219),
+    (-34.6037, -58.3816),
+    (-12.0464, -77.0428),
+    (19.4326, -99.1332),
+    (45.5017, -73.5673),
+    (51.5074, -0.1278),
+    (-43.5321, 172.6362),
+    (78.2232, 15.6267),
+    (-77.85, 166.67),
+    (64.7333, 177.5167),
+    (-21.1394, -175.2049),
+    (13.4443, 144.7937),
+    (30.2672, -97.7431),
+]
+
+
+def search(client, **params):
+    response = client.get("/api/v1/search", query_string=params)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return response.get_json()
+
+
+def test_seoul_met_is_underserved_with_ranked_travel_options(app, client):
+    body = search(client, location="Seoul", technique="muscle-energy-technique")
+    assert body["underserved"] is True and body["origin"]["country"] == "KR"
+    travel = body["travel_worthy"]
+    assert len(travel) >= 3
+    for option in travel:
+        assert option["reason"] and option["travel"]["mode"] in ("drive", "flight")
+        assert option["travel"]["hours"] > 0
+        assert "muscle-energy-technique" in option["techniques"]
+    # Korea has no land route to anyone offering MET: every trip is a flight.
+    assert {o["travel"]["mode"] for o in travel} == {"flight"}
+    # Ordered by the documented model: hours scaled by fit.
+    with app.app_context():
+        today = dt.date.today()
+        scores = []
+        for option in travel:
+            p = db.session.get(Practitioner, option["id"])
+            from finder.search import Filters
+
+            misfits = _misfits(p, Filters(techniques=("muscle-energy-technique",)), "en", today)
+            abroad = option["country"] != "KR"
+            scores.append(rank_score(_trip(option), misfits, abroad and p.accepts_international))
+    assert scores == sorted(scores)
+
+
+def _trip(option):
+    from finder.travel import Trip
+
+    return Trip(option["travel"]["mode"], option["travel"]["hours"])
+
+
+def test_remote_options_speak_korean_when_asked(client):
+    body = search(client, location="Seoul", technique="muscle-energy-technique", language="ko")
+    assert body["remote"]
+    for option in body["remote"]:
+        assert option["telehealth"] is True and "ko" in option["languages"]
+        assert "Korean" in option["reason"]
+
+
+def test_remote_options_follow_the_browser_language_without_a_filter(client):
+    response = client.get(
+        "/api/v1/search?location=Seoul&technique=muscle-energy-technique",
+        headers={"Accept-Language": "ko-KR,ko;q=0.9"},
+    )
+    remote = response.get_json()["remote"]
+    assert remote and all("ko" in r["languages"] for r in remote)
+
+
+def test_austin_physical_therapy_is_well_served(client):
+    body = search(client, location="Austin, TX", technique="physical-therapy")
+    assert body["underserved"] is False and body["total"] >= 3
+
+
+def test_mongolia_has_nobody_but_gets_options(client):
+    body = search(client, location="Mongolia")
+    assert body["nearby"] == [] and body["underserved"] is True
+    assert len(body["travel_worthy"]) >= 3
+
+
+def _nearest_anywhere(session, lat, lon, technique) -> int:
+    rows = session.execute(
+        select(Practitioner.id, PracticeLocation.latitude, PracticeLocation.longitude)
+        .join(PracticeLocation)
+        .where(Practitioner.status == "approved", Practitioner.techniques.any(slug=technique))
+    )
+    return min(rows, key=lambda r: (haversine_km(lat, lon, r[1], r[2]), r[0]))[0]
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    city=st.sampled_from(CITIES),
+    technique=st.sampled_from(TECHNIQUES),
+    radius=st.sampled_from([10, 100, 500]),
+)
+def test_every_city_gets_three_options_including_the_nearest(app, client, city, technique, radius):
+    lat, lon = city
+    body = search(client, lat=lat, lon=lon, technique=technique, radius=radius, per_page=100)
+    ids = [r["id"] for r in body["nearby"] + body["travel_worthy"] + body["remote"]]
+    assert len(set(ids)) == len(ids) >= 3
+    with app.app_context():
+        assert _nearest_anywhere(db.session, lat, lon, technique) in ids
+
+
+def test_a_filter_that_matches_nothing_anywhere_says_so(client):
+    response = client.get(
+        "/search?location=Seoul&technique=si-joint-fusion&language=ko&home_visits=true&gentle=true"
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "No listed practitioner matches these filters anywhere" in html
+    assert "Search again without filters" in html
+
+
+def test_underserved_results_page_shows_both_sections(client):
+    html = client.get("/search?location=Seoul&technique=muscle-energy-technique").get_data(
+        as_text=True
+    )
+    assert "Worth travelling for" in html and "From home (telehealth)" in html
+    assert "Nobody near you matches yet" in html
+
+
+def test_countries_page_and_country_page(client):
+    html = client.get("/countries").get_data(as_text=True)
+    assert "South Korea" in html and "L.map(" in html
+    assert client.get("/countries?technique=si-joint-fusion").status_code == 200
+    korea = client.get("/countries/KR").get_data(as_text=True)
+    assert "Nearest Muscle Energy Technique across borders" in korea
+    assert "Nearest SI-joint fusion surgery across borders" in korea
+    mongolia = client.get("/countries/mn").get_data(as_text=True)
+    assert "No vetted practitioner is listed here yet" in mongolia
+    assert client.get("/countries/XX").status_code == 404
+    assert client.get("/countries/KOR").status_code == 404
+
+
+def test_unmet_need_keeps_only_a_city_and_aggregates(app, client):
+    page = client.get("/unmet-need?place=Ulaanbaatar").get_data(as_text=True)
+    token = token_from(page)
+    for _ in range(2):
+        response = client.post(
+            "/unmet-need",
+            data={
+                "csrf_token": token,
+                "technique": "si-joint-fusion",
+                "place": "Ulaanbaatar",
+                "email": "",
+            },
+        )
+        assert response.status_code == 201
+    zip_note = client.post(
+        "/unmet-need",
+        data={"csrf_token": token, "technique": "", "place": "78701", "email": "me@example.org"},
+    )
+    assert zip_note.status_code == 201
+    bad = client.post("/unmet-need", data={"csrf_token": token, "technique": "reiki", "place": ""})
+    assert bad.status_code == 400 and 'class="error-msg"' in bad.get_data(as_text=True)
+    unknown = client.post("/unmet-need", data={"csrf_token": token, "place": "xqzzyv blorp"})
+    assert unknown.status_code == 422
+    assert client.post("/unmet-need", data={"place": "Seoul"}).status_code == 400  # no CSRF
+    with app.app_context():
+        needs = db.session.scalars(select(UnmetNeed).order_by(UnmetNeed.id)).all()
+        assert [(n.country, n.technique) for n in needs] == [("MN", "si-joint-fusion")] * 2 + [
+            ("US", None)
+        ]
+        assert needs[2].place.startswith("Austin") and "78701" not in needs[2].place
+        grouped = db.session.execute(
+            select(UnmetNeed.country, func.count()).group_by(UnmetNeed.country)
+        ).all()
+        assert dict(grouped) == {"MN": 2, "US": 1}
+
+
+def test_shortlist_link_opens_the_same_practitioners(client):
+    body = search(client, location="London", per_page=3)
+    ids = [r["id"] for r in body["nearby"]]
+    html = client.get(
+        "/shortlist", query_string=[("id", i) for i in ids] + [("id", "999999"), ("id", "x")]
+    ).get_data(as_text=True)
+    shown = [
+        int(x)
+        for x in __import__("re").findall(r'shortlist-item" data-practitioner-id="(\d+)"', html)
+    ]
+    assert shown == ids
+    for result in body["nearby"]:
+        assert result["name"].replace("'", "&#39;") in html
+
+
+def test_distances_follow_the_browser_region_unless_overridden(client):
+    us = client.get("/search?location=London", headers={"Accept-Language": "en-US"}).get_data(
+        as_text=True
+    )
+    assert " mi</span>" in us
+    kr = client.get("/search?location=London", headers={"Accept-Language": "ko-KR"}).get_data(
+        as_text=True
+    )
+    assert " km</span>" in kr
+    forced = client.get("/search?location=London&unit=km", headers={"Accept-Language": "en-US"})
+    assert " km</span>" in forced.get_data(as_text=True)
+
+
+def test_radius_in_miles_matches_km(client):
+    miles = search(client, location="London", radius=10, unit="mi")
+    km = search(client, location="London", radius=10 * 1.609344)
+    assert miles["total"] == km["total"] and math.isclose(miles["radius_km"], km["radius_km"])
