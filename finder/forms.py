@@ -1,6 +1,7 @@
 """WTForms forms. The search form is a GET form: no CSRF, checked again by finder.params."""
 
 import pycountry
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -30,7 +31,7 @@ def country_choices() -> list[tuple[str, str]]:
 
 def fill_listing_choices(form: "ListingForm", techniques) -> "ListingForm":
     """Techniques, patterns and countries for a listing form."""
-    form.techniques.choices = [(t.slug, t.name) for t in techniques]
+    form.techniques.choices = [(t.slug, gettext(t.name)) for t in techniques]
     form.patterns.choices = [(slug, slug.replace("-", " ")) for slug in PATTERNS]
     form.country.choices = [("", _l("Choose a country"))] + country_choices()
     return form

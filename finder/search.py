@@ -10,6 +10,7 @@ found until the k nearest practitioners are certain.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 from dataclasses import dataclass, replace
 
@@ -54,7 +55,23 @@ class Hit:
 
 
 def _points_query(filters: Filters, box_count: int):
-    """The SELECT of index rows inside `box_count` boxes that match the filters."""
+    """The SELECT of index rows inside `box_count` boxes that match the filters.
+
+    Built once per shape of request (values are bound parameters): building and hashing a
+    statement costs more than running it on the index."""
+    return _statement(
+        bool(filters.country),
+        bool(filters.language),
+        filters.telehealth,
+        filters.home_visits,
+        filters.gentle,
+        filters.accepts_international,
+        box_count,
+    )
+
+
+@functools.lru_cache(maxsize=512)
+def _statement(country, language, telehealth, home_visits, gentle, international, box_count):
     sp = SearchPoint.__table__
     conditions = [sp.c.technique.in_(bindparam("techniques", expanding=True))]
     conditions.append(
@@ -68,9 +85,9 @@ def _points_query(filters: Filters, box_count: int):
             )
         )
     )
-    if filters.country:
+    if country:
         conditions.append(sp.c.country == bindparam("country"))
-    if filters.language:
+    if language:
         lang = PractitionerLanguage.__table__
         conditions.append(
             exists().where(
@@ -79,10 +96,10 @@ def _points_query(filters: Filters, box_count: int):
         )
     query = select(sp.c.practitioner_id, sp.c.location_id, sp.c.lat, sp.c.lon)
     flags = {
-        "telehealth": filters.telehealth,
-        "home_visits": filters.home_visits,
-        "gentle_only": filters.gentle,
-        "accepts_international": filters.accepts_international,
+        "telehealth": telehealth,
+        "home_visits": home_visits,
+        "gentle_only": gentle,
+        "accepts_international": international,
     }
     wanted = {name: value for name, value in flags.items() if value is not None}
     if wanted:
@@ -93,7 +110,9 @@ def _points_query(filters: Filters, box_count: int):
 
 
 def _scan(session: Session, lat: float, lon: float, filters: Filters, radius_km: float) -> dict:
-    """Every matching practitioner within radius_km: practitioner id -> nearest Hit."""
+    """Every matching practitioner in the boxes around the radius_km circle: practitioner id ->
+    nearest Hit. Those within radius_km are exactly the practitioners within it; the others
+    (in the boxes' corners) tell nearest() how far to look next."""
     boxes = boxes_around(lat, lon, radius_km)
     params: dict = {"techniques": list(filters.techniques or (ANY_TECHNIQUE,))}
     for i, box in enumerate(boxes):
@@ -112,11 +131,14 @@ def _scan(session: Session, lat: float, lon: float, filters: Filters, radius_km:
     best: dict[int, Hit] = {}
     for pid, loc_id, plat, plon in session.execute(_points_query(filters, len(boxes)), params):
         distance = haversine_km(lat, lon, plat, plon)
-        if distance <= radius_km:
-            known = best.get(pid)
-            if known is None or (distance, loc_id) < (known.distance_km, known.location_id):
-                best[pid] = Hit(pid, loc_id, plat, plon, distance)
+        known = best.get(pid)
+        if known is None or (distance, loc_id) < (known.distance_km, known.location_id):
+            best[pid] = Hit(pid, loc_id, plat, plon, distance)
     return best
+
+
+def _inside(found: dict, radius_km: float) -> list[Hit]:
+    return [hit for hit in found.values() if hit.distance_km <= radius_km]
 
 
 def _ranked(hits) -> list[Hit]:
@@ -133,8 +155,10 @@ def nearest(
 ) -> list[Hit]:
     """The k practitioners nearest to (lat, lon), nearest first, within radius_km if given.
 
-    Exact: all practitioners within the scanned radius are seen, and the radius only stops
-    growing once k of them are found (or the whole radius, or the globe, is covered).
+    Exact: a scan sees every practitioner within its radius. The radius starts small and
+    doubles while nothing is found; once k practitioners have been seen anywhere in the boxes,
+    the k-th smallest of their distances is a radius certain to hold k, and one more scan at
+    that radius gives the answer (or the whole radius, or the globe, is covered).
     """
     limit = min(
         radius_km if radius_km is not None else HALF_CIRCUMFERENCE_KM, HALF_CIRCUMFERENCE_KM
@@ -142,12 +166,16 @@ def nearest(
     r = min(FIRST_RADIUS_KM, limit)
     while True:
         found = _scan(session, lat, lon, filters, r)
-        if len(found) >= k or r >= limit:
-            return _ranked(found.values())[:k]
+        inside = _inside(found, r)
+        if len(inside) >= k or r >= limit:
+            return _ranked(inside)[:k]
+        if len(found) >= k:
+            r = min(_ranked(found.values())[k - 1].distance_km, limit)
+            return _ranked(_inside(_scan(session, lat, lon, filters, r), r))[:k]
         if found:
             growth = min(4.0, max(1.5, 1.25 * math.sqrt(k / len(found))))
         else:
-            growth = 4.0
+            growth = 2.0
         r = min(r * growth, limit)
 
 
@@ -155,9 +183,8 @@ def within(
     session: Session, lat: float, lon: float, filters: Filters, radius_km: float
 ) -> list[Hit]:
     """Every matching practitioner within radius_km, nearest first (one entry each)."""
-    return _ranked(
-        _scan(session, lat, lon, filters, min(radius_km, HALF_CIRCUMFERENCE_KM)).values()
-    )
+    r = min(radius_km, HALF_CIRCUMFERENCE_KM)
+    return _ranked(_inside(_scan(session, lat, lon, filters, r), r))
 
 
 @dataclass(frozen=True)

@@ -106,3 +106,20 @@ def test_security_headers(client):
     headers = client.get("/").headers
     assert headers["X-Content-Type-Options"] == "nosniff"
     assert headers["X-Frame-Options"] == "DENY"
+
+
+def test_every_demo_practitioner_page_renders_in_every_language(app, client):
+    from sqlalchemy import select
+
+    from finder.models import Practitioner
+
+    with app.app_context():
+        ids = db.session.scalars(
+            select(Practitioner.id).where(Practitioner.status == "approved")
+        ).all()
+    assert len(ids) >= 500
+    for pid in ids:
+        assert client.get(f"/practitioners/{pid}").status_code == 200, pid
+    for lang in ("ko", "es"):
+        for pid in ids[:40]:
+            assert client.get(f"/practitioners/{pid}?lang={lang}").status_code == 200, (pid, lang)

@@ -30,12 +30,12 @@ def techniques_by_slug() -> dict[str, Technique]:
 def search_form(techniques: dict[str, Technique]) -> SearchForm:
     """The search form, its choices filled and its values taken from the query string."""
     form = SearchForm(request.args)
-    form.technique.choices = [(t.slug, t.name) for t in techniques.values()]
-    form.country.choices = [("", "Any country")] + country_choices()
+    form.technique.choices = [(t.slug, _(t.name)) for t in techniques.values()]
+    form.country.choices = [("", _("Any country"))] + country_choices()
     if "unit" not in request.args:
         form.unit.data = default_unit()
     codes = sorted(set(db.session.scalars(select(PractitionerLanguage.code).distinct())))
-    form.language.choices = [("", "Any language")] + [
+    form.language.choices = [("", _("Any language"))] + [
         (code, current_app.jinja_env.filters["language_name"](code)) for code in codes
     ]
     return form
@@ -223,7 +223,7 @@ def shortlist():
 def unmet_need_form() -> UnmetNeedForm:
     form = UnmetNeedForm()
     form.technique.choices = [("", _("Any technique"))] + [
-        (t.slug, t.name) for t in techniques_by_slug().values()
+        (t.slug, _(t.name)) for t in techniques_by_slug().values()
     ]
     return form
 
