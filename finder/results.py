@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, selectinload
 from .geocode import Place, country_at, geocode
 from .models import Practitioner
 from .params import SearchRequest
+from .reasons import describe
 from .search import Hit, Option, Origin, SearchResult, search
 
 
@@ -25,21 +26,27 @@ class Outcome:
     practitioners: dict[int, Practitioner]
 
     def entries(
-        self, items: list[Hit] | list[Option], url_for_id: Callable[[int], str]
+        self, items: list[Hit] | list[Option], url_for_id: Callable[[int], str], say=describe
     ) -> list[dict]:
-        """The contract's result objects, with geodesic distances (and reason and travel
-        for options)."""
-        entries = []
-        for item in items:
-            hit = item.hit if isinstance(item, Option) else item
-            entry = result_entry(
-                self.origin, hit, self.practitioners[hit.practitioner_id], url_for_id
-            )
-            if isinstance(item, Option):
-                entry["reason"] = item.reason
-                entry["travel"] = item.trip.as_json()
-            entries.append(entry)
-        return entries
+        """The contract's result objects for hits or options of this search."""
+        return entries_for(self.origin, items, self.practitioners, url_for_id, say)
+
+
+def entries_for(
+    origin: Place, items, practitioners: dict[int, Practitioner], url_for_id, say=describe
+) -> list[dict]:
+    """Result objects with geodesic distances, plus reason and travel for options.
+
+    `say(reason, trip)` words the reason (English by default; pages pass their language)."""
+    entries = []
+    for item in items:
+        hit = item.hit if isinstance(item, Option) else item
+        entry = result_entry(origin, hit, practitioners[hit.practitioner_id], url_for_id)
+        if isinstance(item, Option):
+            entry["reason"] = say(item.reason, item.trip)
+            entry["travel"] = item.trip.as_json()
+        entries.append(entry)
+    return entries
 
 
 def origin_of(session: Session, request: SearchRequest, geocoder: dict) -> Place:

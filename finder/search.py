@@ -14,14 +14,14 @@ import functools
 import math
 from dataclasses import dataclass, replace
 
-from babel import Locale
 from sqlalchemy import and_, bindparam, exists, or_, select
 from sqlalchemy.orm import Session
 
 from .directory import technique_nouns
-from .gazetteer import country_name, neighbours
+from .gazetteer import neighbours
 from .geo import HALF_CIRCUMFERENCE_KM, boxes_around, haversine_km
 from .models import ANY_TECHNIQUE, PracticeLocation, Practitioner, PractitionerLanguage, SearchPoint
+from .reasons import ANY_PRACTITIONER, Reason
 from .travel import Trip, estimate_trip, rank_score
 
 FIRST_RADIUS_KM = 2.0
@@ -192,7 +192,7 @@ class Option:
     """A practitioner beyond the radius worth the trip, or one who can help from afar."""
 
     hit: Hit
-    reason: str
+    reason: Reason
     trip: Trip
     score: float
 
@@ -253,8 +253,8 @@ REMOTE_LIMIT = 5
 def _noun(filters: Filters) -> str:
     """'MET practitioner', or 'practitioner' for several or no techniques."""
     if len(filters.techniques) == 1:
-        return technique_nouns().get(filters.techniques[0], "practitioner")
-    return "practitioner"
+        return technique_nouns().get(filters.techniques[0], ANY_PRACTITIONER)
+    return ANY_PRACTITIONER
 
 
 def _misfits(p: Practitioner, filters: Filters, language: str | None, today: dt.date) -> int:
@@ -280,32 +280,32 @@ def travel_worthy(
     accept international patients. Each carries the reason it was picked.
     """
     noun = _noun(filters)
-    reasons: dict[int, tuple[Hit, str]] = {}
+    reasons: dict[int, tuple[Hit, Reason]] = {}
 
-    def offer(hits: list[Hit], reason: str) -> None:
+    def offer(hits: list[Hit], reason: Reason) -> None:
         for hit in hits:
             if hit.practitioner_id not in exclude and hit.practitioner_id not in reasons:
                 reasons[hit.practitioner_id] = (hit, reason)
 
     anywhere = nearest(session, origin.lat, origin.lon, filters, k=3)
-    offer(anywhere[:1], f"the nearest {noun} to you")
+    offer(anywhere[:1], Reason("nearest", noun))
     home = origin.country
     if home and filters.country in (None, home):
         offer(
             nearest(session, origin.lat, origin.lon, replace(filters, country=home), k=2),
-            f"the nearest {noun} in {country_name(home)}",
+            Reason("home-country", noun, country=home),
         )
     if home and filters.country is None:
         for code in neighbours(home):
             offer(
                 nearest(session, origin.lat, origin.lon, replace(filters, country=code), k=1),
-                f"the nearest {noun} in neighbouring {country_name(code)}",
+                Reason("neighbour", noun, country=code),
             )
     offer(
         nearest(session, origin.lat, origin.lon, replace(filters, accepts_international=True), k=3),
-        f"a {noun} who welcomes patients from abroad",
+        Reason("international", noun),
     )
-    offer(anywhere[1:], f"one of the nearest {noun}s to you")
+    offer(anywhere[1:], Reason("among-nearest", noun))
     if not reasons:
         return []
     people = {
@@ -321,9 +321,7 @@ def travel_worthy(
             _misfits(p, filters, origin.language, today),
             international_welcome=abroad and p.accepts_international,
         )
-        options.append(
-            Option(hit, f"{reason[0].upper()}{reason[1:]}, {trip.describe()}.", trip, score)
-        )
+        options.append(Option(hit, reason, trip, score))
     options.sort(key=lambda o: (o.score, o.hit.distance_km, o.hit.practitioner_id))
     kept = options[:TRAVEL_LIMIT]
     if (
@@ -362,16 +360,9 @@ def remote_options(
         for h in nearest(session, origin.lat, origin.lon, wanted, k=REMOTE_LIMIT + len(exclude))
         if h.practitioner_id not in exclude
     ][:REMOTE_LIMIT]
-    spoken = f" in {language_name_en(language)}" if language else ""
     options = []
     for hit in hits:
         trip, _ = trip_to(session, origin.country, hit)
-        options.append(
-            Option(hit, f"Offers telehealth{spoken}: sessions from home.", trip, trip.hours)
-        )
+        reason = Reason("telehealth", _noun(filters), language=language or "")
+        options.append(Option(hit, reason, trip, trip.hours))
     return options
-
-
-def language_name_en(code: str) -> str:
-    """The English name of an ISO 639-1 language code."""
-    return Locale("en").languages.get(code, code)

@@ -1,10 +1,11 @@
 """Jinja filters: language and country names in the page's language."""
 
 from babel import Locale, UnknownLocaleError
-from flask_babel import get_locale
+from flask_babel import get_locale, gettext
 
 from .gazetteer import country_name as _country_name
 from .geo import from_km
+from .reasons import describe
 
 
 def language_name(code: str) -> str:
@@ -30,3 +31,14 @@ def register_filters(app) -> None:
     app.jinja_env.filters["language_name"] = language_name
     app.jinja_env.filters["country_name"] = country_name
     app.jinja_env.filters["to_unit"] = from_km
+
+
+def say_reason(reason, trip) -> str:
+    """A travel or telehealth reason in the page's language."""
+    return describe(reason, trip, gettext, country_name, language_in_page)
+
+
+def language_in_page(code: str) -> str:
+    """A language's name in the page's language ("Korean", "한국어", "coreano")."""
+    page = get_locale() or Locale("en")
+    return page.languages.get(code, code)

@@ -33,16 +33,6 @@ class Trip:
     def as_json(self) -> dict:
         return {"mode": self.mode, "hours": round(self.hours, 1)}
 
-    def describe(self) -> str:
-        """'about 4 h by road' / 'about 6 h by air'."""
-        hours = self.hours
-        amount = (
-            f"{hours:.0f} h"
-            if hours >= 1.5
-            else ("1 h" if hours >= 0.75 else f"{hours * 60:.0f} min")
-        )
-        return f"about {amount} {'by road' if self.mode == 'drive' else 'by air'}"
-
 
 def estimate_trip(distance_km: float, crosses_border: bool, by_land: bool = True) -> Trip:
     """The trip the model expects for a great-circle distance; by_land is False when no

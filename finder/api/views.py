@@ -9,6 +9,7 @@ from ..geocode import AmbiguousPlace, GeocodeError, settings_from_config
 from ..models import Technique
 from ..params import BadParameter, parse_search_args
 from ..results import run_search
+from ..templating import say_reason
 from . import bp
 
 
@@ -58,8 +59,8 @@ def search():
             "radius_km": result.radius_km,
             "underserved": result.underserved,
             "nearby": outcome.entries(result.nearby, link),
-            "travel_worthy": outcome.entries(result.travel_worthy, link),
-            "remote": outcome.entries(result.remote, link),
+            "travel_worthy": outcome.entries(result.travel_worthy, link, say_reason),
+            "remote": outcome.entries(result.remote, link, say_reason),
             "page": search_request.page,
             "per_page": search_request.per_page,
             "total": result.total,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import abort, current_app, render_template, request, url_for
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -12,8 +13,9 @@ from ..extensions import db
 from ..geocode import all_countries, country_point
 from ..maps import CountryMarker, build_coverage_map, build_map
 from ..models import ANY_TECHNIQUE, PracticeLocation, Practitioner
-from ..results import Outcome, result_entry
+from ..results import entries_for, result_entry
 from ..search import Filters, Hit, Origin, travel_worthy
+from ..templating import say_reason
 from . import bp
 from .views import map_marker, page_language, techniques_by_slug
 
@@ -100,18 +102,13 @@ def country(code: str):
             options = travel_worthy(db.session, origin, Filters(techniques=(slug,)), set())[:3]
             if options:
                 ids = {o.hit.practitioner_id for o in options}
-                outcome = Outcome(
-                    None,
-                    place,
-                    None,
-                    {
-                        p.id: p
-                        for p in db.session.scalars(
-                            select(Practitioner).where(Practitioner.id.in_(ids))
-                        )
-                    },
-                )
-                abroad[technique.name] = outcome.entries(options, link)
+                found = {
+                    p.id: p
+                    for p in db.session.scalars(
+                        select(Practitioner).where(Practitioner.id.in_(ids))
+                    )
+                }
+                abroad[_(technique.name)] = entries_for(place, options, found, link, say_reason)
     markers = [map_marker(e, "nearby", techniques, "km") for e in entries]
     markers += [
         map_marker(e, "travel", techniques, "km") for group in abroad.values() for e in group

@@ -20,6 +20,7 @@ from ..models import Practitioner, PractitionerLanguage, Technique
 from ..params import BadParameter, parse_search_args
 from ..results import run_search
 from ..submissions import check_fields, record_unmet_need, store_submission
+from ..templating import say_reason
 from . import bp
 
 
@@ -110,8 +111,8 @@ def search():
         return url_for("public.practitioner", practitioner_id=pid)
 
     nearby = outcome.entries(outcome.result.nearby, link)
-    travel = outcome.entries(outcome.result.travel_worthy, link)
-    remote = outcome.entries(outcome.result.remote, link)
+    travel = outcome.entries(outcome.result.travel_worthy, link, say_reason)
+    remote = outcome.entries(outcome.result.remote, link, say_reason)
     unit = search_request.unit
     markers = [
         map_marker(entry, kind, techniques, unit)

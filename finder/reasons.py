@@ -1,0 +1,84 @@
+"""Why an option was suggested, said in the page's language (no Flask: gettext is passed in)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from .travel import Trip
+
+Gettext = Callable[..., str]
+
+
+def N_(message: str) -> str:  # noqa: N802  (the name gettext's extractor looks for)
+    """Mark a message for translation where it is defined; translate it where it is shown."""
+    return message
+
+
+ANY_PRACTITIONER = N_("practitioner")
+
+
+def plain_gettext(message: str, **variables) -> str:
+    """English, for callers without a translation catalogue."""
+    return message % variables if variables else message
+
+
+@dataclass(frozen=True)
+class Reason:
+    """What made an option worth suggesting: its kind, the technique asked for, and where."""
+
+    kind: str  # nearest | home-country | neighbour | international | among-nearest | telehealth
+    noun: str  # "MET practitioner", or "practitioner" for several or no techniques
+    country: str = ""  # ISO code, for home-country and neighbour
+    language: str = ""  # ISO 639-1 code, for telehealth
+
+
+def describe_trip(trip: Trip, gettext: Gettext = plain_gettext) -> str:
+    """'about 4 h by road' / 'about 6 h by air' / 'about 40 min by road'."""
+    if trip.hours < 0.75:
+        return gettext("about %(minutes)s min by road", minutes=f"{trip.hours * 60:.0f}")
+    hours = "1" if trip.hours < 1.5 else f"{trip.hours:.0f}"
+    if trip.mode == "drive":
+        return gettext("about %(hours)s h by road", hours=hours)
+    return gettext("about %(hours)s h by air", hours=hours)
+
+
+def describe(
+    reason: Reason,
+    trip: Trip,
+    gettext: Gettext = plain_gettext,
+    country_name: Callable[[str], str] = lambda code: code,
+    language_name: Callable[[str], str] = lambda code: code,
+) -> str:
+    """One plain sentence: why this option, and how far it is."""
+    noun = gettext(reason.noun)
+    country = country_name(reason.country) if reason.country else ""
+    travel = describe_trip(trip, gettext)
+    if reason.kind == "nearest":
+        return gettext("The nearest %(noun)s to you, %(trip)s.", noun=noun, trip=travel)
+    if reason.kind == "home-country":
+        return gettext(
+            "The nearest %(noun)s in %(country)s, %(trip)s.",
+            noun=noun,
+            country=country,
+            trip=travel,
+        )
+    if reason.kind == "neighbour":
+        return gettext(
+            "The nearest %(noun)s in neighbouring %(country)s, %(trip)s.",
+            noun=noun,
+            country=country,
+            trip=travel,
+        )
+    if reason.kind == "international":
+        return gettext(
+            "A %(noun)s who welcomes patients from abroad, %(trip)s.", noun=noun, trip=travel
+        )
+    if reason.kind == "telehealth":
+        if reason.language:
+            return gettext(
+                "Offers telehealth in %(language)s: sessions from home.",
+                language=language_name(reason.language),
+            )
+        return gettext("Offers telehealth: sessions from home.")
+    return gettext("One of the nearest %(noun)s options to you, %(trip)s.", noun=noun, trip=travel)
