@@ -70,3 +70,15 @@ def test_countries_map_shows_a_marker_per_country(page, live_server):
     }""")
     cards = page.locator(".result-card").count()
     assert popups == cards > 0
+
+
+def test_reasons_are_worded_in_the_page_language(client):
+    korean = client.get(
+        "/search?location=Seoul&technique=muscle-energy-technique",
+        headers={"Accept-Language": "ko"},
+    ).get_data(as_text=True)
+    assert "비행기로 약" in korean and "찾아갈 만한 곳" in korean
+    spanish = client.get("/search?location=Seoul&technique=muscle-energy-technique&lang=es")
+    assert "en avión" in spanish.get_data(as_text=True)
+    english = client.get("/api/v1/search?location=Seoul&technique=muscle-energy-technique")
+    assert all("by air" in o["reason"] for o in english.get_json()["travel_worthy"])
