@@ -22,6 +22,16 @@ def technique_slugs() -> set[str]:
     return set(db.session.scalars(select(Technique.slug)))
 
 
+def ordered_technique_slugs() -> list[str]:
+    """Technique slugs in display order."""
+    return list(db.session.scalars(select(Technique.slug).order_by(Technique.position)))
+
+
+def practitioner_url(practitioner_id: int) -> str:
+    """The practitioner's public page, as an absolute URL."""
+    return url_for("public.practitioner", practitioner_id=practitioner_id, _external=True)
+
+
 def request_language() -> str | None:
     """The client's preferred language from Accept-Language, for remote options."""
     best = request.accept_languages.best
@@ -79,3 +89,54 @@ def techniques():
             ]
         }
     )
+
+
+@bp.get(f"/practitioners/<int(max={MAX_ID}):practitioner_id>")
+def practitioner(practitioner_id: int):
+    """One approved practitioner with everything the public page shows; 404 otherwise."""
+    item = db.session.scalar(
+        select(Practitioner)
+        .where(Practitioner.id == practitioner_id, Practitioner.status == "approved")
+        .options(
+            selectinload(Practitioner.techniques),
+            selectinload(Practitioner.language_rows),
+            selectinload(Practitioner.pattern_rows),
+            selectinload(Practitioner.locations),
+        )
+    )
+    if item is None or not item.locations:  # a listing without a place is not in the directory
+        abort(404, description="No approved practitioner has this id.")
+    return jsonify(practitioner_json(item, practitioner_url(item.id)))
+
+
+def listed_practitioner_count() -> int:
+    """Approved practitioners with at least one location, each counted once."""
+    return db.session.scalar(
+        select(func.count(func.distinct(SearchPoint.practitioner_id))).where(
+            SearchPoint.technique == ANY_TECHNIQUE
+        )
+    )
+
+
+@bp.get("/countries")
+def countries():
+    """Approved practitioners per country and technique, for countries that have any."""
+    slugs = ordered_technique_slugs()
+    counts = coverage_counts(db.session)
+    rows = [
+        country_json(code, counts[code], slugs)
+        for code in sorted(counts)
+        if counts[code].get(ANY_TECHNIQUE, 0) > 0
+    ]
+    return jsonify({"countries": rows, "total": listed_practitioner_count()})
+
+
+def current_document() -> dict:
+    """The OpenAPI document for this site and database (its technique slugs)."""
+    return build_document(ordered_technique_slugs())
+
+
+@bp.get("/openapi.json")
+def openapi_document():
+    """The OpenAPI 3.1 description of the API (also at /openapi.json)."""
+    return jsonify(current_document())

@@ -1,0 +1,75 @@
+"""What every read-only API response carries: CORS, an ETag, public caching, a rate limit."""
+
+from __future__ import annotations
+
+import math
+import time
+
+from flask import Response, current_app, request
+from flask_limiter import RateLimitExceeded
+
+from ..errors import error_response
+from ..extensions import limiter
+from .openapi import CACHE_SECONDS
+
+DEFAULT_RATE_LIMIT = "120 per minute"
+READ_METHODS = "GET, HEAD, OPTIONS"
+# Headers a browser may send on a cross-origin read (beyond the CORS-safelisted ones).
+ALLOWED_REQUEST_HEADERS = "Accept, Accept-Language, Content-Type, If-None-Match"
+# Headers a script on another origin may read (beyond the CORS-safelisted ones).
+EXPOSED_HEADERS = "ETag, Retry-After"
+PREFLIGHT_MAX_AGE = 86400
+
+
+def api_rate_limit() -> str:
+    """The limit per client address, from API_RATE_LIMIT (tests set their own)."""
+    return current_app.config.get("API_RATE_LIMIT", DEFAULT_RATE_LIMIT)
+
+
+# One budget per client address shared by every read of the API; decorates a blueprint or view.
+rate_limited = limiter.shared_limit(api_rate_limit, scope="api", methods=["GET", "HEAD"])
+
+
+def allow_any_origin(response: Response) -> Response:
+    """CORS for a read-only resource: anyone may read it; preflights allow GET only."""
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers["Access-Control-Expose-Headers"] = EXPOSED_HEADERS
+    if request.method == "OPTIONS":
+        response.headers["Access-Control-Allow-Methods"] = READ_METHODS
+        response.headers["Access-Control-Allow-Headers"] = ALLOWED_REQUEST_HEADERS
+        response.headers["Access-Control-Max-Age"] = str(PREFLIGHT_MAX_AGE)
+    return response
+
+
+def cache_publicly(response: Response) -> Response:
+    """A successful read gets an ETag (a hash of the body), public caching and 304 answers."""
+    if request.method not in ("GET", "HEAD") or response.status_code != 200:
+        return response
+    response.cache_control.public = True
+    response.cache_control.max_age = CACHE_SECONDS
+    response.add_etag()
+    return response.make_conditional(request)
+
+
+def finish_read(response: Response) -> Response:
+    """after_request of the read-only API: CORS, then caching."""
+    return cache_publicly(allow_any_origin(response))
+
+
+def too_many_requests(error: RateLimitExceeded):
+    """429 as the API's error JSON, with Retry-After in seconds."""
+    response, status = error_response(
+        429,
+        "too_many_requests",
+        f"Too many requests (limit: {error.description}). Try again in a little while.",
+    )
+    response.headers["Retry-After"] = str(seconds_until_reset(error))
+    return response, status
+
+
+def seconds_until_reset(error: RateLimitExceeded) -> int:
+    """Whole seconds until the breached limit's window resets (at least 1)."""
+    current = limiter.current_limit
+    if current is not None:
+        return max(1, math.ceil(current.reset_at - time.time()))
+    return max(1, int(error.limit.limit.get_expiry()))

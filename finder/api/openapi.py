@@ -1,0 +1,508 @@
+"""The OpenAPI 3.1 document of the JSON API, built from the constants the code checks (no Flask).
+
+Every limit below comes from the module that enforces it (finder.params, finder.search,
+finder.models), so the document cannot drift from the behaviour. Other parts of the API (the
+HSDS and FHIR endpoints) add their own paths through `add_paths`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from ..models import PATTERNS
+from ..params import MAX_LOCATION_LENGTH, MAX_PAGE, MAX_PER_PAGE
+from ..search import DEFAULT_RADIUS_KM, MAX_RADIUS_KM
+
+OPENAPI_VERSION = "3.1.0"
+API_VERSION = "1.0.0"
+PREFIX = "/api/v1"
+CACHE_SECONDS = 60
+DEFAULT_PER_PAGE = 20  # parse_search_args' default for per_page
+MIN_RADIUS = 0.001  # parse_search_args refuses smaller radii
+KM_PER_MILE = 1.609344
+MAX_ID = 2**63 - 1  # the largest id a database integer column holds
+COUNTRY_PATTERN = "^[A-Z]{2}$"
+LANGUAGE_PATTERN = "^[a-z]{2}$"
+SLUG_PATTERN = "^[a-z0-9]+(-[a-z0-9]+)*$"
+FLAG_VALUES = ["true", "false"]
+TRAVEL_MODES = ["drive", "flight"]
+
+PathProvider = Callable[[], dict]
+_providers: list[PathProvider] = []
+
+
+def add_paths(provider: PathProvider) -> PathProvider:
+    """Merge provider() -> {"paths": {...}, "schemas": {...}} into every document built.
+
+    The hook for endpoints documented elsewhere (HSDS, FHIR); usable as a decorator. Paths are
+    full paths ("/api/v1/hsds/services"); schemas land in components.schemas."""
+    if provider not in _providers:
+        _providers.append(provider)
+    return provider
+
+
+def remove_paths(provider: PathProvider) -> None:
+    """Stop merging a provider's paths (for tests)."""
+    if provider in _providers:
+        _providers.remove(provider)
+
+
+# --- small builders ---------------------------------------------------------------------------
+
+
+def ref(name: str, kind: str = "schemas") -> dict:
+    """A $ref to a component."""
+    return {"$ref": f"#/components/{kind}/{name}"}
+
+
+def nullable(schema: dict) -> dict:
+    """The schema, or null."""
+    return {"anyOf": [schema, {"type": "null"}]}
+
+
+def obj(properties: dict, required: list[str] | None = None, description: str = "") -> dict:
+    """A closed object schema; every property is required unless `required` says otherwise."""
+    schema = {
+        "type": "object",
+        "required": list(properties) if required is None else required,
+        "properties": properties,
+        "additionalProperties": False,
+    }
+    if description:
+        schema["description"] = description
+    return schema
+
+
+def text(description: str = "", **extra) -> dict:
+    return {"type": "string", **({"description": description} if description else {}), **extra}
+
+
+def number(description: str = "", **extra) -> dict:
+    return {"type": "number", **({"description": description} if description else {}), **extra}
+
+
+def integer(description: str = "", **extra) -> dict:
+    return {"type": "integer", **({"description": description} if description else {}), **extra}
+
+
+def boolean(description: str = "") -> dict:
+    return {"type": "boolean", **({"description": description} if description else {})}
+
+
+def query(name: str, schema: dict, description: str, **extra) -> dict:
+    """An optional query parameter."""
+    return {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "description": description,
+        "schema": schema,
+        **extra,
+    }
+
+
+def flag(name: str, description: str) -> dict:
+    """A true/false filter; leaving it out means 'either'."""
+    return query(
+        name,
+        {"type": "string", "enum": FLAG_VALUES},
+        f"{description} Leave out for either. (1/0, yes/no and on/off are accepted too.)",
+    )
+
+
+def json_content(schema: dict) -> dict:
+    return {"application/json": {"schema": schema}}
+
+
+# --- parameters -------------------------------------------------------------------------------
+
+
+def search_parameters() -> list[dict]:
+    """The query parameters of /search, with the limits finder.params enforces."""
+    max_radius_mi = MAX_RADIUS_KM / KM_PER_MILE
+    return [
+        query(
+            "location",
+            text(maxLength=MAX_LOCATION_LENGTH),
+            "Where to search from: a city, a postal code, 'city, country' or a country. "
+            "Give this or lat and lon.",
+            example="Seoul",
+        ),
+        query(
+            "lat",
+            number(minimum=-90, maximum=90),
+            "Latitude of the origin (with lon).",
+            example=37.5665,
+        ),
+        query(
+            "lon",
+            number(minimum=-180, maximum=180),
+            "Longitude of the origin (with lat).",
+            example=126.978,
+        ),
+        query(
+            "technique",
+            {"type": "array", "items": ref("TechniqueSlug")},
+            "Techniques to match (repeat the parameter for several); see /api/v1/techniques.",
+            style="form",
+            explode=True,
+        ),
+        query(
+            "country",
+            ref("CountryCode"),
+            "Only practice locations in this country (ISO 3166-1 alpha-2).",
+            example="KR",
+        ),
+        query(
+            "language",
+            ref("LanguageCode"),
+            "Only practitioners who speak this language (ISO 639-1).",
+            example="ko",
+        ),
+        flag(
+            "telehealth", "Only practitioners who offer (true) or do not offer (false) telehealth."
+        ),
+        flag(
+            "home_visits", "Only practitioners who make (true) or do not make (false) home visits."
+        ),
+        flag("gentle", "Only practitioners who use gentle, non-thrust methods only (true)."),
+        query(
+            "radius",
+            number(minimum=MIN_RADIUS, maximum=MAX_RADIUS_KM, default=DEFAULT_RADIUS_KM),
+            f"Search radius in `unit`: at most {MAX_RADIUS_KM:,.0f} km "
+            f"({max_radius_mi:,.0f} mi); larger values are refused, not clamped.",
+        ),
+        query("unit", text(enum=["km", "mi"], default="km"), "The unit of `radius`."),
+        query("page", integer(minimum=1, maximum=MAX_PAGE, default=1), "Page of `nearby`."),
+        query(
+            "per_page",
+            integer(minimum=1, maximum=MAX_PER_PAGE, default=DEFAULT_PER_PAGE),
+            "Results per page; out-of-range values are refused, not clamped.",
+        ),
+    ]
+
+
+def search_parameter_names() -> list[str]:
+    return [p["name"] for p in search_parameters()]
+
+
+# --- schemas ----------------------------------------------------------------------------------
+
+
+def technique_slug_schema(slugs: list[str]) -> dict:
+    """The known technique slugs, or their shape when the directory has none yet."""
+    if slugs:
+        return text("A technique slug.", enum=list(slugs))
+    return text("A technique slug.", pattern=SLUG_PATTERN)
+
+
+def result_properties() -> dict:
+    """The fields of a result object R (DESIGN.md, Contract)."""
+    return {
+        "id": integer("Practitioner id.", minimum=1),
+        "name": text(),
+        "techniques": {"type": "array", "items": ref("TechniqueSlug")},
+        "city": text("City of the practice location nearest the origin."),
+        "country": ref("CountryCode"),
+        "lat": number(minimum=-90, maximum=90),
+        "lon": number(minimum=-180, maximum=180),
+        "distance_km": number("Great-circle distance from the origin.", minimum=0),
+        "languages": {"type": "array", "items": ref("LanguageCode")},
+        "telehealth": boolean(),
+        "url": text("The practitioner's public page.", format="uri"),
+    }
+
+
+def schemas(technique_slugs: list[str]) -> dict:
+    """components.schemas: every object the API answers with."""
+    coordinates = {"lat": number(minimum=-90, maximum=90), "lon": number(minimum=-180, maximum=180)}
+    place = obj(
+        {**coordinates, "label": text(), "country": nullable(ref("CountryCode"))},
+        description="A geocoded place.",
+    )
+    optional_text = nullable(text())
+    return {
+        "TechniqueSlug": technique_slug_schema(technique_slugs),
+        "CountryCode": text("ISO 3166-1 alpha-2 country code.", pattern=COUNTRY_PATTERN),
+        "LanguageCode": text("ISO 639-1 language code.", pattern=LANGUAGE_PATTERN),
+        "Place": place,
+        "Result": obj(result_properties(), description="A practitioner near the origin."),
+        "Travel": obj(
+            {"mode": text(enum=TRAVEL_MODES), "hours": number("Door to door.", minimum=0)},
+            description="The estimated trip: driven for short distances, flown beyond.",
+        ),
+        "Option": obj(
+            {
+                **result_properties(),
+                "reason": text("Why it was suggested, in plain words."),
+                "travel": ref("Travel"),
+            },
+            description="A result beyond the radius (travel_worthy) or remote (telehealth), "
+            "with the reason it was suggested.",
+        ),
+        "SearchResults": obj(
+            {
+                "origin": ref("Place"),
+                "radius_km": number(minimum=0),
+                "underserved": boolean("Fewer than 3 matches are nearby."),
+                "nearby": {"type": "array", "items": ref("Result"), "maxItems": MAX_PER_PAGE},
+                "travel_worthy": {"type": "array", "items": ref("Option")},
+                "remote": {"type": "array", "items": ref("Option")},
+                "page": integer(minimum=1, maximum=MAX_PAGE),
+                "per_page": integer(minimum=1, maximum=MAX_PER_PAGE),
+                "total": integer("Nearby matches on every page.", minimum=0),
+            }
+        ),
+        "Technique": obj({"slug": ref("TechniqueSlug"), "name": text(), "description": text()}),
+        "Techniques": obj({"techniques": {"type": "array", "items": ref("Technique")}}),
+        "Location": obj(
+            {
+                "address": optional_text,
+                "city": text(),
+                "region": optional_text,
+                "postal_code": optional_text,
+                "country": ref("CountryCode"),
+                **coordinates,
+            },
+            description="A practice location.",
+        ),
+        "Practitioner": obj(
+            {
+                **result_properties(),
+                "distance_km": {"type": "null", "description": "No origin: always null."},
+                "credentials": optional_text,
+                "clinic": optional_text,
+                "patterns": {"type": "array", "items": text(enum=list(PATTERNS))},
+                "teaches_self_correction": boolean(),
+                "gentle_only": boolean("Uses gentle, non-thrust methods only."),
+                "home_visits": boolean(),
+                "accepts_international": boolean(),
+                "website": nullable(text(format="uri")),
+                "phone": nullable(text("E.164.", pattern=r"^\+[1-9][0-9]{1,14}$")),
+                "email": nullable(text("The public contact address.", format="email")),
+                "registry_name": optional_text,
+                "registry_number": optional_text,
+                "registry_url": nullable(text("Where to verify the licence.", format="uri")),
+                "npi": nullable(text("US National Provider Identifier.", pattern="^[0-9]{10}$")),
+                "locations": {"type": "array", "items": ref("Location"), "minItems": 1},
+                "last_vetted": nullable(text("When an admin last vetted it.", format="date")),
+                "demo": boolean("A fictional demo listing."),
+            },
+            description="An approved practitioner: the result fields (city, country, lat and "
+            "lon of the first location) and everything the public page shows.",
+        ),
+        "CountryCoverage": obj(
+            {
+                "country": ref("CountryCode"),
+                "name": text("English name."),
+                "total": integer("Approved practitioners with a location there.", minimum=1),
+                "techniques": {
+                    "type": "object",
+                    "description": "Approved practitioners per technique slug (0 when none).",
+                    "propertyNames": ref("TechniqueSlug"),
+                    "additionalProperties": integer(minimum=0),
+                },
+            }
+        ),
+        "Countries": obj(
+            {
+                "countries": {"type": "array", "items": ref("CountryCoverage")},
+                "total": integer("Approved practitioners listed anywhere, each once.", minimum=0),
+            }
+        ),
+        "Error": error_schema(),
+    }
+
+
+def error_schema(codes: list[str] | None = None, fields: list[str] | None = None) -> dict:
+    """{"error": {"code", "message", "field", "candidates"?}}, optionally narrowed."""
+    field = text(enum=fields) if fields else text()
+    body = obj(
+        {
+            "code": text(enum=codes) if codes else text("e.g. bad_parameter, not_found."),
+            "message": text("What went wrong, for people."),
+            "field": nullable(field),
+            "candidates": {"type": "array", "items": ref("Place")},
+        },
+        required=["code", "message", "field"],
+    )
+    return obj({"error": body})
+
+
+# --- responses --------------------------------------------------------------------------------
+
+
+def headers() -> dict:
+    """components.headers: caching, CORS and rate limiting."""
+    return {
+        "ETag": {
+            "description": "A hash of the body; send it back as If-None-Match.",
+            "required": True,
+            "schema": text(),
+        },
+        "Cache-Control": {
+            "required": True,
+            "schema": text(const=f"public, max-age={CACHE_SECONDS}"),
+        },
+        "Access-Control-Allow-Origin": {"required": True, "schema": text(const="*")},
+        "Retry-After": {
+            "description": "Seconds to wait.",
+            "required": True,
+            "schema": integer(minimum=0),
+        },
+    }
+
+
+def ok(description: str, schema: dict) -> dict:
+    """A 200 response with the caching and CORS headers."""
+    return {
+        "description": description,
+        "headers": {
+            name: ref(name, "headers")
+            for name in ("ETag", "Cache-Control", "Access-Control-Allow-Origin")
+        },
+        "content": json_content(schema),
+    }
+
+
+def error(description: str, codes: list[str] | None = None, fields=None, **extra) -> dict:
+    return {
+        "description": description,
+        "content": json_content(error_schema(codes, fields)),
+        **extra,
+    }
+
+
+def responses() -> dict:
+    """components.responses shared by the operations."""
+    return {
+        "NotModified": {"description": "The If-None-Match ETag still matches; no body."},
+        "BadParameter": error(
+            "A parameter the search cannot use; `field` names it.",
+            ["bad_parameter"],
+            search_parameter_names(),
+        ),
+        "UnknownPlace": error(
+            "The location could not be placed: unknown (no candidates) or ambiguous "
+            "(`candidates` to choose from).",
+            ["unknown_place", "ambiguous_place"],
+            ["location"],
+        ),
+        "NotFound": error("No such approved listing.", ["not_found"]),
+        "TooManyRequests": error(
+            "Rate limit reached; wait Retry-After seconds.",
+            ["too_many_requests"],
+            headers={"Retry-After": ref("Retry-After", "headers")},
+        ),
+    }
+
+
+def operation(
+    operation_id: str,
+    summary: str,
+    description: str,
+    ok_response: dict,
+    *,
+    parameters=(),
+    errors=(),
+) -> dict:
+    """A GET operation: 200, 304, 429 and the given error responses."""
+    answers = {"200": ok_response, "304": ref("NotModified", "responses")}
+    answers |= {status: ref(name, "responses") for status, name in errors}
+    answers["429"] = ref("TooManyRequests", "responses")
+    return {
+        "get": {
+            "operationId": operation_id,
+            "summary": summary,
+            "description": description,
+            "parameters": list(parameters),
+            "responses": dict(sorted(answers.items())),
+        }
+    }
+
+
+def paths() -> dict:
+    """Every documented path of this site's own API."""
+    return {
+        f"{PREFIX}/search": operation(
+            "searchPractitioners",
+            "Nearest approved practitioners to a place",
+            "Matches within the radius, nearest first (one entry per practitioner, their "
+            "nearest location); options worth travelling for beyond it; and remote "
+            "(telehealth) options. Remote options prefer the Accept-Language language.",
+            ok("Search results.", ref("SearchResults")),
+            parameters=search_parameters(),
+            errors=[("400", "BadParameter"), ("422", "UnknownPlace")],
+        ),
+        f"{PREFIX}/practitioners/{{id}}": operation(
+            "getPractitioner",
+            "One approved practitioner",
+            "Everything the public page shows. Listings that are not approved are not found.",
+            ok("The practitioner.", ref("Practitioner")),
+            parameters=[
+                {
+                    "name": "id",
+                    "in": "path",
+                    "required": True,
+                    "description": "Practitioner id.",
+                    "schema": integer(minimum=1, maximum=MAX_ID),
+                },
+            ],
+            errors=[("404", "NotFound")],
+        ),
+        f"{PREFIX}/techniques": operation(
+            "listTechniques",
+            "Every technique the directory knows",
+            "In display order; the slugs are what `technique` accepts.",
+            ok("The techniques.", ref("Techniques")),
+        ),
+        f"{PREFIX}/countries": operation(
+            "listCountries",
+            "Approved practitioners per country and technique",
+            "Countries with at least one approved practitioner, sorted by code.",
+            ok("Coverage by country.", ref("Countries")),
+        ),
+        f"{PREFIX}/openapi.json": document_operation("getOpenAPIDocumentV1"),
+        "/openapi.json": document_operation("getOpenAPIDocument"),
+    }
+
+
+def document_operation(operation_id: str) -> dict:
+    """GET of this document itself."""
+    return operation(
+        operation_id,
+        "This document",
+        f"The OpenAPI {OPENAPI_VERSION} description of the API.",
+        ok("An OpenAPI document.", {"type": "object", "required": ["openapi", "paths"]}),
+    )
+
+
+def build_document(technique_slugs: list[str], server_url: str = "/") -> dict:
+    """The whole OpenAPI document, with the paths other modules added through add_paths."""
+    document = {
+        "openapi": OPENAPI_VERSION,
+        "info": {
+            "title": "SI-Joint Practitioner Finder API",
+            "version": API_VERSION,
+            "summary": "Read-only open data: vetted practitioners for SI-joint dysfunction.",
+            "description": (
+                "Only approved listings are ever returned. Every response is JSON; errors are "
+                '`{"error": {"code", "message", "field"}}`. Successful GETs carry an ETag '
+                f"(answer If-None-Match with 304) and `Cache-Control: public, max-age="
+                f"{CACHE_SECONDS}`. Any origin may read the API (CORS `*`). Requests are "
+                "rate-limited per client address; a 429 says how long to wait in Retry-After."
+            ),
+        },
+        "servers": [{"url": server_url}],
+        "paths": paths(),
+        "components": {
+            "schemas": schemas(technique_slugs),
+            "responses": responses(),
+            "headers": headers(),
+        },
+    }
+    for provider in _providers:
+        extra = provider()
+        document["paths"].update(extra.get("paths", {}))
+        document["components"]["schemas"].update(extra.get("schemas", {}))
+    return document
