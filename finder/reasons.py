@@ -28,6 +28,7 @@ class Reason:
     """What made an option worth suggesting: its kind, the technique asked for, and where."""
 
     kind: str  # nearest | home-country | neighbour | international | among-nearest | telehealth
+    #            | home-visits
     noun: str  # "MET practitioner", or "practitioner" for several or no techniques
     country: str = ""  # ISO code, for home-country and neighbour
     language: str = ""  # ISO 639-1 code, for telehealth
@@ -74,6 +75,8 @@ def describe(
         return gettext(
             "A %(noun)s who welcomes patients from abroad, %(trip)s.", noun=noun, trip=travel
         )
+    if reason.kind == "home-visits":
+        return gettext("Visits patients at home, %(trip)s away.", trip=travel)
     if reason.kind == "telehealth":
         if reason.language:
             return gettext(

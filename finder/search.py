@@ -236,6 +236,13 @@ def search(
     remote = remote_options(
         session, origin, filters, near_ids | {o.hit.practitioner_id for o in travel}
     )
+    # Home visits belong with the options from home, even when also worth a trip.
+    home = home_visit_options(
+        session, origin, filters, near_ids | {o.hit.practitioner_id for o in remote}
+    )
+    visiting = {o.hit.practitioner_id for o in home}
+    travel = [o for o in travel if o.hit.practitioner_id not in visiting]
+    remote = remote + home
     return SearchResult(
         nearby=everything[start : start + per_page],
         total=len(everything),
@@ -248,6 +255,8 @@ def search(
 
 TRAVEL_LIMIT = 10
 REMOTE_LIMIT = 5
+HOME_VISIT_LIMIT = 2
+HOME_VISIT_RADIUS_KM = 60.0  # how far a practitioner is assumed to travel to a patient's home
 
 
 def _noun(filters: Filters) -> str:
@@ -365,4 +374,24 @@ def remote_options(
         trip, _ = trip_to(session, origin.country, hit)
         reason = Reason("telehealth", _noun(filters), language=language or "")
         options.append(Option(hit, reason, trip, trip.hours))
+    return options
+
+
+def home_visit_options(
+    session: Session, origin: Origin, filters: Filters, exclude: set[int]
+) -> list[Option]:
+    """For a patient who cannot travel: practitioners within reach who come to the home."""
+    visiting = replace(filters, home_visits=True, telehealth=None)
+    hits = nearest(
+        session,
+        origin.lat,
+        origin.lon,
+        visiting,
+        k=HOME_VISIT_LIMIT + len(exclude),
+        radius_km=HOME_VISIT_RADIUS_KM,
+    )
+    options = []
+    for hit in [h for h in hits if h.practitioner_id not in exclude][:HOME_VISIT_LIMIT]:
+        trip, _ = trip_to(session, origin.country, hit)
+        options.append(Option(hit, Reason("home-visits", _noun(filters)), trip, trip.hours))
     return options

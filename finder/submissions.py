@@ -126,23 +126,6 @@ def store_submission(session: Session, data: dict) -> Submission:
     return submission
 
 
-def erase_submitter(session: Session, submission: Submission, actor: str) -> None:
-    """Forget who submitted: name and email are removed for good."""
-    submission.submitter_name = None
-    submission.submitter_email = None
-    submission.erased_at = utcnow()
-    session.add(
-        AuditEvent(
-            actor=actor,
-            action="erase-submitter",
-            entity="submission",
-            entity_id=submission.id,
-            before=None,
-            after=None,
-        )
-    )
-
-
 def purge_submitters(session: Session, older_than_days: int, actor: str) -> int:
     """Erase submitter details of submissions older than the given number of days."""
     cutoff = utcnow() - dt.timedelta(days=older_than_days)

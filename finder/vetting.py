@@ -10,7 +10,15 @@ from sqlalchemy.orm import Session
 
 from .directory import reindex_practitioner
 from .geo import haversine_km
-from .models import AuditEvent, PracticeLocation, Practitioner, Technique, VettingRecord, utcnow
+from .models import (
+    AuditEvent,
+    PracticeLocation,
+    Practitioner,
+    Submission,
+    Technique,
+    VettingRecord,
+    utcnow,
+)
 
 TRANSITIONS = {
     "pending": {"approved", "rejected", "needs-changes"},
@@ -123,6 +131,13 @@ def decide(
         revet_due=p.revet_due,
     )
     p.vetting_records.append(record)
+    if new_status in ("approved", "rejected"):
+        # Decided: the submitter's details are no longer needed (as the form promises).
+        for submission in session.scalars(
+            select(Submission).where(Submission.practitioner_id == p.id,
+                                     Submission.erased_at.is_(None))
+        ):
+            erase_submitter(session, submission, actor)
     reindex_practitioner(session, p)
     audit(session, actor, action, p, before, snapshot(p))
     return record
@@ -213,3 +228,20 @@ def apply_edit(session: Session, p: Practitioner, data: dict, actor: str) -> Non
         p.locations.append(location)
     reindex_practitioner(session, p)
     audit(session, actor, "edit", p, before, snapshot(p))
+
+
+def erase_submitter(session: Session, submission: Submission, actor: str) -> None:
+    """Forget who submitted: name and email are removed for good."""
+    submission.submitter_name = None
+    submission.submitter_email = None
+    submission.erased_at = utcnow()
+    session.add(
+        AuditEvent(
+            actor=actor,
+            action="erase-submitter",
+            entity="submission",
+            entity_id=submission.id,
+            before=None,
+            after=None,
+        )
+    )

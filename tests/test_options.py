@@ -243,3 +243,78 @@ def test_radius_in_miles_matches_km(client):
     miles = search(client, location="London", radius=10, unit="mi")
     km = search(client, location="London", radius=10 * 1.609344)
     assert miles["total"] == km["total"] and math.isclose(miles["radius_km"], km["radius_km"])
+
+
+def test_home_visits_are_offered_where_they_exist(app, client):
+    with app.app_context():
+        from .factories import make_practitioner
+
+        visitor = make_practitioner(
+            db.session,
+            lat=47.92,
+            lon=106.92,
+            name="Home Visitor (demo)",
+            techniques=("physical-therapy",),
+            country="MN",
+            home_visits=True,
+        )
+        visitor_id = visitor.id
+    body = search(client, location="Ulaanbaatar", technique="physical-therapy", radius=1)
+    home = [o for o in body["remote"] if o["id"] == visitor_id]
+    assert home and "home" in home[0]["reason"]
+
+
+def test_a_decision_erases_the_submitters_details(app):
+    from finder.models import Submission
+    from finder.submissions import store_submission
+    from finder.vetting import decide
+
+    with app.app_context():
+        data = {
+            "name": "Decided (demo)",
+            "techniques": ["chiropractic"],
+            "city": "Lima",
+            "country": "PE",
+            "latitude": -12.05,
+            "longitude": -77.04,
+            "submitter_name": "Someone",
+            "submitter_email": "someone@example.org",
+            "relation": "self",
+        }
+        submission = store_submission(db.session, data)
+        db.session.commit()
+        decide(db.session, submission.practitioner, "reject", "admin@example.org", "not SI", {})
+        db.session.commit()
+        stored = db.session.get(Submission, submission.id)
+        assert stored.submitter_email is None and stored.erased_at is not None
+
+
+def test_a_similar_name_within_a_kilometre_is_flagged_as_a_possible_duplicate(app):
+    from finder.submissions import store_submission
+
+    with app.app_context():
+        from .factories import make_practitioner
+
+        existing = make_practitioner(
+            db.session,
+            lat=-12.0464,
+            lon=-77.0428,
+            name="Maria Quispe (demo)",
+            country="PE",
+            city="Lima",
+        )
+        data = {
+            "name": "María Quispe (demo)",
+            "techniques": ["chiropractic"],
+            "city": "Lima",
+            "country": "PE",
+            "latitude": -12.0470,
+            "longitude": -77.0430,
+            "submitter_name": "X",
+            "submitter_email": "x@example.org",
+            "relation": "patient",
+        }
+        submission = store_submission(db.session, data)
+        assert existing.id in submission.duplicate_candidates
+        far = store_submission(db.session, {**data, "latitude": -12.2, "longitude": -77.0})
+        assert existing.id not in far.duplicate_candidates

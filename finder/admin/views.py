@@ -32,7 +32,7 @@ from ..models import (
     Technique,
     UnmetNeed,
 )
-from ..submissions import check_fields, erase_submitter
+from ..submissions import check_fields
 from ..vetting import (
     ACTIONS,
     CHECKLIST,
@@ -41,6 +41,7 @@ from ..vetting import (
     apply_edit,
     decide,
     due_for_review,
+    erase_submitter,
     listing_data,
 )
 from . import bp
