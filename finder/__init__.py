@@ -56,6 +56,7 @@ def create_app(config_class: type = Config, overrides: dict | None = None) -> Fl
     from .api import bp as api_bp
     from .cli import register_commands
     from .errors import register_error_handlers
+    from .interop import bp as interop_bp
     from .public import bp as public_bp
     from .templating import register_filters
     from .vendor import bp as vendor_bp
@@ -64,7 +65,9 @@ def create_app(config_class: type = Config, overrides: dict | None = None) -> Fl
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(vendor_bp, url_prefix="/vendor")
+    app.register_blueprint(interop_bp)
     csrf.exempt(api_bp)
+    csrf.exempt(interop_bp)
     register_error_handlers(app)
     register_commands(app)
     register_filters(app)

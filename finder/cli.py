@@ -13,7 +13,7 @@ from flask import current_app
 from flask_migrate import upgrade
 from sqlalchemy import func, select
 
-from . import directory
+from . import directory, exports
 from .database import writing
 from .extensions import db
 from .gazetteer import ensure_built
@@ -137,6 +137,39 @@ def register_commands(app) -> None:
         rows = directory.export_rows(db.session)
         directory.write_csv(file, rows)
         click.echo(f"Wrote {len(rows)} rows to {file}.")
+
+    @app.cli.command("export-hsds")
+    @click.argument(
+        "directory_path", metavar="DIR", type=click.Path(file_okay=False, path_type=Path)
+    )
+    @click.option(
+        "--standard",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=exports.HSDS_STANDARD_DIR,
+        show_default=True,
+        help="Folder of the HSDS 3.0 standard (its datapackage.json); env HSDS_STANDARD_DIR.",
+    )
+    def export_hsds(directory_path: Path, standard: Path):
+        """Write every approved listing to DIR as an HSDS 3.0 CSV datapackage."""
+        if not (standard / "datapackage.json").is_file():
+            raise click.ClickException(
+                f"No HSDS 3.0 datapackage.json in {standard}; give --standard or HSDS_STANDARD_DIR."
+            )
+        counts = exports.write_hsds_package(db.session, directory_path, standard)
+        click.echo(
+            f"Wrote {counts['service']} services at {counts['location']} locations "
+            f"to {directory_path}."
+        )
+
+    @app.cli.command("export-fhir")
+    @click.argument("file", type=click.Path(dir_okay=False, writable=True, path_type=Path))
+    def export_fhir(file: Path):
+        """Write every approved listing to FILE as a FHIR R4 Bundle (type collection)."""
+        counts = exports.write_fhir_bundle(db.session, file)
+        click.echo(
+            f"Wrote {counts['Practitioner']} practitioners "
+            f"({sum(counts.values())} resources) to {file}."
+        )
 
     @app.cli.command("purge-submitters")
     @click.option(

@@ -5,20 +5,18 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from . import validation as v
 from .models import (
     AuditEvent,
-    PracticeLocation,
     Practitioner,
     Submission,
-    Technique,
     UnmetNeed,
     utcnow,
 )
-from .vetting import duplicate_candidates
+from .vetting import duplicate_candidates, fill_listing
 
 REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
 
@@ -56,50 +54,8 @@ def check_fields(data: dict) -> dict[str, str]:
 def store_submission(session: Session, data: dict) -> Submission:
     """A pending practitioner and its submission record, flagged if it looks like a duplicate."""
     reference = new_reference()
-    techniques = {t.slug: t for t in session.scalars(select(Technique))}
-    p = Practitioner(
-        ref=f"sub-{reference[2:].lower()}",
-        status="pending",
-        **{
-            name: data.get(name) or ""
-            for name in (
-                "name",
-                "credentials",
-                "clinic",
-                "website",
-                "phone",
-                "email",
-                "registry_name",
-                "registry_number",
-                "registry_url",
-                "npi",
-            )
-        },
-        **{
-            name: bool(data.get(name))
-            for name in (
-                "teaches_self_correction",
-                "gentle_only",
-                "telehealth",
-                "home_visits",
-                "accepts_international",
-            )
-        },
-    )
-    p.techniques = [techniques[s] for s in data["techniques"] if s in techniques]
-    p.patterns = list(data.get("patterns") or [])
-    p.languages = data.get("languages") or []
-    p.locations = [
-        PracticeLocation(
-            address=data.get("address") or "",
-            city=data["city"],
-            region=data.get("region") or "",
-            postal_code=data.get("postal_code") or "",
-            country=data["country"],
-            latitude=data["latitude"],
-            longitude=data["longitude"],
-        )
-    ]
+    p = Practitioner(ref=f"sub-{reference[2:].lower()}", status="pending")
+    fill_listing(session, p, data)
     session.add(p)
     session.flush()
     submission = Submission(

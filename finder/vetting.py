@@ -209,9 +209,8 @@ def listing_data(p: Practitioner) -> dict:
     return data
 
 
-def apply_edit(session: Session, p: Practitioner, data: dict, actor: str) -> None:
-    """An admin's edit of a listing's details and first location, audited and reindexed."""
-    before = snapshot(p)
+def fill_listing(session: Session, p: Practitioner, data: dict) -> None:
+    """Set a listing's details and first location from checked form data."""
     for name in LISTING_TEXT_FIELDS:
         setattr(p, name, data.get(name) or "")
     for name in LISTING_FLAGS:
@@ -226,6 +225,12 @@ def apply_edit(session: Session, p: Practitioner, data: dict, actor: str) -> Non
         setattr(location, name, value if value is not None else "")
     if not p.locations:
         p.locations.append(location)
+
+
+def apply_edit(session: Session, p: Practitioner, data: dict, actor: str) -> None:
+    """An admin's edit of a listing's details and first location, audited and reindexed."""
+    before = snapshot(p)
+    fill_listing(session, p, data)
     reindex_practitioner(session, p)
     audit(session, actor, "edit", p, before, snapshot(p))
 
