@@ -54,6 +54,7 @@ def create_app(config_class: type = Config, overrides: dict | None = None) -> Fl
     )
     from .admin import bp as admin_bp
     from .api import bp as api_bp
+    from .api.docs import bp as api_docs_bp
     from .cli import register_commands
     from .errors import register_error_handlers
     from .interop import bp as interop_bp
@@ -63,6 +64,7 @@ def create_app(config_class: type = Config, overrides: dict | None = None) -> Fl
 
     app.register_blueprint(public_bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
+    app.register_blueprint(api_docs_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(vendor_bp, url_prefix="/vendor")
     app.register_blueprint(interop_bp)

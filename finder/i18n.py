@@ -17,6 +17,8 @@ def select_locale() -> str:
 def remember_choice(response):
     """Keep a ?lang= choice for the next pages."""
     chosen = request.args.get("lang")
+    if request.path.startswith("/api/"):
+        return response  # API answers are cacheable: no cookies
     if chosen in LANGUAGES and request.cookies.get(COOKIE) != chosen:
         response.set_cookie(COOKIE, chosen, max_age=365 * 86400, samesite="Lax", httponly=True)
     return response

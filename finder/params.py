@@ -64,9 +64,10 @@ def _integer(args, name: str, default: int, low: int, high: int) -> int:
     raw = args.get(name, "").strip()
     if not raw:
         return default
-    if not raw.isdigit() or not (low <= int(raw) <= high):
+    value = v.whole_number(raw)
+    if value is None or not (low <= value <= high):
         raise BadParameter(name, f"{name} must be a whole number from {low} to {high}.")
-    return int(raw)
+    return value
 
 
 def parse_search_args(args, technique_slugs: set[str], default_unit: str = "km") -> SearchRequest:

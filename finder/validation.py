@@ -102,3 +102,11 @@ def coordinate(value: str, low: float, high: float, what: str) -> float | None:
     if not (low <= number <= high) or number != number:
         raise FieldError(f"{what} must be between {low:g} and {high:g}.")
     return number
+
+
+def whole_number(text: str, digits: int = 9) -> int | None:
+    """A non-negative int from ASCII digits (at most `digits` of them), else None."""
+    text = (text or "").strip()
+    if text.isascii() and text.isdigit() and len(text) <= digits:
+        return int(text)
+    return None

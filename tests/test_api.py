@@ -124,6 +124,8 @@ BAD_PARAMETERS = [
     ({"location": "Austin", "telehealth": "maybe"}, "telehealth"),
     ({"location": "Austin", "gentle": "2"}, "gentle"),
     ({"location": "x" * 300}, "location"),
+    ({"location": "Austin", "per_page": "²"}, "per_page"),
+    ({"location": "Austin", "page": "9" * 5000}, "page"),
 ]
 
 
@@ -173,3 +175,178 @@ def test_techniques_endpoint_lists_the_data_file(client):
         "muscle-energy-technique",
         "si-joint-fusion",
     ]
+
+
+# --- open data: detail, coverage, caching, CORS, rate limit -------------------------------------
+
+DETAIL_KEYS = RESULT_KEYS | {
+    "credentials",
+    "clinic",
+    "patterns",
+    "teaches_self_correction",
+    "gentle_only",
+    "home_visits",
+    "accepts_international",
+    "website",
+    "phone",
+    "email",
+    "registry_name",
+    "registry_number",
+    "registry_url",
+    "npi",
+    "locations",
+    "last_vetted",
+    "demo",
+}
+
+
+def test_practitioner_detail_has_what_the_public_page_shows(client):
+    listed = client.get("/api/v1/search?location=Seoul&per_page=1").get_json()["nearby"][0]
+    response = client.get(f"/api/v1/practitioners/{listed['id']}")
+    assert response.status_code == 200
+    body = response.get_json()
+    assert set(body) == DETAIL_KEYS
+    assert body["id"] == listed["id"] and body["name"] == listed["name"]
+    assert body["url"] == listed["url"] and body["distance_km"] is None
+    assert body["locations"] and body["locations"][0]["country"] == "KR"
+    assert (body["city"], body["lat"]) == (
+        body["locations"][0]["city"],
+        body["locations"][0]["lat"],
+    )
+    assert body["last_vetted"] is None or len(body["last_vetted"]) == 10  # YYYY-MM-DD
+    assert body["email"].endswith("@example.org") and body["demo"] is True
+
+
+@pytest.mark.parametrize("status", ["pending", "rejected", "needs-changes", "suspended"])
+def test_practitioner_detail_is_404_json_unless_approved(app, client, status):
+    with app.app_context():
+        from finder.extensions import db
+
+        hidden = make_practitioner(db.session, lat=37.5, lon=127.0, country="KR", status=status)
+        hidden_id = hidden.id
+    response = client.get(f"/api/v1/practitioners/{hidden_id}")
+    assert response.status_code == 404
+    assert response.get_json()["error"]["code"] == "not_found"
+
+
+@pytest.mark.parametrize("practitioner_id", ["999999", "0", "99999999999999999999999", "abc"])
+def test_unknown_practitioner_is_404_json(client, practitioner_id):
+    response = client.get(f"/api/v1/practitioners/{practitioner_id}")
+    assert response.status_code == 404
+    assert response.get_json()["error"]["code"] == "not_found"
+
+
+def test_countries_counts_approved_practitioners_per_technique(client):
+    body = client.get("/api/v1/countries").get_json()
+    by_code = {row["country"]: row for row in body["countries"]}
+    assert list(by_code) == sorted(by_code)
+    korea = by_code["KR"]
+    assert korea["name"] == "South Korea"
+    assert korea["techniques"]["chiropractic"] > 0
+    assert korea["techniques"]["muscle-energy-technique"] == 0
+    assert korea["total"] >= max(korea["techniques"].values())
+    assert by_code.get("MN", {"total": 0})["total"] == 0
+    assert len(by_code) >= 50
+    assert max(row["total"] for row in body["countries"]) <= body["total"]
+
+
+def test_countries_leave_out_listings_that_are_not_approved(app, client):
+    with app.app_context():
+        from finder.extensions import db
+
+        make_practitioner(db.session, lat=47.92, lon=106.92, country="MN", status="pending")
+    assert "MN" not in [
+        row["country"] for row in client.get("/api/v1/countries").get_json()["countries"]
+    ]
+
+
+@pytest.mark.parametrize(
+    "url", ["/api/v1/techniques", "/api/v1/countries", "/api/v1/search?location=Seoul"]
+)
+def test_reads_carry_an_etag_and_answer_if_none_match_with_304(client, url):
+    first = client.get(url)
+    assert first.status_code == 200
+    assert first.headers["Cache-Control"] == "public, max-age=60"
+    etag = first.headers["ETag"]
+    again = client.get(url, headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.data == b""
+    assert again.headers["ETag"] == etag
+    changed = client.get(url, headers={"If-None-Match": '"something-else"'})
+    assert changed.status_code == 200 and changed.data == first.data
+
+
+def test_etag_follows_the_body(client):
+    first = client.get("/api/v1/search?location=Seoul&per_page=1")
+    second = client.get("/api/v1/search?location=Seoul&per_page=2")
+    assert first.headers["ETag"] != second.headers["ETag"]
+    assert "Accept-Language" in first.headers["Vary"]
+
+
+def test_errors_are_not_cached_publicly(client):
+    response = client.get("/api/v1/search?per_page=0&location=Seoul")
+    assert response.status_code == 400
+    assert "ETag" not in response.headers
+    assert "public" not in response.headers.get("Cache-Control", "")
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+
+
+def test_any_origin_may_read_the_api(client):
+    response = client.get("/api/v1/techniques", headers={"Origin": "https://other.example"})
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    assert "ETag" in response.headers["Access-Control-Expose-Headers"]
+
+
+@pytest.mark.parametrize("url", ["/api/v1/search", "/api/v1/practitioners/1", "/api/v1/countries"])
+def test_cors_preflight_allows_get(client, url):
+    response = client.options(
+        url,
+        headers={
+            "Origin": "https://other.example",
+            "Access-Control-Request-Method": "GET",
+            "Access-Control-Request-Headers": "if-none-match",
+        },
+    )
+    assert 200 <= response.status_code < 300
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    assert "GET" in response.headers["Access-Control-Allow-Methods"]
+    assert "if-none-match" in response.headers["Access-Control-Allow-Headers"].lower()
+    assert "POST" not in response.headers["Allow"]
+
+
+def test_rate_limit_answers_429_json_with_retry_after(demo_template, tmp_path):
+    import shutil
+
+    from config import TestConfig
+    from finder import create_app
+    from finder.extensions import db
+
+    from .conftest import GAZETTEER
+
+    path = tmp_path / "limited.sqlite"
+    shutil.copy(demo_template, path)
+    app = create_app(
+        TestConfig,
+        {
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}",
+            "GAZETTEER_PATH": GAZETTEER,
+            "RATELIMIT_ENABLED": True,
+            "API_RATE_LIMIT": "3 per minute",
+        },
+    )
+    try:
+        client = app.test_client()
+        assert [client.get("/api/v1/techniques").status_code for _ in range(3)] == [200] * 3
+        limited = client.get("/api/v1/countries")  # one budget for the whole API
+        assert limited.status_code == 429
+        error = limited.get_json()["error"]
+        assert error["code"] == "too_many_requests" and error["message"]
+        assert 1 <= int(limited.headers["Retry-After"]) <= 60
+        assert limited.headers["Access-Control-Allow-Origin"] == "*"
+        assert "public" not in limited.headers.get("Cache-Control", "")
+        elsewhere = client.get("/api/v1/techniques", environ_base={"REMOTE_ADDR": "192.0.2.9"})
+        assert elsewhere.status_code == 200  # the budget is per client address
+        assert client.get("/").status_code == 200  # pages are not counted against the API
+    finally:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()

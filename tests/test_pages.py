@@ -123,3 +123,8 @@ def test_every_demo_practitioner_page_renders_in_every_language(app, client):
     for lang in ("ko", "es"):
         for pid in ids[:40]:
             assert client.get(f"/practitioners/{pid}?lang={lang}").status_code == 200, (pid, lang)
+
+
+def test_odd_numbers_in_query_strings_are_not_errors(client, app):
+    assert client.get("/shortlist?id=%C2%B2&id=" + "9" * 5000).status_code == 200
+    assert client.get("/search?location=London&page=%C2%B2").status_code == 400

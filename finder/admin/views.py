@@ -33,6 +33,7 @@ from ..models import (
     UnmetNeed,
 )
 from ..submissions import check_fields
+from ..validation import whole_number
 from ..vetting import (
     ACTIONS,
     CHECKLIST,
@@ -134,7 +135,7 @@ def queue():
         query = query.where(Practitioner.techniques.any(Technique.slug == technique))
     total = db.session.scalar(select(func.count()).select_from(query.subquery()))
     page = request.args.get("page", "1")
-    page = int(page) if page.isdigit() and int(page) >= 1 else 1
+    page = max(whole_number(page) or 1, 1)
     items = db.session.scalars(
         query.order_by(Practitioner.created_at, Practitioner.id)
         .limit(PER_PAGE)
@@ -289,7 +290,7 @@ def erase(submission_id: int):
 def audit_log():
     """Every state change and edit, newest first."""
     page = request.args.get("page", "1")
-    page = int(page) if page.isdigit() and int(page) >= 1 else 1
+    page = max(whole_number(page) or 1, 1)
     events = db.session.scalars(
         select(AuditEvent)
         .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())

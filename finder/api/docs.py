@@ -5,8 +5,11 @@ Registered by create_app with `app.register_blueprint(api_docs_bp)` (no prefix).
 
 from __future__ import annotations
 
+import re
+
 from flask import Blueprint, render_template, request
 from flask_limiter import RateLimitExceeded
+from markupsafe import Markup, escape
 
 from .http import finish_read, rate_limited, too_many_requests
 from .views import current_document
@@ -14,6 +17,7 @@ from .views import current_document
 bp = Blueprint("api_docs", __name__)
 bp.register_error_handler(RateLimitExceeded, too_many_requests)
 METHODS = ("get", "put", "post", "delete", "patch")
+INLINE_CODE = re.compile(r"`([^`]+)`")
 
 
 @bp.after_request
@@ -41,7 +45,13 @@ def api_docs():
         version=document["openapi"],
         operations=operations(document),
         schemas=document["components"]["schemas"],
+        prose=prose,
     )
+
+
+def prose(description: str) -> Markup:
+    """A description, escaped, with Markdown `code` spans as <code>."""
+    return Markup(INLINE_CODE.sub(r"<code>\1</code>", str(escape(description or ""))))
 
 
 def resolve(document: dict, item: dict) -> dict:
@@ -84,9 +94,19 @@ def response_view(document: dict, status: str, answer: dict) -> dict:
     """A response's status, description, body schema and headers."""
     answer = resolve(document, answer)
     content = answer.get("content", {}).get("application/json", {})
+    schema = content.get("schema")
     return {
         "status": status,
         "description": answer.get("description", ""),
-        "schema": content.get("schema"),
+        "schema": schema,
+        "error_codes": error_codes(schema),
         "headers": sorted(answer.get("headers", {})),
     }
+
+
+def error_codes(schema: dict | None) -> list[str] | None:
+    """The error codes a response may carry, or None for a response that is not an error."""
+    detail = (schema or {}).get("properties", {}).get("error")
+    if detail is None:
+        return None
+    return detail.get("properties", {}).get("code", {}).get("enum", [])

@@ -71,5 +71,6 @@ def seconds_until_reset(error: RateLimitExceeded) -> int:
     """Whole seconds until the breached limit's window resets (at least 1)."""
     current = limiter.current_limit
     if current is not None:
-        return max(1, math.ceil(current.reset_at - time.time()))
+        reset_time, _remaining = current.window
+        return max(1, math.ceil(reset_time - time.time()))
     return max(1, int(error.limit.limit.get_expiry()))

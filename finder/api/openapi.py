@@ -1,14 +1,16 @@
 """The OpenAPI 3.1 document of the JSON API, built from the constants the code checks (no Flask).
 
-Every limit below comes from the module that enforces it (finder.params, finder.search,
-finder.models), so the document cannot drift from the behaviour. Other parts of the API (the
-HSDS and FHIR endpoints) add their own paths through `add_paths`.
+The limits come from the modules that enforce them (finder.params, finder.search, finder.models)
+so the document follows the behaviour; the two literals parse_search_args does not name
+(DEFAULT_PER_PAGE, MIN_RADIUS) are pinned by tests. Other parts of the API (the HSDS and FHIR
+endpoints) add their own paths through `add_paths`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+from ..geo import KM_PER_MILE
 from ..models import PATTERNS
 from ..params import MAX_LOCATION_LENGTH, MAX_PAGE, MAX_PER_PAGE
 from ..search import DEFAULT_RADIUS_KM, MAX_RADIUS_KM
@@ -19,7 +21,6 @@ PREFIX = "/api/v1"
 CACHE_SECONDS = 60
 DEFAULT_PER_PAGE = 20  # parse_search_args' default for per_page
 MIN_RADIUS = 0.001  # parse_search_args refuses smaller radii
-KM_PER_MILE = 1.609344
 MAX_ID = 2**63 - 1  # the largest id a database integer column holds
 COUNTRY_PATTERN = "^[A-Z]{2}$"
 LANGUAGE_PATTERN = "^[a-z]{2}$"
@@ -35,7 +36,8 @@ def add_paths(provider: PathProvider) -> PathProvider:
     """Merge provider() -> {"paths": {...}, "schemas": {...}} into every document built.
 
     The hook for endpoints documented elsewhere (HSDS, FHIR); usable as a decorator. Paths are
-    full paths ("/api/v1/hsds/services"); schemas land in components.schemas."""
+    full paths ("/api/v1/hsds/services"); schemas land in components.schemas. Build operations
+    with `operation`, `ok` and `error` here to get the shared 304/429 answers and headers."""
     if provider not in _providers:
         _providers.append(provider)
     return provider
@@ -74,18 +76,22 @@ def obj(properties: dict, required: list[str] | None = None, description: str = 
 
 
 def text(description: str = "", **extra) -> dict:
+    """A string schema."""
     return {"type": "string", **({"description": description} if description else {}), **extra}
 
 
 def number(description: str = "", **extra) -> dict:
+    """A number schema."""
     return {"type": "number", **({"description": description} if description else {}), **extra}
 
 
 def integer(description: str = "", **extra) -> dict:
+    """An integer schema."""
     return {"type": "integer", **({"description": description} if description else {}), **extra}
 
 
 def boolean(description: str = "") -> dict:
+    """A boolean schema."""
     return {"type": "boolean", **({"description": description} if description else {})}
 
 
@@ -111,6 +117,7 @@ def flag(name: str, description: str) -> dict:
 
 
 def json_content(schema: dict) -> dict:
+    """A JSON body of this schema."""
     return {"application/json": {"schema": schema}}
 
 
@@ -170,7 +177,8 @@ def search_parameters() -> list[dict]:
             "radius",
             number(minimum=MIN_RADIUS, maximum=MAX_RADIUS_KM, default=DEFAULT_RADIUS_KM),
             f"Search radius in `unit`: at most {MAX_RADIUS_KM:,.0f} km "
-            f"({max_radius_mi:,.0f} mi); larger values are refused, not clamped.",
+            f"({max_radius_mi:,.0f} mi); larger values are refused, not clamped. "
+            f"Without it, {DEFAULT_RADIUS_KM:g} km whatever the unit.",
         ),
         query("unit", text(enum=["km", "mi"], default="km"), "The unit of `radius`."),
         query("page", integer(minimum=1, maximum=MAX_PAGE, default=1), "Page of `nearby`."),
@@ -183,6 +191,7 @@ def search_parameters() -> list[dict]:
 
 
 def search_parameter_names() -> list[str]:
+    """What the `field` of a 400 from /search can name."""
     return [p["name"] for p in search_parameters()]
 
 
@@ -269,6 +278,7 @@ def schemas(technique_slugs: list[str]) -> dict:
         "Practitioner": obj(
             {
                 **result_properties(),
+                "city": text("City of the first practice location."),
                 "distance_km": {"type": "null", "description": "No origin: always null."},
                 "credentials": optional_text,
                 "clinic": optional_text,
@@ -310,23 +320,33 @@ def schemas(technique_slugs: list[str]) -> dict:
                 "total": integer("Approved practitioners listed anywhere, each once.", minimum=0),
             }
         ),
+        "ErrorDetail": error_detail(),
         "Error": error_schema(),
     }
 
 
-def error_schema(codes: list[str] | None = None, fields: list[str] | None = None) -> dict:
-    """{"error": {"code", "message", "field", "candidates"?}}, optionally narrowed."""
+def error_detail(codes: list[str] | None = None, fields: list[str] | None = None) -> dict:
+    """{"code", "message", "field", "candidates"?}, optionally narrowed to some codes/fields."""
     field = text(enum=fields) if fields else text()
-    body = obj(
+    return obj(
         {
             "code": text(enum=codes) if codes else text("e.g. bad_parameter, not_found."),
             "message": text("What went wrong, for people."),
-            "field": nullable(field),
-            "candidates": {"type": "array", "items": ref("Place")},
+            "field": nullable(field) | {"description": "The parameter at fault, if one is."},
+            "candidates": {
+                "type": "array",
+                "items": ref("Place"),
+                "description": "Places the location could mean (422 only).",
+            },
         },
         required=["code", "message", "field"],
     )
-    return obj({"error": body})
+
+
+def error_schema(codes: list[str] | None = None, fields: list[str] | None = None) -> dict:
+    """{"error": {...}}: the generic Error, or one narrowed for a response."""
+    detail = error_detail(codes, fields) if codes or fields else ref("ErrorDetail")
+    return obj({"error": detail}, description="Every error under /api has this shape.")
 
 
 # --- responses --------------------------------------------------------------------------------
@@ -366,6 +386,7 @@ def ok(description: str, schema: dict) -> dict:
 
 
 def error(description: str, codes: list[str] | None = None, fields=None, **extra) -> dict:
+    """An error response; `codes` and `fields` narrow what its body may say."""
     return {
         "description": description,
         "content": json_content(error_schema(codes, fields)),
@@ -429,7 +450,8 @@ def paths() -> dict:
             "Nearest approved practitioners to a place",
             "Matches within the radius, nearest first (one entry per practitioner, their "
             "nearest location); options worth travelling for beyond it; and remote "
-            "(telehealth) options. Remote options prefer the Accept-Language language.",
+            "(telehealth) options. Remote options and the wording of reasons follow "
+            "Accept-Language.",
             ok("Search results.", ref("SearchResults")),
             parameters=search_parameters(),
             errors=[("400", "BadParameter"), ("422", "UnknownPlace")],
@@ -477,7 +499,7 @@ def document_operation(operation_id: str) -> dict:
     )
 
 
-def build_document(technique_slugs: list[str], server_url: str = "/") -> dict:
+def build_document(technique_slugs: list[str]) -> dict:
     """The whole OpenAPI document, with the paths other modules added through add_paths."""
     document = {
         "openapi": OPENAPI_VERSION,
@@ -493,7 +515,7 @@ def build_document(technique_slugs: list[str], server_url: str = "/") -> dict:
                 "rate-limited per client address; a 429 says how long to wait in Retry-After."
             ),
         },
-        "servers": [{"url": server_url}],
+        "servers": [{"url": "/"}],
         "paths": paths(),
         "components": {
             "schemas": schemas(technique_slugs),

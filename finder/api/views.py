@@ -1,16 +1,20 @@
 """GET /api/v1/search and friends: the contract of DESIGN.md, errors as JSON."""
 
-from flask import current_app, jsonify, request, url_for
-from sqlalchemy import select
+from flask import abort, current_app, jsonify, request, url_for
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
+from ..coverage import coverage_counts
 from ..errors import error_response
 from ..extensions import db
 from ..geocode import AmbiguousPlace, GeocodeError, settings_from_config
-from ..models import Technique
+from ..models import ANY_TECHNIQUE, Practitioner, SearchPoint, Technique
 from ..params import BadParameter, parse_search_args
 from ..results import run_search
 from ..templating import say_reason
 from . import bp
+from .openapi import MAX_ID, build_document
+from .shapes import country_json, practitioner_json
 
 
 def geocoder_settings() -> dict:
@@ -63,7 +67,7 @@ def search():
     def link(pid):
         return url_for("public.practitioner", practitioner_id=pid, _external=True)
 
-    return jsonify(
+    response = jsonify(
         {
             "origin": place_json(outcome.origin),
             "radius_km": result.radius_km,
@@ -76,6 +80,8 @@ def search():
             "total": result.total,
         }
     )
+    response.vary.add("Accept-Language")  # remote options and reasons follow the language
+    return response
 
 
 @bp.get("/techniques")

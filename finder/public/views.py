@@ -21,6 +21,7 @@ from ..params import BadParameter, parse_search_args
 from ..results import run_search
 from ..submissions import check_fields, record_unmet_need, store_submission
 from ..templating import say_reason
+from ..validation import whole_number
 from . import bp
 
 
@@ -206,7 +207,8 @@ MAX_SHORTLIST = 50
 @bp.get("/shortlist")
 def shortlist():
     """A printable page of the practitioners a patient ticked; the link is the shortlist."""
-    ids = [int(i) for i in request.args.getlist("id") if i.isdigit()][:MAX_SHORTLIST]
+    numbers = (whole_number(i) for i in request.args.getlist("id")[:MAX_SHORTLIST])
+    ids = list(dict.fromkeys(n for n in numbers if n is not None))
     people = db.session.scalars(
         select(Practitioner)
         .where(Practitioner.id.in_(ids), Practitioner.status == "approved")

@@ -1,0 +1,230 @@
+"""The OpenAPI document: valid 3.1, true to the code, and honoured by the running API."""
+
+from __future__ import annotations
+
+import re
+import shutil
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, given, settings
+from openapi_spec_validator import OpenAPIV31SpecValidator, validate
+from schemathesis import GenerationMode
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from finder.api import openapi
+from finder.api.docs import bp as api_docs_bp
+from finder.extensions import db
+from finder.params import MAX_PAGE, MAX_PER_PAGE
+from finder.search import MAX_RADIUS_KM
+
+from .conftest import make_app
+
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+]
+
+
+def with_docs(app):
+    """The app with the root /openapi.json and /api/docs (a no-op once create_app has them)."""
+    if "api_docs" not in app.blueprints:
+        app.register_blueprint(api_docs_bp)
+    return app
+
+
+@pytest.fixture
+def docs_client(app):
+    return with_docs(app).test_client()
+
+
+@pytest.fixture(scope="module")
+def fuzz_app(demo_template, tmp_path_factory):
+    """One app on its own demo database for every generated request of this module."""
+    path = tmp_path_factory.mktemp("openapi") / "demo.sqlite"
+    shutil.copy(demo_template, path)
+    app = with_docs(make_app(f"sqlite:///{path}"))
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def api_schema(fuzz_app):
+    return schemathesis.openapi.from_wsgi("/openapi.json", fuzz_app)
+
+
+def parameter(document: dict, path: str, name: str) -> dict:
+    """A parameter of the GET operation at path, by name."""
+    found = [p for p in document["paths"][path]["get"]["parameters"] if p["name"] == name]
+    assert found, f"{name} is not documented on {path}"
+    return found[0]
+
+
+# --- the document -------------------------------------------------------------------------------
+
+
+def test_root_document_is_valid_openapi_3_1(docs_client):
+    response = docs_client.get("/openapi.json")
+    assert response.status_code == 200 and response.is_json
+    document = response.get_json()
+    assert document["openapi"].startswith("3.1")
+    validate(document, cls=OpenAPIV31SpecValidator)
+
+
+def test_versioned_document_is_the_same(docs_client):
+    root = docs_client.get("/openapi.json").get_json()
+    assert docs_client.get("/api/v1/openapi.json").get_json() == root
+
+
+def test_every_api_route_is_documented(app, docs_client):
+    documented = set(docs_client.get("/openapi.json").get_json()["paths"])
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint.startswith("api.") or rule.rule == "/openapi.json":
+            path = re.sub(r"<[^>]+>", "{id}", rule.rule)
+            assert path in documented, rule.rule
+
+
+def test_search_parameters_match_the_checks_in_params(docs_client):
+    document = docs_client.get("/openapi.json").get_json()
+    search = "/api/v1/search"
+    per_page = parameter(document, search, "per_page")["schema"]
+    assert (per_page["minimum"], per_page["maximum"], per_page["default"]) == (1, MAX_PER_PAGE, 20)
+    page = parameter(document, search, "page")["schema"]
+    assert (page["minimum"], page["maximum"]) == (1, MAX_PAGE)
+    assert parameter(document, search, "radius")["schema"]["maximum"] == MAX_RADIUS_KM
+    assert parameter(document, search, "unit")["schema"]["enum"] == ["km", "mi"]
+    lat, lon = (parameter(document, search, name)["schema"] for name in ("lat", "lon"))
+    assert (lat["minimum"], lat["maximum"], lon["minimum"], lon["maximum"]) == (-90, 90, -180, 180)
+    for name in ("telehealth", "home_visits", "gentle"):
+        assert parameter(document, search, name)["schema"]["enum"] == ["true", "false"]
+    schemas = document["components"]["schemas"]
+    assert schemas["CountryCode"]["pattern"] == "^[A-Z]{2}$"
+    assert schemas["LanguageCode"]["pattern"] == "^[a-z]{2}$"
+    assert schemas["TechniqueSlug"]["enum"] == [
+        "chiropractic",
+        "physical-therapy",
+        "muscle-energy-technique",
+        "si-joint-fusion",
+    ]
+    technique = parameter(document, search, "technique")
+    assert technique["schema"]["type"] == "array" and technique["explode"] is True
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "status"),
+    [
+        ("per_page", "20", 200),
+        ("per_page", str(MAX_PER_PAGE), 200),
+        ("per_page", str(MAX_PER_PAGE + 1), 400),
+        ("page", str(MAX_PAGE), 200),
+        ("page", str(MAX_PAGE + 1), 400),
+        ("radius", str(openapi.MIN_RADIUS), 200),
+        ("radius", "0.0009", 400),
+        ("radius", f"{MAX_RADIUS_KM:g}", 200),
+    ],
+)
+def test_documented_limits_are_the_enforced_ones(client, name, value, status):
+    response = client.get("/api/v1/search", query_string={"lat": "37.5", "lon": "127", name: value})
+    assert response.status_code == status
+
+
+def test_default_per_page_is_the_documented_one(client):
+    body = client.get("/api/v1/search?lat=37.5&lon=127").get_json()
+    assert body["per_page"] == openapi.DEFAULT_PER_PAGE
+
+
+def test_error_responses_are_documented_for_search(docs_client):
+    responses = docs_client.get("/openapi.json").get_json()["paths"]["/api/v1/search"]["get"]
+    assert {"200", "304", "400", "422", "429"} <= set(responses["responses"])
+
+
+def test_technique_slugs_fall_back_to_a_pattern_when_there_are_none():
+    document = openapi.build_document([])
+    assert document["components"]["schemas"]["TechniqueSlug"]["pattern"] == openapi.SLUG_PATTERN
+    validate(document, cls=OpenAPIV31SpecValidator)
+
+
+def test_other_modules_can_add_paths(docs_client):
+    def hsds_paths():
+        services = openapi.ok("Services.", {"type": "object"})
+        return {
+            "paths": {
+                "/api/v1/hsds/services": openapi.operation("listServices", "HSDS", "", services)
+            },
+            "schemas": {"HsdsService": {"type": "object"}},
+        }
+
+    openapi.add_paths(hsds_paths)
+    try:
+        document = docs_client.get("/openapi.json").get_json()
+    finally:
+        openapi.remove_paths(hsds_paths)
+    assert "/api/v1/hsds/services" in document["paths"]
+    assert "HsdsService" in document["components"]["schemas"]
+    validate(document, cls=OpenAPIV31SpecValidator)
+    assert "/api/v1/hsds/services" not in docs_client.get("/openapi.json").get_json()["paths"]
+
+
+def test_docs_page_renders_every_path_from_the_document(docs_client):
+    page = docs_client.get("/api/docs")
+    assert page.status_code == 200 and page.mimetype == "text/html"
+    html = page.get_data(as_text=True)
+    for path in docs_client.get("/openapi.json").get_json()["paths"]:
+        assert f"<code>{path}</code>" in html
+    assert "per_page" in html and "1–100" in html
+    assert not re.search(r'<(script|link|img)[^>]+(src|href)="(https?:)?//', html)  # no CDN
+
+
+# --- the live API against the document ----------------------------------------------------------
+
+
+FUZZ_SETTINGS = settings(
+    max_examples=25,
+    deadline=None,
+    derandomize=True,  # the same requests on every run, so CI is stable
+    database=None,
+    suppress_health_check=list(HealthCheck),
+)
+
+
+ORIGINS = [{"location": "Seoul"}, {"lat": 30.2672, "lon": -97.7431}]  # so searches get past 400
+
+
+def fuzz_targets() -> list:
+    """Every documented path with valid requests (searches also from fixed origins), and those
+    with parameters with invalid ones."""
+    targets = []
+    for path, item in sorted(openapi.paths().items()):
+        targets.append(pytest.param(path, GenerationMode.POSITIVE, {}, id=f"{path}-valid"))
+        if item["get"]["parameters"]:
+            targets.append(pytest.param(path, GenerationMode.NEGATIVE, {}, id=f"{path}-invalid"))
+    for origin in ORIGINS:
+        name = "-".join(map(str, origin.values()))
+        targets.append(
+            pytest.param("/api/v1/search", GenerationMode.POSITIVE, origin, id=f"search-{name}")
+        )
+    return targets
+
+
+@pytest.mark.parametrize(("path", "mode", "fixed"), fuzz_targets())
+def test_api_honours_its_document(api_schema, path, mode, fixed):
+    """Generated requests never get a 5xx and always get what the document says."""
+    operation = api_schema[path]["GET"]
+
+    @FUZZ_SETTINGS
+    @given(case=operation.as_strategy(generation_mode=mode, query=fixed or None))
+    def call(case):
+        case.call_and_validate(checks=CHECKS)
+
+    call()
