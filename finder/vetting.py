@@ -134,8 +134,9 @@ def decide(
     if new_status in ("approved", "rejected"):
         # Decided: the submitter's details are no longer needed (as the form promises).
         for submission in session.scalars(
-            select(Submission).where(Submission.practitioner_id == p.id,
-                                     Submission.erased_at.is_(None))
+            select(Submission).where(
+                Submission.practitioner_id == p.id, Submission.erased_at.is_(None)
+            )
         ):
             erase_submitter(session, submission, actor)
     reindex_practitioner(session, p)
