@@ -510,3 +510,14 @@ def test_a_pending_practitioner_is_in_no_export(app, client, standard, tmp_path)
     bundle = Bundle.model_validate_json(near(client, "30.2672|-97.7431|1|km").data)
     found = {e.resource.id for e in bundle.entry}
     assert locations["shown"] in found and locations["hidden"] not in found
+
+
+def test_interop_reads_are_cors_open_and_cached_like_the_rest_of_the_api(client):
+    first = client.get("/fhir/Location?near=30.2672|-97.7431|50|km")
+    assert first.headers["Access-Control-Allow-Origin"] == "*" and first.headers.get("ETag")
+    again = client.get(
+        "/fhir/Location?near=30.2672|-97.7431|50|km",
+        headers={"If-None-Match": first.headers["ETag"]},
+    )
+    assert again.status_code == 304
+    assert client.get("/api/v1/hsds/services").headers["Access-Control-Allow-Origin"] == "*"

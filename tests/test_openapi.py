@@ -18,6 +18,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from finder import interop
 from finder.api import openapi
 from finder.api.docs import bp as api_docs_bp
 from finder.extensions import db
@@ -90,7 +91,7 @@ def test_versioned_document_is_the_same(docs_client):
 def test_every_api_route_is_documented(app, docs_client):
     documented = set(docs_client.get("/openapi.json").get_json()["paths"])
     for rule in app.url_map.iter_rules():
-        if rule.endpoint.startswith("api.") or rule.rule == "/openapi.json":
+        if rule.endpoint.startswith(("api.", "interop.")) or rule.rule == "/openapi.json":
             path = re.sub(r"<[^>]+>", "{id}", rule.rule)
             assert path in documented, rule.rule
 
@@ -156,24 +157,97 @@ def test_technique_slugs_fall_back_to_a_pattern_when_there_are_none():
 
 
 def test_other_modules_can_add_paths(docs_client):
-    def hsds_paths():
-        services = openapi.ok("Services.", {"type": "object"})
+    def example_paths():
+        things = openapi.ok("Things.", {"type": "object"})
         return {
-            "paths": {
-                "/api/v1/hsds/services": openapi.operation("listServices", "HSDS", "", services)
-            },
-            "schemas": {"HsdsService": {"type": "object"}},
+            "paths": {"/api/v1/things": openapi.operation("listThings", "Things", "", things)},
+            "schemas": {"Thing": {"type": "object"}},
         }
 
-    openapi.add_paths(hsds_paths)
+    openapi.add_paths(example_paths)
     try:
         document = docs_client.get("/openapi.json").get_json()
     finally:
-        openapi.remove_paths(hsds_paths)
-    assert "/api/v1/hsds/services" in document["paths"]
-    assert "HsdsService" in document["components"]["schemas"]
+        openapi.remove_paths(example_paths)
+    assert "/api/v1/things" in document["paths"]
+    assert "Thing" in document["components"]["schemas"]
     validate(document, cls=OpenAPIV31SpecValidator)
-    assert "/api/v1/hsds/services" not in docs_client.get("/openapi.json").get_json()["paths"]
+    assert "/api/v1/things" not in docs_client.get("/openapi.json").get_json()["paths"]
+
+
+# --- the HSDS and FHIR endpoints (finder.interop adds them) -------------------------------------
+
+
+HSDS_PAGE, HSDS_ONE, FHIR_SEARCH = (
+    "/api/v1/hsds/services",
+    "/api/v1/hsds/services/{id}",
+    "/fhir/Location",
+)
+
+
+def test_interop_registers_its_paths_on_import():
+    paths = openapi.build_document([])["paths"]
+    assert {HSDS_PAGE, HSDS_ONE, FHIR_SEARCH} <= set(paths)
+    assert paths[FHIR_SEARCH] == interop.interop_paths()["paths"][FHIR_SEARCH]
+
+
+def test_interop_parameters_match_the_checks_in_interop(docs_client):
+    document = docs_client.get("/openapi.json").get_json()
+    page = parameter(document, HSDS_PAGE, "page")["schema"]
+    assert (page["minimum"], page["maximum"], page["default"]) == (1, interop.MAX_PAGE, 1)
+    per_page = parameter(document, HSDS_PAGE, "per_page")["schema"]
+    assert (per_page["minimum"], per_page["maximum"], per_page["default"]) == (
+        1,
+        interop.MAX_PER_PAGE,
+        interop.DEFAULT_PER_PAGE,
+    )
+    count = parameter(document, FHIR_SEARCH, "_count")["schema"]
+    assert (count["minimum"], count["maximum"], count["default"]) == (1, 100, 20)
+    near = parameter(document, FHIR_SEARCH, "near")
+    assert near["required"] is True and near["schema"]["pattern"] == interop.NEAR_PATTERN
+    service_id = parameter(document, HSDS_ONE, "id")
+    assert service_id["in"] == "path" and service_id["required"] is True
+
+
+def test_interop_media_types_and_statuses_are_documented(docs_client):
+    paths = docs_client.get("/openapi.json").get_json()["paths"]
+    answers = {path: paths[path]["get"]["responses"] for path in (HSDS_PAGE, HSDS_ONE, FHIR_SEARCH)}
+    assert set(answers[HSDS_PAGE]) == {"200", "304", "400", "429"}
+    assert set(answers[HSDS_ONE]) == {"200", "304", "404", "429"}
+    assert set(answers[FHIR_SEARCH]) == {"200", "304", "400", "429"}
+    for path in (HSDS_PAGE, HSDS_ONE):
+        for status in set(answers[path]) - {"304", "429"}:
+            assert list(answers[path][status]["content"]) == ["application/json"]
+    for status in ("200", "400"):
+        assert list(answers[FHIR_SEARCH][status]["content"]) == ["application/fhir+json"]
+    # 304 and 429 are the API's shared responses (the rate limit answers with error JSON).
+    for path in (HSDS_PAGE, HSDS_ONE, FHIR_SEARCH):
+        assert answers[path]["304"] == {"$ref": "#/components/responses/NotModified"}
+        assert answers[path]["429"] == {"$ref": "#/components/responses/TooManyRequests"}
+    bundle = answers[FHIR_SEARCH]["200"]["content"]["application/fhir+json"]["schema"]
+    assert bundle == {"$ref": "#/components/schemas/FhirLocationBundle"}
+
+
+@pytest.mark.parametrize(
+    ("near", "matches"),
+    [
+        ("30.2672|-97.7431", True),
+        ("30.2672|-97.7431|50", True),
+        ("30.2672|-97.7431|50|km", True),
+        ("+30|-97|5000|m", True),
+        ("30|-97||[mi_i]", True),
+        ("30|-97|5|mi", False),
+        ("30", False),
+        ("30|-97|5|km|x", False),
+    ],
+)
+def test_near_pattern_agrees_with_parse_near(near, matches):
+    assert bool(re.search(interop.NEAR_PATTERN, near)) is matches
+    if matches:
+        interop.parse_near(near)  # no BadRequest for anything of this shape in range
+    else:
+        with pytest.raises(interop.BadRequest):
+            interop.parse_near(near)
 
 
 def test_docs_page_renders_every_path_from_the_document(docs_client):
@@ -199,31 +273,55 @@ FUZZ_SETTINGS = settings(
 
 
 ORIGINS = [{"location": "Seoul"}, {"lat": 30.2672, "lon": -97.7431}]  # so searches get past 400
+NEARS = ["30.2672|-97.7431|50|km", "37.5665|126.978", "30.2672|-97.7431|20000|km"]  # matches
+KNOWN_SERVICE = "known"  # stands for the id of a real approved service (see known_service_id)
 
 
 def fuzz_targets() -> list:
-    """Every documented path with valid requests (searches also from fixed origins), and those
-    with parameters with invalid ones."""
+    """Every documented path (this site's and the ones other modules add) with valid requests,
+    those with parameters also with invalid ones; searches also from fixed origins, the FHIR
+    search near places with listings, and one real HSDS service."""
     targets = []
-    for path, item in sorted(openapi.paths().items()):
+    for path, item in sorted(openapi.build_document([])["paths"].items()):
         targets.append(pytest.param(path, GenerationMode.POSITIVE, {}, id=f"{path}-valid"))
         if item["get"]["parameters"]:
             targets.append(pytest.param(path, GenerationMode.NEGATIVE, {}, id=f"{path}-invalid"))
     for origin in ORIGINS:
         name = "-".join(map(str, origin.values()))
+        fixed = {"query": origin}
         targets.append(
-            pytest.param("/api/v1/search", GenerationMode.POSITIVE, origin, id=f"search-{name}")
+            pytest.param("/api/v1/search", GenerationMode.POSITIVE, fixed, id=f"search-{name}")
         )
+    for near in NEARS:
+        fixed = {"query": {"near": near}}
+        targets.append(pytest.param(FHIR_SEARCH, GenerationMode.POSITIVE, fixed, id=f"fhir-{near}"))
+    fixed = {"path_parameters": {"id": KNOWN_SERVICE}}
+    targets.append(pytest.param(HSDS_ONE, GenerationMode.POSITIVE, fixed, id="hsds-known-service"))
     return targets
 
 
+@pytest.fixture(scope="module")
+def known_service_id(fuzz_app) -> str:
+    """The id of an approved service of the fuzzed database."""
+    page = fuzz_app.test_client().get("/api/v1/hsds/services?per_page=1").get_json()
+    return page["contents"][0]["id"]
+
+
+def test_every_documented_operation_is_fuzzed(api_schema):
+    fuzzed = {param.values[0] for param in fuzz_targets()}
+    assert fuzzed == set(openapi.build_document([])["paths"])
+    assert {HSDS_PAGE, HSDS_ONE, FHIR_SEARCH} <= fuzzed
+
+
 @pytest.mark.parametrize(("path", "mode", "fixed"), fuzz_targets())
-def test_api_honours_its_document(api_schema, path, mode, fixed):
+def test_api_honours_its_document(api_schema, known_service_id, path, mode, fixed):
     """Generated requests never get a 5xx and always get what the document says."""
     operation = api_schema[path]["GET"]
+    if fixed.get("path_parameters") == {"id": KNOWN_SERVICE}:
+        fixed = {"path_parameters": {"id": known_service_id}}
 
     @FUZZ_SETTINGS
-    @given(case=operation.as_strategy(generation_mode=mode, query=fixed or None))
+    @given(case=operation.as_strategy(generation_mode=mode, **fixed))
     def call(case):
         case.call_and_validate(checks=CHECKS)
 

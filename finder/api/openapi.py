@@ -116,9 +116,9 @@ def flag(name: str, description: str) -> dict:
     )
 
 
-def json_content(schema: dict) -> dict:
-    """A JSON body of this schema."""
-    return {"application/json": {"schema": schema}}
+def json_content(schema: dict, media_type: str = "application/json") -> dict:
+    """A JSON body of this schema (application/json unless told, e.g. application/fhir+json)."""
+    return {media_type: {"schema": schema}}
 
 
 # --- parameters -------------------------------------------------------------------------------
@@ -373,16 +373,18 @@ def headers() -> dict:
     }
 
 
-def ok(description: str, schema: dict) -> dict:
-    """A 200 response with the caching and CORS headers."""
-    return {
-        "description": description,
-        "headers": {
+def ok(
+    description: str, schema: dict, *, media_type: str = "application/json", cached: bool = True
+) -> dict:
+    """A 200 response; `cached` ones (the API's own) carry the caching and CORS headers."""
+    answer = {"description": description}
+    if cached:
+        answer["headers"] = {
             name: ref(name, "headers")
             for name in ("ETag", "Cache-Control", "Access-Control-Allow-Origin")
-        },
-        "content": json_content(schema),
-    }
+        }
+    answer["content"] = json_content(schema, media_type)
+    return answer
 
 
 def error(description: str, codes: list[str] | None = None, fields=None, **extra) -> dict:
@@ -426,11 +428,20 @@ def operation(
     *,
     parameters=(),
     errors=(),
+    shared: bool = True,
 ) -> dict:
-    """A GET operation: 200, 304, 429 and the given error responses."""
-    answers = {"200": ok_response, "304": ref("NotModified", "responses")}
-    answers |= {status: ref(name, "responses") for status, name in errors}
-    answers["429"] = ref("TooManyRequests", "responses")
+    """A GET operation: 200, the given error responses and, when `shared` (the API's own
+    caching and rate limit apply), 304 and 429.
+
+    Each error is (status, name of a components.responses entry) or (status, a response)."""
+    answers = {"200": ok_response}
+    answers |= {
+        status: ref(answer, "responses") if isinstance(answer, str) else answer
+        for status, answer in errors
+    }
+    if shared:
+        answers["304"] = ref("NotModified", "responses")
+        answers["429"] = ref("TooManyRequests", "responses")
     return {
         "get": {
             "operationId": operation_id,
@@ -512,7 +523,9 @@ def build_document(technique_slugs: list[str]) -> dict:
                 '`{"error": {"code", "message", "field"}}`. Successful GETs carry an ETag '
                 f"(answer If-None-Match with 304) and `Cache-Control: public, max-age="
                 f"{CACHE_SECONDS}`. Any origin may read the API (CORS `*`). Requests are "
-                "rate-limited per client address; a 429 says how long to wait in Retry-After."
+                "rate-limited per client address; a 429 says how long to wait in Retry-After. "
+                "The open-data endpoints (HSDS under /api/v1/hsds, FHIR under /fhir) answer in "
+                "their standards' shapes and say so in their own descriptions."
             ),
         },
         "servers": [{"url": "/"}],
