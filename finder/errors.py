@@ -7,7 +7,7 @@ from .extensions import db
 
 
 def wants_json() -> bool:
-    return request.path.startswith("/api/") or request.path == "/openapi.json"
+    return request.path.startswith(("/api/", "/fhir/")) or request.path == "/openapi.json"
 
 
 def error_response(status: int, code: str, message: str, field: str | None = None, **extra):
