@@ -110,7 +110,9 @@ def build_map(
     if len(points) > 1:
         lats = [p[0] for p in points]
         lons = [p[1] for p in points]
-        fmap.fit_bounds([[min(lats), min(lons)], [max(lats), max(lons)]], padding=(24, 24))
+        fmap.fit_bounds(
+            [[min(lats), min(lons)], [max(lats), max(lons)]], padding=(24, 24), max_zoom=13
+        )
     root = fmap.get_root()
     root.render()
     return MapParts(
