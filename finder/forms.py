@@ -16,9 +16,15 @@ from wtforms import (
     TextAreaField,
     widgets,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional
 
 from .models import PATTERNS
+
+
+def as_choices(pairs) -> list[SelectChoice]:
+    """WTForms choices from (value, label) pairs."""
+    return [SelectChoice(value, label) for value, label in pairs]
 
 
 def country_choices() -> list[tuple[str, str]]:
@@ -31,9 +37,9 @@ def country_choices() -> list[tuple[str, str]]:
 
 def fill_listing_choices(form: "ListingForm", techniques) -> "ListingForm":
     """Techniques, patterns and countries for a listing form."""
-    form.techniques.choices = [(t.slug, gettext(t.name)) for t in techniques]
-    form.patterns.choices = [(slug, slug.replace("-", " ")) for slug in PATTERNS]
-    form.country.choices = [("", _l("Choose a country"))] + country_choices()
+    form.techniques.choices = as_choices((t.slug, gettext(t.name)) for t in techniques)
+    form.patterns.choices = as_choices((slug, slug.replace("-", " ")) for slug in PATTERNS)
+    form.country.choices = as_choices([("", _l("Choose a country")), *country_choices()])
     return form
 
 
@@ -65,28 +71,24 @@ class SearchForm(FlaskForm):
     language = SelectField(_l("Language spoken"), choices=[])
     radius = SelectField(
         _l("Within"),
-        choices=[
-            ("10", "10"),
-            ("25", "25"),
-            ("50", "50"),
-            ("100", "100"),
-            ("250", "250"),
-            ("500", "500"),
-            ("1000", "1000"),
-        ],
+        choices=as_choices((n, n) for n in ("10", "25", "50", "100", "250", "500", "1000")),
         default="100",
     )
-    unit = SelectField(_l("Unit"), choices=[("km", "km"), ("mi", _l("miles"))], default="km")
+    unit = SelectField(
+        _l("Unit"), choices=as_choices([("km", "km"), ("mi", _l("miles"))]), default="km"
+    )
     telehealth = BooleanField(_l("Offers telehealth"))
     home_visits = BooleanField(_l("Offers home visits"))
     gentle = BooleanField(_l("Gentle (non-thrust) methods only"))
 
 
-RELATIONS = [
-    ("self", _l("I am this practitioner")),
-    ("patient", _l("I am their patient")),
-    ("colleague", _l("I am a colleague")),
-]
+RELATIONS = as_choices(
+    [
+        ("self", _l("I am this practitioner")),
+        ("patient", _l("I am their patient")),
+        ("colleague", _l("I am a colleague")),
+    ]
+)
 
 
 class ListingForm(FlaskForm):

@@ -11,7 +11,14 @@ from sqlalchemy.orm import selectinload
 from ..api.views import geocoder_settings, technique_slugs
 from ..database import writing
 from ..extensions import db, limiter
-from ..forms import SearchForm, SubmissionForm, UnmetNeedForm, country_choices, fill_listing_choices
+from ..forms import (
+    SearchForm,
+    SubmissionForm,
+    UnmetNeedForm,
+    as_choices,
+    country_choices,
+    fill_listing_choices,
+)
 from ..geo import from_km
 from ..geocode import AmbiguousPlace, GeocodeError, geocode
 from ..i18n import default_unit
@@ -32,14 +39,13 @@ def techniques_by_slug() -> dict[str, Technique]:
 def search_form(techniques: dict[str, Technique]) -> SearchForm:
     """The search form, its choices filled and its values taken from the query string."""
     form = SearchForm(request.args)
-    form.technique.choices = [(t.slug, _(t.name)) for t in techniques.values()]
-    form.country.choices = [("", _("Any country"))] + country_choices()
+    form.technique.choices = as_choices((t.slug, _(t.name)) for t in techniques.values())
+    form.country.choices = as_choices([("", _("Any country")), *country_choices()])
     if "unit" not in request.args:
         form.unit.data = default_unit()
     codes = sorted(set(db.session.scalars(select(PractitionerLanguage.code).distinct())))
-    form.language.choices = [("", _("Any language"))] + [
-        (code, current_app.jinja_env.filters["language_name"](code)) for code in codes
-    ]
+    name_of = current_app.jinja_env.filters["language_name"]
+    form.language.choices = as_choices([("", _("Any language"))] + [(c, name_of(c)) for c in codes])
     return form
 
 
@@ -225,9 +231,9 @@ def shortlist():
 
 def unmet_need_form() -> UnmetNeedForm:
     form = UnmetNeedForm()
-    form.technique.choices = [("", _("Any technique"))] + [
-        (t.slug, _(t.name)) for t in techniques_by_slug().values()
-    ]
+    form.technique.choices = as_choices(
+        [("", _("Any technique"))] + [(t.slug, _(t.name)) for t in techniques_by_slug().values()]
+    )
     return form
 
 
