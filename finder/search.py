@@ -15,12 +15,12 @@ import math
 from dataclasses import dataclass, replace
 
 from sqlalchemy import and_, bindparam, exists, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from .directory import technique_nouns
 from .gazetteer import neighbours
 from .geo import HALF_CIRCUMFERENCE_KM, boxes_around, haversine_km
-from .models import ANY_TECHNIQUE, PracticeLocation, Practitioner, PractitionerLanguage, SearchPoint
+from .models import ANY_TECHNIQUE, Practitioner, PractitionerLanguage, SearchPoint
 from .reasons import ANY_PRACTITIONER, Reason
 from .travel import Trip, estimate_trip, rank_score
 
@@ -52,6 +52,7 @@ class Hit:
     lat: float
     lon: float
     distance_km: float
+    country: str = ""  # of the location, from the index (no extra query for travel estimates)
 
 
 def _points_query(filters: Filters, box_count: int):
@@ -94,7 +95,7 @@ def _statement(country, language, telehealth, home_visits, gentle, international
                 lang.c.practitioner_id == sp.c.practitioner_id, lang.c.code == bindparam("language")
             )
         )
-    query = select(sp.c.practitioner_id, sp.c.location_id, sp.c.lat, sp.c.lon)
+    query = select(sp.c.practitioner_id, sp.c.location_id, sp.c.lat, sp.c.lon, sp.c.country)
     flags = {
         "telehealth": telehealth,
         "home_visits": home_visits,
@@ -129,11 +130,13 @@ def _scan(session: Session, lat: float, lon: float, filters: Filters, radius_km:
     if filters.language:
         params["language"] = filters.language
     best: dict[int, Hit] = {}
-    for pid, loc_id, plat, plon in session.execute(_points_query(filters, len(boxes)), params):
+    for pid, loc_id, plat, plon, country in session.execute(
+        _points_query(filters, len(boxes)), params
+    ):
         distance = haversine_km(lat, lon, plat, plon)
         known = best.get(pid)
         if known is None or (distance, loc_id) < (known.distance_km, known.location_id):
-            best[pid] = Hit(pid, loc_id, plat, plon, distance)
+            best[pid] = Hit(pid, loc_id, plat, plon, distance, country)
     return best
 
 
@@ -318,13 +321,22 @@ def travel_worthy(
     if not reasons:
         return []
     people = {
-        p.id: p for p in session.scalars(select(Practitioner).where(Practitioner.id.in_(reasons)))
+        p.id: p
+        for p in session.scalars(
+            select(Practitioner)
+            .where(Practitioner.id.in_(reasons))
+            .options(
+                selectinload(Practitioner.techniques),
+                selectinload(Practitioner.language_rows),
+                selectinload(Practitioner.pattern_rows),
+            )
+        )
     }
     today = dt.date.today()
     options = []
     for pid, (hit, reason) in reasons.items():
         p = people[pid]
-        trip, abroad = trip_to(session, home, hit)
+        trip, abroad = trip_to(home, hit)
         score = rank_score(
             trip,
             _misfits(p, filters, origin.language, today),
@@ -343,19 +355,11 @@ def travel_worthy(
     return kept
 
 
-def trip_to(session: Session, home: str | None, hit: Hit) -> tuple[Trip, bool]:
+def trip_to(home: str | None, hit: Hit) -> tuple[Trip, bool]:
     """The estimated trip from the patient's country to a hit, and whether it goes abroad."""
-    there = country_of(session, hit)
-    abroad = bool(home) and there != home
-    by_land = not abroad or there in neighbours(home)
+    abroad = bool(home) and hit.country != home
+    by_land = not abroad or hit.country in neighbours(home)
     return estimate_trip(hit.distance_km, crosses_border=abroad, by_land=by_land), abroad
-
-
-def country_of(session: Session, hit: Hit) -> str:
-    """The country of the location behind a hit."""
-    return session.scalar(
-        select(PracticeLocation.country).where(PracticeLocation.id == hit.location_id)
-    )
 
 
 def remote_options(
@@ -371,7 +375,7 @@ def remote_options(
     ][:REMOTE_LIMIT]
     options = []
     for hit in hits:
-        trip, _ = trip_to(session, origin.country, hit)
+        trip, _ = trip_to(origin.country, hit)
         reason = Reason("telehealth", _noun(filters), language=language or "")
         options.append(Option(hit, reason, trip, trip.hours))
     return options
@@ -392,6 +396,6 @@ def home_visit_options(
     )
     options = []
     for hit in [h for h in hits if h.practitioner_id not in exclude][:HOME_VISIT_LIMIT]:
-        trip, _ = trip_to(session, origin.country, hit)
+        trip, _ = trip_to(origin.country, hit)
         options.append(Option(hit, Reason("home-visits", _noun(filters)), trip, trip.hours))
     return options

@@ -90,7 +90,9 @@ def country(code: str):
     entries = []
     for p in people:
         loc = next(loc for loc in p.locations if loc.country == code)
-        entry = result_entry(place, Hit(p.id, loc.id, loc.latitude, loc.longitude, 0.0), p, link)
+        entry = result_entry(
+            place, Hit(p.id, loc.id, loc.latitude, loc.longitude, 0.0, loc.country), p, link
+        )
         entry["distance_km"] = None  # a distance from the country's centre means nothing
         entries.append(entry)
     counts = coverage_counts(db.session).get(code, {})

@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from ..api.views import geocoder_settings, technique_slugs
+from ..api.views import geocoder_settings
 from ..database import writing
 from ..extensions import db, limiter
 from ..forms import (
@@ -85,7 +85,7 @@ def search():
     techniques = techniques_by_slug()
     form = search_form(techniques)
     try:
-        search_request = parse_search_args(request.args, technique_slugs(), default_unit())
+        search_request = parse_search_args(request.args, set(techniques), default_unit())
     except BadParameter as error:
         return render_template(
             "index.html",
