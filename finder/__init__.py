@@ -12,6 +12,7 @@ from config import Config
 from .database import configure_sqlite, set_write_intent
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
 from .i18n import LANGUAGES, remember_choice, select_locale, switch_url
+from .security import add_security_headers, csp_nonce
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -83,11 +84,7 @@ def create_app(config_class: type = Config, overrides: dict | None = None) -> Fl
     app.jinja_env.globals["lang_url"] = switch_url
     app.jinja_env.globals["get_locale"] = get_locale
 
-    @app.after_request
-    def security_headers(response):
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        return response
+    app.after_request(add_security_headers)
+    app.jinja_env.globals["csp_nonce"] = csp_nonce
 
     return app
