@@ -11,7 +11,8 @@ from config import Config
 
 from .database import configure_sqlite, set_write_intent
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
-from .i18n import LANGUAGES, remember_choice, select_locale, switch_url
+from .i18n import LANGUAGES, remember_choice, select_locale
+from .links import search_url, switch_url
 from .security import add_security_headers, csp_nonce
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -82,6 +83,7 @@ def create_app(config_class: type = Config, overrides: dict | None = None) -> Fl
     app.after_request(remember_choice)
     app.jinja_env.globals["LANGUAGES"] = LANGUAGES
     app.jinja_env.globals["lang_url"] = switch_url
+    app.jinja_env.globals["search_url"] = search_url
     app.jinja_env.globals["get_locale"] = get_locale
 
     app.after_request(add_security_headers)

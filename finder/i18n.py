@@ -1,6 +1,6 @@
 """The page's language: an explicit choice (remembered in a cookie) or the browser's."""
 
-from flask import request
+from flask import current_app, request
 
 LANGUAGES = {"en": "English", "ko": "한국어", "es": "Español"}
 COOKIE = "lang"
@@ -20,18 +20,15 @@ def remember_choice(response):
     if request.path.startswith("/api/"):
         return response  # API answers are cacheable: no cookies
     if chosen in LANGUAGES and request.cookies.get(COOKIE) != chosen:
-        response.set_cookie(COOKIE, chosen, max_age=365 * 86400, samesite="Lax", httponly=True)
+        response.set_cookie(
+            COOKIE,
+            chosen,
+            max_age=365 * 86400,
+            samesite="Lax",
+            httponly=True,
+            secure=current_app.config.get("SESSION_COOKIE_SECURE", False),
+        )
     return response
-
-
-def switch_url(code: str) -> str:
-    """This page in another language (GET pages keep their query; others go home)."""
-    from flask import url_for
-
-    if request.method == "GET" and request.endpoint and request.endpoint != "static":
-        args = {**(request.view_args or {}), **request.args.to_dict(), "lang": code}
-        return url_for(request.endpoint, **args)
-    return url_for("public.index", lang=code)
 
 
 MILE_TERRITORIES = {"US", "GB", "LR", "MM"}  # where road distances are given in miles

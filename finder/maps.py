@@ -1,29 +1,29 @@
-"""Search results -> a folium map (element and script) that runs on local Leaflet files.
+"""Maps: folium draws the frame from trusted values; everything else travels as data.
 
-folium does not escape popup or tooltip text, and it places that text inside JavaScript
-template literals; `map_text` escapes for both contexts so that names from submissions
-stay text, whatever characters they hold.
+branca compiles folium's rendered output as a Jinja template a second time, so any text
+handed to folium would be evaluated on the server (`{{ ... }}`). folium therefore sees only
+numbers, the operator's tile settings and fixed styles. Names, places, popups, tooltips,
+colours by technique and links go into the page as a JSON data island (`MapParts.data`,
+rendered with Jinja's `tojson` by templates/_map.html) and finder/static/maps.js draws them
+with DOM text nodes, never as HTML.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 
 import folium
 from folium.plugins import MarkerCluster
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
-# Characters that mean something in a JavaScript template literal, as HTML entities: the
-# browser shows them as text, and the literal never sees a backtick, "${" or a backslash.
-_JS_LITERAL_ENTITIES = {"`": "&#96;", "$": "&#36;", "\\": "&#92;"}
+FALLBACK_COLOUR = "#555555"
+_COLOUR = re.compile(r"#[0-9a-fA-F]{3}([0-9a-fA-F]{3})?")
 
 
-def map_text(text: str) -> str:
-    """Text made safe for folium's popups and tooltips: HTML-escaped, then JS-literal-safe."""
-    escaped = str(escape(text))
-    for char, entity in _JS_LITERAL_ENTITIES.items():
-        escaped = escaped.replace(char, entity)
-    return escaped
+def safe_colour(value: str | None) -> str:
+    """A '#rgb' or '#rrggbb' colour, or a neutral grey for anything else."""
+    return value if value and _COLOUR.fullmatch(value) else FALLBACK_COLOUR
 
 
 @dataclass
@@ -38,10 +38,29 @@ class MapMarker:
     url: str
     kind: str = "nearby"  # nearby | travel | remote
 
+    def as_data(self) -> dict:
+        colour = safe_colour(self.color)
+        nearby = self.kind == "nearby"
+        return {
+            "name": self.name,
+            "lat": float(self.lat),
+            "lon": float(self.lon),
+            "lines": [str(line) for line in self.lines],
+            "url": self.url,
+            "style": {
+                "radius": 9 if nearby else 7,
+                "color": "#ffffff" if nearby else colour,
+                "fillColor": colour,
+                "fillOpacity": 0.9 if nearby else 0.5,
+                "weight": 2,
+                "dashed": not nearby,
+            },
+        }
+
 
 @dataclass
 class MapParts:
-    """The rendered map's element and script, for a Jinja template.
+    """A map for a Jinja template: folium's frame (element and script) and the page's data.
 
     folium's own header is not used: it pulls Leaflet from CDNs and sets page-wide styles.
     The page links the local copies instead (templates/_map_assets.html).
@@ -51,15 +70,31 @@ class MapParts:
     script: Markup
     name: str
     cluster_name: str
+    data: dict = field(default_factory=dict)
 
 
-def _popup(marker: MapMarker) -> folium.Popup:
-    lines = "".join(f"<div>{map_text(line)}</div>" for line in marker.lines)
-    html = (
-        f'<div class="map-popup"><a href="{map_text(marker.url)}"><strong>'
-        f"{map_text(marker.name)}</strong></a>{lines}</div>"
+def _frame(fmap: folium.Map, layer, origin_layer, origin_label, markers: list[dict]) -> MapParts:
+    root = fmap.get_root()
+    root.render()
+    return MapParts(
+        html=Markup(root.html.render()),
+        script=Markup(root.script.render()),
+        name=fmap.get_name(),
+        cluster_name=layer.get_name(),
+        data={
+            "map": fmap.get_name(),
+            "layer": layer.get_name(),
+            "origin": {"layer": origin_layer.get_name(), "label": origin_label}
+            if origin_layer is not None
+            else None,
+            "markers": markers,
+        },
     )
-    return folium.Popup(html, max_width=280)
+
+
+def _tiles(fmap: folium.Map, tile_url: str, attribution: str) -> None:
+    # Operator settings (environment), not visitor text.
+    folium.TileLayer(tiles=tile_url, attr=attribution, name="map").add_to(fmap)
 
 
 def build_map(
@@ -71,11 +106,12 @@ def build_map(
     attribution: str,
 ) -> MapParts:
     """A map of the origin, the search radius and clustered practitioner markers."""
+    origin = (float(origin[0]), float(origin[1]))
     fmap = folium.Map(
         location=origin, zoom_start=9, tiles=None, control_scale=True, prefer_canvas=False
     )
-    folium.TileLayer(tiles=tile_url, attr=attribution, name="map").add_to(fmap)
-    folium.CircleMarker(
+    _tiles(fmap, tile_url, attribution)
+    origin_dot = folium.CircleMarker(
         origin,
         radius=8,
         color="#1b1b1b",
@@ -83,44 +119,23 @@ def build_map(
         fill=True,
         fill_color="#ffffff",
         fill_opacity=1,
-        tooltip=folium.Tooltip(map_text(f"You searched: {origin_label}")),
     ).add_to(fmap)
     if radius_km:
         folium.Circle(
-            origin, radius=radius_km * 1000, color="#2a6f97", weight=1, fill=False
+            origin, radius=float(radius_km) * 1000, color="#2a6f97", weight=1, fill=False
         ).add_to(fmap)
     cluster = MarkerCluster(name="practitioners", options={"maxClusterRadius": 40})
     cluster.add_to(fmap)
-    for marker in markers:
-        folium.CircleMarker(
-            (marker.lat, marker.lon),
-            radius=9 if marker.kind == "nearby" else 7,
-            color="#ffffff" if marker.kind == "nearby" else marker.color,
-            weight=2,
-            dash_array=None if marker.kind == "nearby" else "3",
-            fill=True,
-            fill_color=marker.color,
-            fill_opacity=0.9 if marker.kind == "nearby" else 0.5,
-            popup=_popup(marker),
-            tooltip=folium.Tooltip(map_text(marker.name)),
-        ).add_to(cluster)
     # Frame the nearby results; options far away only when nothing is near.
     focus = [m for m in markers if m.kind == "nearby"] or markers
-    points = [origin] + [(m.lat, m.lon) for m in focus]
+    points = [origin] + [(float(m.lat), float(m.lon)) for m in focus]
     if len(points) > 1:
         lats = [p[0] for p in points]
         lons = [p[1] for p in points]
         fmap.fit_bounds(
             [[min(lats), min(lons)], [max(lats), max(lons)]], padding=(24, 24), max_zoom=13
         )
-    root = fmap.get_root()
-    root.render()
-    return MapParts(
-        html=Markup(root.html.render()),
-        script=Markup(root.script.render()),
-        name=fmap.get_name(),
-        cluster_name=cluster.get_name(),
-    )
+    return _frame(fmap, cluster, origin_dot, origin_label, [m.as_data() for m in markers])
 
 
 LEVEL_COLOURS = {"none": "#c0392b", "few": "#e08e0b", "served": "#2d8a4e"}
@@ -139,36 +154,46 @@ class CountryMarker:
     lines: list[str]
     url: str
 
+    def as_data(self) -> dict:
+        colour = LEVEL_COLOURS[self.level]
+        return {
+            "name": self.name,
+            "tooltip": f"{self.name}: {self.count}",
+            "lat": float(self.lat),
+            "lon": float(self.lon),
+            "lines": [str(line) for line in self.lines],
+            "url": self.url,
+            "style": {
+                "radius": 4 + min(self.count, 40) ** 0.5 * 2,
+                "color": colour,
+                "fillColor": colour,
+                "fillOpacity": 0.75 if self.count else 0.35,
+                "weight": 1,
+                "dashed": False,
+            },
+        }
+
 
 def build_coverage_map(countries: list[CountryMarker], tile_url: str, attribution: str) -> MapParts:
     """A world map with a dot per country, coloured by how well it is served."""
     fmap = folium.Map(
         location=(20, 10), zoom_start=2, tiles=None, control_scale=True, world_copy_jump=True
     )
-    folium.TileLayer(tiles=tile_url, attr=attribution, name="map").add_to(fmap)
+    _tiles(fmap, tile_url, attribution)
     group = folium.FeatureGroup(name="countries").add_to(fmap)
-    for c in countries:
-        lines = "".join(f"<div>{map_text(line)}</div>" for line in c.lines)
-        html = (
-            f'<div class="map-popup"><a href="{map_text(c.url)}"><strong>{map_text(c.name)}'
-            f"</strong></a>{lines}</div>"
-        )
-        folium.CircleMarker(
-            (c.lat, c.lon),
-            radius=4 + min(c.count, 40) ** 0.5 * 2,
-            color=LEVEL_COLOURS[c.level],
-            weight=1,
-            fill=True,
-            fill_color=LEVEL_COLOURS[c.level],
-            fill_opacity=0.75 if c.count else 0.35,
-            popup=folium.Popup(html, max_width=260),
-            tooltip=folium.Tooltip(map_text(f"{c.name}: {c.count}")),
-        ).add_to(group)
-    root = fmap.get_root()
-    root.render()
-    return MapParts(
-        html=Markup(root.html.render()),
-        script=Markup(root.script.render()),
-        name=fmap.get_name(),
-        cluster_name=group.get_name(),
+    return _frame(fmap, group, None, None, [c.as_data() for c in countries])
+
+
+def practitioner_map(practitioner, tile_url: str, attribution: str) -> MapParts | None:
+    """A map of one practitioner's practice locations (None when they have none)."""
+    if not practitioner.locations:
+        return None
+    first = practitioner.locations[0]
+    colour = practitioner.techniques[0].color if practitioner.techniques else ""
+    markers = [
+        MapMarker(practitioner.name, loc.latitude, loc.longitude, colour, [loc.city], "")
+        for loc in practitioner.locations
+    ]
+    return build_map(
+        (first.latitude, first.longitude), first.city, None, markers, tile_url, attribution
     )

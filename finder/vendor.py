@@ -1,6 +1,5 @@
-"""Leaflet, its marker-cluster plugin and jQuery, served from the xstatic packages (no CDN)."""
+"""Leaflet and its marker-cluster plugin, served from the xstatic packages (no CDN)."""
 
-import xstatic.pkg.jquery
 import xstatic.pkg.leaflet
 import xstatic.pkg.leaflet_markercluster
 from flask import Blueprint, abort, send_from_directory
@@ -10,7 +9,6 @@ bp = Blueprint("vendor", __name__)
 PACKAGES = {
     "leaflet": xstatic.pkg.leaflet.BASE_DIR,
     "markercluster": xstatic.pkg.leaflet_markercluster.BASE_DIR,
-    "jquery": xstatic.pkg.jquery.BASE_DIR,
 }
 
 

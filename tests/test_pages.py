@@ -49,7 +49,6 @@ def test_vendored_assets_are_served(client):
         "/vendor/leaflet/leaflet.js",
         "/vendor/leaflet/leaflet.css",
         "/vendor/markercluster/leaflet.markercluster.js",
-        "/vendor/jquery/jquery.min.js",
         "/vendor/leaflet/images/marker-icon.png",
     ):
         assert client.get(path).status_code == 200, path

@@ -22,7 +22,7 @@ from ..auth import (
 from ..database import writing
 from ..extensions import db
 from ..forms import AdminLoginForm, DecisionForm, EmptyForm, ListingForm, fill_listing_choices
-from ..maps import MapMarker, build_map
+from ..maps import practitioner_map
 from ..models import (
     STATUSES,
     AuditEvent,
@@ -172,21 +172,9 @@ def review(practitioner_id: int):
         duplicates = db.session.scalars(
             select(Practitioner).where(Practitioner.id.in_(submission.duplicate_candidates))
         ).all()
-    loc = p.locations[0] if p.locations else None
-    parts = None
-    if loc:
-        colour = p.techniques[0].color if p.techniques else "#555555"
-        parts = build_map(
-            (loc.latitude, loc.longitude),
-            loc.city,
-            None,
-            [
-                MapMarker(p.name, place.latitude, place.longitude, colour, [place.city], "#")
-                for place in p.locations
-            ],
-            current_app.config["TILE_URL"],
-            current_app.config["TILE_ATTRIBUTION"],
-        )
+    parts = practitioner_map(
+        p, current_app.config["TILE_URL"], current_app.config["TILE_ATTRIBUTION"]
+    )
     events = db.session.scalars(
         select(AuditEvent)
         .where(AuditEvent.entity == "practitioner", AuditEvent.entity_id == p.id)

@@ -22,7 +22,7 @@ from ..forms import (
 from ..geo import from_km
 from ..geocode import AmbiguousPlace, GeocodeError, geocode
 from ..i18n import default_unit
-from ..maps import MapMarker, build_map
+from ..maps import MapMarker, build_map, practitioner_map
 from ..models import Practitioner, PractitionerLanguage, Technique
 from ..params import BadParameter, parse_search_args
 from ..results import run_search
@@ -128,14 +128,12 @@ def search():
     ]
     parts = build_map(
         (outcome.origin.lat, outcome.origin.lon),
-        outcome.origin.label,
+        _("You searched: %(place)s", place=outcome.origin.label),
         search_request.radius_km,
         markers,
         current_app.config["TILE_URL"],
         current_app.config["TILE_ATTRIBUTION"],
     )
-    args = request.args.to_dict(flat=False)
-    args.pop("page", None)
     return render_template(
         "results.html",
         form=form,
@@ -147,7 +145,6 @@ def search():
         unit=unit,
         radius=from_km(search_request.radius_km, unit),
         map=parts,
-        page_args=args,
         shortlist_form=True,
     )
 
@@ -162,7 +159,8 @@ def practitioner(practitioner_id: int):
     )
     if item is None:
         abort(404)
-    return render_template("practitioner.html", p=item, techniques=techniques_by_slug())
+    tiles = current_app.config["TILE_URL"], current_app.config["TILE_ATTRIBUTION"]
+    return render_template("practitioner.html", p=item, map=practitioner_map(item, *tiles))
 
 
 def submission_form() -> SubmissionForm:

@@ -1,0 +1,56 @@
+"""Links that carry a page's query string.
+
+Request arguments never go into `url_for` as keyword arguments: it takes `_method`,
+`_scheme`, `_external`, `_anchor` (and its own `endpoint`) as options, so `?_method=POST`
+would break every page with such a link. Search links keep the known search parameters
+only; the language switcher carries the query along as data.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from flask import request, url_for
+from werkzeug.routing import BuildError
+
+SEARCH_PARAMS = (
+    "location",
+    "lat",
+    "lon",
+    "technique",
+    "country",
+    "language",
+    "telehealth",
+    "home_visits",
+    "gentle",
+    "radius",
+    "unit",
+    "per_page",
+    "page",
+)
+
+
+def search_url(**replace) -> str:
+    """This search's results page with some parameters replaced (None drops one)."""
+    values = {name: request.args.getlist(name) for name in SEARCH_PARAMS if name in request.args}
+    for name, value in replace.items():
+        if name not in SEARCH_PARAMS:
+            raise ValueError(f"{name} is not a search parameter")
+        if value is None:
+            values.pop(name, None)
+        else:
+            values[name] = value if isinstance(value, list) else [value]
+    query = urlencode([(name, v) for name, vs in values.items() for v in vs])
+    return url_for("public.search") + (f"?{query}" if query else "")
+
+
+def switch_url(code: str) -> str:
+    """This page in another language (GET pages keep their query; others go home)."""
+    if request.method == "GET" and request.endpoint and request.endpoint != "static":
+        try:
+            path = url_for(request.endpoint, **(request.view_args or {}))
+        except BuildError:  # an endpoint that cannot be built again: go home instead
+            return url_for("public.index", lang=code)
+        pairs = [(k, v) for k, v in request.args.items(multi=True) if k != "lang"]
+        return f"{path}?{urlencode([*pairs, ('lang', code)])}"
+    return url_for("public.index", lang=code)
