@@ -40,9 +40,9 @@ def _flag(args, name: str) -> bool | None:
     raw = args.get(name, "").strip().lower()
     if raw in ("", "any"):
         return None
-    if raw in ("1", "true", "yes", "on"):
+    if raw in ("1", "true", "yes", "on", "y"):  # "y" is what a ticked checkbox sends
         return True
-    if raw in ("0", "false", "no", "off"):
+    if raw in ("0", "false", "no", "off", "n"):
         return False
     raise BadParameter(name, f"{name} must be true or false.")
 

@@ -127,3 +127,13 @@ def test_every_demo_practitioner_page_renders_in_every_language(app, client):
 def test_odd_numbers_in_query_strings_are_not_errors(client, app):
     assert client.get("/shortlist?id=%C2%B2&id=" + "9" * 5000).status_code == 200
     assert client.get("/search?location=London&page=%C2%B2").status_code == 400
+
+
+def test_ticked_checkboxes_of_the_search_form_are_understood(client):
+    """WTForms' checkboxes send "y": every value the form sends must be accepted."""
+    html = client.get("/").get_data(as_text=True)
+    for name in ("telehealth", "home_visits", "gentle"):
+        sent = re.search(rf'<input[^>]*name="{name}"[^>]*value="([^"]+)"', html)
+        assert sent, name
+        response = client.get("/search", query_string={"location": "Toronto", name: sent.group(1)})
+        assert response.status_code == 200, (name, response.get_data(as_text=True)[:300])
