@@ -113,6 +113,8 @@ def test_every_kind_of_page_passes_axe(page, live_server, app):
     problems += audit(page, axe, "admin queue", report)
     page.goto(f"{base}/admin/practitioners/{pending_id}")
     problems += audit(page, axe, "admin review", report)
+    page.goto(f"{base}/admin/practitioners/{pending_id}/edit")
+    problems += audit(page, axe, "admin edit", report)
 
     print("axe results (violations, incomplete):", report)
     assert not problems, "\n".join(problems)
