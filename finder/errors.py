@@ -1,7 +1,7 @@
 """Error pages in one place: JSON under /api, HTML elsewhere; the session is rolled back."""
 
-from flask import jsonify, render_template, request
-from werkzeug.exceptions import HTTPException
+from flask import current_app, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge, SecurityError
 
 from .extensions import db
 
@@ -16,16 +16,52 @@ def error_response(status: int, code: str, message: str, field: str | None = Non
     return jsonify(body), status
 
 
+def too_large_message() -> str:
+    """'The request is larger than 2 MB, the most this site accepts.'"""
+    limit = current_app.config.get("MAX_CONTENT_LENGTH") or 0
+    size = f"{limit / 1024**2:g} MB" if limit >= 1024**2 else f"{limit / 1024:g} KB"
+    return f"The request is larger than {size}, the most this site accepts."
+
+
+def refuse_oversized_requests() -> None:
+    """A body over MAX_CONTENT_LENGTH is refused (413) on every URL, read or not."""
+    limit = current_app.config.get("MAX_CONTENT_LENGTH")
+    if not limit:
+        return
+    if request.content_length is not None:
+        if request.content_length > limit:
+            raise RequestEntityTooLarge(too_large_message())
+    elif request.environ.get("wsgi.input_terminated"):
+        # A streamed (chunked) body: Werkzeug would quietly cut it off at the limit.
+        request.get_data(cache=True)  # at most `limit` bytes, kept for the form parser
+        if request.environ["wsgi.input"].read(1):
+            raise RequestEntityTooLarge(too_large_message())
+
+
+def _kept_headers(error: HTTPException) -> list[tuple[str, str]]:
+    """The exception's own headers (Allow on 405, Retry-After on 429/503), not its type."""
+    return [(name, value) for name, value in error.get_headers() if name.lower() != "content-type"]
+
+
 def register_error_handlers(app) -> None:
     """404/4xx/500 handlers for the whole application."""
+    # First of all, before CSRF protection reads (a cut-off copy of) the form.
+    app.before_request_funcs.setdefault(None, []).insert(0, refuse_oversized_requests)
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
         db.session.rollback()
+        status = error.code or 500
+        if isinstance(error, RequestEntityTooLarge):
+            error.description = too_large_message()
         code = (error.name or "error").lower().replace(" ", "_")
         if wants_json():
-            return error_response(error.code or 500, code, error.description or error.name)
-        return render_template("error.html", error=error), error.code
+            body, _ = error_response(status, code, error.description or error.name)
+            return body, status, _kept_headers(error)
+        if isinstance(error, SecurityError):
+            # An untrusted Host: no URL can be built for it, so no page with links either.
+            return error.description, status, {"Content-Type": "text/plain; charset=utf-8"}
+        return render_template("error.html", error=error), status, _kept_headers(error)
 
     @app.errorhandler(Exception)
     def unexpected_error(error: Exception):

@@ -44,7 +44,7 @@ def content_security_policy(nonce: str, tile_url: str) -> str:
 
 
 def add_security_headers(response):
-    """Every response: CSP, no sniffing, no framing, a careful referrer."""
+    """Every response: CSP, no sniffing, no framing, a careful referrer, HSTS if configured."""
     nonce = csp_nonce()
     response.headers["Content-Security-Policy"] = content_security_policy(
         nonce, current_app.config["TILE_URL"]
@@ -52,4 +52,10 @@ def add_security_headers(response):
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
     response.headers.setdefault("X-Frame-Options", "DENY")
+    hsts_seconds = current_app.config.get("HSTS_SECONDS") or 0
+    if hsts_seconds > 0:
+        # Browsers heed it on HTTPS only; production serves nothing else.
+        response.headers.setdefault(
+            "Strict-Transport-Security", f"max-age={int(hsts_seconds)}; includeSubDomains"
+        )
     return response
