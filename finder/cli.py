@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import os
+import sqlite3
 import sys
+import tempfile
 from pathlib import Path
 
 import click
@@ -22,6 +25,7 @@ from .models import Admin, AuditEvent, Practitioner, Technique, VettingRecord, u
 from .submissions import purge_submitters
 
 MIN_PASSWORD_LENGTH = 12
+BACKUP_STEP_PAGES = 1024  # pages copied per step of the online backup (progress granularity)
 
 
 def _progress_printer(label: str):
@@ -91,6 +95,68 @@ def _import(path: Path, status: str, demo: bool) -> list[Practitioner]:
             f"{len(rejected.errors)} problem(s) in {path.name}; nothing was imported."
         ) from None
     return stored
+
+
+def _sqlite_path_to_back_up(url) -> Path:
+    """The SQLite file behind the database URL; other databases are refused with advice."""
+    if url.get_backend_name() != "sqlite":
+        libpq_url = url.set(drivername=url.get_backend_name()).render_as_string(hide_password=True)
+        raise click.ClickException(
+            f"backup copies SQLite databases; this site runs on {url.get_backend_name()}. "
+            f"Use pg_dump instead: pg_dump --format=custom --file=FILE '{libpq_url}' "
+            "(restore with pg_restore)."
+        )
+    if url.database in (None, "", ":memory:") or url.database.startswith("file::memory:"):
+        raise click.ClickException("The database is in memory: there is no file to back up.")
+    path = Path(url.database)
+    if not path.is_file():
+        raise click.ClickException(f"No database file at {path}.")
+    return path
+
+
+def _sqlite_backup(source_path: Path, target: Path) -> int:
+    """Copy source_path to target with SQLite's online backup; returns the pages copied.
+
+    Every step reads from one read transaction, so the copy is the database as it was at
+    the start however long it takes, while the site keeps writing (WAL readers never block
+    writers). The copy is written beside the target and renamed into place when complete
+    and checked, so a failed backup never leaves a half-written file under the target name.
+    """
+    try:
+        handle, temporary_name = tempfile.mkstemp(
+            dir=target.parent, prefix=f".{target.name}.", suffix=".partial"
+        )
+        os.close(handle)
+    except OSError as error:
+        raise click.ClickException(f"Cannot write {target}: {error.strerror}.") from None
+    temporary = Path(temporary_name)
+    source = sqlite3.connect(source_path, isolation_level=None)
+    copy = sqlite3.connect(temporary, isolation_level=None)
+    try:
+        source.execute("PRAGMA busy_timeout=10000")
+        source.execute("BEGIN")
+        source.execute("SELECT count(*) FROM sqlite_schema")  # one snapshot for the whole copy
+        total = source.execute("PRAGMA page_count").fetchone()[0]
+        with click.progressbar(length=total, label="Copying pages", file=sys.stderr) as bar:
+
+            def progress(_status, remaining, pages):
+                bar.update(pages - remaining - bar.pos)
+
+            source.backup(copy, pages=BACKUP_STEP_PAGES, progress=progress)
+        source.execute("COMMIT")
+        check = copy.execute("PRAGMA quick_check").fetchone()[0]
+        if check != "ok":
+            raise click.ClickException(f"The copy failed SQLite's quick_check: {check}")
+        copy.execute("PRAGMA journal_mode=DELETE")  # one self-contained file
+        copy.close()
+        os.replace(temporary, target)
+    except (sqlite3.Error, OSError) as error:
+        raise click.ClickException(f"Backup to {target} failed: {error}") from None
+    finally:
+        source.close()
+        copy.close()
+        temporary.unlink(missing_ok=True)
+    return total
 
 
 def register_commands(app) -> None:
@@ -170,6 +236,18 @@ def register_commands(app) -> None:
             f"Wrote {counts['Practitioner']} practitioners "
             f"({sum(counts.values())} resources) to {file}."
         )
+
+    @app.cli.command("backup")
+    @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+    def backup(file: Path):
+        """Copy the SQLite database to FILE consistently, even while the site is writing."""
+        source = _sqlite_path_to_back_up(db.engine.url)
+        target = file.resolve()
+        if target == source.resolve():
+            raise click.ClickException("FILE is the database itself; give another path.")
+        pages = _sqlite_backup(source, target)
+        size = target.stat().st_size
+        click.echo(f"Backed up {source} to {file} ({pages:,} pages, {size / 1024**2:.1f} MB).")
 
     @app.cli.command("purge-submitters")
     @click.option(
