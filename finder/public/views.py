@@ -182,7 +182,8 @@ def submit():
     data = {name: field.data for name, field in form._fields.items()}
     problems = check_fields(data)
     for name, message in problems.items():
-        getattr(form, name).errors = [*getattr(form, name).errors, message]
+        if not getattr(form, name).errors:  # one message a field: "required" says it all
+            getattr(form, name).errors = [message]
     if not valid or problems:
         return render_template(
             "submit.html", form=form, error="Please correct the fields marked below."
