@@ -1,0 +1,694 @@
+"""Hostile text stays text: through the real form, the admin pages, the results and the maps.
+
+Every payload of tests/payloads.py goes into every free-text field of a submission made in
+real Chromium, is approved, and is then looked at wherever the site shows it. Nothing may
+run (no dialog, no console error, no page error), nothing may be evaluated on the server
+(the payloads' evaluated forms never appear), and each payload reads exactly as typed.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+import time
+from html import unescape
+from urllib.parse import quote, urlencode
+
+import pytest
+from sqlalchemy import select
+
+from finder.extensions import db
+from finder.models import PracticeLocation, Practitioner
+from finder.vetting import CHECKLIST, decide
+
+from .payloads import (
+    ALWAYS_FORBIDDEN,
+    CRLF,
+    JAVASCRIPT_URLS,
+    NUL,
+    PAYLOADS,
+    TOO_LONG,
+    check_corpus,
+    normalised,
+)
+
+ADMIN_EMAIL = "vetter@example.org"
+ADMIN_PASSWORD = "a long enough password"
+PARALLEL = 3  # pages loading side by side
+ORIGIN = (64.1, -21.9)  # Reykjavík: every hostile listing is a few km from here
+FORBIDDEN = sorted({bad for p in PAYLOADS for bad in p.forbidden} | set(ALWAYS_FORBIDDEN))
+BLANK_PNG = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII="
+)
+
+# Free-text fields of the submission form and their longest accepted value.
+FIELDS_BEFORE_PREVIEW = {
+    "name": 200,
+    "credentials": 200,
+    "clinic": 200,
+    "registry_name": 200,
+    "registry_number": 100,
+    "address": 300,
+    "postal_code": 20,
+    "submitter_name": 200,
+}
+# The preview places the pin from city and region, so a visitor changes these after it.
+FIELDS_AFTER_PREVIEW = {"city": 200, "region": 200}
+LISTING_FIELDS = {**FIELDS_BEFORE_PREVIEW, **FIELDS_AFTER_PREVIEW}
+LISTING_FIELDS.pop("submitter_name")
+
+# Reads every marker of every map on the page: each popup and tooltip is opened on the map
+# and its text read from the screen (falling back to the content node if opening fails).
+MAP_TEXTS = """() => {
+  const found = [];
+  for (const frame of document.querySelectorAll('[data-map]')) {
+    const map = window[frame.dataset.map];
+    if (!map || !map.eachLayer) { found.push({error: 'no Leaflet map ' + frame.dataset.map}); continue; }
+    const layers = new Set();
+    map.eachLayer(layer => {
+      layers.add(layer);
+      if (layer.getLayers) layer.getLayers().forEach(child => layers.add(child));
+    });
+    for (const layer of layers) {
+      if (!layer.getLatLng) continue;
+      const at = layer.getLatLng();
+      const entry = {lat: at.lat, lon: at.lng, popup: null, tooltip: null};
+      const popup = layer.getPopup && layer.getPopup();
+      if (popup) {
+        try {
+          popup.setLatLng(at).openOn(map);
+          entry.popup = popup.getElement().querySelector('.leaflet-popup-content').innerText;
+          map.closePopup(popup);
+        } catch (e) {
+          const c = popup.getContent();
+          entry.popup = typeof c === 'string' ? 'STRING:' + c : c.textContent;
+        }
+      }
+      const tooltip = layer.getTooltip && layer.getTooltip();
+      if (tooltip) {
+        try {
+          map.openTooltip(tooltip, at);
+          entry.tooltip = tooltip.getElement().innerText;
+          map.closeTooltip(tooltip);
+        } catch (e) {
+          const c = tooltip.getContent();
+          entry.tooltip = typeof c === 'string' ? 'STRING:' + c : c.textContent;
+        }
+      }
+      if (entry.popup !== null || entry.tooltip !== null) found.push(entry);
+    }
+  }
+  return found;
+}"""
+
+
+def fit(text: str, limit: int, filler: str) -> str:
+    """The text if a browser lets it into a field of this maxlength (in UTF-16 units)."""
+    return text if len(text.encode("utf-16-le")) // 2 <= limit else filler
+
+
+def expected(payload_text: str, field: str) -> str:
+    """What the listing's field holds for this payload."""
+    return fit(payload_text, LISTING_FIELDS.get(field, 200), f"short-{field}")
+
+
+class Watcher:
+    """Dialogs, console errors and page errors of every page in the browser context."""
+
+    def __init__(self):
+        self.problems: list[str] = []
+        self.checks: set[tuple[int, str]] = set()
+
+    def attach(self, page):
+        page.on("dialog", self._dialog)
+        page.on("console", lambda msg: self._console(page, msg))
+        page.on("pageerror", lambda error: self.problems.append(f"pageerror {page.url}: {error}"))
+
+    def _dialog(self, dialog):
+        self.problems.append(f"dialog {dialog.type} {dialog.message!r} on {dialog.page.url}")
+        dialog.dismiss()
+
+    def _console(self, page, msg):
+        if msg.type != "error" and "Content Security Policy" not in msg.text:
+            return
+        url = (msg.location or {}).get("url", "")
+        # A 4xx page is the site's answer to a bad request, not an injected script.
+        if msg.text.startswith("Failed to load resource") and url.split("#")[0] == page.url:
+            return
+        if url.endswith("/favicon.ico"):
+            return  # the browser's own request, not the page's
+        self.problems.append(f"console {msg.type} on {page.url}: {msg.text} ({url})")
+
+    def record(self, index: int, where: str):
+        self.checks.add((index, where))
+
+
+def context_for(browser, live_server, outside: list[str]):
+    """One browser context; any request that leaves the site is written down."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(15000)
+    context.on(
+        "request",
+        lambda r: None if r.url.startswith((live_server.url, "data:")) else outside.append(r.url),
+    )
+    return context
+
+
+def not_evaluated(page, where: str):
+    html = page.content()
+    text = page.inner_text("body")
+    for bad in FORBIDDEN:
+        assert bad not in html and bad not in text, f"{bad!r} (an evaluated payload) on {where}"
+
+
+def shows(actual: str, payload_text: str, where: str):
+    assert normalised(payload_text) in normalised(actual), (
+        f"{payload_text!r} not shown as typed on {where}: {actual[:400]!r}"
+    )
+
+
+def map_texts(page) -> list[dict]:
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('[data-map]')].every(f => window[f.dataset.map])"
+    )
+    texts = page.evaluate(MAP_TEXTS)
+    errors = [t["error"] for t in texts if "error" in t]
+    assert not errors, errors
+    strings = [t for t in texts if str(t.get("popup")).startswith("STRING:")]
+    assert not strings, f"map text passed as an HTML string: {strings[:2]}"
+    return texts
+
+
+VALID_FIELDS = """([lat, lon]) => {
+  const values = {
+    languages: 'en; is', website: 'https://example.org/clinic', phone: '+354 551 2345',
+    email: 'clinic@example.org', registry_url: 'https://example.org/registry',
+    city: 'Reykjavík', latitude: lat, longitude: lon, submitter_email: 'someone@example.org',
+    country: 'IS',
+  };
+  for (const [id, value] of Object.entries(values)) {
+    const field = document.getElementById(id);
+    field.value = value;
+    field.dispatchEvent(new Event('input', {bubbles: true}));
+    field.dispatchEvent(new Event('change', {bubbles: true}));
+  }
+  document.getElementById('relation-1').checked = true;
+  const met = document.querySelector('input[name=techniques][value=muscle-energy-technique]');
+  met.checked = true;
+}"""
+
+
+def fill_submission(page, payload_text: str, lat: float, lon: float):
+    """The payload typed into every free-text field; valid values in the others."""
+    for name, limit in FIELDS_BEFORE_PREVIEW.items():
+        page.locator(f"#{name}").fill(fit(payload_text, limit, f"short-{name}"), force=True)
+    page.evaluate(VALID_FIELDS, [f"{lat:.5f}", f"{lon:.5f}"])
+
+
+def in_batches(pages, items, *stages):
+    """Run each stage on a batch of items, one item per page, before the next stage: the
+    browser loads the batch's pages side by side while the test reads the others."""
+    for start in range(0, len(items), len(pages)):
+        batch = list(zip(pages, items[start : start + len(pages)], strict=False))
+        for stage in stages:
+            for page, item in batch:
+                stage(page, item)
+
+
+def visit_all(pages, base: str, urls: list[tuple[str, int]], check):
+    """Load each (url, payload index) and call check(page, url, index)."""
+
+    def load(page, item):
+        page.goto(base + item[0], wait_until="commit")
+
+    def read(page, item):
+        page.wait_for_load_state()
+        check(page, *item)
+
+    in_batches(pages, urls, load, read)
+
+
+def log_in(page, base: str):
+    page.goto(base + "/admin/login")
+    page.get_by_label("Email").fill(ADMIN_EMAIL)
+    page.get_by_label("Password").fill(ADMIN_PASSWORD)
+    page.get_by_role("button", name=re.compile("sign in|log in", re.I)).click()
+    page.wait_for_url(re.compile(r"/admin/?(\?.*)?$"))
+
+
+def check_listing_texts(page, payload_text: str, where: str):
+    body = page.inner_text("body")
+    for field in LISTING_FIELDS:
+        shows(body, expected(payload_text, field), f"{where} ({field})")
+
+
+def coordinates(index: int) -> tuple[float, float]:
+    """Distinct points a few km from Reykjavík, so every marker is its own."""
+    return ORIGIN[0] + 0.004 * (index % 10), ORIGIN[1] + 0.006 * (index // 10)
+
+
+def map_shows(texts: list[dict], kind: str, *wanted: str) -> bool:
+    """Some marker's popup or tooltip shows every wanted text."""
+    return any(t[kind] and all(normalised(w) in normalised(t[kind]) for w in wanted) for t in texts)
+
+
+@pytest.mark.browser
+def test_every_payload_in_every_field_stays_text_everywhere(browser, live_server, app):
+    check_corpus()
+    started = time.monotonic()
+    base = live_server.url
+    result = app.test_cli_runner().invoke(
+        args=["create-admin", ADMIN_EMAIL, "--password", ADMIN_PASSWORD]
+    )
+    assert result.exit_code == 0, result.output
+    # Blank tiles from a data: URL: the maps draw without any tile server.
+    blank = base64.b64encode(BLANK_PNG).decode()
+    app.config["TILE_URL"] = f"data:image/png;base64,{blank}#{{z}}/{{x}}/{{y}}"
+    outside: list[str] = []
+    context = context_for(browser, live_server, outside)
+    watcher = Watcher()
+    context.on("page", watcher.attach)
+    pages = [context.new_page() for _ in range(PARALLEL)]
+    page = pages[0]
+    posted: dict = {each: [] for each in pages}
+    for each in pages:
+        each.on(
+            "response",
+            lambda r, each=each: (
+                posted[each].append(r.status) if r.request.method == "POST" else None
+            ),
+        )
+    indexed = list(enumerate(PAYLOADS))
+    phases: dict[str, float] = {}
+
+    def phase(name: str):
+        phases[name] = time.monotonic()
+        print(f"{name} at {phases[name] - started:.1f} s", flush=True)
+
+    # 1. A visitor submits each payload through the real form: fill, preview the pin, put
+    # the payload into city and region too (the preview places the pin from them), send.
+    phase("submit")
+
+    def open_form(page, item):
+        index, payload = item
+        posted[page].clear()
+        page.goto(base + "/submit", wait_until="commit")
+        fill_submission(page, payload.text, *coordinates(index))
+        page.get_by_role("button", name="Show on the map").click(force=True, no_wait_after=True)
+
+    def check_preview_and_send(page, item):
+        index, payload = item
+        page.locator("#pin-map").wait_for()
+        where = f"submission preview for {payload.text!r}"
+        assert posted[page] == [200], (where, posted[page])
+        not_evaluated(page, where)
+        for name, limit in FIELDS_BEFORE_PREVIEW.items():
+            value = page.locator(f"#{name}").input_value()
+            assert value == fit(payload.text, limit, f"short-{name}"), (where, name, value)
+        watcher.record(index, "submission preview")
+        for name, limit in FIELDS_AFTER_PREVIEW.items():
+            page.locator(f"#{name}").fill(fit(payload.text, limit, f"short-{name}"), force=True)
+        page.get_by_role("button", name="Send suggestion").click(force=True, no_wait_after=True)
+
+    def check_sent(page, item):
+        page.locator(".reference").wait_for()
+        assert posted[page] == [200, 201], (item[1].text, posted[page])
+
+    in_batches(pages, indexed, open_form, check_preview_and_send, check_sent)
+    assert not watcher.problems, watcher.problems
+    with app.app_context():
+        rows = db.session.execute(
+            select(Practitioner.id, PracticeLocation.latitude, PracticeLocation.longitude)
+            .join(PracticeLocation)
+            .where(Practitioner.status == "pending", Practitioner.ref.like("sub-%"))
+        ).all()
+        by_point = {(round(la, 5), round(lo, 5)): pid for pid, la, lo in rows}
+        ids = {}
+        for index, payload in indexed:
+            lat, lon = coordinates(index)
+            ids[index] = by_point[(round(lat, 5), round(lon, 5))]
+            stored = db.session.get(Practitioner, ids[index])
+            assert stored.name == payload.text, ("stored name differs", payload.text, stored.name)
+            assert stored.locations[0].city == expected(payload.text, "city")
+
+    # 2. An admin looks at the queue, each review page with its map, and each edit form.
+    phase("admin")
+    log_in(page, base)
+    queue_text = ""
+    for number in range(1, 10):
+        page.goto(f"{base}/admin/?status=pending&country=IS&page={number}")
+        not_evaluated(page, "admin queue")
+        queue_text += page.inner_text("table.admin")
+        if page.get_by_role("link", name=re.compile("Next")).count() == 0:
+            break
+    for index, payload in indexed:
+        shows(queue_text, payload.text, "admin queue")
+        shows(queue_text, expected(payload.text, "city"), "admin queue (city)")
+        watcher.record(index, "admin queue")
+
+    def check_review(page, url, index):
+        text = PAYLOADS[index].text
+        not_evaluated(page, url)
+        shows(page.inner_text("h1"), text, url)
+        check_listing_texts(page, text, url)
+        shows(page.inner_text("body"), expected(text, "submitter_name"), f"{url} (submitter)")
+        watcher.record(index, "admin review")
+        texts = map_texts(page)
+        assert map_shows(texts, "tooltip", text), ("review map tooltip", url, texts)
+        assert map_shows(texts, "popup", text), ("review map popup", url, texts)
+        watcher.record(index, "admin review map")
+
+    def check_edit(page, url, index):
+        not_evaluated(page, url)
+        for field in LISTING_FIELDS:
+            value = page.locator(f"#{field}").input_value()
+            assert value == expected(PAYLOADS[index].text, field), (url, field, value)
+        watcher.record(index, "admin edit form")
+
+    visit_all(pages, base, [(f"/admin/practitioners/{ids[i]}", i) for i in ids], check_review)
+    visit_all(pages, base, [(f"/admin/practitioners/{ids[i]}/edit", i) for i in ids], check_edit)
+
+    # 3. One is approved through the admin UI (the note is hostile too), the rest by the
+    # project's own vetting function.
+    phase("approve")
+    first = ids[0]
+    page.goto(f"{base}/admin/practitioners/{first}")
+    for label in CHECKLIST.values():
+        page.get_by_label(label).check()
+    page.get_by_label("Note").fill(PAYLOADS[1].text)
+    page.get_by_role("button", name="Approve").click()
+    page.wait_for_load_state()
+    not_evaluated(page, f"review after approval {first}")
+    assert "approved" in page.inner_text("h1")
+    shows(page.inner_text("body"), PAYLOADS[1].text, "vetting decision note")
+    with app.app_context():
+        for index, pid in ids.items():
+            if pid != first:
+                decide(
+                    db.session,
+                    db.session.get(Practitioner, pid),
+                    "approve",
+                    ADMIN_EMAIL,
+                    PAYLOADS[index].text,
+                    {key: True for key in CHECKLIST},
+                )
+        db.session.commit()
+        tojson = app.jinja_env.from_string("{{ text|tojson }}")
+        audit_forms = {i: normalised(tojson.render(text=p.text)[1:-1]) for i, p in indexed}
+
+    audit_text = ""
+    for number in range(1, 20):
+        page.goto(f"{base}/admin/audit?page={number}")
+        not_evaluated(page, f"/admin/audit?page={number}")
+        audit_text += page.inner_text("body")
+        if page.get_by_role("link", name=re.compile("Older")).count() == 0:
+            break
+    for index in ids:
+        assert audit_forms[index] in normalised(audit_text), ("audit", PAYLOADS[index].text)
+        watcher.record(index, "admin audit log")
+
+    # 4. A patient searches near Reykjavík: cards and every marker's popup and tooltip.
+    phase("results")
+    page.goto(f"{base}/search?lat={ORIGIN[0]}&lon={ORIGIN[1]}&radius=50&per_page=100")
+    not_evaluated(page, "results near Reykjavík")
+    texts = map_texts(page)
+    for index, payload in indexed:
+        card = page.locator(f'.result-card[data-practitioner-id="{ids[index]}"]')
+        assert normalised(card.locator("h3").inner_text()) == normalised(payload.text)
+        shows(card.inner_text(), expected(payload.text, "city"), "result card (city)")
+        watcher.record(index, "results list")
+        city = expected(payload.text, "city")
+        assert map_shows(texts, "popup", payload.text, city), ("popup", payload.text, texts)
+        watcher.record(index, "results map popup")
+        assert map_shows(texts, "tooltip", payload.text), ("tooltip", payload.text, texts)
+        watcher.record(index, "results map tooltip")
+
+    # 5. Each payload as the origin's label: the results title and the origin's tooltip.
+    phase("origin")
+
+    def check_origin(page, url, index):
+        text = PAYLOADS[index].text
+        not_evaluated(page, url)
+        shows(page.inner_text("h1"), text, url)
+        shows(page.title(), text, f"title of {url}")
+        texts = map_texts(page)
+        assert map_shows(texts, "tooltip", text), ("origin tooltip", url, texts)
+        watcher.record(index, "origin label on results and map")
+
+    origin = {"lat": ORIGIN[0], "lon": ORIGIN[1], "radius": 1}
+    urls = [(f"/search?{urlencode({**origin, 'location': p.text})}", i) for i, p in indexed]
+    visit_all(pages, base, urls, check_origin)
+
+    # 6. The practitioner pages, the country page, the coverage page, shortlists.
+    phase("public")
+
+    def check_practitioner(page, url, index):
+        not_evaluated(page, url)
+        assert normalised(page.inner_text("h1")) == normalised(PAYLOADS[index].text), url
+        check_listing_texts(page, PAYLOADS[index].text, url)
+        watcher.record(index, "practitioner page")
+
+    visit_all(pages, base, [(f"/practitioners/{ids[i]}", i) for i in ids], check_practitioner)
+    page.goto(f"{base}/countries/IS")
+    not_evaluated(page, "/countries/IS")
+    body = page.inner_text("body")
+    texts = map_texts(page)
+    for index, payload in indexed:
+        shows(body, payload.text, "/countries/IS")
+        watcher.record(index, "country page")
+        assert map_shows(texts, "popup", payload.text), ("country map", payload.text)
+        watcher.record(index, "country map popup")
+    page.goto(f"{base}/countries")
+    not_evaluated(page, "/countries")
+    map_texts(page)
+    for index in ids:
+        watcher.record(index, "countries page")
+    order = list(ids.items())
+    for start in range(0, len(order), 50):
+        chunk = order[start : start + 50]
+        page.goto(f"{base}/shortlist?" + "&".join(f"id={pid}" for _, pid in chunk))
+        not_evaluated(page, "/shortlist")
+        for index, pid in chunk:
+            item = page.locator(f'.shortlist-item[data-practitioner-id="{pid}"]')
+            assert normalised(item.locator("h2").inner_text()) == normalised(PAYLOADS[index].text)
+            watcher.record(index, "shortlist")
+
+    phase("end")
+    assert not watcher.problems, "\n".join(watcher.problems)
+    assert not outside, f"requests that left the site: {outside[:5]}"
+    context.close()
+    marks = list(phases.items())
+    where = sorted({where for _, where in watcher.checks})
+    count = len(watcher.checks)
+    print(
+        f"\nhostile text in the browser: {len(PAYLOADS)} payloads × {len(where)} pages = "
+        f"{count} checks in {time.monotonic() - started:.0f} s ("
+        + ", ".join(f"{a[0]} {b[1] - a[1]:.0f} s" for a, b in zip(marks, marks[1:], strict=False))
+        + ")\n  pages: "
+        + ", ".join(where)
+    )
+    assert len(PAYLOADS) >= 40
+    assert count == len(PAYLOADS) * len(where) >= 40 * len(where)
+
+
+# --- Query parameters and form refusals, over HTTP -------------------------------------
+
+SEARCH_KEYS = [
+    "location",
+    "lat",
+    "lon",
+    "technique",
+    "country",
+    "language",
+    "radius",
+    "unit",
+    "telehealth",
+    "home_visits",
+    "gentle",
+    "page",
+    "per_page",
+]
+# Flask's url_for options and the link builders' inputs, all at once.
+TRAPS = ["_method", "_scheme", "_external", "_anchor", "endpoint", "lang"]
+GET_PAGES = {
+    # path: (a query that works, the parameters the page reads, one request per parameter?)
+    # Pages that check their parameters in turn get one request per parameter, so that an
+    # early refusal does not hide a later one; the others get every parameter at once.
+    "/": ({}, SEARCH_KEYS, False),
+    "/search": ({"lat": "64.1", "lon": "-21.9", "radius": "5"}, SEARCH_KEYS, True),
+    "/api/v1/search": ({"lat": "64.1", "lon": "-21.9", "radius": "5"}, SEARCH_KEYS, True),
+    "/countries": ({}, ["technique"], False),
+    "/countries/IS": ({}, ["technique", "code"], False),
+    "/shortlist": ({"id": "1"}, ["id"], True),
+    "/practitioners/{approved}": ({}, ["practitioner_id"], False),
+    "/unmet-need": ({}, ["place", "technique"], False),
+    "/fhir/Location": ({"near": "64.1|-21.9|50|km"}, ["near", "_count"], True),
+    "/api/v1/hsds/services": ({}, ["page", "per_page"], True),
+    "/admin/": ({}, ["status", "country", "technique", "page"], False),
+    "/admin/audit": ({}, ["page"], False),
+}
+LOCATION_INPUT = re.compile(r'<input[^>]*\bid="location"[^>]*>')
+
+
+def location_value(html: str) -> str | None:
+    """The value of the search form's location box, as the browser reads it."""
+    tag = LOCATION_INPUT.search(html)
+    if not tag:
+        return None
+    value = re.search(r'\bvalue="([^"]*)"', tag.group(0))
+    return unescape(value.group(1)) if value else ""
+
+
+def hostile_check(response, url: str, text: str):
+    """No 5xx, nothing evaluated, no raw markup from the payload in an HTML page."""
+    assert response.status_code < 500, f"{response.status_code} for GET {url}"
+    body = response.get_data(as_text=True)
+    for bad in FORBIDDEN:
+        assert bad not in body, f"{bad!r} (an evaluated payload) in GET {url}"
+    if response.mimetype == "text/html" and "<" in text:
+        # Markup from the query never reaches the page as markup (JSON in a data island
+        # escapes "<" as \u003c, HTML as &lt;).
+        assert text not in body, f"the payload is in GET {url} unescaped"
+    if url.startswith(("/api/", "/fhir/")):
+        assert "json" in response.mimetype, (url, response.mimetype)
+    return body
+
+
+@pytest.fixture
+def hostile_admin(app):
+    result = app.test_cli_runner().invoke(
+        args=["create-admin", ADMIN_EMAIL, "--password", ADMIN_PASSWORD]
+    )
+    assert result.exit_code == 0, result.output
+    client = app.test_client()
+    page = client.get("/admin/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+    response = client.post(
+        "/admin/login",
+        data={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD, "csrf_token": token},
+    )
+    assert response.status_code == 302
+    return client
+
+
+def test_every_payload_in_every_query_parameter_of_every_get_page(app, hostile_admin):
+    client = hostile_admin
+    with app.app_context():
+        approved = db.session.scalar(
+            select(Practitioner.id).where(Practitioner.status == "approved").limit(1)
+        )
+    texts = [p.text for p in PAYLOADS] + [NUL, TOO_LONG, CRLF]
+    checks = 0
+    started = time.monotonic()
+    for path_template, (base_query, keys, separately) in GET_PAGES.items():
+        path = path_template.format(approved=approved)
+        for text in texts:
+            traps = {key: text for key in TRAPS}
+            if separately:
+                queries = [{**base_query, key: text} for key in keys]
+                queries.append({**base_query, **traps})
+            else:
+                queries = [{**base_query, **{key: text for key in keys}, **traps}]
+            for query in queries:
+                url = f"{path}?{urlencode(query)}"
+                body = hostile_check(client.get(url), url, text)
+                if path in ("/", "/search") and "location" in query and text.strip():
+                    if len(text) <= 200 and "\x00" not in text:
+                        # The visitor's text comes back in the search box, exactly.
+                        shown = location_value(body)
+                        assert shown in (text, text.strip()), (url, shown)
+                checks += 1
+    # Path segments too.
+    for text in texts:
+        for template in ("/countries/{}", "/practitioners/{}", "/api/v1/hsds/services/{}"):
+            url = template.format(quote(text, safe=""))
+            hostile_check(client.get(url), url, text)
+            checks += 1
+    print(
+        f"\nhostile query parameters: {len(texts)} payloads × {len(GET_PAGES)} pages "
+        f"(every parameter, and the url_for options together) = {checks} requests "
+        f"in {time.monotonic() - started:.0f} s"
+    )
+    assert checks >= 40 * len(GET_PAGES)
+
+
+def submission(client, **changes) -> dict:
+    page = client.get("/submit").get_data(as_text=True)
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+    data = {
+        "csrf_token": token,
+        "name": "Plain Name",
+        "techniques": "physical-therapy",
+        "city": "Reykjavík",
+        "country": "IS",
+        "latitude": "64.1",
+        "longitude": "-21.9",
+        "submitter_name": "Someone",
+        "submitter_email": "someone@example.org",
+        "relation": "patient",
+        "send": "",
+    }
+    data.update(changes)
+    return data
+
+
+TEXT_FIELD_LIMITS = {
+    "name": 200,
+    "credentials": 200,
+    "clinic": 200,
+    "registry_name": 200,
+    "registry_number": 100,
+    "address": 300,
+    "city": 200,
+    "region": 200,
+    "postal_code": 20,
+    "submitter_name": 200,
+}
+
+
+def test_text_too_long_for_a_field_gets_a_clear_message(client):
+    for field, limit in TEXT_FIELD_LIMITS.items():
+        text = ("{{ 1337*1009 }}" + "x" * limit)[: limit + 1]
+        response = client.post("/submit", data=submission(client, **{field: text}))
+        body = response.get_data(as_text=True)
+        assert response.status_code == 400, (field, response.status_code)
+        assert f"longer than {limit} characters" in body, (field, body[:300])
+        assert "1349033" not in body
+
+
+def test_nul_in_a_form_field_is_refused_or_removed(app, client):
+    kept = []
+    for field in TEXT_FIELD_LIMITS:
+        name = f"Nul {field} (demo)"
+        data = submission(client, **{field: "Dr\x00Null"})
+        data["name"] = name if field != "name" else "Dr\x00Null"
+        response = client.post("/submit", data=data)
+        body = response.get_data(as_text=True)
+        assert response.status_code in (201, 400, 422), (field, response.status_code)
+        if response.status_code != 201:
+            assert 'class="error-msg"' in body, (field, "refused without a message")
+            continue
+        with app.app_context():
+            stored = db.session.scalars(
+                select(Practitioner).order_by(Practitioner.id.desc()).limit(1)
+            ).one()
+            location = stored.locations[0]
+            values = {
+                "name": stored.name,
+                "credentials": stored.credentials,
+                "clinic": stored.clinic,
+                "registry_name": stored.registry_name,
+                "registry_number": stored.registry_number,
+                **{f: getattr(location, f) for f in ("address", "city", "region", "postal_code")},
+            }
+            kept += [f"{key}={value!r}" for key, value in values.items() if "\x00" in (value or "")]
+    assert not kept, f"NUL stored as sent: {kept}"
+
+
+def test_javascript_urls_are_refused_as_links(client):
+    for field in ("website", "registry_url"):
+        for url in JAVASCRIPT_URLS:
+            response = client.post("/submit", data=submission(client, **{field: url}))
+            body = response.get_data(as_text=True)
+            assert response.status_code == 400, (field, url, response.status_code)
+            assert "http:// or https://" in body, (field, url)
