@@ -93,7 +93,7 @@ def check(client, url: str):
 
 
 @settings(
-    max_examples=500,
+    max_examples=1000,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
@@ -103,7 +103,7 @@ def test_no_query_string_makes_a_server_error(client, route, pairs):
 
 
 @settings(
-    max_examples=60,
+    max_examples=150,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
