@@ -1,5 +1,7 @@
 """WTForms forms. The search form is a GET form: no CSRF, checked again by finder.params."""
 
+import re
+
 import pycountry
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
@@ -41,6 +43,27 @@ def fill_listing_choices(form: "ListingForm", techniques) -> "ListingForm":
     form.patterns.choices = as_choices((slug, slug.replace("-", " ")) for slug in PATTERNS)
     form.country.choices = as_choices([("", _l("Choose a country")), *country_choices()])
     return form
+
+
+# C0 control characters other than tab and line breaks, and DEL: no person types them, and
+# PostgreSQL cannot store NUL in text.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+class CheckedForm(FlaskForm):
+    """A form whose text never holds control characters: such a field gets a clear error."""
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        for field in self:
+            values = field.data if isinstance(field.data, list | tuple) else [field.data]
+            if any(isinstance(v, str) and CONTROL_CHARACTERS.search(v) for v in values):
+                field.errors = [
+                    *field.errors,
+                    gettext("Remove the invisible control characters from this field."),
+                ]
+                valid = False
+        return valid
 
 
 class CheckboxListField(SelectMultipleField):
@@ -91,7 +114,7 @@ RELATIONS = as_choices(
 )
 
 
-class ListingForm(FlaskForm):
+class ListingForm(CheckedForm):
     """A practitioner's public details and one practice location."""
 
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
@@ -146,14 +169,14 @@ class SubmissionForm(ListingForm):
     nickname = StringField(_l("Leave this field empty"))  # honeypot: hidden from people
 
 
-class AdminLoginForm(FlaskForm):
+class AdminLoginForm(CheckedForm):
     """Email and password; there is no 'remember me' for admins."""
 
     email = StringField(_l("Email"), validators=[DataRequired(), Length(max=254)])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=1000)])
 
 
-class DecisionForm(FlaskForm):
+class DecisionForm(CheckedForm):
     """An admin's decision on a listing, with the vetting checklist and a note."""
 
     action = HiddenField(validators=[DataRequired()])
@@ -171,7 +194,7 @@ class EmptyForm(FlaskForm):
     """A POST button with CSRF and nothing else."""
 
 
-class UnmetNeedForm(FlaskForm):
+class UnmetNeedForm(CheckedForm):
     """A short note that nobody suitable was found: what, and roughly where."""
 
     technique = SelectField(_l("What were you looking for?"), choices=[], default="")

@@ -75,6 +75,8 @@ def parse_search_args(args, technique_slugs: set[str], default_unit: str = "km")
 
     `default_unit` applies when no unit is given (pages follow the browser's region)."""
     location = args.get("location", "").strip() or None
+    if location and any(ord(c) < 32 or ord(c) == 127 for c in location):
+        raise BadParameter("location", "location must not contain control characters.")
     if location and len(location) > MAX_LOCATION_LENGTH:
         raise BadParameter("location", f"location is longer than {MAX_LOCATION_LENGTH} characters.")
     lat = _number(args, "lat", -90, 90)
