@@ -1,5 +1,7 @@
 """Jinja filters: language and country names in the page's language."""
 
+import json
+
 from babel import Locale, UnknownLocaleError
 from flask_babel import get_locale, gettext
 
@@ -27,7 +29,13 @@ def country_name(code: str) -> str:
     return _country_name(code, str(page) if page else "en")
 
 
+def readable_json(value) -> str:
+    """JSON for people: indented, every script as itself (autoescaping makes it safe HTML)."""
+    return json.dumps(value, indent=1, ensure_ascii=False, sort_keys=True, default=str)
+
+
 def register_filters(app) -> None:
+    app.jinja_env.filters["readable_json"] = readable_json
     app.jinja_env.filters["language_name"] = language_name
     app.jinja_env.filters["country_name"] = country_name
     app.jinja_env.filters["to_unit"] = from_km

@@ -179,6 +179,7 @@ def test_an_edit_is_saved_audited_and_reindexed(admin_client, pending_id):
     data = {
         "csrf_token": token_from(form_page),
         "name": "Renamed Person (demo)",
+        "clinic": "서울 척추 클리닉 <b>",
         "techniques": ["chiropractic"],
         "languages": "de",
         "city": "Graz",
@@ -192,3 +193,4 @@ def test_an_edit_is_saved_audited_and_reindexed(admin_client, pending_id):
     assert done.status_code == 303
     audit = admin_client.get("/admin/audit").get_data(as_text=True)
     assert "Renamed Person (demo)" in audit and "Queued Person (demo)" in audit
+    assert "서울 척추 클리닉 &lt;b&gt;" in audit  # readable in its own script, and still text

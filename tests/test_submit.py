@@ -164,3 +164,13 @@ def test_submitter_details_are_never_public_and_purge_erases_them(app, client):
     with app.app_context():
         submission = db.session.scalar(select(Submission))
         assert submission.submitter_email is None and submission.erased_at is not None
+
+
+def test_preview_of_a_village_the_gazetteer_does_not_know_uses_the_given_position(client):
+    data = {**GOOD, "city": "Hamlet-that-is-in-no-gazetteer", "preview": "1"}
+    data.pop("send")
+    response = post(client, data)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200, html[:400]
+    assert 'id="pin-map"' in html and 'data-lat="37.56600"' in html
+    assert "Send suggestion" in html

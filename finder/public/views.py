@@ -188,7 +188,7 @@ def submit():
         return render_template(
             "submit.html", form=form, error="Please correct the fields marked below."
         ), 400
-    if data["latitude"] is None or "preview" in request.form:
+    if data["latitude"] is None:
         text = ", ".join(part for part in (data["city"], data["region"], data["country"]) if part)
         try:
             place = geocode(db.session, text, **geocoder_settings())
@@ -197,8 +197,9 @@ def submit():
             return render_template(
                 "submit.html", form=form, error="We could not place this address on the map."
             ), 422
-        if data["latitude"] is None:
-            form.latitude.data, form.longitude.data = f"{place.lat:.5f}", f"{place.lon:.5f}"
+        form.latitude.data, form.longitude.data = f"{place.lat:.5f}", f"{place.lon:.5f}"
+        return render_template("submit.html", form=form, preview=True)
+    if "preview" in request.form:  # the pin where the submitter put it: no lookup needed
         return render_template("submit.html", form=form, preview=True)
     with writing():
         submission = store_submission(db.session, data)
