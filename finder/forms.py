@@ -1,9 +1,10 @@
 """WTForms forms. The search form is a GET form: no CSRF, checked again by finder.params."""
 
 import re
+import unicodedata
 
 import pycountry
-from flask_babel import gettext
+from flask_babel import get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -21,7 +22,9 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional
 
+from .gazetteer import country_name
 from .models import PATTERNS
+from .templating import code_name
 
 
 def as_choices(pairs) -> list[SelectChoice]:
@@ -29,18 +32,26 @@ def as_choices(pairs) -> list[SelectChoice]:
     return [SelectChoice(value, label) for value, label in pairs]
 
 
+def collation_key(name: str) -> tuple[str, str]:
+    """Alphabetical order for people: accents and case after the letters (Å with A, É with E);
+    Hangul syllables already sort in dictionary order by code point."""
+    plain = "".join(c for c in unicodedata.normalize("NFD", name) if not unicodedata.combining(c))
+    return plain.casefold(), name
+
+
 def country_choices() -> list[tuple[str, str]]:
-    """Every ISO 3166-1 country as (code, name), sorted by name."""
+    """Every ISO 3166-1 country as (code, name) in the page's language, in its order."""
+    locale = str(get_locale() or "en")
     return sorted(
-        ((c.alpha_2, getattr(c, "common_name", c.name)) for c in pycountry.countries),
-        key=lambda item: item[1],
+        ((c.alpha_2, country_name(c.alpha_2, locale)) for c in pycountry.countries),
+        key=lambda item: collation_key(item[1]),
     )
 
 
 def fill_listing_choices(form: "ListingForm", techniques) -> "ListingForm":
     """Techniques, patterns and countries for a listing form."""
     form.techniques.choices = as_choices((t.slug, gettext(t.name)) for t in techniques)
-    form.patterns.choices = as_choices((slug, slug.replace("-", " ")) for slug in PATTERNS)
+    form.patterns.choices = as_choices((slug, code_name(slug)) for slug in PATTERNS)
     form.country.choices = as_choices([("", _l("Choose a country")), *country_choices()])
     return form
 

@@ -5,12 +5,34 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
 from . import validation as v
 from .search import DEFAULT_RADIUS_KM, MAX_RADIUS_KM, Filters
 
 MAX_LOCATION_LENGTH = 200
 MAX_PER_PAGE = 100
 MAX_PAGE = 1000
+
+
+# Parameter names in messages: as they are in English (what API clients send), in words on
+# pages in other languages.
+PARAMETER_NAMES = {
+    "lat": _l("lat"),
+    "lon": _l("lon"),
+    "radius": _l("radius"),
+    "page": _l("page"),
+    "per_page": _l("per_page"),
+    "telehealth": _l("telehealth"),
+    "home_visits": _l("home_visits"),
+    "gentle": _l("gentle"),
+}
+
+
+def said(name: str) -> str:
+    """A parameter's name as a message says it."""
+    return str(PARAMETER_NAMES.get(name, name))
 
 
 class BadParameter(ValueError):
@@ -44,7 +66,7 @@ def _flag(args, name: str) -> bool | None:
         return True
     if raw in ("0", "false", "no", "off", "n"):
         return False
-    raise BadParameter(name, f"{name} must be true or false.")
+    raise BadParameter(name, _("%(name)s must be true or false.", name=said(name)))
 
 
 def _number(args, name: str, low: float, high: float) -> float | None:
@@ -54,9 +76,17 @@ def _number(args, name: str, low: float, high: float) -> float | None:
     try:
         value = float(raw)
     except ValueError:
-        raise BadParameter(name, f"{name} must be a number.") from None
+        raise BadParameter(name, _("%(name)s must be a number.", name=said(name))) from None
     if math.isnan(value) or not (low <= value <= high):
-        raise BadParameter(name, f"{name} must be between {low:g} and {high:g}.")
+        raise BadParameter(
+            name,
+            _(
+                "%(name)s must be between %(low)s and %(high)s.",
+                name=said(name),
+                low=f"{low:g}",
+                high=f"{high:g}",
+            ),
+        )
     return value
 
 
@@ -66,7 +96,15 @@ def _integer(args, name: str, default: int, low: int, high: int) -> int:
         return default
     value = v.whole_number(raw)
     if value is None or not (low <= value <= high):
-        raise BadParameter(name, f"{name} must be a whole number from {low} to {high}.")
+        raise BadParameter(
+            name,
+            _(
+                "%(name)s must be a whole number from %(low)s to %(high)s.",
+                name=said(name),
+                low=low,
+                high=high,
+            ),
+        )
     return value
 
 
@@ -76,21 +114,26 @@ def parse_search_args(args, technique_slugs: set[str], default_unit: str = "km")
     `default_unit` applies when no unit is given (pages follow the browser's region)."""
     location = args.get("location", "").strip() or None
     if location and any(ord(c) < 32 or ord(c) == 127 for c in location):
-        raise BadParameter("location", "location must not contain control characters.")
+        raise BadParameter("location", _("location must not contain control characters."))
     if location and len(location) > MAX_LOCATION_LENGTH:
-        raise BadParameter("location", f"location is longer than {MAX_LOCATION_LENGTH} characters.")
+        raise BadParameter(
+            "location",
+            _("location is longer than %(count)s characters.", count=MAX_LOCATION_LENGTH),
+        )
     lat = _number(args, "lat", -90, 90)
     lon = _number(args, "lon", -180, 180)
     if (lat is None) != (lon is None):
-        raise BadParameter("lat" if lat is None else "lon", "give both lat and lon, or neither.")
+        raise BadParameter("lat" if lat is None else "lon", _("give both lat and lon, or neither."))
     if location is None and lat is None:
         raise BadParameter(
-            "location", "give a location (a city, postal code or country) or lat and lon."
+            "location", _("give a location (a city, postal code or country) or lat and lon.")
         )
     techniques = tuple(dict.fromkeys(t.strip() for t in args.getlist("technique") if t.strip()))
     for slug in techniques:
         if slug not in technique_slugs:
-            raise BadParameter("technique", f"unknown technique “{slug}”; see /api/v1/techniques.")
+            raise BadParameter(
+                "technique", _("unknown technique “%(slug)s”; see /api/v1/techniques.", slug=slug)
+            )
     country = args.get("country", "").strip() or None
     language = args.get("language", "").strip() or None
     try:
@@ -101,11 +144,11 @@ def parse_search_args(args, technique_slugs: set[str], default_unit: str = "km")
         language = v.language_codes(language)[0] if language else None
     except (v.FieldError, IndexError):
         raise BadParameter(
-            "language", "language must be an ISO 639-1 code (e.g. en, ko)."
+            "language", _("language must be an ISO 639-1 code (e.g. en, ko).")
         ) from None
     unit = args.get("unit", "").strip().lower() or default_unit
     if unit not in ("km", "mi"):
-        raise BadParameter("unit", "unit must be km or mi.")
+        raise BadParameter("unit", _("unit must be km or mi."))
     max_radius = MAX_RADIUS_KM if unit == "km" else MAX_RADIUS_KM / 1.609344
     radius = _number(args, "radius", 0.001, max_radius)
     radius_km = (

@@ -4,6 +4,7 @@ import json
 
 from babel import Locale, UnknownLocaleError
 from flask_babel import get_locale, gettext
+from flask_babel import lazy_gettext as _l
 
 from .gazetteer import country_name as _country_name
 from .geo import from_km
@@ -29,6 +30,48 @@ def country_name(code: str) -> str:
     return _country_name(code, str(page) if page else "en")
 
 
+# Words for the codes the data keeps (statuses, decisions, patterns...), for people.
+CODE_NAMES = {
+    "pending": _l("pending"),
+    "approved": _l("approved"),
+    "rejected": _l("rejected"),
+    "needs-changes": _l("needs changes"),
+    "suspended": _l("suspended"),
+    "due": _l("due for review"),
+    "approve": _l("Approve"),
+    "reject": _l("Reject"),
+    "suspend": _l("Suspend"),
+    "submit": _l("submitted"),
+    "edit": _l("edited"),
+    "erase-submitter": _l("submitter details erased"),
+    "purge-submitters": _l("submitter details purged"),
+    "upslip": _l("upslip"),
+    "anterior-rotation": _l("anterior rotation"),
+    "posterior-rotation": _l("posterior rotation"),
+    "inflare": _l("inflare"),
+    "outflare": _l("outflare"),
+    "self": _l("the practitioner themself"),
+    "patient": _l("a patient"),
+    "colleague": _l("a colleague"),
+}
+
+
+def code_name(code) -> str:
+    """A status, decision, pattern or relation code in the page's language."""
+    if code is True:
+        return gettext("yes")
+    if code is False:
+        return gettext("no")
+    if code is None:
+        return "—"
+    return str(CODE_NAMES.get(code, code))
+
+
+def translate(text) -> str:
+    """A catalogue string (a technique's name, for one) in the page's language."""
+    return gettext(text) if text else text
+
+
 def readable_json(value) -> str:
     """JSON for people: indented, every script as itself (autoescaping makes it safe HTML)."""
     return json.dumps(value, indent=1, ensure_ascii=False, sort_keys=True, default=str)
@@ -39,6 +82,8 @@ def register_filters(app) -> None:
     app.jinja_env.filters["language_name"] = language_name
     app.jinja_env.filters["country_name"] = country_name
     app.jinja_env.filters["to_unit"] = from_km
+    app.jinja_env.filters["code_name"] = code_name
+    app.jinja_env.filters["translate"] = translate
 
 
 def say_reason(reason, trip) -> str:

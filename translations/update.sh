@@ -28,7 +28,7 @@ with open(pot, "rb") as f:
 lines = open(source, encoding="utf-8").read().splitlines()
 for item in json.load(open(source, encoding="utf-8")):
     line = next(i for i, text in enumerate(lines, 1) if f'"{item["slug"]}"' in text)
-    for key in ("name", "description", "noun"):
+    for key in ("name", "short", "description", "noun", "plural"):
         if item.get(key):
             catalog.add(item[key], locations=[(source, line)],
                         auto_comments=[f"Technique {key} ({item['slug']})"])

@@ -6,6 +6,7 @@ import datetime as dt
 from urllib.parse import urlsplit
 
 from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
@@ -33,6 +34,7 @@ from ..models import (
     UnmetNeed,
 )
 from ..submissions import check_fields
+from ..templating import code_name
 from ..validation import whole_number
 from ..vetting import (
     ACTIONS,
@@ -82,7 +84,10 @@ def login():
                     render_template(
                         "admin/login.html",
                         form=form,
-                        error=f"Too many failed attempts. Wait {wait:.0f} seconds and try again.",
+                        error=_(
+                            "Too many failed attempts. Wait %(seconds)s seconds and try again.",
+                            seconds=f"{wait:.0f}",
+                        ),
                     ),
                     429,
                 )
@@ -94,7 +99,7 @@ def login():
         if admin is None:
             db.session.commit()
             return render_template(
-                "admin/login.html", form=form, error="That email and password do not match."
+                "admin/login.html", form=form, error=_("That email and password do not match.")
             ), 401
         sign_in(admin)
         db.session.commit()
@@ -218,11 +223,22 @@ def decision(practitioner_id: int):
             )
         except VettingError as error:
             db.session.rollback()
-            flash(str(error), "error")
+            flash(vetting_message(error, p.status, form.action.data), "error")
             return redirect(url_for("admin.review", practitioner_id=practitioner_id)), 303
         db.session.commit()
-    flash(f"{p.name}: {p.status}.", "ok")
+    flash(_("%(name)s: %(status)s.", name=p.name, status=code_name(p.status)), "ok")
     return redirect(url_for("admin.review", practitioner_id=practitioner_id)), 303
+
+
+def vetting_message(error: VettingError, status: str, action: str) -> str:
+    """A refused decision explained in the page's language."""
+    if "checklist" in str(error):
+        return _("Tick every item of the checklist before approving.")
+    return _(
+        "A listing that is %(status)s cannot be given “%(action)s”.",
+        status=code_name(status),
+        action=code_name(action),
+    )
 
 
 @bp.route("/practitioners/<int:practitioner_id>/edit", methods=["GET", "POST"])
@@ -243,17 +259,17 @@ def edit(practitioner_id: int):
     if data.get("latitude") is None or data.get("longitude") is None:
         form.latitude.errors = [
             *form.latitude.errors,
-            "Give the location's latitude and longitude.",
+            _("Give the location's latitude and longitude."),
         ]
         problems["latitude"] = "missing"
     if not valid or problems:
         return render_template(
-            "admin/edit.html", form=form, p=p, error="Please correct the fields marked below."
+            "admin/edit.html", form=form, p=p, error=_("Please correct the fields marked below.")
         ), 400
     with writing():
         apply_edit(db.session, p, data, current_user.email)
         db.session.commit()
-    flash("Changes saved.", "ok")
+    flash(_("Changes saved."), "ok")
     return redirect(url_for("admin.review", practitioner_id=p.id)), 303
 
 
@@ -266,7 +282,7 @@ def erase(submission_id: int):
     if form.validate_on_submit():
         erase_submitter(db.session, submission, current_user.email)
         db.session.commit()
-        flash("The submitter's details were erased.", "ok")
+        flash(_("The submitter's details were erased."), "ok")
     target = submission.practitioner_id
     return redirect(
         url_for("admin.review", practitioner_id=target) if target else url_for("admin.queue")

@@ -57,7 +57,7 @@ def page_language() -> str:
 
 def map_marker(entry: dict, kind: str, techniques: dict[str, Technique], unit: str) -> MapMarker:
     """A map marker for one result entry, coloured by its first technique."""
-    names = ", ".join(techniques[s].name for s in entry["techniques"])
+    names = ", ".join(_(techniques[s].name) for s in entry["techniques"])
     where = f"{entry['city']}, {entry['country']}"
     if entry["distance_km"] is not None:
         where += f" · {from_km(entry['distance_km'], unit):.1f} {unit}"
@@ -176,7 +176,9 @@ def submit():
         return render_template("submit.html", form=form)
     if form.nickname.data:
         return render_template(
-            "submit.html", form=form, error="This submission looks automated and was not accepted."
+            "submit.html",
+            form=form,
+            error=_("This submission looks automated and was not accepted."),
         ), 400
     valid = form.validate()
     data = {name: field.data for name, field in form._fields.items()}
@@ -186,16 +188,18 @@ def submit():
             getattr(form, name).errors = [message]
     if not valid or problems:
         return render_template(
-            "submit.html", form=form, error="Please correct the fields marked below."
+            "submit.html", form=form, error=_("Please correct the fields marked below.")
         ), 400
     if data["latitude"] is None:
         text = ", ".join(part for part in (data["city"], data["region"], data["country"]) if part)
         try:
-            place = geocode(db.session, text, **geocoder_settings())
+            place = geocode(
+                db.session, text, country_hint=data["country"] or None, **geocoder_settings()
+            )
         except GeocodeError as error:
             form.city.errors = [error.message]
             return render_template(
-                "submit.html", form=form, error="We could not place this address on the map."
+                "submit.html", form=form, error=_("We could not place this address on the map.")
             ), 422
         form.latitude.data, form.longitude.data = f"{place.lat:.5f}", f"{place.lon:.5f}"
         return render_template("submit.html", form=form, preview=True)

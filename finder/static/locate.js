@@ -6,7 +6,7 @@
   var status = document.getElementById("geo-status");
   button.hidden = false;
   button.addEventListener("click", function () {
-    status.textContent = "Finding your location…";
+    status.textContent = button.dataset.finding;
     navigator.geolocation.getCurrentPosition(
       function (position) {
         form.querySelector("[name=lat]").value = position.coords.latitude.toFixed(5);
@@ -17,7 +17,7 @@
         form.submit();
       },
       function () {
-        status.textContent = "Your browser did not share a location. Type a city or postal code instead.";
+        status.textContent = button.dataset.denied;
       },
       { enableHighAccuracy: false, timeout: 10000, maximumAge: 600000 }
     );

@@ -7,7 +7,7 @@
   var start = [parseFloat(box.dataset.lat), parseFloat(box.dataset.lon)];
   var map = L.map(box).setView(start, 13);
   L.tileLayer(box.dataset.tiles, { attribution: box.dataset.attribution, maxZoom: 19 }).addTo(map);
-  var pin = L.marker(start, { draggable: true, keyboard: true, title: "Practice location" }).addTo(map);
+  var pin = L.marker(start, { draggable: true, keyboard: true, title: box.dataset.title }).addTo(map);
   pin.on("dragend", function () {
     var at = pin.getLatLng();
     lat.value = at.lat.toFixed(5);

@@ -1,0 +1,187 @@
+"""Korean and Spanish catalogues are complete and compiled, and no page falls back to English."""
+
+from __future__ import annotations
+
+import io
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from babel import Locale
+from babel.messages.mofile import read_mo, write_mo
+from babel.messages.pofile import read_po
+
+from finder.extensions import db
+from tests.factories import make_practitioner
+
+ROOT = Path(__file__).resolve().parent.parent
+LANGS = ("ko", "es")
+ADMIN = ("i18n-admin@example.org", "i18n admin password 1")
+PENDING_NAME = "Dr. Pending Translation"
+
+
+def po_path(lang: str) -> Path:
+    return ROOT / "translations" / lang / "LC_MESSAGES" / "messages.po"
+
+
+def load_po(lang: str):
+    with open(po_path(lang), "rb") as f:
+        return read_po(f, locale=lang)
+
+
+def translated(message) -> bool:
+    strings = message.string if isinstance(message.string, tuple | list) else (message.string,)
+    return all(s and s.strip() for s in strings)
+
+
+def message_set(catalog) -> dict:
+    def frozen(value):
+        return tuple(value) if isinstance(value, list | tuple) else value
+
+    return {frozen(m.id): frozen(m.string) for m in catalog if m.id}
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_every_catalogue_entry_is_translated_and_not_fuzzy(lang):
+    catalog = load_po(lang)
+    untranslated = [m.id for m in catalog if m.id and not translated(m)]
+    fuzzy = [m.id for m in catalog if m.id and m.fuzzy]
+    assert not untranslated, f"{lang}: untranslated {untranslated}"
+    assert not fuzzy, f"{lang}: fuzzy {fuzzy}"
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_every_string_in_the_code_is_in_the_catalogue(lang, tmp_path):
+    """A fresh extraction finds nothing the catalogue lacks (run translations/update.sh)."""
+    pot = tmp_path / "messages.pot"
+    pybabel = Path(sys.executable).with_name("pybabel")
+    subprocess.run(
+        [str(pybabel), "-q", "extract", "-F", "babel.cfg", "-k", "_l", "-k", "lazy_gettext"]
+        + ["-o", str(pot), "finder", "templates"],
+        cwd=ROOT,
+        check=True,
+    )
+    with open(pot, "rb") as f:
+        fresh = {m.id if isinstance(m.id, str) else m.id[0] for m in read_po(f) if m.id}
+    known = {m.id if isinstance(m.id, str) else m.id[0] for m in load_po(lang) if m.id}
+    missing = sorted(fresh - known)
+    assert not missing, f"{lang}: not in the catalogue yet: {missing}"
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_compiled_catalogue_matches_its_source(lang, tmp_path):
+    catalog = load_po(lang)
+    buffer = io.BytesIO()
+    write_mo(buffer, catalog)
+    buffer.seek(0)
+    expected = message_set(read_mo(buffer))
+    with open(po_path(lang).with_suffix(".mo"), "rb") as f:
+        committed = message_set(read_mo(f))
+    stale = sorted(
+        k for k in expected.keys() | committed.keys() if expected.get(k) != committed.get(k)
+    )
+    assert not stale, (
+        f"{lang}: messages.mo differs from messages.po (run translations/update.sh): {stale[:10]}"
+    )
+
+
+# --- What a Korean or Spanish visitor sees -------------------------------------------------
+
+PLACEHOLDER = re.compile(r"%\([a-z_]+\)[sd]|%[sd]|\{[a-z_]+\}")
+
+
+def english_sentences(lang: str) -> set[str]:
+    """Fragments of 3+ words of every msgid whose translation differs from the English."""
+    catalog = load_po(lang)
+    translations = " ".join(str(m.string) for m in catalog if m.id)
+    found = set()
+    for m in catalog:
+        if not m.id or not isinstance(m.id, str) or m.string == m.id:
+            continue
+        for part in PLACEHOLDER.split(m.id):
+            part = part.strip(" .,:;—–-()“”\"'")
+            if len(part.split()) >= 3 and part not in translations:
+                found.add(part)
+    return found
+
+
+def english_country_names() -> set[str]:
+    import pycountry
+
+    names = set(Locale("en").territories.values())
+    names |= {getattr(c, "common_name", c.name) for c in pycountry.countries}
+    return names
+
+
+def check_page(page, lang: str, label: str, sentences: set[str], problems: list[str]):
+    assert page.locator("html").get_attribute("lang") == lang, label
+    text = page.evaluate("() => document.body.innerText")
+    english = sorted(s for s in sentences if s in text)
+    if english:
+        problems.append(f"{lang} {label} ({page.url}): {english}")
+    own = set(Locale(lang).territories.values())
+    options = page.evaluate(
+        "() => Array.from(document.querySelectorAll('select[name=country] option'), o => o.text)"
+    )
+    leaked = sorted(o for o in options if o in english_country_names() and o not in own)
+    if leaked:
+        problems.append(f"{lang} {label}: English country names {leaked[:8]}")
+
+
+@pytest.mark.browser
+def test_korean_and_spanish_pages_show_no_english(page, live_server, app):
+    base = live_server.url
+    result = app.test_cli_runner().invoke(args=["create-admin", ADMIN[0], "--password", ADMIN[1]])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        pending_id = make_practitioner(
+            db.session, lat=48.2, lon=16.37, status="pending", name=PENDING_NAME, country="AT"
+        ).id
+    problems: list[str] = []
+    for lang in LANGS:
+        sentences = english_sentences(lang)
+        page.context.clear_cookies()
+
+        def visit(label, path, lang=lang, sentences=sentences):
+            page.goto(base + path)
+            check_page(page, lang, label, sentences, problems)
+
+        visit("home", f"/?lang={lang}")
+        page.locator("input[name=location]").fill("Toronto")
+        page.locator("form.search-form button[type=submit]").first.click()
+        page.wait_for_selector(".result-card")
+        check_page(page, lang, "results", sentences, problems)
+        first = page.locator(".result-card a[href*='/practitioners/']").first.get_attribute("href")
+        ids = re.findall(r"/practitioners/(\d+)", first)
+
+        visit("underserved results", "/search?location=Ulaanbaatar")
+        visit("did you mean", "/search?location=Springfield")
+        visit("bad parameter", "/search?location=Toronto&radius=x")
+        visit("practitioner", first)
+        visit("shortlist", f"/shortlist?id={ids[0]}")
+        visit("countries", "/countries")
+        visit("country", "/countries/KR")
+        visit("submit", "/submit")
+        page.locator("button[name=preview]").click()
+        page.locator(".error-summary").wait_for()
+        check_page(page, lang, "submit after error", sentences, problems)
+
+        visit("admin login", "/admin/login")
+        page.locator("input[name=email]").fill(ADMIN[0])
+        page.locator("input[name=password]").fill("not the password")
+        page.locator("form button[type=submit]").last.click()
+        page.locator(".error-summary").wait_for()
+        check_page(page, lang, "admin login failed", sentences, problems)
+        page.locator("input[name=email]").fill(ADMIN[0])
+        page.locator("input[name=password]").fill(ADMIN[1])
+        page.locator("form button[type=submit]").last.click()
+        page.locator(f"text={PENDING_NAME}").first.wait_for()
+        check_page(page, lang, "admin queue", sentences, problems)
+        visit("admin review", f"/admin/practitioners/{pending_id}")
+        page.locator("textarea[name=notes]").fill("Checked by phone.")
+        page.locator("button[name=action][value=approve]").click()  # no checklist: refused
+        page.locator(".flash").first.wait_for()
+        check_page(page, lang, "admin review with error", sentences, problems)
+    assert not problems, "\n".join(problems)
