@@ -27,11 +27,12 @@ def plain_gettext(message: str, **variables) -> str:
 class Reason:
     """What made an option worth suggesting: its kind, the technique asked for, and where."""
 
-    kind: str  # nearest | home-country | neighbour | international | among-nearest | telehealth
-    #            | home-visits
+    kind: str  # nearest | nearest-beyond | home-country | more-home | neighbour | international
+    #            | among-nearest | telehealth | home-visits
     noun: str  # "MET practitioner", or "practitioner" for several or no techniques
-    country: str = ""  # ISO code, for home-country and neighbour
-    language: str = ""  # ISO 639-1 code, for telehealth
+    country: str = ""  # ISO code, for home-country, more-home and neighbour
+    language: str = ""  # ISO 639-1 code, for telehealth in the patient's language
+    languages: tuple[str, ...] = ()  # what they speak, when not (known to be) the patient's
 
 
 def describe_trip(trip: Trip, gettext: Gettext = plain_gettext) -> str:
@@ -55,14 +56,23 @@ def describe(
     noun = gettext(reason.noun)
     country = country_name(reason.country) if reason.country else ""
     travel = describe_trip(trip, gettext)
+    spoken = ", ".join(language_name(code) for code in reason.languages)
     if reason.kind == "nearest":
         return gettext("The nearest %(noun)s to you, %(trip)s.", noun=noun, trip=travel)
+    if reason.kind == "nearest-beyond":
+        return gettext(
+            "The nearest %(noun)s outside your search area, %(trip)s.", noun=noun, trip=travel
+        )
     if reason.kind == "home-country":
         return gettext(
             "The nearest %(noun)s in %(country)s, %(trip)s.",
             noun=noun,
             country=country,
             trip=travel,
+        )
+    if reason.kind == "more-home":
+        return gettext(
+            "Another %(noun)s in %(country)s, %(trip)s.", noun=noun, country=country, trip=travel
         )
     if reason.kind == "neighbour":
         return gettext(
@@ -76,12 +86,18 @@ def describe(
             "A %(noun)s who welcomes patients from abroad, %(trip)s.", noun=noun, trip=travel
         )
     if reason.kind == "home-visits":
+        if spoken:
+            return gettext(
+                "Visits patients at home, %(trip)s away; speaks %(languages)s.",
+                trip=travel,
+                languages=spoken,
+            )
         return gettext("Visits patients at home, %(trip)s away.", trip=travel)
     if reason.kind == "telehealth":
-        if reason.language:
+        if reason.language or spoken:
             return gettext(
                 "Offers telehealth in %(language)s: sessions from home.",
-                language=language_name(reason.language),
+                language=language_name(reason.language) if reason.language else spoken,
             )
         return gettext("Offers telehealth: sessions from home.")
     return gettext("One of the nearest %(noun)s options to you, %(trip)s.", noun=noun, trip=travel)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from geopy.distance import geodesic
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from .country_search import main_centre
 from .geocode import Place, country_at, geocode
 from .models import Practitioner
 from .params import SearchRequest
@@ -24,6 +25,12 @@ class Outcome:
     origin: Place
     result: SearchResult
     practitioners: dict[int, Practitioner]
+    centre: str | None = None  # the city a whole-country search measures from
+
+    @property
+    def whole_country(self) -> bool:
+        """Whether the place searched was a whole country (every listing in it is nearby)."""
+        return self.centre is not None
 
     def entries(
         self, items: list[Hit] | list[Option], url_for_id: Callable[[int], str], say=describe
@@ -55,7 +62,8 @@ def origin_of(session: Session, request: SearchRequest, geocoder: dict) -> Place
         label = request.location or f"{request.lat:.4f}, {request.lon:.4f}"
         country = country_at(request.lat, request.lon, **geocoder)
         return Place(lat=request.lat, lon=request.lon, label=label, country=country, kind="point")
-    return geocode(session, request.location, **geocoder)
+    # The country filter says which country a bare postal code is in ("10115" with DE: Berlin).
+    return geocode(session, request.location, country_hint=request.filters.country, **geocoder)
 
 
 def run_search(
@@ -64,8 +72,15 @@ def run_search(
     """Geocode, search and load the practitioners of every hit in one query.
 
     `language` is the page's language: remote options prefer practitioners who speak it.
+    A country as the place means the whole country, measured from its largest city.
     """
     origin = origin_of(session, request, geocoder)
+    centre = None
+    if origin.kind == "country" and origin.country:
+        found = main_centre(geocoder["gazetteer_path"], origin.country)
+        if found is not None:
+            origin = replace(origin, lat=found.lat, lon=found.lon)
+            centre = found.name
     result = search(
         session,
         Origin(origin.lat, origin.lon, origin.country, language),
@@ -73,8 +88,11 @@ def run_search(
         radius_km=request.radius_km,
         page=request.page,
         per_page=request.per_page,
+        whole_country=centre is not None,
     )
-    ids = {h.practitioner_id for h in result.nearby}
+    if not result.whole_country and request.filters.country not in (None, origin.country):
+        centre = None  # a country filter elsewhere: searched around the point as usual
+    ids = {h.practitioner_id for h in result.nearby + result.whole_country}
     ids |= {o.hit.practitioner_id for o in result.travel_worthy + result.remote}
     practitioners = {
         p.id: p
@@ -88,7 +106,7 @@ def run_search(
             )
         )
     }
-    return Outcome(request, origin, result, practitioners)
+    return Outcome(request, origin, result, practitioners, centre)
 
 
 def result_entry(origin: Place, hit: Hit, practitioner: Practitioner, url_for_id) -> dict:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from sqlalchemy import and_, bindparam, exists, or_, select
 from sqlalchemy.orm import Session, selectinload
@@ -210,6 +210,10 @@ class SearchResult:
     underserved: bool
     travel_worthy: list[Option]
     remote: list[Option]
+    # The language nobody offers telehealth in (those shown speak others), if so.
+    remote_language_missing: str | None = None
+    # Every match in the country, for the map, when the place searched is a whole country.
+    whole_country: list[Hit] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -229,16 +233,34 @@ def search(
     radius_km: float = DEFAULT_RADIUS_KM,
     page: int = 1,
     per_page: int = 20,
+    whole_country: bool = False,
 ) -> SearchResult:
     """Nearby matches within the radius (one page of them), whether the place is underserved,
-    options worth travelling for, and telehealth options in the patient's language."""
-    everything = within(session, origin.lat, origin.lon, filters, radius_km)
+    options worth travelling for, and telehealth options in the patient's language.
+
+    With whole_country, "nearby" is every match in the origin's country, nearest to the
+    origin first (the country's main population centre), and the radius covers them all."""
+    if whole_country and origin.country and filters.country in (None, origin.country):
+        in_country = replace(filters, country=origin.country)
+        everything = within(session, origin.lat, origin.lon, in_country, HALF_CIRCUMFERENCE_KM)
+        if everything:  # a margin for geodesic distances (within 0.6% of great-circle ones)
+            radius_km = max(radius_km, math.ceil(everything[-1].distance_km * 1.006))
+    else:
+        whole_country = False
+        everything = within(session, origin.lat, origin.lon, filters, radius_km)
     start = (page - 1) * per_page
     near_ids = {h.practitioner_id for h in everything}
     travel = travel_worthy(session, origin, filters, near_ids)
-    remote = remote_options(
-        session, origin, filters, near_ids | {o.hit.practitioner_id for o in travel}
-    )
+    shown = near_ids | {o.hit.practitioner_id for o in travel}
+    # Telehealth in the patient's language; else, when the language is only the page's,
+    # those who offer it in other languages (each card says which they speak).
+    missing = None
+    remote = remote_options(session, origin, filters, shown)
+    asked = filters.language or origin.language
+    if not remote and asked:
+        missing = asked
+        if not filters.language:
+            remote = remote_options(session, replace(origin, language=None), filters, shown)
     # Home visits belong with the options from home, even when also worth a trip.
     home = home_visit_options(
         session, origin, filters, near_ids | {o.hit.practitioner_id for o in remote}
@@ -253,6 +275,8 @@ def search(
         underserved=len(everything) < UNDERSERVED_BELOW,
         travel_worthy=travel,
         remote=remote,
+        remote_language_missing=missing,
+        whole_country=everything if whole_country else [],
     )
 
 
@@ -292,30 +316,39 @@ def travel_worthy(
     accept international patients. Each carries the reason it was picked.
     """
     noun = _noun(filters)
+    home = origin.country
     reasons: dict[int, tuple[Hit, Reason]] = {}
+
+    def beyond(wanted: Filters, k: int) -> tuple[list[Hit], bool]:
+        """The k nearest matches not already shown, and whether a shown one was nearer."""
+        hits = nearest(session, origin.lat, origin.lon, wanted, k=k + _skip(exclude))
+        fresh = [h for h in hits if h.practitioner_id not in exclude][:k]
+        return fresh, bool(hits) and hits[0].practitioner_id in exclude
 
     def offer(hits: list[Hit], reason: Reason) -> None:
         for hit in hits:
             if hit.practitioner_id not in exclude and hit.practitioner_id not in reasons:
                 reasons[hit.practitioner_id] = (hit, reason)
 
-    anywhere = nearest(session, origin.lat, origin.lon, filters, k=3)
-    offer(anywhere[:1], Reason("nearest", noun))
-    home = origin.country
+    anywhere, shown_nearer = beyond(filters, 3)
+    offer(anywhere[:1], Reason("nearest-beyond" if shown_nearer else "nearest", noun))
     if home and filters.country in (None, home):
-        offer(
-            nearest(session, origin.lat, origin.lon, replace(filters, country=home), k=2),
-            Reason("home-country", noun, country=home),
-        )
+        at_home, shown_nearer = beyond(replace(filters, country=home), 2)
+        first = "more-home" if shown_nearer else "home-country"
+        offer(at_home[:1], Reason(first, noun, country=home))
+        offer(at_home[1:], Reason("more-home", noun, country=home))
     if home and filters.country is None:
         for code in neighbours(home):
             offer(
                 nearest(session, origin.lat, origin.lon, replace(filters, country=code), k=1),
                 Reason("neighbour", noun, country=code),
             )
+    welcoming = beyond(replace(filters, accepts_international=True), 3)[0]
+    # Welcoming patients from abroad is no reason for someone in the patient's own country.
+    offer([h for h in welcoming if not home or h.country != home], Reason("international", noun))
     offer(
-        nearest(session, origin.lat, origin.lon, replace(filters, accepts_international=True), k=3),
-        Reason("international", noun),
+        [h for h in welcoming if home and h.country == home],
+        Reason("more-home", noun, country=home or ""),
     )
     offer(anywhere[1:], Reason("among-nearest", noun))
     if not reasons:
@@ -333,13 +366,14 @@ def travel_worthy(
         )
     }
     today = dt.date.today()
+    language = filters.language or origin.language  # speaking it counts in the fit
     options = []
     for pid, (hit, reason) in reasons.items():
         p = people[pid]
         trip, abroad = trip_to(home, hit)
         score = rank_score(
             trip,
-            _misfits(p, filters, origin.language, today),
+            _misfits(p, filters, language, today),
             international_welcome=abroad and p.accepts_international,
         )
         options.append(Option(hit, reason, trip, score))
@@ -355,6 +389,14 @@ def travel_worthy(
     return kept
 
 
+SKIP_AT_MOST = 500  # shown matches looked past in one nearest() call
+
+
+def _skip(exclude: set[int]) -> int:
+    """How many extra matches to fetch so that the shown ones can be left out."""
+    return min(len(exclude), SKIP_AT_MOST)
+
+
 def trip_to(home: str | None, hit: Hit) -> tuple[Trip, bool]:
     """The estimated trip from the patient's country to a hit, and whether it goes abroad."""
     abroad = bool(home) and hit.country != home
@@ -365,20 +407,42 @@ def trip_to(home: str | None, hit: Hit) -> tuple[Trip, bool]:
 def remote_options(
     session: Session, origin: Origin, filters: Filters, exclude: set[int]
 ) -> list[Option]:
-    """Telehealth practitioners who speak the patient's language, nearest first (time zones)."""
+    """Telehealth practitioners who speak the patient's language, nearest first (time zones).
+
+    Without a language (none asked, none from the page), each option's reason names the
+    languages the practitioner speaks."""
     language = filters.language or origin.language
     wanted = replace(filters, telehealth=True, language=language, country=None, home_visits=None)
     hits = [
         h
-        for h in nearest(session, origin.lat, origin.lon, wanted, k=REMOTE_LIMIT + len(exclude))
+        for h in nearest(session, origin.lat, origin.lon, wanted, k=REMOTE_LIMIT + _skip(exclude))
         if h.practitioner_id not in exclude
     ][:REMOTE_LIMIT]
+    spoken = {} if language else _languages_of(session, [h.practitioner_id for h in hits])
     options = []
     for hit in hits:
         trip, _ = trip_to(origin.country, hit)
-        reason = Reason("telehealth", _noun(filters), language=language or "")
+        reason = Reason(
+            "telehealth",
+            _noun(filters),
+            language=language or "",
+            languages=spoken.get(hit.practitioner_id, ()),
+        )
         options.append(Option(hit, reason, trip, trip.hours))
     return options
+
+
+def _languages_of(session: Session, ids: list[int]) -> dict[int, tuple[str, ...]]:
+    """Practitioner id -> the language codes they speak, sorted."""
+    spoken: dict[int, list[str]] = {}
+    rows = session.execute(
+        select(PractitionerLanguage.practitioner_id, PractitionerLanguage.code)
+        .where(PractitionerLanguage.practitioner_id.in_(ids))
+        .order_by(PractitionerLanguage.practitioner_id, PractitionerLanguage.code)
+    )
+    for pid, code in rows:
+        spoken.setdefault(pid, []).append(code)
+    return {pid: tuple(codes) for pid, codes in spoken.items()}
 
 
 def home_visit_options(
@@ -391,11 +455,18 @@ def home_visit_options(
         origin.lat,
         origin.lon,
         visiting,
-        k=HOME_VISIT_LIMIT + len(exclude),
+        k=HOME_VISIT_LIMIT + _skip(exclude),
         radius_km=HOME_VISIT_RADIUS_KM,
     )
+    hits = [h for h in hits if h.practitioner_id not in exclude][:HOME_VISIT_LIMIT]
+    language = filters.language or origin.language
+    spoken = _languages_of(session, [h.practitioner_id for h in hits])
     options = []
-    for hit in [h for h in hits if h.practitioner_id not in exclude][:HOME_VISIT_LIMIT]:
+    for hit in hits:
         trip, _ = trip_to(origin.country, hit)
-        options.append(Option(hit, Reason("home-visits", _noun(filters)), trip, trip.hours))
+        speaks = spoken.get(hit.practitioner_id, ())
+        # Say which languages they speak when the patient's is not among them.
+        others = speaks if language and language not in speaks else ()
+        reason = Reason("home-visits", _noun(filters), languages=others)
+        options.append(Option(hit, reason, trip, trip.hours))
     return options

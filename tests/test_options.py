@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
@@ -318,3 +319,115 @@ def test_a_similar_name_within_a_kilometre_is_flagged_as_a_possible_duplicate(ap
         assert existing.id in submission.duplicate_candidates
         far = store_submission(db.session, {**data, "latitude": -12.2, "longitude": -77.0})
         assert existing.id not in far.duplicate_candidates
+
+
+def test_korean_page_without_korean_telehealth_shows_others_labelled(client):
+    response = client.get(
+        "/api/v1/search?location=서울&technique=si-joint-fusion",
+        headers={"Accept-Language": "ko-KR,ko;q=0.9"},
+    )
+    remote = response.get_json()["remote"]
+    assert len(remote) >= 3
+    for option in remote:
+        assert option["telehealth"] is True and "ko" not in option["languages"]
+        assert "원격 진료" in option["reason"] or "telehealth" in option["reason"]
+    # Each names the languages it is offered in (here, English is among Hong Kong's).
+    assert any("영어" in option["reason"] for option in remote)
+    html = client.get(
+        "/search?location=서울&technique=si-joint-fusion", headers={"Accept-Language": "ko"}
+    ).get_data(as_text=True)
+    assert 'id="remote-language-missing"' in html and "한국어" in html
+
+
+def test_an_explicit_language_filter_is_never_widened_silently(client):
+    body = search(client, location="Seoul", technique="si-joint-fusion", language="ko")
+    assert all("ko" in option["languages"] for option in body["remote"])
+
+
+def _approved_in(app, country: str) -> set[int]:
+    with app.app_context():
+        return set(
+            db.session.scalars(
+                select(Practitioner.id)
+                .join(PracticeLocation)
+                .where(Practitioner.status == "approved", PracticeLocation.country == country)
+            )
+        )
+
+
+@pytest.mark.parametrize("place", ["Japan", "日本"])
+def test_a_country_as_the_place_means_the_whole_country(app, client, place):
+    expected = _approved_in(app, "JP")
+    body = search(client, location=place, per_page=10)
+    assert body["total"] == len(expected) and body["underserved"] is False
+    # Measured from Tokyo, the largest city; every listing within the stated radius.
+    assert haversine_km(body["origin"]["lat"], body["origin"]["lon"], 35.69, 139.69) < 30
+    assert body["origin"]["label"] == "Japan"
+    seen = []
+    for page in range(1, (len(expected) + 9) // 10 + 1):
+        page_body = search(client, location=place, per_page=10, page=page)
+        seen += page_body["nearby"]
+    assert {r["id"] for r in seen} == expected and len(seen) == len(expected)
+    distances = [r["distance_km"] for r in seen]
+    assert distances == sorted(distances)
+    assert all(d <= body["radius_km"] for d in distances)
+    assert all(r["country"] != "JP" for r in body["travel_worthy"])
+
+
+def test_country_page_link_searches_the_whole_country(app, client):
+    html = client.get("/countries/JP").get_data(as_text=True)
+    link = __import__("re").search(r'href="(/search\?[^"]+)"[^>]*>Search in this country', html)
+    page = client.get(link.group(1).replace("&amp;", "&")).get_data(as_text=True)
+    assert f"{len(_approved_in(app, 'JP'))} practitioners in Japan" in page
+
+
+def test_a_country_with_nobody_still_gets_options_abroad(client):
+    html = client.get("/search?location=Mongolia").get_data(as_text=True)
+    assert "No practitioner in Mongolia matches this search yet" in html
+    assert "Nobody near you matches yet" in html and "Worth travelling for" in html
+
+
+def test_no_option_in_the_patients_own_country_welcomes_them_from_abroad(client):
+    for place, technique in [("Austin, TX", "muscle-energy-technique"), ("Japan", None)]:
+        body = search(client, location=place, **({"technique": technique} if technique else {}))
+        home = body["origin"]["country"]
+        for option in body["travel_worthy"]:
+            if option["country"] == home:
+                assert "abroad" not in option["reason"], option
+        # Only one option can be "the nearest", and not when nearer ones are listed above it.
+        nearest = [o for o in body["travel_worthy"] if "The nearest" in o["reason"]]
+        if body["nearby"]:
+            assert all("to you" not in o["reason"] for o in nearest)
+
+
+def test_speaking_the_patients_language_counts_in_the_fit(app):
+    from finder.search import Filters
+
+    with app.app_context():
+        p = db.session.scalars(
+            select(Practitioner).where(
+                Practitioner.status == "approved", Practitioner.pattern_rows.any()
+            )
+        ).first()
+        today = dt.date.today()
+        speaks = p.languages[0]
+        assert _misfits(p, Filters(), speaks, today) < _misfits(p, Filters(), "xx", today)
+
+
+def test_drivable_trips_are_flown_when_flying_is_faster():
+    from finder.travel import estimate_trip
+
+    # No 9-hour drive just below the driving limit while a farther trip is a 4-hour flight.
+    near, far = estimate_trip(480, crosses_border=False), estimate_trip(520, crosses_border=False)
+    assert near.mode == "flight" and near.hours < far.hours < 4
+    assert estimate_trip(235, crosses_border=False).mode == "drive"  # Austin to Houston
+    # Seoul to Fukuoka (~530 km, abroad, no road): airports, border and flight door to door.
+    seoul_fukuoka = estimate_trip(530, crosses_border=True, by_land=False)
+    assert seoul_fukuoka.mode == "flight" and 4 < seoul_fukuoka.hours < 5.5
+
+
+def test_banner_says_only_two_near_you_above_two_results(client):
+    html = client.get("/search?location=Nagoya&radius=25&unit=km&lang=en").get_data(as_text=True)
+    assert html.count('<li class="result-card') >= 2
+    assert "Only 2 near you — here are more worth the trip." in html
+    assert "Nobody near you matches yet" not in html

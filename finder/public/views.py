@@ -121,15 +121,19 @@ def search():
     travel = outcome.entries(outcome.result.travel_worthy, link, say_reason)
     remote = outcome.entries(outcome.result.remote, link, say_reason)
     unit = search_request.unit
+    # A whole country: every listing in it on the map (the list shows one page of them).
+    mapped = (
+        outcome.entries(outcome.result.whole_country, link) if outcome.whole_country else nearby
+    )
     markers = [
         map_marker(entry, kind, techniques, unit)
-        for kind, entries in (("nearby", nearby), ("travel", travel), ("remote", remote))
+        for kind, entries in (("nearby", mapped), ("travel", travel), ("remote", remote))
         for entry in entries
     ]
     parts = build_map(
         (outcome.origin.lat, outcome.origin.lon),
         _("You searched: %(place)s", place=outcome.origin.label),
-        search_request.radius_km,
+        None if outcome.whole_country else search_request.radius_km,
         markers,
         current_app.config["TILE_URL"],
         current_app.config["TILE_ATTRIBUTION"],
