@@ -35,6 +35,8 @@
   button.addEventListener("click", function () {
     var open = button.getAttribute("aria-expanded") !== "true";
     show(open);
+    // The map comes into view with the button just above it (the stylesheet's scroll margin),
+    // so the same button hides it again.
     if (open) { section.scrollIntoView({ block: "start" }); }
   });
 

@@ -1,0 +1,170 @@
+"""Real Chromium: a patient ticks filters in the search form, in English, Korean and Spanish,
+and every card on the results page really matches them (checked against the database)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from babel.support import Translations
+
+from finder.extensions import db
+from finder.models import Practitioner
+
+pytestmark = pytest.mark.browser
+
+TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
+
+# The form's boolean filters: the field's id and its English label (the catalogue key).
+FILTERS = {
+    "telehealth": "Offers telehealth",
+    "home_visits": "Offers home visits",
+    "gentle": "Gentle (non-thrust) methods only",
+}
+# What each filter means on a practitioner.
+ATTRIBUTE = {"telehealth": "telehealth", "home_visits": "home_visits", "gentle": "gentle_only"}
+
+PLACES = {"en": "Toronto", "ko": "서울", "es": "Madrid"}
+CARD_LINK = re.compile(r"/practitioners/(\d+)")
+
+
+def translator(lang: str):
+    """The UI's own catalogue, so the test finds labels as a reader of that language would."""
+    if lang == "en":
+        return lambda text: text
+    return Translations.load(str(TRANSLATIONS), [lang]).gettext
+
+
+def open_more_filters(page, _):
+    details = page.locator("form.search-form details.more-filters").first
+    if details.get_attribute("open") is None:
+        details.locator("summary").click()
+    return details
+
+
+def search_with(page, base_url: str, lang: str, ticks: list[str], choose=None):
+    """Fill the home page's form like a person: place, More filters, ticks, submit."""
+    _ = translator(lang)
+    page.goto(f"{base_url}/?lang={lang}")
+    form = page.locator("form.search-form")
+    form.get_by_label(_("City, postal code or country")).fill(PLACES[lang])
+    more = open_more_filters(page, _)
+    for name in ticks:
+        box = more.get_by_label(_(FILTERS[name]), exact=True)
+        box.check()
+        assert box.is_checked()
+    if choose:
+        choose(more, _)
+    form.get_by_role("button", name=_("Find practitioners")).click()
+    page.wait_for_load_state("domcontentloaded")
+
+
+def shown_cards(page) -> dict[str, list[int]]:
+    """Practitioner ids of the cards in each result section."""
+    sections = {}
+    for section in ("nearby", "travel-worthy", "remote"):
+        hrefs = page.locator(f"#{section} .result-card h3 a").evaluate_all(
+            "links => links.map(a => a.getAttribute('href'))"
+        )
+        sections[section] = [int(CARD_LINK.search(h).group(1)) for h in hrefs]
+    return sections
+
+
+def assert_results_page(page, base_url: str):
+    assert page.url.startswith(f"{base_url}/search?"), page.url
+    assert page.locator("h1.results-title").count() == 1
+    assert page.locator(".error-summary").count() == 0
+
+
+def mismatches(app, sections, ticks, country=None, language=None) -> list[str]:
+    """Every card that breaks a chosen filter, as (section, practitioner, what) lines."""
+    wrong = []
+    with app.app_context():
+        for section, ids in sections.items():
+            for pid in ids:
+                p = db.session.get(Practitioner, pid)
+                if p.status != "approved":
+                    wrong.append(f"{section} #{pid}: not approved")
+                # A ticked box is a promise about every card, in every section.
+                for name in ticks:
+                    if getattr(p, ATTRIBUTE[name]) is not True:
+                        wrong.append(f"{section} #{pid}: {name} is not offered")
+                if section == "remote" and not (p.telehealth or p.home_visits):
+                    wrong.append(f"{section} #{pid}: neither telehealth nor home visits")
+                # Care from home crosses borders: only the other sections keep the country.
+                if country and section != "remote":
+                    if country not in {loc.country for loc in p.locations}:
+                        wrong.append(f"{section} #{pid}: not in {country}")
+                if language and language not in p.languages:
+                    wrong.append(f"{section} #{pid}: does not speak {language}")
+    return wrong
+
+
+def assert_still_ticked(page, ticks):
+    refine = page.locator("details.refine form.search-form")
+    for name in FILTERS:
+        assert refine.locator(f"#{name}").is_checked() == (name in ticks), name
+
+
+COMBINATIONS = [["telehealth"], ["home_visits"], ["gentle"], ["telehealth", "home_visits", "gentle"]]
+
+
+@pytest.mark.parametrize("lang", ["en", "ko", "es"])
+def test_filters_through_the_form_in_each_language(browser, live_server, app, lang):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(15000)
+    context.route(
+        "**/*",
+        lambda route: route.continue_()
+        if route.request.url.startswith(live_server.url)
+        else route.abort(),
+    )
+    page = context.new_page()
+    wrong = []
+    try:
+        for ticks in COMBINATIONS:
+            search_with(page, live_server.url, lang, ticks)
+            assert_results_page(page, live_server.url)
+            assert page.locator("html").get_attribute("lang") == lang
+            assert_still_ticked(page, ticks)
+            sections = shown_cards(page)
+            if len(ticks) == 1:
+                assert sum(map(len, sections.values())) > 0, (lang, ticks)
+            else:
+                total = sum(map(len, sections.values()))
+                assert total > 0 or page.locator(".notice").count() > 0
+            wrong += [f"{'+'.join(ticks)}: {line}" for line in mismatches(app, sections, ticks)]
+    finally:
+        context.close()
+    assert not wrong, f"cards that break the ticked filters ({lang}):\n" + "\n".join(wrong)
+
+
+def test_country_and_language_chosen_in_more_filters(browser, live_server, app):
+    lang = "es"
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="es-ES")
+    context.set_default_timeout(15000)
+    page = context.new_page()
+
+    def choose(more, _):
+        # Pick by the visible names the page shows in Spanish.
+        country = more.get_by_label(_("Country"), exact=True)
+        country_label = country.locator("option[value='ES']").inner_text().strip()
+        country.select_option(label=country_label)
+        language = more.get_by_label(_("Language spoken"), exact=True)
+        language_label = language.locator("option[value='es']").inner_text().strip()
+        language.select_option(label=language_label)
+
+    try:
+        search_with(page, live_server.url, lang, ["gentle"], choose)
+        assert_results_page(page, live_server.url)
+        assert "country=ES" in page.url and "language=es" in page.url
+        refine = page.locator("details.refine form.search-form")
+        assert refine.locator("#country").input_value() == "ES"
+        assert refine.locator("#language").input_value() == "es"
+        assert_still_ticked(page, ["gentle"])
+        sections = shown_cards(page)
+        assert sum(map(len, sections.values())) > 0
+        assert mismatches(app, sections, ["gentle"], country="ES", language="es") == []
+    finally:
+        context.close()
