@@ -7,8 +7,11 @@ COOKIE = "lang"
 
 
 def select_locale() -> str:
-    """?lang= wins, then the remembered choice, then Accept-Language, then English."""
-    chosen = request.args.get("lang") or request.cookies.get(COOKIE)
+    """?lang= wins, then the remembered choice, then Accept-Language, then English.
+
+    API answers vary only by their URL and Accept-Language (caches rely on it): no cookie."""
+    remembered = None if request.path.startswith("/api/") else request.cookies.get(COOKIE)
+    chosen = request.args.get("lang") or remembered
     if chosen in LANGUAGES:
         return chosen
     return request.accept_languages.best_match(list(LANGUAGES)) or "en"

@@ -185,3 +185,55 @@ def test_korean_and_spanish_pages_show_no_english(page, live_server, app):
         page.locator(".flash").first.wait_for()
         check_page(page, lang, "admin review with error", sentences, problems)
     assert not problems, "\n".join(problems)
+
+
+# --- Without a browser ---------------------------------------------------------------------
+
+
+def country_options(html: str) -> list[str]:
+    select = html.split('name="country"', 1)[1].split("</select>", 1)[0]
+    return re.findall(r'<option[^>]*value="[A-Z]{2}"[^>]*>([^<]+)</option>', select)
+
+
+@pytest.mark.parametrize(
+    ("lang", "own", "english"), [("ko", "대한민국", "South Korea"), ("es", "Alemania", "Germany")]
+)
+def test_country_lists_are_in_the_page_language_and_its_order(client, lang, own, english):
+    from finder.forms import collation_key
+
+    for path in ("/", "/submit"):
+        html = client.get(f"{path}?lang={lang}").get_data(as_text=True)
+        names = [n.replace("&#39;", "'").replace("&amp;", "&") for n in country_options(html)]
+        assert len(names) >= 249 and own in names and english not in names
+        assert names == sorted(names, key=collation_key)
+
+
+def test_scripts_get_their_words_from_the_page(client):
+    home = client.get("/?lang=ko").get_data(as_text=True)
+    assert 'data-finding="현재 위치를 찾는 중…"' in home
+    spanish = client.get("/?lang=es").get_data(as_text=True)
+    assert "Su navegador no compartió su ubicación" in spanish
+
+
+def test_search_parameter_errors_are_in_the_page_language(client):
+    spanish = client.get("/search?location=Toronto&radius=x&lang=es")
+    assert spanish.status_code == 400
+    assert "«radio» debe ser un número." in spanish.get_data(as_text=True)
+    english = client.get("/api/v1/search?location=Toronto&radius=x").get_json()
+    assert english["error"]["message"] == "radius must be a number."
+
+
+def test_spanish_reasons_read_naturally(client):
+    html = client.get("/search?location=Ulaanbaatar&lang=es").get_data(as_text=True)
+    assert "a unas" in html and "(profesional" not in html
+
+
+@pytest.mark.parametrize(
+    ("lang", "required"), [("ko", "이 항목은 필수입니다."), ("es", "obligatorio")]
+)
+def test_form_validation_messages_are_in_the_page_language(app, lang, required):
+    app.config["WTF_CSRF_ENABLED"] = False
+    html = app.test_client().post(f"/submit?lang={lang}", data={"preview": "1"})
+    text = html.get_data(as_text=True)
+    assert html.status_code == 400 and required in text
+    assert "This field is required." not in text and "Please correct" not in text

@@ -27,7 +27,7 @@ from ..models import Practitioner, PractitionerLanguage, Technique
 from ..params import BadParameter, parse_search_args
 from ..results import run_search
 from ..submissions import check_fields, record_unmet_need, store_submission
-from ..templating import say_reason
+from ..templating import country_name, say_reason
 from ..validation import whole_number
 from . import bp
 
@@ -58,7 +58,7 @@ def page_language() -> str:
 def map_marker(entry: dict, kind: str, techniques: dict[str, Technique], unit: str) -> MapMarker:
     """A map marker for one result entry, coloured by its first technique."""
     names = ", ".join(_(techniques[s].name) for s in entry["techniques"])
-    where = f"{entry['city']}, {entry['country']}"
+    where = f"{entry['city']}, {country_name(entry['country'])}"
     if entry["distance_km"] is not None:
         where += f" · {from_km(entry['distance_km'], unit):.1f} {unit}"
     return MapMarker(
