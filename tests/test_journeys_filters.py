@@ -36,7 +36,7 @@ def translator(lang: str):
     return Translations.load(str(TRANSLATIONS), [lang]).gettext
 
 
-def open_more_filters(page, _):
+def open_more_filters(page):
     details = page.locator("form.search-form details.more-filters").first
     if details.get_attribute("open") is None:
         details.locator("summary").click()
@@ -49,7 +49,7 @@ def search_with(page, base_url: str, lang: str, ticks: list[str], choose=None):
     page.goto(f"{base_url}/?lang={lang}")
     form = page.locator("form.search-form")
     form.get_by_label(_("City, postal code or country")).fill(PLACES[lang])
-    more = open_more_filters(page, _)
+    more = open_more_filters(page)
     for name in ticks:
         box = more.get_by_label(_(FILTERS[name]), exact=True)
         box.check()
@@ -107,7 +107,12 @@ def assert_still_ticked(page, ticks):
         assert refine.locator(f"#{name}").is_checked() == (name in ticks), name
 
 
-COMBINATIONS = [["telehealth"], ["home_visits"], ["gentle"], ["telehealth", "home_visits", "gentle"]]
+COMBINATIONS = [
+    ["telehealth"],
+    ["home_visits"],
+    ["gentle"],
+    ["telehealth", "home_visits", "gentle"],
+]
 
 
 @pytest.mark.parametrize("lang", ["en", "ko", "es"])
@@ -116,9 +121,9 @@ def test_filters_through_the_form_in_each_language(browser, live_server, app, la
     context.set_default_timeout(15000)
     context.route(
         "**/*",
-        lambda route: route.continue_()
-        if route.request.url.startswith(live_server.url)
-        else route.abort(),
+        lambda route: (
+            route.continue_() if route.request.url.startswith(live_server.url) else route.abort()
+        ),
     )
     page = context.new_page()
     wrong = []

@@ -60,9 +60,11 @@ def phone(browser, live_server):
         context.set_default_timeout(15000)
         context.route(
             "**/*",
-            lambda route: route.continue_()
-            if route.request.url.startswith(live_server.url)
-            else route.abort(),
+            lambda route: (
+                route.continue_()
+                if route.request.url.startswith(live_server.url)
+                else route.abort()
+            ),
         )
         contexts.append(context)
         page = context.new_page()
@@ -122,9 +124,7 @@ def test_results_list_first_and_the_map_behind_a_button(phone, live_server, lang
     assert frame["height"] > 200 and frame["width"] > 300
     assert listing.bounding_box()["y"] + listing.bounding_box()["height"] <= frame["y"]
     # Leaflet drew itself at the size it was given once shown.
-    page.wait_for_function(
-        "() => document.querySelector('.leaflet-container').clientHeight > 200"
-    )
+    page.wait_for_function("() => document.querySelector('.leaflet-container').clientHeight > 200")
     assert page.locator(".leaflet-control-zoom-in").is_visible()
 
     toggle.click()
