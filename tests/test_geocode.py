@@ -294,5 +294,5 @@ def test_any_text_gives_a_place_or_a_geocode_error(find, text):
         if isinstance(exc, AmbiguousPlace):
             assert 1 <= len(exc.candidates) <= 10
     else:
-        assert place.kind in {"city", "zip", "country", "address"}
+        assert place.kind in {"city", "zip", "postal", "country", "address"}
         assert -90 <= place.lat <= 90 and -180 <= place.lon <= 180
