@@ -412,7 +412,8 @@ def remote_options(
     Without a language (none asked, none from the page), each option's reason names the
     languages the practitioner speaks."""
     language = filters.language or origin.language
-    wanted = replace(filters, telehealth=True, language=language, country=None, home_visits=None)
+    # Every other ticked filter still holds (home visits, gentle-only): only the place widens.
+    wanted = replace(filters, telehealth=True, language=language, country=None)
     hits = [
         h
         for h in nearest(session, origin.lat, origin.lon, wanted, k=REMOTE_LIMIT + _skip(exclude))
@@ -449,7 +450,7 @@ def home_visit_options(
     session: Session, origin: Origin, filters: Filters, exclude: set[int]
 ) -> list[Option]:
     """For a patient who cannot travel: practitioners within reach who come to the home."""
-    visiting = replace(filters, home_visits=True, telehealth=None)
+    visiting = replace(filters, home_visits=True)  # a ticked telehealth box still holds
     hits = nearest(
         session,
         origin.lat,
