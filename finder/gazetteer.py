@@ -346,11 +346,12 @@ def _load_postal_codes(conn: sqlite3.Connection, progress: Progress) -> None:
     """
     from countrystatecity_postal_codes.loaders import DataLoader
 
-    cities = _cities_by_name(conn)
+    countries = DataLoader.load_countries()
+    cities = _cities_by_name(conn, {c["countryCode"] for c in countries} - {"US"})
     grid = _city_grid(conn)
     places: dict[tuple, int] = {}
     total = 0
-    for country in DataLoader.load_countries():
+    for country in countries:
         code = country["countryCode"]
         if country.get("postalCodeRegex"):
             conn.execute(
@@ -372,12 +373,16 @@ def _korean_zones() -> list[dict]:
     return [{"code": f"{zone:02d}", "localityName": city} for zone, city in KR_ZONES.items()]
 
 
-def _cities_by_name(conn: sqlite3.Connection) -> dict[tuple[str, str], tuple]:
-    """(country, normalised name) -> (name, lat, lon, population): own names beat alternates."""
+def _cities_by_name(conn: sqlite3.Connection, countries: set[str]) -> dict[tuple[str, str], tuple]:
+    """(country, normalised name) -> (name, lat, lon, population) for cities of countries.
+
+    Own names beat alternates, then the bigger city wins."""
     best: dict[tuple[str, str], tuple] = {}
     for name, country, own_name, lat, lon, population, own in conn.execute(
         "SELECT n.name, c.country, c.name, c.lat, c.lon, c.population, c.key = n.name"
         " FROM city_name n JOIN city c ON c.id = n.city_id"
+        f" WHERE c.country IN ({', '.join('?' * len(countries))})",
+        sorted(countries),
     ):
         key, value = (country, name), (own, population, own_name, lat, lon)
         if key not in best or value[:2] > best[key][:2]:
