@@ -37,6 +37,15 @@ def remember_choice(response):
 MILE_TERRITORIES = {"US", "GB", "LR", "MM"}  # where road distances are given in miles
 
 
+def browser_region() -> str | None:
+    """The region of the browser's first language ('DE' for de-DE), or None."""
+    for value, _quality in request.accept_languages:
+        parts = value.replace("_", "-").split("-")
+        region = parts[1].upper() if len(parts) > 1 else ""
+        return region if len(region) == 2 and region.isalpha() else None
+    return None
+
+
 def default_unit() -> str:
     """'mi' for browsers set to a miles-using region (en-US, en-GB...), else 'km'."""
     for value, _quality in request.accept_languages:

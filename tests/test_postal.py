@@ -245,3 +245,14 @@ def test_every_korean_zone_is_placed(gazetteer_path):
     for zone in KR_ZONES:
         postal = gazetteer.postal_code("KR", f"{zone:02d}000")
         assert postal.place == gazetteer.find_cities(KR_ZONES[zone], "KR")[0].name, zone
+
+
+def test_the_browsers_region_decides_a_bare_postal_code_on_the_page_and_the_api(client):
+    page = client.get("/search?location=10115", headers={"Accept-Language": "de-DE,de;q=0.9"})
+    assert page.status_code == 200
+    title = re.search(r'<h1 class="results-title">(.*?)</h1>', page.get_data(as_text=True), re.S)
+    assert "Berlin" in title.group(1)
+    api = client.get("/api/v1/search?location=10115", headers={"Accept-Language": "de-DE"})
+    assert api.get_json()["origin"]["country"] == "DE"
+    us = client.get("/api/v1/search?location=10115", headers={"Accept-Language": "en-US"})
+    assert us.get_json()["origin"]["country"] == "US"

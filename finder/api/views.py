@@ -8,6 +8,7 @@ from ..coverage import coverage_counts
 from ..errors import error_response
 from ..extensions import db
 from ..geocode import AmbiguousPlace, GeocodeError, settings_from_config
+from ..i18n import browser_region
 from ..models import ANY_TECHNIQUE, Practitioner, SearchPoint, Technique
 from ..params import BadParameter, parse_search_args
 from ..results import run_search
@@ -54,7 +55,8 @@ def search():
     except BadParameter as error:
         return error_response(400, "bad_parameter", error.message, error.field)
     try:
-        outcome = run_search(db.session, search_request, geocoder_settings(), request_language())
+        geocoder = {**geocoder_settings(), "region_hint": browser_region()}
+        outcome = run_search(db.session, search_request, geocoder, request_language())
     except AmbiguousPlace as error:
         candidates = [place_json(c) for c in error.candidates]
         return error_response(

@@ -34,7 +34,7 @@ def countries():
     for country in all_countries(**geocoder_settings()):
         by_technique = counts.get(country.code, {})
         count = by_technique.get(key, 0)
-        lines = [f"{t.name}: {by_technique.get(slug, 0)}" for slug, t in techniques.items()]
+        lines = [f"{_(t.name)}: {by_technique.get(slug, 0)}" for slug, t in techniques.items()]
         markers.append(
             CountryMarker(
                 code=country.code,

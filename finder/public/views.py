@@ -21,7 +21,7 @@ from ..forms import (
 )
 from ..geo import from_km
 from ..geocode import AmbiguousPlace, GeocodeError, geocode
-from ..i18n import default_unit
+from ..i18n import browser_region, default_unit
 from ..maps import MapMarker, build_map, practitioner_map
 from ..models import Practitioner, PractitionerLanguage, Technique
 from ..params import BadParameter, parse_search_args
@@ -95,7 +95,9 @@ def search():
             error_field=error.field,
         ), 400
     try:
-        outcome = run_search(db.session, search_request, geocoder_settings(), page_language())
+        # The browser's region decides between countries for a bare postal code.
+        geocoder = {**geocoder_settings(), "region_hint": browser_region()}
+        outcome = run_search(db.session, search_request, geocoder, page_language())
     except AmbiguousPlace as error:
         return render_template(
             "index.html",
