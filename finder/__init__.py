@@ -6,6 +6,7 @@ from pathlib import Path
 
 from flask import Flask, current_app, request
 from flask_babel import get_locale
+from werkzeug.routing import IntegerConverter
 
 from config import config_from_environment
 
@@ -16,6 +17,13 @@ from .links import search_url, switch_url
 from .security import add_security_headers, csp_nonce
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+class DatabaseId(IntegerConverter):
+    """`<int:...>` in URLs: a whole number a database integer column can hold, else 404."""
+
+    def __init__(self, url_map, fixed_digits: int = 0, min: int | None = None, max=2**63 - 1):  # noqa: A002
+        super().__init__(url_map, fixed_digits=fixed_digits, min=min, max=max)
 
 
 def create_app(config_class: type | None = None, overrides: dict | None = None) -> Flask:
@@ -30,6 +38,7 @@ def create_app(config_class: type | None = None, overrides: dict | None = None) 
         static_folder=str(ROOT / "finder" / "static"),
         instance_path=str(ROOT / "instance"),
     )
+    app.url_map.converters["int"] = DatabaseId
     app.config.from_object(config_from_environment() if config_class is None else config_class())
     if overrides:
         app.config.update(overrides)

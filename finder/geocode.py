@@ -36,6 +36,7 @@ from .gazetteer import (
     normalise,
 )
 from .models import GeocodeCache
+from .words import say
 
 MAX_LENGTH = 200
 MAX_CANDIDATES = 10
@@ -150,9 +151,11 @@ def _checked(text: str) -> str:
     """text stripped, or GeocodeError if it is empty or too long."""
     text = text.strip() if isinstance(text, str) else ""
     if not text:
-        raise GeocodeError("Enter a city, a postal code or a country.")
+        raise GeocodeError(say("Enter a city, a postal code or a country."))
     if len(text) > MAX_LENGTH:
-        raise GeocodeError(f"That is too long for a place: use at most {MAX_LENGTH} characters.")
+        raise GeocodeError(
+            say("That is too long for a place: use at most %(count)s characters.", count=MAX_LENGTH)
+        )
     return text
 
 
@@ -206,12 +209,14 @@ def _gazetteer(path: str) -> Gazetteer:
 
 def _not_found(text: str) -> PlaceNotFound:
     return PlaceNotFound(
-        f"We could not find “{text}”. Try a city name, a postal code or a country."
+        say("We could not find “%(text)s”. Try a city name, a postal code or a country.", text=text)
     )
 
 
 def _ambiguous(text: str, candidates: list[Place]) -> AmbiguousPlace:
-    return AmbiguousPlace(f"“{text}” could be several places. Choose one.", candidates)
+    return AmbiguousPlace(
+        say("“%(text)s” could be several places. Choose one.", text=text), candidates
+    )
 
 
 # --- offline --------------------------------------------------------------------------------
@@ -532,7 +537,7 @@ def _nominatim(text: str, url: str, user_agent: str | None) -> Place:
         location = client.geocode(text, addressdetails=True, language="en")
     except GeopyError as exc:
         raise GeocodeError(
-            "The address search is not available right now. Try a city name or a postal code."
+            say("The address search is not available right now. Try a city name or a postal code.")
         ) from exc
     if location is None:
         raise _not_found(text)

@@ -17,6 +17,7 @@ from .models import (
     utcnow,
 )
 from .vetting import duplicate_candidates, fill_listing
+from .words import say
 
 REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
 
@@ -46,8 +47,8 @@ def check_fields(data: dict) -> dict[str, str]:
         data["languages"] = v.language_codes((data.get("languages") or "").replace(",", ";"))
     except v.FieldError as error:
         errors["languages"] = str(error)
-    apply("latitude", v.coordinate, -90, 90, "Latitude")
-    apply("longitude", v.coordinate, -180, 180, "Longitude")
+    apply("latitude", v.coordinate, -90, 90, say("Latitude"))
+    apply("longitude", v.coordinate, -180, 180, say("Longitude"))
     return errors
 
 

@@ -7,6 +7,8 @@ import re
 import phonenumbers
 import pycountry
 
+from .words import say
+
 TRUE_WORDS = {"true", "yes", "1", "y"}
 FALSE_WORDS = {"false", "no", "0", "n", ""}
 
@@ -19,7 +21,9 @@ def country_code(value: str) -> str:
     """An ISO 3166-1 alpha-2 code, upper case, or FieldError."""
     code = value.strip().upper()
     if len(code) != 2 or pycountry.countries.get(alpha_2=code) is None:
-        raise FieldError(f"“{value}” is not an ISO 3166-1 alpha-2 country code (e.g. KR, US).")
+        raise FieldError(
+            say("“%(value)s” is not an ISO 3166-1 alpha-2 country code (e.g. KR, US).", value=value)
+        )
     return code
 
 
@@ -28,7 +32,9 @@ def language_codes(value: str) -> list[str]:
     codes = [part.strip().lower() for part in value.split(";") if part.strip()]
     for code in codes:
         if len(code) != 2 or pycountry.languages.get(alpha_2=code) is None:
-            raise FieldError(f"“{code}” is not an ISO 639-1 language code (e.g. en, ko, es).")
+            raise FieldError(
+                say("“%(code)s” is not an ISO 639-1 language code (e.g. en, ko, es).", code=code)
+            )
     return codes
 
 
@@ -39,7 +45,7 @@ def boolean(value: str) -> bool:
         return True
     if word in FALSE_WORDS:
         return False
-    raise FieldError(f"“{value}” is not true or false.")
+    raise FieldError(say("“%(value)s” is not true or false.", value=value))
 
 
 def phone_e164(value: str, country: str | None) -> str:
@@ -49,9 +55,19 @@ def phone_e164(value: str, country: str | None) -> str:
     try:
         number = phonenumbers.parse(value, country)
     except phonenumbers.NumberParseException as error:
-        raise FieldError(f"“{value}” is not a phone number ({error}).") from None
+        raise FieldError(
+            say("“%(value)s” is not a phone number (%(why)s).", value=value, why=error)
+        ) from None
     if not phonenumbers.is_valid_number(number):
-        raise FieldError(f"“{value}” is not a valid phone number for {country or 'its country'}.")
+        if country:
+            raise FieldError(
+                say(
+                    "“%(value)s” is not a valid phone number for %(country)s.",
+                    value=value,
+                    country=country,
+                )
+            )
+        raise FieldError(say("“%(value)s” is not a valid phone number.", value=value))
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
@@ -62,7 +78,7 @@ def http_url(value: str) -> str:
     """An http(s) URL, or FieldError; empty stays empty."""
     url = value.strip()
     if url and not _URL.match(url):
-        raise FieldError(f"“{value}” is not an http:// or https:// address.")
+        raise FieldError(say("“%(value)s” is not an http:// or https:// address.", value=value))
     return url
 
 
@@ -86,7 +102,9 @@ def npi(value: str) -> str:
     """A valid NPI or empty, or FieldError."""
     text = value.strip()
     if text and not npi_is_valid(text):
-        raise FieldError(f"“{value}” is not a valid NPI (10 digits with a check digit).")
+        raise FieldError(
+            say("“%(value)s” is not a valid NPI (10 digits with a check digit).", value=value)
+        )
     return text
 
 
@@ -98,9 +116,16 @@ def coordinate(value: str, low: float, high: float, what: str) -> float | None:
     try:
         number = float(text)
     except ValueError:
-        raise FieldError(f"“{value}” is not a number.") from None
+        raise FieldError(say("“%(value)s” is not a number.", value=value)) from None
     if not (low <= number <= high) or number != number:
-        raise FieldError(f"{what} must be between {low:g} and {high:g}.")
+        raise FieldError(
+            say(
+                "%(what)s must be between %(low)s and %(high)s.",
+                what=what,
+                low=f"{low:g}",
+                high=f"{high:g}",
+            )
+        )
     return number
 
 

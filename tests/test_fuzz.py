@@ -171,3 +171,17 @@ def test_url_for_options_in_the_query_do_not_break_pages(client, url):
         assert response.status_code == 200, (url, response.status_code)
     body = response.get_data(as_text=True)
     assert "javascript:" not in body.lower().replace("javascript:void", ""), url
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/practitioners/9223372036854775808",
+        "/practitioners/99999999999999999999999",
+        "/api/v1/practitioners/9223372036854775808",
+        "/admin/practitioners/9223372036854775808",
+    ],
+)
+def test_ids_beyond_a_database_integer_are_not_found(client, url):
+    """Found by the path fuzzing: an id too big for SQLite's INTEGER answered 500."""
+    assert client.get(url).status_code == 404, url

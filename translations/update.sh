@@ -13,7 +13,7 @@ BIN=.venv/bin
 LANGS="ko es"
 POT=translations/messages.pot
 
-"$BIN/pybabel" -q extract -F babel.cfg -k _l -k lazy_gettext -o "$POT" .
+"$BIN/pybabel" -q extract -F babel.cfg -k _l -k lazy_gettext -k say -o "$POT" .
 
 # Technique names and descriptions live in data/techniques.json, which no extractor reads.
 # Add them to the template so their translations are kept; they only show translated where
