@@ -77,7 +77,24 @@ def readable_json(value) -> str:
     return json.dumps(value, indent=1, ensure_ascii=False, sort_keys=True, default=str)
 
 
+def place_label(place) -> str:
+    """A geocoded place's label with its country named in the page's language.
+
+    Labels are made (and cached) in English, "Seoul, South Korea"; the country part is the
+    one every place has, so it is swapped for the page's name ("Seoul, 대한민국")."""
+    label, code = place.label, place.country
+    if not code or place.kind == "point":
+        return label
+    english, here = _country_name(code, "en"), country_name(code)
+    if label == english:
+        return here
+    if label.endswith(", " + english):
+        return label[: -len(english)] + here
+    return label
+
+
 def register_filters(app) -> None:
+    app.jinja_env.filters["place_label"] = place_label
     app.jinja_env.filters["readable_json"] = readable_json
     app.jinja_env.filters["language_name"] = language_name
     app.jinja_env.filters["country_name"] = country_name

@@ -237,3 +237,14 @@ def test_form_validation_messages_are_in_the_page_language(app, lang, required):
     text = html.get_data(as_text=True)
     assert html.status_code == 400 and required in text
     assert "This field is required." not in text and "Please correct" not in text
+
+
+def test_searched_places_name_their_country_in_the_page_language(client):
+    korean = client.get("/search?location=%EC%84%9C%EC%9A%B8&lang=ko").get_data(as_text=True)
+    title = re.search(r'<h1 class="results-title">(.*?)</h1>', korean, re.S).group(1)
+    assert "대한민국" in title and "South Korea" not in title
+    spanish = client.get("/search?location=Springfield&lang=es").get_data(as_text=True)
+    candidates = re.findall(r'<li><a href="/search\?[^"]*">([^<]*)</a></li>', spanish)
+    assert candidates and all(c.endswith("Estados Unidos") for c in candidates), candidates
+    # The links still carry the English label the geocoder knows.
+    assert "location=Springfield%2C+" in spanish and "United+States" in spanish

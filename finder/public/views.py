@@ -27,7 +27,7 @@ from ..models import Practitioner, PractitionerLanguage, Technique
 from ..params import BadParameter, parse_search_args
 from ..results import run_search
 from ..submissions import check_fields, record_unmet_need, store_submission
-from ..templating import country_name, say_reason
+from ..templating import country_name, place_label, say_reason
 from ..validation import whole_number
 from . import bp
 
@@ -134,7 +134,7 @@ def search():
     ]
     parts = build_map(
         (outcome.origin.lat, outcome.origin.lon),
-        _("You searched: %(place)s", place=outcome.origin.label),
+        _("You searched: %(place)s", place=place_label(outcome.origin)),
         None if outcome.whole_country else search_request.radius_km,
         markers,
         current_app.config["TILE_URL"],
