@@ -108,10 +108,14 @@ def _integer(args, name: str, default: int, low: int, high: int) -> int:
     return value
 
 
-def parse_search_args(args, technique_slugs: set[str], default_unit: str = "km") -> SearchRequest:
+def parse_search_args(
+    args, technique_slugs: set[str], default_unit: str = "km", radius_in_unit: bool = False
+) -> SearchRequest:
     """A SearchRequest from a MultiDict of query parameters, or BadParameter.
 
-    `default_unit` applies when no unit is given (pages follow the browser's region)."""
+    `default_unit` applies when no unit is given (pages follow the browser's region); with
+    `radius_in_unit` the default radius is 100 of that unit (pages: "100 mi", not "62 mi"),
+    else 100 km as the API documents."""
     location = args.get("location", "").strip() or None
     if location and any(ord(c) < 32 or ord(c) == 127 for c in location):
         raise BadParameter("location", _("location must not contain control characters."))
@@ -151,9 +155,12 @@ def parse_search_args(args, technique_slugs: set[str], default_unit: str = "km")
         raise BadParameter("unit", _("unit must be km or mi."))
     max_radius = MAX_RADIUS_KM if unit == "km" else MAX_RADIUS_KM / 1.609344
     radius = _number(args, "radius", 0.001, max_radius)
-    radius_km = (
-        DEFAULT_RADIUS_KM if radius is None else (radius * 1.609344 if unit == "mi" else radius)
-    )
+    if radius is None and radius_in_unit:
+        radius = DEFAULT_RADIUS_KM  # the same number, read in the page's unit
+    if radius is None:
+        radius_km = DEFAULT_RADIUS_KM
+    else:
+        radius_km = radius * 1.609344 if unit == "mi" else radius
     return SearchRequest(
         location=location,
         lat=lat,

@@ -2,6 +2,7 @@
 
 import json
 
+import phonenumbers
 from babel import Locale, UnknownLocaleError
 from flask_babel import get_locale, gettext
 from flask_babel import lazy_gettext as _l
@@ -93,7 +94,17 @@ def place_label(place) -> str:
     return label
 
 
+def phone_display(e164: str) -> str:
+    """A stored E.164 number as people write it internationally: "+82 2-312-3456"."""
+    try:
+        number = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return e164
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
 def register_filters(app) -> None:
+    app.jinja_env.filters["phone_display"] = phone_display
     app.jinja_env.filters["place_label"] = place_label
     app.jinja_env.filters["readable_json"] = readable_json
     app.jinja_env.filters["language_name"] = language_name

@@ -137,3 +137,22 @@ def test_ticked_checkboxes_of_the_search_form_are_understood(client):
         assert sent, name
         response = client.get("/search", query_string={"location": "Toronto", name: sent.group(1)})
         assert response.status_code == 200, (name, response.get_data(as_text=True)[:300])
+
+
+def test_a_miles_browser_searches_100_miles_by_default_and_the_api_keeps_100_km(client):
+    page = client.get("/search?location=Toronto", headers={"Accept-Language": "en-US"})
+    assert re.search(r"practitioners? within 100 mi", page.get_data(as_text=True))
+    api = client.get("/api/v1/search?location=Toronto&unit=mi").get_json()
+    assert api["radius_km"] == 100
+
+
+def test_shortlist_links_names_and_contacts_and_shows_phones_for_people(client):
+    html = client.get("/shortlist?id=1&id=2").get_data(as_text=True)
+    assert re.search(r'<h2><a href="/practitioners/1">', html)
+    phone = re.search(r'<a href="tel:(\+\d+)">([^<]+)</a>', html)
+    assert (
+        phone
+        and " " in phone.group(2)
+        and phone.group(2).replace(" ", "").replace("-", "") == phone.group(1)
+    )
+    assert re.search(r'<a href="mailto:[^"]+@example\.org">', html)

@@ -85,7 +85,9 @@ def search():
     techniques = techniques_by_slug()
     form = search_form(techniques)
     try:
-        search_request = parse_search_args(request.args, set(techniques), default_unit())
+        search_request = parse_search_args(
+            request.args, set(techniques), default_unit(), radius_in_unit=True
+        )
     except BadParameter as error:
         return render_template(
             "index.html",
