@@ -124,5 +124,13 @@ def result_entry(origin: Place, hit: Hit, practitioner: Practitioner, url_for_id
         "distance_km": round(distance, 2),
         "languages": practitioner.languages,
         "telehealth": practitioner.telehealth,
+        "home_visits": practitioner.home_visits,
+        "gentle_only": practitioner.gentle_only,
+        "vetted_on": practitioner.last_vetted_at.date().isoformat()
+        if practitioner.last_vetted_at
+        else None,
+        "phone": practitioner.phone or None,
+        "email": practitioner.email or None,
+        "website": practitioner.website or None,
         "url": url_for_id(practitioner.id),
     }

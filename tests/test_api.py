@@ -180,6 +180,7 @@ def test_techniques_endpoint_lists_the_data_file(client):
 # --- open data: detail, coverage, caching, CORS, rate limit -------------------------------------
 
 DETAIL_KEYS = RESULT_KEYS | {
+    "vetted_on",
     "credentials",
     "clinic",
     "patterns",
@@ -350,3 +351,11 @@ def test_rate_limit_answers_429_json_with_retry_after(demo_template, tmp_path):
         with app.app_context():
             db.session.remove()
             db.engine.dispose()
+
+
+def test_results_carry_what_a_card_needs_to_decide_and_to_call(client):
+    body = client.get("/api/v1/search?location=Toronto").get_json()
+    first = body["nearby"][0]
+    for key in ("home_visits", "gentle_only", "vetted_on", "phone", "email", "website"):
+        assert key in first, key
+    assert first["phone"] is None or first["phone"].startswith("+")

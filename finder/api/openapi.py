@@ -218,6 +218,12 @@ def result_properties() -> dict:
         "distance_km": number("Great-circle distance from the origin.", minimum=0),
         "languages": {"type": "array", "items": ref("LanguageCode")},
         "telehealth": boolean(),
+        "home_visits": boolean("Visits patients at home."),
+        "gentle_only": boolean("Uses gentle (non-thrust) methods only."),
+        "vetted_on": nullable(text("The day a person last vetted the listing.", format="date")),
+        "phone": nullable(text("E.164.")),
+        "email": nullable(text("Public email.")),
+        "website": nullable(text("http(s) address.")),
         "url": text("The practitioner's public page.", format="uri"),
     }
 

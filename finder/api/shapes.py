@@ -39,6 +39,7 @@ def practitioner_json(p: Practitioner, url: str) -> dict:
         "distance_km": None,
         "languages": p.languages,
         "telehealth": p.telehealth,
+        "vetted_on": p.last_vetted_at.date().isoformat() if p.last_vetted_at else None,
         "url": url,
         "credentials": optional(p.credentials),
         "clinic": optional(p.clinic),
