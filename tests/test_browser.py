@@ -76,3 +76,19 @@ def test_hostile_names_render_as_text_everywhere(page, live_server, app, name):
     page.goto(f"{live_server.url}/practitioners/{pid}")
     assert page.locator("h1").inner_text() == name
     assert dialogs == []
+
+
+def test_a_practitioner_page_leads_back_to_the_results_and_gives_directions(page, live_server):
+    page.goto(live_server.url + "/")
+    page.get_by_label("City, postal code or country").fill("Toronto")
+    page.get_by_role("button", name="Find practitioners").click()
+    page.wait_for_selector(".result-card")
+    results_url = page.url
+    page.locator(".result-card h3 a").first.click()
+    page.wait_for_selector("article.practitioner")
+    back = page.get_by_role("link", name="← Back to results")
+    directions = page.locator("a.directions").first.get_attribute("href")
+    assert directions.startswith("https://www.openstreetmap.org/directions?route=%3B")
+    back.click()
+    page.wait_for_selector(".result-card")
+    assert page.url == results_url
