@@ -566,6 +566,15 @@ class Gazetteer:
         rows = self._rows("SELECT * FROM country WHERE code = ?", (code.upper(),))
         return Country(*rows[0]) if rows else None
 
+    def largest_city(self, code: str) -> City | None:
+        """The most populous city of the country with this ISO alpha-2 code."""
+        rows = self._rows(
+            f"SELECT {CITY_COLUMNS} FROM city c WHERE c.country = ?"
+            " ORDER BY c.population DESC, c.id LIMIT 1",
+            (code.upper(),),
+        )
+        return City(*rows[0]) if rows else None
+
     def countries(self) -> list[Country]:
         """Every country that has a point (a city of 5,000 people or more), by code."""
         return [Country(*row) for row in self._rows("SELECT * FROM country ORDER BY code")]

@@ -571,6 +571,17 @@ def country_point(code: str, *, gazetteer_path: str, **_settings) -> Place | Non
     )
 
 
+@functools.lru_cache(maxsize=512)
+def largest_city(code: str, *, gazetteer_path: str, **_settings) -> City | None:
+    """A country's main population centre, where a whole-country search measures from."""
+    return _gazetteer(gazetteer_path).largest_city(code)
+
+
+def country_label(code: str, *, gazetteer_path: str, **_settings) -> str:
+    """The country's name as place labels end with it ("Seoul, South Korea")."""
+    return _country_label(_gazetteer(gazetteer_path), code)
+
+
 def all_countries(*, gazetteer_path: str, **_settings) -> list:
     """Every country the gazetteer can place on a map."""
     return _gazetteer(gazetteer_path).countries()

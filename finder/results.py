@@ -9,8 +9,7 @@ from geopy.distance import geodesic
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from .country_search import main_centre
-from .geocode import Place, country_at, geocode
+from .geocode import Place, country_at, geocode, largest_city
 from .models import Practitioner
 from .params import SearchRequest
 from .reasons import describe
@@ -77,10 +76,12 @@ def run_search(
     origin = origin_of(session, request, geocoder)
     centre = None
     if origin.kind == "country" and origin.country:
-        found = main_centre(geocoder["gazetteer_path"], origin.country)
+        found = largest_city(origin.country, **geocoder)
         if found is not None:
             origin = replace(origin, lat=found.lat, lon=found.lon)
-            centre = found.name
+            # With a country filter elsewhere it is searched around that point as usual.
+            if request.filters.country in (None, origin.country):
+                centre = found.name
     result = search(
         session,
         Origin(origin.lat, origin.lon, origin.country, language),
@@ -90,8 +91,6 @@ def run_search(
         per_page=request.per_page,
         whole_country=centre is not None,
     )
-    if not result.whole_country and request.filters.country not in (None, origin.country):
-        centre = None  # a country filter elsewhere: searched around the point as usual
     ids = {h.practitioner_id for h in result.nearby + result.whole_country}
     ids |= {o.hit.practitioner_id for o in result.travel_worthy + result.remote}
     practitioners = {

@@ -4,11 +4,13 @@ import json
 
 import phonenumbers
 from babel import Locale, UnknownLocaleError
+from flask import current_app
 from flask_babel import get_locale, gettext
 from flask_babel import lazy_gettext as _l
 
 from .gazetteer import country_name as _country_name
 from .geo import from_km
+from .geocode import country_label, settings_from_config
 from .reasons import describe
 
 
@@ -86,7 +88,9 @@ def place_label(place) -> str:
     label, code = place.label, place.country
     if not code or place.kind == "point":
         return label
-    english, here = _country_name(code, "en"), country_name(code)
+    # The name the geocoder ended the label with (GeoNames': "Turkey", not babel's "Türkiye").
+    english = country_label(code, **settings_from_config(current_app.config))
+    here = country_name(code)
     if label == english:
         return here
     if label.endswith(", " + english):

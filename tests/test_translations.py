@@ -248,3 +248,10 @@ def test_searched_places_name_their_country_in_the_page_language(client):
     assert candidates and all(c.endswith("Estados Unidos") for c in candidates), candidates
     # The links still carry the English label the geocoder knows.
     assert "location=Springfield%2C+" in spanish and "United+States" in spanish
+
+
+def test_place_labels_swap_the_gazetteers_own_country_name(client):
+    """GeoNames says "The Netherlands" where babel says "Netherlands": still translated."""
+    page = client.get("/search?location=Amsterdam&lang=es").get_data(as_text=True)
+    title = re.search(r'<h1 class="results-title">(.*?)</h1>', page, re.S).group(1)
+    assert "Países Bajos" in title and "Netherlands" not in title
