@@ -636,18 +636,7 @@ def submission(client, **changes) -> dict:
     return data
 
 
-TEXT_FIELD_LIMITS = {
-    "name": 200,
-    "credentials": 200,
-    "clinic": 200,
-    "registry_name": 200,
-    "registry_number": 100,
-    "address": 300,
-    "city": 200,
-    "region": 200,
-    "postal_code": 20,
-    "submitter_name": 200,
-}
+TEXT_FIELD_LIMITS = {**FIELDS_BEFORE_PREVIEW, **FIELDS_AFTER_PREVIEW}
 
 
 def test_text_too_long_for_a_field_gets_a_clear_message(client):
