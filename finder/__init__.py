@@ -14,6 +14,7 @@ from .database import configure_sqlite, set_write_intent
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
 from .i18n import LANGUAGES, remember_choice, select_locale
 from .links import search_url, switch_url
+from .models import MAX_ID
 from .security import add_security_headers, csp_nonce
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -22,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 class DatabaseId(IntegerConverter):
     """`<int:...>` in URLs: a whole number a database integer column can hold, else 404."""
 
-    def __init__(self, url_map, fixed_digits: int = 0, min: int | None = None, max=2**63 - 1):  # noqa: A002
+    def __init__(self, url_map, fixed_digits: int = 0, min: int | None = None, max=MAX_ID):  # noqa: A002
         super().__init__(url_map, fixed_digits=fixed_digits, min=min, max=max)
 
 

@@ -30,6 +30,7 @@ def utcnow() -> dt.datetime:
 
 STATUSES = ("pending", "approved", "rejected", "needs-changes", "suspended")
 PATTERNS = ("upslip", "anterior-rotation", "posterior-rotation", "inflare", "outflare")
+MAX_ID = 2**63 - 1  # the largest id a database integer column holds
 ANY_TECHNIQUE = "*"  # SearchPoint.technique of the row that serves searches without a technique
 
 practitioner_technique = Table(

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ..geo import KM_PER_MILE
-from ..models import PATTERNS
+from ..models import MAX_ID, PATTERNS
 from ..params import MAX_LOCATION_LENGTH, MAX_PAGE, MAX_PER_PAGE
 from ..search import DEFAULT_RADIUS_KM, MAX_RADIUS_KM
 
@@ -21,7 +21,6 @@ PREFIX = "/api/v1"
 CACHE_SECONDS = 60
 DEFAULT_PER_PAGE = 20  # parse_search_args' default for per_page
 MIN_RADIUS = 0.001  # parse_search_args refuses smaller radii
-MAX_ID = 2**63 - 1  # the largest id a database integer column holds
 COUNTRY_PATTERN = "^[A-Z]{2}$"
 LANGUAGE_PATTERN = "^[a-z]{2}$"
 SLUG_PATTERN = "^[a-z0-9]+(-[a-z0-9]+)*$"

@@ -14,7 +14,7 @@ from ..params import BadParameter, parse_search_args
 from ..results import run_search
 from ..templating import say_reason
 from . import bp
-from .openapi import MAX_ID, build_document
+from .openapi import build_document
 from .shapes import country_json, practitioner_json
 
 
@@ -99,7 +99,7 @@ def techniques():
     )
 
 
-@bp.get(f"/practitioners/<int(max={MAX_ID}):practitioner_id>")
+@bp.get("/practitioners/<int:practitioner_id>")
 def practitioner(practitioner_id: int):
     """One approved practitioner with everything the public page shows; 404 otherwise."""
     item = db.session.scalar(
