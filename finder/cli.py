@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import os
 import sqlite3
 import sys
@@ -21,7 +20,7 @@ from .database import writing
 from .extensions import db
 from .gazetteer import ensure_built
 from .geocode import geocode, settings_from_config
-from .models import Admin, AuditEvent, Practitioner, Technique, VettingRecord, utcnow
+from .models import Admin, AuditEvent, Practitioner, Technique
 from .submissions import purge_submitters
 
 MIN_PASSWORD_LENGTH = 12
@@ -35,8 +34,21 @@ def _progress_printer(label: str):
     return report
 
 
-def _import(path: Path, status: str, demo: bool) -> list[Practitioner]:
-    """Check the whole file, then store it in one transaction, showing progress."""
+def _remove_abandoned_runs() -> None:
+    """Delete what imports that died part way left behind, saying so."""
+    abandoned = directory.abandoned_runs(db.session)
+    db.session.commit()
+    for run in abandoned:
+        removed = directory.discard_run(db.session, run)
+        click.echo(
+            f"Removed {removed:,} unfinished listings left by an import that stopped ({run}).",
+            err=True,
+        )
+
+
+def _import(path: Path, status: str, demo: bool) -> int:
+    """Check the whole file, then store it in short batches, invisible until one final swap;
+    returns how many practitioners were imported. Progress goes to stderr."""
     settings = settings_from_config(current_app.config)
     technique_slugs = set(db.session.scalars(select(Technique.slug)))
     if not technique_slugs:
@@ -55,38 +67,13 @@ def _import(path: Path, status: str, demo: bool) -> list[Practitioner]:
         raise click.ClickException(
             f"{path} has no header row with the columns {', '.join(directory.CSV_COLUMNS)}."
         )
+    _remove_abandoned_runs()
     try:
         with click.progressbar(length=len(rows), label="Checking rows", file=sys.stderr) as bar:
             drafts = directory.read_csv(rows, technique_slugs, locate, progress=bar.update)
         db.session.commit()  # geocoding cache entries made while checking
-        with writing():
-            with click.progressbar(length=len(drafts), label="Storing", file=sys.stderr) as bar:
-                stored = directory.store_drafts(db.session, drafts, status, progress=bar.update)
-            now = utcnow()
-            for practitioner in stored:
-                practitioner.demo = practitioner.demo or demo
-                if status == "approved":
-                    practitioner.last_vetted_at = now
-                    practitioner.revet_due = (now + dt.timedelta(days=365)).date()
-                    practitioner.vetting_records.append(
-                        VettingRecord(
-                            decision="approved",
-                            decided_by="import",
-                            notes=f"Imported from {path.name} as approved.",
-                            revet_due=practitioner.revet_due,
-                        )
-                    )
-            db.session.add(
-                AuditEvent(
-                    actor="cli",
-                    action="import-csv",
-                    entity="practitioner",
-                    entity_id=None,
-                    before=None,
-                    after={"file": path.name, "count": len(stored), "status": status},
-                )
-            )
-            db.session.commit()
+        directory.refuse_taken_refs(db.session, drafts)
+        db.session.commit()
     except directory.ImportRejected as rejected:
         db.session.rollback()
         for error in rejected.errors:
@@ -94,7 +81,44 @@ def _import(path: Path, status: str, demo: bool) -> list[Practitioner]:
         raise click.ClickException(
             f"{len(rejected.errors)} problem(s) in {path.name}; nothing was imported."
         ) from None
-    return stored
+    run = directory.new_import_run()
+    try:
+        with click.progressbar(length=len(drafts), label="Storing", file=sys.stderr) as bar:
+            directory.stage_drafts(db.session, drafts, run, demo=demo, progress=bar.update)
+        with click.progressbar(length=1, label="Publishing", file=sys.stderr) as bar:
+            with writing():
+                directory.publish_run(
+                    db.session, run, status, len(drafts), f"Imported from {path.name} as approved."
+                )
+                db.session.add(
+                    AuditEvent(
+                        actor="cli",
+                        action="import-csv",
+                        entity="practitioner",
+                        entity_id=None,
+                        before=None,
+                        after={"file": path.name, "count": len(drafts), "status": status},
+                    )
+                )
+                db.session.commit()
+            bar.update(1)
+    except BaseException as error:  # even Ctrl-C: never leave a half-stored file behind
+        try:
+            removed = directory.discard_run(db.session, run)
+        except Exception:
+            removed = None
+        if not isinstance(error, Exception):
+            raise
+        cause = getattr(error, "orig", None) or error
+        left = (
+            f"its {removed:,} stored listings were removed"
+            if removed is not None
+            else "what was stored is removed by the next import-csv"
+        )
+        raise click.ClickException(
+            f"Storing {path.name} failed ({cause}); {left}; nothing was imported."
+        ) from None
+    return len(drafts)
 
 
 def _sqlite_path_to_back_up(url) -> Path:
@@ -180,7 +204,7 @@ def register_commands(app) -> None:
             click.echo(f"Demo data already loaded ({existing} practitioners); nothing to do.")
             return
         stored = _import(directory.DEMO_FILE, "approved", demo=True)
-        click.echo(f"Loaded {len(stored)} demo practitioners.")
+        click.echo(f"Loaded {stored} demo practitioners.")
 
     @app.cli.command("import-csv")
     @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
@@ -194,7 +218,7 @@ def register_commands(app) -> None:
     def import_csv(file: Path, status: str):
         """Import practitioners from FILE; a file with any bad row is rejected whole."""
         stored = _import(file, status, demo=False)
-        click.echo(f"Imported {len(stored)} practitioners as {status}.")
+        click.echo(f"Imported {stored} practitioners as {status}.")
 
     @app.cli.command("export-csv")
     @click.argument("file", type=click.Path(dir_okay=False, writable=True, path_type=Path))

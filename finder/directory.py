@@ -3,23 +3,50 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import functools
+import io
 import json
+import os
+import re
+import secrets
+import socket
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import delete, select
-from sqlalchemy.orm import Session
+from sqlalchemy import (
+    JSON,
+    Date,
+    DateTime,
+    delete,
+    func,
+    insert,
+    literal,
+    select,
+    union_all,
+    update,
+)
+from sqlalchemy.orm import Session, selectinload
+from werkzeug.datastructures import MultiDict
+from wtforms import Form
 
 from . import validation as v
+from .database import writing
 from .models import (
     ANY_TECHNIQUE,
+    IMPORTING,
     PATTERNS,
     PracticeLocation,
     Practitioner,
+    PractitionerLanguage,
+    PractitionerPattern,
     SearchPoint,
     Technique,
+    VettingRecord,
+    practitioner_technique,
+    utcnow,
 )
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
@@ -93,6 +120,30 @@ def reindex_practitioner(session: Session, practitioner: Practitioner) -> None:
 
 # --- CSV -------------------------------------------------------------------------------
 
+# A cell starting with one of these is run as a formula by spreadsheets (OWASP "CSV
+# injection"); a leading quote is on the list too, so that the rule can be undone.
+FORMULA_STARTS = frozenset("=+-@\t\r'")
+_PLAIN_NUMBER = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?")
+
+
+def spreadsheet_safe(cell: str) -> str:
+    """A cell as written to a CSV file a person may open in a spreadsheet.
+
+    A cell starting with = + - @ tab, CR or ' gets one more ' in front: spreadsheets show
+    it as text instead of running it. A plain number such as -33.8688 or +1.5 is left as it
+    is, so coordinates stay numbers. `spreadsheet_text` undoes this exactly.
+    """
+    if cell[:1] in FORMULA_STARTS and not _PLAIN_NUMBER.fullmatch(cell):
+        return "'" + cell
+    return cell
+
+
+def spreadsheet_text(cell: str) -> str:
+    """The value `spreadsheet_safe` was given: a ' before = + - @ tab, CR or ' is dropped."""
+    if cell[:1] == "'" and cell[1:2] in FORMULA_STARTS:
+        return cell[1:]
+    return cell
+
 
 @dataclass
 class RowError:
@@ -130,6 +181,26 @@ class ImportRejected(Exception):
 Locator = Callable[[str], tuple[float, float]]
 
 
+@functools.cache
+def _public_email_form() -> type[Form]:
+    """A form of just the listing form's public email field, rules and all."""
+    from .forms import ListingForm  # here, not at the top: forms imports the commands
+
+    return type("PublicEmailForm", (Form,), {"email": ListingForm.email})
+
+
+def email_problem(value: str) -> str | None:
+    """Why `value` is refused as a listing's public email by the listing form, or None."""
+    form = _public_email_form()(formdata=MultiDict({"email": value}))
+    if form.validate():
+        return None
+    return f"“{value}”: {' '.join(map(str, form.email.errors))}"
+
+
+def _repeated(items: list[str]) -> list[str]:
+    return [item for item, count in Counter(items).items() if count > 1]
+
+
 def _practitioner_fields(row: dict, line: int, errors: list[RowError], slugs: set[str]):
     """Checked practitioner-level values of one row."""
 
@@ -142,9 +213,12 @@ def _practitioner_fields(row: dict, line: int, errors: list[RowError], slugs: se
 
     country = (row.get("country") or "").strip().upper() or None
     values = {
-        name: (row.get(name) or "").strip()
+        name: row.get(name) or ""  # trimmed by read_csv before a quoted tab is restored
         for name in ("name", "credentials", "clinic", "email", "registry_name", "registry_number")
     }
+    problem = email_problem(values["email"])
+    if problem:
+        errors.append(RowError(line, "email", problem))
     values["website"] = check("website", v.http_url)
     values["registry_url"] = check("registry_url", v.http_url)
     values["npi"] = check("npi", v.npi)
@@ -160,14 +234,19 @@ def _practitioner_fields(row: dict, line: int, errors: list[RowError], slugs: se
         if slug not in PATTERNS:
             errors.append(RowError(line, "patterns", f"unknown pattern “{slug}”."))
     languages = check("languages", v.language_codes) or []
+    for name, items in (
+        ("techniques", techniques),
+        ("patterns", patterns),
+        ("languages", languages),
+    ):
+        for item in _repeated(items):
+            errors.append(RowError(line, name, f"“{item}” is listed twice."))
     return values, techniques, languages, patterns
 
 
 def _location_fields(row: dict, line: int, errors: list[RowError], locate: Locator | None):
     """Checked location values of one row, geocoded from the address when coordinates are empty."""
-    location = {
-        name: (row.get(name) or "").strip() for name in ("address", "city", "region", "postal_code")
-    }
+    location = {name: row.get(name) or "" for name in ("address", "city", "region", "postal_code")}
     try:
         location["country"] = v.country_code(row.get("country") or "")
     except v.FieldError as error:
@@ -209,7 +288,10 @@ def read_csv(
     locate: Locator | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> list[PractitionerDraft]:
-    """Check every row; return drafts, or raise ImportRejected listing every bad line and field."""
+    """Check every row; return drafts, or raise ImportRejected listing every bad line and field.
+
+    Rows are as csv.DictReader gives them. Each cell is trimmed, then what spreadsheet_safe
+    quoted is restored (so a quoted leading tab stays: export, import, export is identical)."""
     errors: list[RowError] = []
     drafts: dict[str, PractitionerDraft] = {}
     unnamed = 0
@@ -220,6 +302,7 @@ def read_csv(
         if None in row:
             errors.append(RowError(line, "row", "has more values than the header has columns."))
             continue
+        row = {name: spreadsheet_text((cell or "").strip()) for name, cell in row.items()}
         for name in REQUIRED_COLUMNS:
             if not (row.get(name) or "").strip():
                 errors.append(RowError(line, name, "is required."))
@@ -252,21 +335,84 @@ def read_csv(
     return list(drafts.values())
 
 
-def store_drafts(
-    session: Session,
-    drafts: list[PractitionerDraft],
-    status: str,
-    progress: Callable[[int], None] | None = None,
-) -> list[Practitioner]:
-    """Add checked drafts as practitioners with `status`; refs already stored are refused."""
+# --- Storing an import: checked file -> staged rows -> one short swap ---------------------
+#
+# A large file is stored in short write transactions of IMPORT_BATCH practitioners, so the
+# site's own writes (a submission, a vetting decision) wait at most one batch. Until the last
+# step the rows have the status IMPORTING and the run's name in `import_run`: no page, API,
+# export or admin list shows that status, and they have no search index rows. The swap then
+# gives them their status and index in one transaction; on any failure the run is discarded.
+
+IMPORT_BATCH = 500  # practitioners per write transaction while staging
+ABANDONED_AFTER = dt.timedelta(days=1)  # a run of another machine this quiet has died
+
+
+class ImportFailed(Exception):
+    """Storing a checked file failed part way; the caller discards the run."""
+
+
+def new_import_run() -> str:
+    """A name for one import: this machine, this process and a random part."""
+    return f"{socket.gethostname()[:30]}:{os.getpid()}:{secrets.token_hex(8)}"
+
+
+def _run_is_alive(run: str, newest: dt.datetime | None) -> bool:
+    """Whether the process that is storing `run` may still be running."""
+    host, _, rest = run.partition(":")
+    pid = rest.partition(":")[0]
+    if host == socket.gethostname()[:30] and pid.isdigit():
+        if int(pid) == os.getpid():  # one import at a time per process: ours ended
+            return False
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True
+    return newest is not None and utcnow() - newest < ABANDONED_AFTER
+
+
+def abandoned_runs(session: Session) -> dict[str, int]:
+    """Runs left IMPORTING by a process that died: run -> its practitioners."""
+    rows = session.execute(
+        select(Practitioner.import_run, func.count(), func.max(Practitioner.created_at))
+        .where(Practitioner.status == IMPORTING)
+        .group_by(Practitioner.import_run)
+    )
+    return {run: count for run, count, newest in rows if not _run_is_alive(run or "", newest)}
+
+
+def discard_run(session: Session, run: str | None) -> int:
+    """Delete a run's IMPORTING practitioners (with their locations and the rest, by the
+    foreign keys' ON DELETE CASCADE), IMPORT_BATCH per transaction; returns how many."""
+    session.rollback()
+    staged = Practitioner.status == IMPORTING
+    mine = Practitioner.import_run.is_(None) if run is None else Practitioner.import_run == run
+    removed = 0
+    while True:
+        with writing():
+            ids = list(
+                session.scalars(select(Practitioner.id).where(staged, mine).limit(IMPORT_BATCH))
+            )
+            if ids:
+                session.execute(
+                    delete(Practitioner).where(Practitioner.id.in_(ids)),
+                    execution_options={"synchronize_session": False},
+                )
+            session.commit()
+        removed += len(ids)
+        if len(ids) < IMPORT_BATCH:
+            return removed
+
+
+def refuse_taken_refs(session: Session, drafts: list[PractitionerDraft]) -> None:
+    """Raise ImportRejected naming every draft whose ref is already stored."""
     refs = [d.ref for d in drafts]
     taken = set()
-    for start in range(0, len(refs), 500):
-        taken |= set(
-            session.scalars(
-                select(Practitioner.ref).where(Practitioner.ref.in_(refs[start : start + 500]))
-            )
-        )
+    for start in range(0, len(refs), IMPORT_BATCH):
+        batch = refs[start : start + IMPORT_BATCH]
+        taken |= set(session.scalars(select(Practitioner.ref).where(Practitioner.ref.in_(batch))))
     if taken:
         raise ImportRejected(
             [
@@ -275,24 +421,120 @@ def store_drafts(
                 if d.ref in taken
             ]
         )
-    techniques = {t.slug: t for t in session.scalars(select(Technique))}
-    stored = []
-    for draft in drafts:
-        practitioner = Practitioner(ref=draft.ref, status=status, **draft.fields)
-        practitioner.techniques = [techniques[s] for s in draft.techniques]
-        practitioner.languages = draft.languages
-        practitioner.patterns = draft.patterns
-        practitioner.locations = [
-            PracticeLocation(position=i, **loc) for i, loc in enumerate(draft.locations)
-        ]
-        session.add(practitioner)
-        stored.append(practitioner)
+
+
+def stage_drafts(
+    session: Session,
+    drafts: list[PractitionerDraft],
+    run: str,
+    demo: bool = False,
+    progress: Callable[[int], None] | None = None,
+) -> None:
+    """Store checked drafts as IMPORTING rows of `run`, one short write transaction per
+    IMPORT_BATCH practitioners, with bulk inserts (no ORM objects, nothing kept in memory)."""
+    technique_ids = dict(session.execute(select(Technique.slug, Technique.id)).all())
+    session.commit()  # a read transaction must not be what later takes the write lock
+    for start in range(0, len(drafts), IMPORT_BATCH):
+        batch = drafts[start : start + IMPORT_BATCH]
+        with writing():
+            ids = session.scalars(
+                insert(Practitioner).returning(Practitioner.id, sort_by_parameter_order=True),
+                [
+                    d.fields
+                    | {
+                        "ref": d.ref,
+                        "status": IMPORTING,
+                        "import_run": run,
+                        "demo": bool(d.fields.get("demo")) or demo,
+                    }
+                    for d in batch
+                ],
+            ).all()
+            children = (
+                (PracticeLocation, lambda d, pid: [
+                    {"practitioner_id": pid, "position": i, **loc}
+                    for i, loc in enumerate(d.locations)
+                ]),
+                (PractitionerLanguage, lambda d, pid: [
+                    {"practitioner_id": pid, "code": code, "position": i}
+                    for i, code in enumerate(d.languages)
+                ]),
+                (PractitionerPattern, lambda d, pid: [
+                    {"practitioner_id": pid, "slug": slug, "position": i}
+                    for i, slug in enumerate(d.patterns)
+                ]),
+                (practitioner_technique, lambda d, pid: [
+                    {"practitioner_id": pid, "technique_id": technique_ids[slug]}
+                    for slug in d.techniques
+                ]),
+            )  # fmt: skip
+            for target, rows_of in children:
+                rows = [row for d, pid in zip(batch, ids, strict=True) for row in rows_of(d, pid)]
+                if rows:
+                    session.execute(insert(target), rows)
+            session.commit()
         if progress:
-            progress(1)
-    session.flush()
-    for practitioner in stored:
-        reindex_practitioner(session, practitioner)
-    return stored
+            progress(len(batch))
+
+
+def publish_run(session: Session, run: str, status: str, expected: int, note: str) -> None:
+    """The swap: give a staged run its status, and when approved its search index rows and
+    vetting records, with set-based SQL. Call inside one write transaction; the caller
+    commits. ImportFailed if the run no longer has `expected` practitioners."""
+    staged = select(Practitioner.id).where(
+        Practitioner.import_run == run, Practitioner.status == IMPORTING
+    )
+    now = utcnow()
+    revet_due = (now + dt.timedelta(days=365)).date() if status == "approved" else None
+    if status == "approved":
+        loc = PracticeLocation
+        located = (loc.latitude, loc.longitude, loc.id, loc.practitioner_id, loc.country)
+        by_technique = (
+            select(Technique.slug, *located)
+            .join(
+                practitioner_technique,
+                practitioner_technique.c.practitioner_id == loc.practitioner_id,
+            )
+            .join(Technique, Technique.id == practitioner_technique.c.technique_id)
+            .where(loc.practitioner_id.in_(staged))
+        )
+        any_technique = select(literal(ANY_TECHNIQUE), *located).where(
+            loc.practitioner_id.in_(staged)
+        )
+        session.execute(
+            insert(SearchPoint).from_select(
+                ["technique", "lat", "lon", "location_id", "practitioner_id", "country"],
+                union_all(by_technique, any_technique),
+            )
+        )
+        session.execute(
+            insert(VettingRecord).from_select(
+                ["practitioner_id", "decision", "decided_by", "decided_at", "checklist", "notes",
+                 "revet_due"],
+                select(
+                    Practitioner.id,
+                    literal("approved"),
+                    literal("import"),
+                    literal(now, DateTime),
+                    literal({}, JSON),
+                    literal(note),
+                    literal(revet_due, Date),
+                ).where(Practitioner.id.in_(staged)),
+            )
+        )  # fmt: skip
+    values = {"status": status, "import_run": None}
+    if status == "approved":
+        values |= {"last_vetted_at": now, "revet_due": revet_due}
+    published = session.execute(
+        update(Practitioner)
+        .where(Practitioner.import_run == run, Practitioner.status == IMPORTING)
+        .values(**values),
+        execution_options={"synchronize_session": False},
+    ).rowcount
+    if published != expected:
+        raise ImportFailed(
+            f"{published} of the {expected} staged practitioners were still there to publish."
+        )
 
 
 def _text(value) -> str:
@@ -306,7 +548,15 @@ def _text(value) -> str:
 def export_rows(session: Session, statuses: tuple[str, ...] = ("approved",)) -> list[dict]:
     """CSV rows of every listing with one of `statuses`, in a stable order (ref, location)."""
     practitioners = session.scalars(
-        select(Practitioner).where(Practitioner.status.in_(statuses)).order_by(Practitioner.ref)
+        select(Practitioner)
+        .where(Practitioner.status.in_(statuses))
+        .order_by(Practitioner.ref)
+        .options(
+            selectinload(Practitioner.techniques),
+            selectinload(Practitioner.language_rows),
+            selectinload(Practitioner.pattern_rows),
+            selectinload(Practitioner.locations),
+        )
     )
     rows = []
     for p in practitioners:
@@ -321,8 +571,15 @@ def export_rows(session: Session, statuses: tuple[str, ...] = ("approved",)) -> 
 
 
 def write_csv(path: Path, rows: list[dict]) -> None:
-    """Write rows with the contract's columns, UTF-8, '\\n' line ends."""
+    """Write rows with the contract's columns, UTF-8, '\\n' line ends, cells spreadsheet-safe.
+
+    Rows are made with '\\r\\n' ends, which makes the csv module quote a cell holding a CR
+    (with '\\n' it would not, and a reader would split the row there), then ended with '\\n'."""
+    line = io.StringIO()
+    writer = csv.DictWriter(line, fieldnames=CSV_COLUMNS, lineterminator="\r\n")
     with open(path, "w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=CSV_COLUMNS, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
+        for row in [dict(zip(CSV_COLUMNS, CSV_COLUMNS, strict=True)), *rows]:
+            writer.writerow({name: spreadsheet_safe(cell) for name, cell in row.items()})
+            handle.write(line.getvalue().removesuffix("\r\n") + "\n")
+            line.seek(0)
+            line.truncate()

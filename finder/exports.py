@@ -30,6 +30,7 @@ from fhir.resources.R4B.practitionerrole import PractitionerRole as FhirPractiti
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
+from .directory import spreadsheet_safe
 from .geo import HALF_CIRCUMFERENCE_KM, boxes_around, haversine_km
 from .models import ANY_TECHNIQUE, PracticeLocation, Practitioner, SearchPoint, Technique
 
@@ -431,15 +432,18 @@ def package_descriptor(standard: dict) -> dict:
 
 
 def _cell(value) -> str:
+    """A CSV cell: floats exact, and text a spreadsheet would run as a formula quoted."""
     if value is None:
         return ""
     if isinstance(value, float):
         return repr(value)
-    return str(value)
+    return spreadsheet_safe(str(value))
 
 
 def write_hsds_package(session: Session, out_dir: Path, standard_dir: Path) -> Counter:
-    """Write datapackage.json and one CSV per HSDS table; returns rows written per table."""
+    """Write datapackage.json and one CSV per HSDS table; returns rows written per table.
+
+    Cells starting with = + - @ tab, CR or ' get a leading ' (finder.directory.spreadsheet_safe)."""
     standard = load_hsds_descriptor(standard_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     counts: Counter = Counter()

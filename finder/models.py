@@ -29,6 +29,9 @@ def utcnow() -> dt.datetime:
 
 
 STATUSES = ("pending", "approved", "rejected", "needs-changes", "suspended")
+# Rows of an import-csv run still being stored: shown nowhere (not a status of STATUSES, so no
+# admin list and no export or page asks for it) until the run's last step gives them their status.
+IMPORTING = "importing"
 PATTERNS = ("upslip", "anterior-rotation", "posterior-rotation", "inflare", "outflare")
 MAX_ID = 2**63 - 1  # the largest id a database integer column holds
 ANY_TECHNIQUE = "*"  # SearchPoint.technique of the row that serves searches without a technique
@@ -74,6 +77,7 @@ class Practitioner(db.Model):
     registry_url: Mapped[str] = mapped_column(String(500), default="")
     npi: Mapped[str] = mapped_column(String(10), default="")
     status: Mapped[str] = mapped_column(String(20), default="pending", index=True)
+    import_run: Mapped[str | None] = mapped_column(String(64), index=True)  # while IMPORTING
     demo: Mapped[bool] = mapped_column(Boolean, default=False)
     last_vetted_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     revet_due: Mapped[dt.date | None] = mapped_column(Date)
