@@ -214,3 +214,84 @@ class UnmetNeedForm(CheckedForm):
         _l("Email (optional, only to tell you when someone is listed)"),
         validators=[Optional(), Email(), Length(max=254)],
     )
+
+
+# Admin accounts. Every change asks for the acting admin's own password again.
+from flask_babel import LazyString  # noqa: E402
+from wtforms.validators import EqualTo, ValidationError  # noqa: E402
+
+
+def min_password_length() -> int:
+    """The shortest password `create-admin` accepts (read late: cli imports this module's
+    neighbours)."""
+    from .cli import MIN_PASSWORD_LENGTH
+
+    return MIN_PASSWORD_LENGTH
+
+
+def long_enough(form, field) -> None:
+    if len(field.data or "") < min_password_length():
+        raise ValidationError(
+            gettext("Use at least %(min)d characters.", min=min_password_length())
+        )
+
+
+def new_password_fields() -> tuple[PasswordField, PasswordField]:
+    """A new password of the length `create-admin` asks for, typed twice."""
+    new = PasswordField(
+        _l("New password"),
+        validators=[DataRequired(), long_enough, Length(max=1000)],
+        description=LazyString(
+            lambda: gettext("At least %(min)d characters.", min=min_password_length())
+        ),
+    )
+    repeat = PasswordField(
+        _l("Repeat the new password"),
+        validators=[
+            DataRequired(),
+            EqualTo("new_password", message=_l("The two new passwords differ.")),
+        ],
+    )
+    return new, repeat
+
+
+def current_password_field() -> PasswordField:
+    return PasswordField(
+        _l("Your current password"),
+        validators=[DataRequired(), Length(max=1000)],
+        description=_l("Needed to confirm that it is you making this change."),
+    )
+
+
+class AddAdminForm(CheckedForm):
+    """A new admin's email and first password."""
+
+    email = StringField(
+        _l("Email"),
+        validators=[DataRequired(), Email(), Length(max=254)],
+        filters=[lambda value: value.strip().lower() if isinstance(value, str) else value],
+    )
+    new_password, repeat_password = new_password_fields()
+    current_password = current_password_field()
+
+
+class ResetAdminPasswordForm(CheckedForm):
+    """Another admin's new password."""
+
+    admin_id = SelectField(_l("Admin"), coerce=int, choices=[])
+    new_password, repeat_password = new_password_fields()
+    current_password = current_password_field()
+
+
+class RemoveAdminForm(CheckedForm):
+    """Another admin to remove."""
+
+    admin_id = SelectField(_l("Admin"), coerce=int, choices=[])
+    current_password = current_password_field()
+
+
+class ChangeOwnPasswordForm(CheckedForm):
+    """The signed-in admin's own new password."""
+
+    current_password = current_password_field()
+    new_password, repeat_password = new_password_fields()

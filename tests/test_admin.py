@@ -66,6 +66,7 @@ def admin_urls(pending_id):
         "/admin/?status=due",
         f"/admin/practitioners/{pending_id}",
         "/admin/audit",
+        "/admin/admins",
     ]
 
 
@@ -144,8 +145,8 @@ def test_wrong_passwords_slow_down_and_are_recorded_but_the_admin_still_gets_in(
     assert login(client).status_code == 302
     with admin_app.app_context():
         attempts = db.session.scalars(select(LoginAttempt).order_by(LoginAttempt.id)).all()
-        assert len(attempts) == 8
-        assert [a.success for a in attempts][-1] is True
+        # Checked tries are recorded; refused ones (429) are not failures of their own.
+        assert [a.success for a in attempts] == [False] * statuses.count(401) + [True]
         assert all(a.email == ADMIN_EMAIL for a in attempts)
 
 

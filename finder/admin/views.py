@@ -3,29 +3,48 @@
 from __future__ import annotations
 
 import datetime as dt
-from urllib.parse import urlsplit
+import unicodedata
+from urllib.parse import unquote, urlsplit
 
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user
+from flask_babel import ngettext
+from flask_login import current_user, login_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from ..auth import (
+    AdminUser,
     admin_required,
+    audit,
     check_password,
-    client_address,
+    failures_since_last_sign_in,
+    hasher,
+    last_sign_ins,
+    login_wait,
+    password_matches,
     record_attempt,
-    seconds_to_wait,
+    set_password,
     sign_in,
     sign_out,
 )
 from ..database import writing
 from ..extensions import db
-from ..forms import AdminLoginForm, DecisionForm, EmptyForm, ListingForm, fill_listing_choices
+from ..forms import (
+    AddAdminForm,
+    AdminLoginForm,
+    ChangeOwnPasswordForm,
+    DecisionForm,
+    EmptyForm,
+    ListingForm,
+    RemoveAdminForm,
+    ResetAdminPasswordForm,
+    fill_listing_choices,
+)
 from ..maps import practitioner_map
 from ..models import (
     STATUSES,
+    Admin,
     AuditEvent,
     PracticeLocation,
     Practitioner,
@@ -53,59 +72,82 @@ PER_PAGE = 25
 
 
 def safe_next(target: str | None) -> str:
-    """Only same-site paths are followed after login."""
-    if (
-        target
-        and target.startswith("/")
-        and not target.startswith("//")
-        and not urlsplit(target).netloc
-    ):
+    """Only same-site paths are followed after login; anything odd means the queue.
+
+    Refused: other sites and scheme-relative tricks (`//x`, `/\\x`, `/%09/x`), and any
+    backslash or control character, whether written plainly or percent-encoded.
+    """
+    if target and all(_plain_path(text) for text in (target, unquote(target))):
         return target
     return url_for("admin.queue")
 
 
+def _plain_path(text: str) -> bool:
+    return (
+        text.startswith("/")
+        and not text.startswith("//")
+        and "\\" not in text
+        and not any(unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") for c in text)
+        and not urlsplit(text).scheme
+        and not urlsplit(text).netloc
+    )
+
+
+def too_many_attempts(wait: float) -> str:
+    return _(
+        "Too many failed attempts. Wait %(seconds)s seconds and try again.",
+        seconds=f"{max(1, round(wait))}",
+    )
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login():
-    """Sign in; failures slow further tries down and every attempt is recorded."""
+    """Sign in; failures slow further tries from that address down and are recorded.
+
+    A try refused for waiting is not checked and not counted as a failure, so nobody can
+    keep an account locked: the real admin elsewhere (or after the delay) gets in.
+    """
     form = AdminLoginForm()
     if form.validate_on_submit():
         email = form.email.data.strip().lower()
-        wait = seconds_to_wait(
-            email,
-            client_address(),
-            current_app.config["LOGIN_DELAY_SECONDS"],
-            current_app.config["LOGIN_DELAY_CAP_SECONDS"],
-        )
+        wait = login_wait(email)
         if wait > 0:
-            record_attempt(email, success=False)
-            db.session.commit()
             response = current_app.make_response(
                 (
-                    render_template(
-                        "admin/login.html",
-                        form=form,
-                        error=_(
-                            "Too many failed attempts. Wait %(seconds)s seconds and try again.",
-                            seconds=f"{wait:.0f}",
-                        ),
-                    ),
+                    render_template("admin/login.html", form=form, error=too_many_attempts(wait)),
                     429,
                 )
             )
             response.headers["Retry-After"] = str(max(1, round(wait)))
             return response
         admin = check_password(email, form.password.data)
-        record_attempt(email, success=admin is not None)
         if admin is None:
+            record_attempt(email, success=False)
             db.session.commit()
             return render_template(
                 "admin/login.html", form=form, error=_("That email and password do not match.")
             ), 401
+        failures, addresses = failures_since_last_sign_in(email)
+        record_attempt(email, success=True)
         sign_in(admin)
         db.session.commit()
+        if failures:
+            flash(failures_notice(failures, addresses), "error")
         return redirect(safe_next(request.args.get("next")))
     status = 400 if request.method == "POST" else 200
     return render_template("admin/login.html", form=form), status
+
+
+def failures_notice(failures: int, addresses: int) -> str:
+    """What an admin is told on signing in when someone failed to sign in as them."""
+    return ngettext(
+        "%(num)d failed sign-in attempt on your account since your previous sign-in, "
+        "from %(addresses)s.",
+        "%(num)d failed sign-in attempts on your account since your previous sign-in, "
+        "from %(addresses)s.",
+        failures,
+        addresses=ngettext("%(num)d address", "%(num)d addresses", addresses),
+    )
 
 
 @bp.post("/logout")
@@ -314,3 +356,139 @@ def unmet_needs():
         .order_by(func.count().desc(), UnmetNeed.country)
     ).all()
     return render_template("admin/unmet_needs.html", rows=rows)
+
+
+@bp.get("/admins")
+@admin_required
+def admins():
+    """Who can vet listings; add an admin, reset or remove another, change one's password."""
+    return admins_page()
+
+
+def admins_page(status: int = 200, **forms):
+    """The admins page, with a form given back (errors and all) in place of a blank one."""
+    me = current_user.admin
+    everyone = db.session.scalars(select(Admin).order_by(Admin.email)).all()
+    others = [(a.id, a.email) for a in everyone if a.id != me.id]
+    reset = forms.get("reset") or ResetAdminPasswordForm(prefix="reset")
+    remove = forms.get("remove") or RemoveAdminForm(prefix="remove")
+    reset.admin_id.choices = remove.admin_id.choices = others
+    return render_template(
+        "admin/admins.html",
+        admins=everyone,
+        me=me,
+        last_sign_in=last_sign_ins(),
+        add=forms.get("add") or AddAdminForm(prefix="add"),
+        reset=reset,
+        remove=remove,
+        own=forms.get("own") or ChangeOwnPasswordForm(prefix="own"),
+    ), status
+
+
+def refusal(name: str, form):
+    """The page with this form's problems if it is invalid or the acting admin's re-typed
+    password is wrong (which counts as a failed sign-in); None when the change may go on."""
+    if not form.validate_on_submit():
+        return admins_page(400, **{name: form})
+    me = current_user.admin
+    wait = login_wait(me.email)
+    if wait > 0:
+        form.current_password.errors = [too_many_attempts(wait)]
+        response = current_app.make_response(admins_page(429, **{name: form}))
+        response.headers["Retry-After"] = str(max(1, round(wait)))
+        return response
+    if not password_matches(me, form.current_password.data):
+        record_attempt(me.email, success=False)
+        db.session.commit()
+        form.current_password.errors = [_("That is not your current password.")]
+        return admins_page(403, **{name: form})
+    return None
+
+
+def other_admin(form) -> Admin | None:
+    """The admin the form names, if it is someone other than the one acting."""
+    admin = db.session.get(Admin, form.admin_id.data)
+    if admin is None or admin.id == current_user.admin.id:
+        return None
+    return admin
+
+
+@bp.post("/admins/add")
+@admin_required
+def add_admin():
+    form = AddAdminForm(prefix="add")
+    if refused := refusal("add", form):
+        return refused
+    with writing():
+        email = form.email.data
+        if db.session.scalar(select(Admin).where(Admin.email == email)):
+            form.email.errors = [_("There is already an admin with this email.")]
+            return admins_page(400, add=form)
+        admin = Admin(email=email, password_hash=hasher.hash(form.new_password.data))
+        db.session.add(admin)
+        db.session.flush()
+        audit(current_user.email, "add-admin", admin, after={"email": email})
+        db.session.commit()
+    flash(_("%(email)s can now sign in as an admin.", email=email), "ok")
+    return redirect(url_for("admin.admins")), 303
+
+
+@bp.post("/admins/reset-password")
+@admin_required
+def reset_admin_password():
+    form = ResetAdminPasswordForm(prefix="reset")
+    form.admin_id.choices = [(a.id, a.email) for a in db.session.scalars(select(Admin))]
+    if refused := refusal("reset", form):
+        return refused
+    with writing():
+        admin = other_admin(form)
+        if admin is None:
+            form.admin_id.errors = [_("Choose another admin; change your own password below.")]
+            return admins_page(400, reset=form)
+        set_password(admin, form.new_password.data)
+        audit(current_user.email, "reset-admin-password", admin, after={"email": admin.email})
+        db.session.commit()
+    flash(
+        _("%(email)s has a new password and has been signed out everywhere.", email=admin.email),
+        "ok",
+    )
+    return redirect(url_for("admin.admins")), 303
+
+
+@bp.post("/admins/remove")
+@admin_required
+def remove_admin():
+    form = RemoveAdminForm(prefix="remove")
+    form.admin_id.choices = [(a.id, a.email) for a in db.session.scalars(select(Admin))]
+    if refused := refusal("remove", form):
+        return refused
+    with writing():
+        admin = other_admin(form)
+        if admin is None:
+            form.admin_id.errors = [_("You cannot remove yourself; another admin can.")]
+            return admins_page(400, remove=form)
+        if db.session.scalar(select(func.count()).select_from(Admin)) <= 1:
+            form.admin_id.errors = [_("The last admin cannot be removed.")]
+            return admins_page(400, remove=form)
+        email = admin.email
+        audit(current_user.email, "remove-admin", admin, before={"email": email})
+        db.session.delete(admin)
+        db.session.commit()
+    flash(_("%(email)s is no longer an admin.", email=email), "ok")
+    return redirect(url_for("admin.admins")), 303
+
+
+@bp.post("/admins/password")
+@admin_required
+def change_own_password():
+    form = ChangeOwnPasswordForm(prefix="own")
+    if refused := refusal("own", form):
+        return refused
+    with writing():
+        me = current_user.admin
+        set_password(me, form.new_password.data)
+        audit(me.email, "change-password", me)
+        db.session.commit()
+        login_user(AdminUser(me), remember=False)  # this session goes on with the new version
+    flash(_("Your password was changed; your other sessions have ended."), "ok")
+    return redirect(url_for("admin.admins")), 303
