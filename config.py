@@ -7,13 +7,16 @@ variable of the same name (DATABASE_URL sets SQLALCHEMY_DATABASE_URI). README.md
 from __future__ import annotations
 
 import os
+import secrets
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent
 
-DEV_SECRET = "dev-only-not-secret"
 MIN_SECRET_LENGTH = 32
+SECRET_KEY_FILE = "secret_key"  # in the instance folder, which git ignores
+# Keys that were ever written in this repository: public, so never accepted for signing.
+PUBLIC_SECRETS = frozenset({"dev-only-not-secret", "test-secret"})
 HSTS_ONE_YEAR = 365 * 86400
 
 
@@ -65,9 +68,14 @@ ENVIRONMENT: dict[str, tuple[str, Callable[[str], object]]] = {
 
 
 class Config:
-    """Development defaults: a SQLite file under instance/, the offline geocoder, no HSTS."""
+    """Development defaults: a SQLite file under instance/, the offline geocoder, no HSTS.
 
-    SECRET_KEY = DEV_SECRET
+    Without SECRET_KEY in the environment, a random key is made once and kept in
+    instance/secret_key (never committed), so sessions survive restarts and every
+    worker of one installation signs with the same key.
+    """
+
+    SECRET_KEY: str | None = None
     GEOCODER = "offline"  # "offline" or "nominatim"
     NOMINATIM_URL = "nominatim.openstreetmap.org"
     NOMINATIM_USER_AGENT = "si-joint-practitioner-finder (+https://example.org/contact)"
@@ -100,6 +108,13 @@ class Config:
                     setattr(self, setting, parse(environ[variable]))
                 except ValueError as error:
                     raise RuntimeError(f"The setting {variable} is not valid: {error}") from None
+        if self.SECRET_KEY in PUBLIC_SECRETS:
+            raise RuntimeError(
+                "SECRET_KEY is a value published in this project's repository; "
+                "unset it (a random key is then kept in the instance folder) or set a secret one."
+            )
+        if self.SECRET_KEY is None:
+            self.SECRET_KEY = instance_secret(instance)
 
 
 class ProductionConfig(Config):
@@ -113,13 +128,15 @@ class ProductionConfig(Config):
     REMEMBER_COOKIE_SECURE = True
 
     def __init__(self, environ: Mapping[str, str] | None = None):
-        super().__init__(environ)
-        if self.SECRET_KEY == DEV_SECRET or len(self.SECRET_KEY) < MIN_SECRET_LENGTH:
+        environ = os.environ if environ is None else environ
+        secret = environ.get("SECRET_KEY", "")
+        if secret in PUBLIC_SECRETS or len(secret) < MIN_SECRET_LENGTH:
             raise RuntimeError(
                 f"FINDER_ENV=production needs SECRET_KEY set to a random string of "
                 f"{MIN_SECRET_LENGTH}+ characters (for example the output of "
                 '`python -c "import secrets; print(secrets.token_urlsafe(48))"`).'
             )
+        super().__init__(environ)
         # A __Host- cookie is refused by browsers unless it is Secure.
         self.SESSION_COOKIE_SECURE = True
 
@@ -129,7 +146,7 @@ class TestConfig(Config):
 
     __test__ = False  # not a pytest test class, whatever its name says
     TESTING = True
-    SECRET_KEY = "test-secret"
+    SECRET_KEY = secrets.token_urlsafe(32)  # new for every test run
     SQLALCHEMY_DATABASE_URI = "sqlite://"
     GAZETTEER_PATH = str(BASE_DIR / "instance" / "gazetteer.sqlite")
     RATELIMIT_ENABLED = False
@@ -138,6 +155,31 @@ class TestConfig(Config):
 
     def __init__(self, environ: Mapping[str, str] | None = None):
         """Tests never depend on the environment of whoever runs them."""
+
+
+def instance_secret(instance: Path) -> str:
+    """The installation's own random key from instance/secret_key, made on first use.
+
+    Written to a temporary file and linked into place, so when several workers start
+    at once exactly one key wins and every worker reads that one.
+    """
+    path = instance / SECRET_KEY_FILE
+    if not path.exists():
+        instance.mkdir(parents=True, exist_ok=True)
+        draft = instance / f".{SECRET_KEY_FILE}.{os.getpid()}.{secrets.token_hex(4)}"
+        descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(secrets.token_urlsafe(48))
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            pass  # another worker made it first: use theirs
+        finally:
+            draft.unlink()
+    key = path.read_text().strip()
+    if len(key) < MIN_SECRET_LENGTH:
+        raise RuntimeError(f"{path} holds no usable key; delete it to have a new one made.")
+    return key
 
 
 ENVIRONMENTS = {"development": Config, "production": ProductionConfig}

@@ -11,6 +11,8 @@ import json
 from dataclasses import dataclass, field
 from html import escape
 
+from config import TestConfig
+
 
 @dataclass(frozen=True)
 class Payload:
@@ -22,7 +24,7 @@ class Payload:
 
 
 # Shown nowhere on the site unless the configuration or the environment leaks.
-ALWAYS_FORBIDDEN = ("test-secret", "SQLALCHEMY_DATABASE_URI", "wsgi.version", "uid=")
+ALWAYS_FORBIDDEN = (TestConfig.SECRET_KEY, "SQLALCHEMY_DATABASE_URI", "wsgi.version", "uid=")
 
 LONG = "Dr Long {{ 99991*3 }} " + "Ünïcødé-Straße 仙腸関節 <b>bold</b> " + "a" * 132 + " end"
 
@@ -46,7 +48,7 @@ PAYLOADS: list[Payload] = [
         "command whose output is computed by the shell",
         ("PWN42007ED",),
     ),
-    Payload("{{ config }}", "Flask config leak", ("SECRET_KEY", "test-secret")),
+    Payload("{{ config }}", "Flask config leak", ("SECRET_KEY", TestConfig.SECRET_KEY)),
     Payload("{{ config.items() }}", "Flask config items", ("SECRET_KEY", "dict_items")),
     Payload("{{ request.environ }}", "WSGI environ leak", ("wsgi.version", "REMOTE_ADDR")),
     Payload("{{ self.__init__.__globals__.__builtins__ }}", "builtins leak", ("built-in",)),

@@ -9,10 +9,12 @@ from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
+from sqlalchemy import select
 
-from config import ENVIRONMENT
+from config import ENVIRONMENT, PUBLIC_SECRETS
 from finder import create_app
 from finder.extensions import db
+from finder.models import Admin
 
 from .conftest import GAZETTEER
 
@@ -234,3 +236,58 @@ def test_a_malformed_setting_is_named(environment, built):
     environment.setenv("MAX_CONTENT_LENGTH", "lots")
     with pytest.raises(RuntimeError, match="MAX_CONTENT_LENGTH"):
         built()
+
+
+# --- the signing key --------------------------------------------------------------------
+
+
+def forged_admin_cookie(app, key: str, admin: Admin) -> str:
+    """A session cookie claiming to be `admin` (with their current session version)."""
+    serializer = app.session_interface.get_signing_serializer(app)
+    serializer.secret_keys = [key.encode()]  # itsdangerous >= 2: the keys it signs with
+    return serializer.dumps({"_user_id": f"{admin.id}:{admin.session_version}", "_fresh": True})
+
+
+def test_development_without_a_secret_makes_one_and_keeps_it(environment, built, tmp_path):
+    first = built().secret_key
+    key_file = tmp_path / "instance" / "secret_key"
+    assert key_file.read_text().strip() == first
+    assert key_file.stat().st_mode & 0o077 == 0  # readable by its owner only
+    assert len(first) >= 32 and first not in PUBLIC_SECRETS
+    assert built().secret_key == first  # a restart keeps sessions
+    environment.setenv("FINDER_INSTANCE", str(tmp_path / "elsewhere"))
+    assert built().secret_key != first  # every installation has its own
+
+
+def test_workers_starting_together_share_one_key(environment, tmp_path):
+    code = "from finder import create_app; print(create_app().secret_key)"
+    workers = [
+        subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+        for _ in range(4)
+    ]
+    keys = {worker.communicate(timeout=120)[0].strip() for worker in workers}
+    assert keys == {(tmp_path / "instance" / "secret_key").read_text().strip()}
+
+
+@pytest.mark.parametrize("secret", sorted(PUBLIC_SECRETS))
+def test_a_key_published_in_the_repository_is_refused_everywhere(environment, built, secret):
+    environment.setenv("SECRET_KEY", secret)
+    with pytest.raises(RuntimeError, match="published"):
+        built()
+
+
+def test_a_cookie_signed_with_the_old_development_key_opens_nothing(environment, built):
+    app = built()
+    result = app.test_cli_runner().invoke(
+        args=["create-admin", "vetter@example.org", "--password", "a long enough passphrase"]
+    )
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        admin = db.session.scalar(select(Admin).where(Admin.email == "vetter@example.org"))
+    client = app.test_client()
+    client.set_cookie("session", forged_admin_cookie(app, "dev-only-not-secret", admin))
+    response = client.get("/admin/")
+    assert response.status_code == 302 and "/admin/login" in response.location
+    # The same claim signed with the installation's own key would open it: the check is real.
+    client.set_cookie("session", forged_admin_cookie(app, app.secret_key, admin))
+    assert client.get("/admin/").status_code == 200
