@@ -423,6 +423,33 @@ def refuse_taken_refs(session: Session, drafts: list[PractitionerDraft]) -> None
         )
 
 
+def _rows_of_children(drafts: list[PractitionerDraft], ids: dict[str, int], technique_ids):
+    """Rows of each table that hangs off the practitioner, for drafts whose ids are known."""
+    tables = {
+        PracticeLocation.__table__: [],
+        PractitionerLanguage.__table__: [],
+        PractitionerPattern.__table__: [],
+        practitioner_technique: [],
+    }
+    for d in drafts:
+        pid = ids[d.ref]
+        tables[PracticeLocation.__table__] += [
+            {"practitioner_id": pid, "position": i, **loc} for i, loc in enumerate(d.locations)
+        ]
+        tables[PractitionerLanguage.__table__] += [
+            {"practitioner_id": pid, "code": code, "position": i}
+            for i, code in enumerate(d.languages)
+        ]
+        tables[PractitionerPattern.__table__] += [
+            {"practitioner_id": pid, "slug": slug, "position": i}
+            for i, slug in enumerate(d.patterns)
+        ]
+        tables[practitioner_technique] += [
+            {"practitioner_id": pid, "technique_id": technique_ids[slug]} for slug in d.techniques
+        ]
+    return tables
+
+
 def stage_drafts(
     session: Session,
     drafts: list[PractitionerDraft],
@@ -431,14 +458,15 @@ def stage_drafts(
     progress: Callable[[int], None] | None = None,
 ) -> None:
     """Store checked drafts as IMPORTING rows of `run`, one short write transaction per
-    IMPORT_BATCH practitioners, with bulk inserts (no ORM objects, nothing kept in memory)."""
+    IMPORT_BATCH practitioners, with one executemany per table (no ORM objects)."""
     technique_ids = dict(session.execute(select(Technique.slug, Technique.id)).all())
     session.commit()  # a read transaction must not be what later takes the write lock
     for start in range(0, len(drafts), IMPORT_BATCH):
         batch = drafts[start : start + IMPORT_BATCH]
+        refs = [d.ref for d in batch]
         with writing():
-            ids = session.scalars(
-                insert(Practitioner).returning(Practitioner.id, sort_by_parameter_order=True),
+            session.execute(
+                insert(Practitioner.__table__),
                 [
                     d.fields
                     | {
@@ -449,29 +477,15 @@ def stage_drafts(
                     }
                     for d in batch
                 ],
-            ).all()
-            children = (
-                (PracticeLocation, lambda d, pid: [
-                    {"practitioner_id": pid, "position": i, **loc}
-                    for i, loc in enumerate(d.locations)
-                ]),
-                (PractitionerLanguage, lambda d, pid: [
-                    {"practitioner_id": pid, "code": code, "position": i}
-                    for i, code in enumerate(d.languages)
-                ]),
-                (PractitionerPattern, lambda d, pid: [
-                    {"practitioner_id": pid, "slug": slug, "position": i}
-                    for i, slug in enumerate(d.patterns)
-                ]),
-                (practitioner_technique, lambda d, pid: [
-                    {"practitioner_id": pid, "technique_id": technique_ids[slug]}
-                    for slug in d.techniques
-                ]),
-            )  # fmt: skip
-            for target, rows_of in children:
-                rows = [row for d, pid in zip(batch, ids, strict=True) for row in rows_of(d, pid)]
+            )
+            ids = dict(
+                session.execute(
+                    select(Practitioner.ref, Practitioner.id).where(Practitioner.ref.in_(refs))
+                ).all()
+            )
+            for table, rows in _rows_of_children(batch, ids, technique_ids).items():
                 if rows:
-                    session.execute(insert(target), rows)
+                    session.execute(insert(table), rows)
             session.commit()
         if progress:
             progress(len(batch))
