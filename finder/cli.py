@@ -276,17 +276,22 @@ def register_commands(app) -> None:
     @app.cli.command("purge-submitters")
     @click.option(
         "--older-than",
+        "--days",
         "days",
         type=click.IntRange(min=0),
         required=True,
-        help="Erase submitter details of submissions older than DAYS days.",
+        help="Erase what was left more than DAYS days ago.",
     )
     def purge_submitters_command(days: int):
-        """Erase the names and emails of people who submitted listings more than DAYS ago."""
+        """Erase the names and emails of people who submitted listings, and the emails left
+        with unmet-need requests, more than DAYS ago."""
         with writing():
-            erased = purge_submitters(db.session, days, actor="cli")
+            purged = purge_submitters(db.session, days, actor="cli")
             db.session.commit()
-        click.echo(f"Erased submitter details of {erased} submission(s).")
+        click.echo(
+            f"Erased submitter details of {purged.submissions} submission(s) and the emails "
+            f"of {purged.unmet_need_emails} unmet-need request(s)."
+        )
 
     @app.cli.command("create-admin")
     @click.argument("email")

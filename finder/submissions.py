@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from typing import NamedTuple
 
 from sqlalchemy import update
 from sqlalchemy.orm import Session
@@ -83,24 +84,41 @@ def store_submission(session: Session, data: dict) -> Submission:
     return submission
 
 
-def purge_submitters(session: Session, older_than_days: int, actor: str) -> int:
-    """Erase submitter details of submissions older than the given number of days."""
+class Purged(NamedTuple):
+    """What purge_submitters erased."""
+
+    submissions: int  # submissions whose submitter's name and email were erased
+    unmet_need_emails: int  # "tell me when someone is listed" emails erased
+
+
+def purge_submitters(session: Session, older_than_days: int, actor: str) -> Purged:
+    """Erase submitter details of submissions, and the emails left with unmet needs, older
+    than the given number of days."""
     cutoff = utcnow() - dt.timedelta(days=older_than_days)
-    result = session.execute(
+    submissions = session.execute(
         update(Submission)
         .where(Submission.created_at < cutoff, Submission.erased_at.is_(None))
         .values(submitter_name=None, submitter_email=None, erased_at=utcnow())
-    )
+    ).rowcount
+    emails = session.execute(
+        update(UnmetNeed)
+        .where(UnmetNeed.created_at < cutoff, UnmetNeed.email.is_not(None))
+        .values(email=None)
+    ).rowcount
     session.add(
         AuditEvent(
             actor=actor,
             action="purge-submitters",
             entity="submission",
             before=None,
-            after={"older_than_days": older_than_days, "erased": result.rowcount},
+            after={
+                "older_than_days": older_than_days,
+                "erased": submissions,
+                "unmet_need_emails_erased": emails,
+            },
         )
     )
-    return result.rowcount
+    return Purged(submissions, emails)
 
 
 def record_unmet_need(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 from pathlib import Path
 
 from argon2 import PasswordHasher
@@ -10,7 +11,17 @@ from sqlalchemy import func, select
 
 from finder.directory import CSV_COLUMNS, DEMO_FILE
 from finder.extensions import db
-from finder.models import Admin, PracticeLocation, Practitioner, SearchPoint
+from finder.models import (
+    Admin,
+    PracticeLocation,
+    Practitioner,
+    SearchPoint,
+    Submission,
+    UnmetNeed,
+    utcnow,
+)
+
+DAYS_40 = dt.timedelta(days=40)
 
 
 def run(app, *args):
@@ -180,3 +191,32 @@ def test_create_admin_hashes_with_argon2id_and_checks_input(empty_app):
         assert admin.email == "admin@example.org"
         assert admin.password_hash.startswith("$argon2id$")
         assert PasswordHasher().verify(admin.password_hash, "correct horse battery")
+
+
+def test_purge_submitters_also_erases_old_unmet_need_emails(empty_app):
+    now = utcnow()
+    with empty_app.app_context():
+        db.session.add_all(
+            [
+                UnmetNeed(place="Ulaanbaatar", email="old@example.org", created_at=now - DAYS_40),
+                UnmetNeed(place="Darkhan", email="new@example.org", created_at=now),
+                UnmetNeed(place="Erdenet", email=None, created_at=now - DAYS_40),
+                Submission(
+                    reference="S-OLD00001",
+                    submitter_name="Old Submitter",
+                    submitter_email="old.submitter@example.org",
+                    relation="patient",
+                    created_at=now - DAYS_40,
+                ),
+            ]
+        )
+        db.session.commit()
+    result = run(empty_app, "purge-submitters", "--days", "30")
+    assert result.exit_code == 0, result.output
+    assert "1 submission(s)" in result.output and "emails of 1 unmet-need" in result.output
+    with empty_app.app_context():
+        emails = dict(db.session.execute(select(UnmetNeed.place, UnmetNeed.email)).all())
+        assert emails == {"Ulaanbaatar": None, "Darkhan": "new@example.org", "Erdenet": None}
+        assert db.session.scalar(select(Submission.submitter_email)) is None
+    again = run(empty_app, "purge-submitters", "--older-than", "0")
+    assert "0 submission(s)" in again.output and "emails of 1 unmet-need" in again.output
