@@ -58,6 +58,12 @@ ENVIRONMENT: dict[str, tuple[str, Callable[[str], object]]] = {
     "RATELIMIT_ENABLED": ("RATELIMIT_ENABLED", _flag),
     "RATELIMIT_STORAGE_URI": ("RATELIMIT_STORAGE_URI", str),
     "API_RATE_LIMIT": ("API_RATE_LIMIT", str),
+    "PAGE_RATE_LIMIT": ("PAGE_RATE_LIMIT", str),
+    "SUBMIT_RATE_LIMIT": ("SUBMIT_RATE_LIMIT", str),
+    "UNMET_NEED_RATE_LIMIT": ("UNMET_NEED_RATE_LIMIT", str),
+    "PROXY_COUNT": ("PROXY_COUNT", int),
+    "SERVER_NAME": ("SERVER_NAME", str),
+    "PREFERRED_URL_SCHEME": ("PREFERRED_URL_SCHEME", str),
     "MAX_CONTENT_LENGTH": ("MAX_CONTENT_LENGTH", _bytes),
     "TRUSTED_HOSTS": ("TRUSTED_HOSTS", _host_list),
     "HSTS_SECONDS": ("HSTS_SECONDS", int),
@@ -84,6 +90,12 @@ class Config:
     RATELIMIT_ENABLED = True
     RATELIMIT_STORAGE_URI = "memory://"
     API_RATE_LIMIT = "120 per minute"
+    PAGE_RATE_LIMIT = "60 per minute"
+    SUBMIT_RATE_LIMIT = "20 per hour"
+    UNMET_NEED_RATE_LIMIT = "10 per hour"
+    PROXY_COUNT = 0  # proxies in front whose X-Forwarded-For/-Proto are believed
+    SERVER_NAME: str | None = None  # absolute links use it; None: the (trusted) Host header
+    PRODUCTION = False
     MAX_CONTENT_LENGTH = 2 * 1024 * 1024
     TRUSTED_HOSTS: list[str] | None = None  # None: any Host header is accepted
     HSTS_SECONDS = 0  # 0: no Strict-Transport-Security header
@@ -121,6 +133,8 @@ class ProductionConfig(Config):
     """Production: a real SECRET_KEY, secure __Host- cookies, HSTS."""
 
     HSTS_SECONDS = HSTS_ONE_YEAR
+    PRODUCTION = True
+    PREFERRED_URL_SCHEME = "https"
     SESSION_COOKIE_NAME = "__Host-session"  # Secure, path /, no Domain: this host only
     SESSION_COOKIE_PATH = "/"
     SESSION_COOKIE_DOMAIN = None
@@ -137,6 +151,12 @@ class ProductionConfig(Config):
                 '`python -c "import secrets; print(secrets.token_urlsafe(48))"`).'
             )
         super().__init__(environ)
+        if not self.SERVER_NAME and not self.TRUSTED_HOSTS:
+            raise RuntimeError(
+                "FINDER_ENV=production needs SERVER_NAME (the site's host name, used in "
+                "absolute links) or TRUSTED_HOSTS (the host names it answers to): "
+                "links must never be built from a Host header a client made up."
+            )
         # A __Host- cookie is refused by browsers unless it is Secure.
         self.SESSION_COOKIE_SECURE = True
 

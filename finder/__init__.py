@@ -6,6 +6,7 @@ from pathlib import Path
 
 from flask import Flask, current_app, request
 from flask_babel import get_locale
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from config import config_from_environment
@@ -15,7 +16,7 @@ from .extensions import babel, csrf, db, limiter, login_manager, migrate
 from .i18n import LANGUAGES, remember_choice, select_locale
 from .links import search_url, switch_url
 from .models import MAX_ID
-from .security import add_security_headers, csp_nonce
+from .security import LastResort, add_security_headers, csp_nonce
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -103,6 +104,16 @@ def create_app(config_class: type | None = None, overrides: dict | None = None) 
     app.after_request(add_security_headers)
     app.jinja_env.globals["csp_nonce"] = csp_nonce
 
+    proxies = app.config.get("PROXY_COUNT", 0)
+    if proxies:
+        # Behind N proxies: the client address and scheme are what the proxies say they saw.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
+    app.wsgi_app = LastResort(app.wsgi_app)
+    if app.config.get("PRODUCTION") and app.config["RATELIMIT_STORAGE_URI"].startswith("memory"):
+        app.logger.warning(
+            "Rate limits count in memory, per process: with several workers set "
+            "RATELIMIT_STORAGE_URI (for example redis://localhost:6379/0)."
+        )
     return app
 
 

@@ -1,9 +1,11 @@
 """Error pages in one place: JSON under /api, HTML elsewhere; the session is rolled back."""
 
 from flask import current_app, jsonify, render_template, request
+from flask_limiter import RateLimitExceeded
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge, SecurityError
 
 from .extensions import db
+from .limits import seconds_until_reset
 
 
 def wants_json() -> bool:
@@ -39,8 +41,12 @@ def refuse_oversized_requests() -> None:
 
 
 def _kept_headers(error: HTTPException) -> list[tuple[str, str]]:
-    """The exception's own headers (Allow on 405, Retry-After on 429/503), not its type."""
-    return [(name, value) for name, value in error.get_headers() if name.lower() != "content-type"]
+    """The exception's own headers (Allow on 405, Retry-After on 503), not its type;
+    Retry-After on every 429, so a client knows when its budget comes back."""
+    headers = [(n, v) for n, v in error.get_headers() if n.lower() != "content-type"]
+    if isinstance(error, RateLimitExceeded):
+        headers.append(("Retry-After", str(seconds_until_reset(error))))
+    return headers
 
 
 def register_error_handlers(app) -> None:

@@ -13,6 +13,7 @@ from .api.http import finish_read, rate_limited, too_many_requests
 from .errors import error_response
 from .extensions import db
 from .geo import KM_PER_MILE
+from .links import this_url
 from .search import DEFAULT_RADIUS_KM, MAX_RADIUS_KM
 
 bp = Blueprint("interop", __name__)
@@ -135,7 +136,7 @@ def fhir_location_search():
     except BadRequest as error:
         return fhir_error(400, "invalid", error.message)
     total, nearby = exports.locations_within(db.session, lat, lon, radius_km, count)
-    return fhir_response(exports.location_searchset(total, nearby, request.url))
+    return fhir_response(exports.location_searchset(total, nearby, this_url()))
 
 
 # --- OpenAPI ---------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
 from urllib.parse import urlsplit
 
@@ -59,3 +60,42 @@ def add_security_headers(response):
             "Strict-Transport-Security", f"max-age={int(hsts_seconds)}; includeSubDomains"
         )
     return response
+
+
+# Headers every response must carry; added at the WSGI edge to any response that lacks
+# them (an error page whose own after_request failed), and sent with the last-resort 500.
+BASELINE_HEADERS = [
+    ("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'; base-uri 'none'"),
+    ("X-Content-Type-Options", "nosniff"),
+    ("X-Frame-Options", "DENY"),
+    ("Referrer-Policy", "strict-origin-when-cross-origin"),
+]
+LAST_RESORT_BODY = b"Something went wrong on our side. Please try again in a little while.\n"
+
+
+class LastResort:
+    """WSGI middleware: every response carries the security headers, and an error that
+    escapes Flask (even its error pages) still gets a plain 500 with them."""
+
+    def __init__(self, app):
+        self.app = app
+        self.log = logging.getLogger("finder")
+
+    def __call__(self, environ, start_response):
+        def start_with_baseline(status, headers, exc_info=None):
+            present = {name.lower() for name, _value in headers}
+            missing = [(n, v) for n, v in BASELINE_HEADERS if n.lower() not in present]
+            return start_response(status, [*headers, *missing], exc_info)
+
+        try:
+            return self.app(environ, start_with_baseline)
+        except Exception:
+            self.log.exception("Error outside the application's error pages")
+            headers = [
+                ("Content-Type", "text/plain; charset=utf-8"),
+                ("Cache-Control", "no-store"),
+                *BASELINE_HEADERS,
+            ]
+            # Flask calls start_response last of all, so nothing has been started yet.
+            start_response("500 INTERNAL SERVER ERROR", headers)
+            return [LAST_RESORT_BODY]

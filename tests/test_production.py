@@ -9,12 +9,10 @@ from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import select
 
 from config import ENVIRONMENT, PUBLIC_SECRETS
 from finder import create_app
 from finder.extensions import db
-from finder.models import Admin
 
 from .conftest import GAZETTEER
 
@@ -78,6 +76,7 @@ def session_cookie(response) -> str:
 @pytest.mark.parametrize("secret", [None, "dev-only-not-secret", "short-but-not-empty"])
 def test_production_refuses_a_missing_or_weak_secret(environment, built, secret):
     environment.setenv("FINDER_ENV", "production")
+    environment.setenv("SERVER_NAME", "finder.example.org")
     if secret is not None:
         environment.setenv("SECRET_KEY", secret)
     with pytest.raises(RuntimeError, match="SECRET_KEY.*32"):
@@ -86,6 +85,7 @@ def test_production_refuses_a_missing_or_weak_secret(environment, built, secret)
 
 def test_production_refusal_is_clear_from_the_flask_command(environment, tmp_path):
     environment.setenv("FINDER_ENV", "production")
+    environment.setenv("SERVER_NAME", "finder.example.org")
     result = subprocess.run(
         [sys.executable, "-m", "flask", "--app", "finder", "routes"],
         cwd=ROOT,
@@ -99,6 +99,7 @@ def test_production_refusal_is_clear_from_the_flask_command(environment, tmp_pat
 
 def test_production_session_cookie_is_host_only_secure_and_lax(environment, built):
     environment.setenv("FINDER_ENV", "production")
+    environment.setenv("SERVER_NAME", "finder.example.org")
     environment.setenv("SECRET_KEY", GOOD_SECRET)
     client = site_client(built())
     for path in ("/admin/login", "/submit"):
@@ -116,6 +117,7 @@ def test_production_session_cookie_is_host_only_secure_and_lax(environment, buil
 def test_production_admin_can_sign_in_over_the_host_cookie(environment, built):
     """The __Host- cookie comes back and carries the CSRF token and the admin's session."""
     environment.setenv("FINDER_ENV", "production")
+    environment.setenv("SERVER_NAME", "finder.example.org")
     environment.setenv("SECRET_KEY", GOOD_SECRET)
     app = built()
     password = "correct horse battery"
@@ -149,6 +151,7 @@ def test_hsts_in_production_only(environment, built):
     assert "Strict-Transport-Security" not in development.headers
 
     environment.setenv("FINDER_ENV", "production")
+    environment.setenv("SERVER_NAME", "finder.example.org")
     environment.setenv("SECRET_KEY", GOOD_SECRET)
     client = site_client(built())
     for path in ("/", "/api/v1/techniques", "/no-such-page"):
@@ -160,6 +163,7 @@ def test_hsts_in_production_only(environment, built):
 
 def test_trusted_hosts_refuse_other_hosts_with_400(environment, built):
     environment.setenv("FINDER_ENV", "production")
+    environment.setenv("SERVER_NAME", "finder.example.org")
     environment.setenv("SECRET_KEY", GOOD_SECRET)
     environment.setenv("TRUSTED_HOSTS", "finder.example.org, www.finder.example.org")
     app = built()
@@ -179,6 +183,7 @@ def test_trusted_hosts_refuse_other_hosts_with_400(environment, built):
 
 def test_finder_env_production_is_honoured_by_create_app_without_arguments(environment, built):
     environment.setenv("FINDER_ENV", "production")
+    environment.setenv("SERVER_NAME", "finder.example.org")
     environment.setenv("SECRET_KEY", GOOD_SECRET)
     app = built()
     assert not app.testing
@@ -241,11 +246,12 @@ def test_a_malformed_setting_is_named(environment, built):
 # --- the signing key --------------------------------------------------------------------
 
 
-def forged_admin_cookie(app, key: str, admin: Admin) -> str:
-    """A session cookie claiming to be `admin` (with their current session version)."""
+def resigned(app, cookie: str, key: str) -> str:
+    """The same session contents, signed with `key` instead of the installation's key."""
     serializer = app.session_interface.get_signing_serializer(app)
-    serializer.secret_keys = [key.encode()]  # itsdangerous >= 2: the keys it signs with
-    return serializer.dumps({"_user_id": f"{admin.id}:{admin.session_version}", "_fresh": True})
+    contents = serializer.loads(cookie)
+    serializer.secret_keys = [key.encode()]  # itsdangerous 2: the keys it signs with
+    return serializer.dumps(contents)
 
 
 def test_development_without_a_secret_makes_one_and_keeps_it(environment, built, tmp_path):
@@ -278,16 +284,34 @@ def test_a_key_published_in_the_repository_is_refused_everywhere(environment, bu
 
 def test_a_cookie_signed_with_the_old_development_key_opens_nothing(environment, built):
     app = built()
+    password = "a long enough passphrase"
     result = app.test_cli_runner().invoke(
-        args=["create-admin", "vetter@example.org", "--password", "a long enough passphrase"]
+        args=["create-admin", "vetter@example.org", "--password", password]
     )
     assert result.exit_code == 0, result.output
-    with app.app_context():
-        admin = db.session.scalar(select(Admin).where(Admin.email == "vetter@example.org"))
     client = app.test_client()
-    client.set_cookie("session", forged_admin_cookie(app, "dev-only-not-secret", admin))
+    page = client.get("/admin/login").get_data(as_text=True)
+    token = page.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
+    signed_in = client.post(
+        "/admin/login",
+        data={"csrf_token": token, "email": "vetter@example.org", "password": password},
+    )
+    assert signed_in.status_code == 302
+    genuine = client.get_cookie("session").value
+    assert client.get("/admin/").status_code == 200
+    # What an attacker signs with the key the repository used to hold opens nothing.
+    client.set_cookie("session", resigned(app, genuine, "dev-only-not-secret"))
     response = client.get("/admin/")
     assert response.status_code == 302 and "/admin/login" in response.location
-    # The same claim signed with the installation's own key would open it: the check is real.
-    client.set_cookie("session", forged_admin_cookie(app, app.secret_key, admin))
+    # The very same contents signed with the installation's key do: the check is real.
+    client.set_cookie("session", resigned(app, genuine, app.secret_key))
     assert client.get("/admin/").status_code == 200
+
+
+def test_production_needs_a_site_name_or_trusted_hosts(environment, built):
+    environment.setenv("FINDER_ENV", "production")
+    environment.setenv("SECRET_KEY", GOOD_SECRET)
+    with pytest.raises(RuntimeError, match="SERVER_NAME.*TRUSTED_HOSTS"):
+        built()
+    environment.setenv("TRUSTED_HOSTS", "finder.example.org")
+    assert built().config["PREFERRED_URL_SCHEME"] == "https"

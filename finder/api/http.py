@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import math
-import time
-
-from flask import Response, current_app, request
+from flask import Response, request
 from flask_limiter import RateLimitExceeded
 
 from ..errors import error_response
-from ..extensions import limiter
+from ..limits import api_limited, seconds_until_reset
 from .openapi import CACHE_SECONDS
 
-DEFAULT_RATE_LIMIT = "120 per minute"
 READ_METHODS = "GET, HEAD, OPTIONS"
 # Headers a browser may send on a cross-origin read (beyond the CORS-safelisted ones).
 ALLOWED_REQUEST_HEADERS = "Accept, Accept-Language, Content-Type, If-None-Match"
@@ -21,13 +17,8 @@ EXPOSED_HEADERS = "ETag, Retry-After"
 PREFLIGHT_MAX_AGE = 86400
 
 
-def api_rate_limit() -> str:
-    """The limit per client address, from API_RATE_LIMIT (tests set their own)."""
-    return current_app.config.get("API_RATE_LIMIT", DEFAULT_RATE_LIMIT)
-
-
 # One budget per client address shared by every read of the API; decorates a blueprint or view.
-rate_limited = limiter.shared_limit(api_rate_limit, scope="api", methods=["GET", "HEAD"])
+rate_limited = api_limited
 
 
 def allow_any_origin(response: Response) -> Response:
@@ -65,12 +56,3 @@ def too_many_requests(error: RateLimitExceeded):
     )
     response.headers["Retry-After"] = str(seconds_until_reset(error))
     return response, status
-
-
-def seconds_until_reset(error: RateLimitExceeded) -> int:
-    """Whole seconds until the breached limit's window resets (at least 1)."""
-    current = limiter.current_limit
-    if current is not None:
-        reset_time, _remaining = current.window
-        return max(1, math.ceil(reset_time - time.time()))
-    return max(1, int(error.limit.limit.get_expiry()))

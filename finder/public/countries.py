@@ -11,6 +11,7 @@ from ..api.views import geocoder_settings
 from ..coverage import coverage_counts, level, total
 from ..extensions import db
 from ..geocode import all_countries, country_point
+from ..limits import pages_limited
 from ..maps import CountryMarker, build_coverage_map, build_map
 from ..models import ANY_TECHNIQUE, PracticeLocation, Practitioner
 from ..results import entries_for, result_entry
@@ -21,6 +22,7 @@ from .views import map_marker, page_language, techniques_by_slug
 
 
 @bp.get("/countries")
+@pages_limited
 def countries():
     """A world map and table of approved practitioners per country and technique."""
     techniques = techniques_by_slug()
@@ -63,6 +65,7 @@ def countries():
 
 
 @bp.get("/countries/<code>")
+@pages_limited
 def country(code: str):
     """One country: its approved practitioners, a map, and the nearest options across borders."""
     code = code.upper()

@@ -10,7 +10,7 @@ from sqlalchemy.orm import selectinload
 
 from ..api.views import geocoder_settings
 from ..database import writing
-from ..extensions import db, limiter
+from ..extensions import db
 from ..forms import (
     SearchForm,
     SubmissionForm,
@@ -22,6 +22,7 @@ from ..forms import (
 from ..geo import from_km
 from ..geocode import AmbiguousPlace, GeocodeError, geocode
 from ..i18n import browser_region, default_unit
+from ..limits import pages_limited, submit_limited, unmet_need_limited
 from ..maps import MapMarker, build_map, practitioner_map
 from ..models import Practitioner, PractitionerLanguage, Technique
 from ..params import BadParameter, parse_search_args
@@ -80,6 +81,7 @@ def index():
 
 
 @bp.get("/search")
+@pages_limited
 def search():
     """Results: the nearest matches as cards and on a map."""
     techniques = techniques_by_slug()
@@ -176,7 +178,7 @@ def submission_form() -> SubmissionForm:
 
 
 @bp.route("/submit", methods=["GET", "POST"])
-@limiter.limit("20 per hour", methods=["POST"])
+@submit_limited
 def submit():
     """Suggest a practitioner: check every field, preview the pin, then store as pending."""
     form = submission_form()
@@ -250,7 +252,7 @@ def unmet_need_form() -> UnmetNeedForm:
 
 
 @bp.route("/unmet-need", methods=["GET", "POST"])
-@limiter.limit("10 per hour", methods=["POST"])
+@unmet_need_limited
 def unmet_need():
     """'I could not find anyone': counted by country and technique so we know where to recruit."""
     form = unmet_need_form()

@@ -1,0 +1,123 @@
+"""Rate limits per address on the costly pages, proxies, absolute links and the last-resort 500."""
+
+from __future__ import annotations
+
+import pytest
+
+from config import TestConfig
+from finder import create_app
+from finder.extensions import db
+
+from .conftest import GAZETTEER
+
+SEARCH = "/search?location=Toronto&technique=physical-therapy"
+CLIENT_A = {"REMOTE_ADDR": "198.51.100.7"}
+CLIENT_B = {"REMOTE_ADDR": "198.51.100.8"}
+
+
+@pytest.fixture
+def build(demo_template, tmp_path):
+    """create_app on a copy of the demo database with the given settings."""
+    apps = []
+
+    def make(**settings):
+        path = tmp_path / f"finder-{len(apps)}.sqlite"
+        path.write_bytes(demo_template.read_bytes())
+        app = create_app(
+            TestConfig,
+            {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}", "GAZETTEER_PATH": GAZETTEER}
+            | settings,
+        )
+        apps.append(app)
+        return app
+
+    yield make
+    for app in apps:
+        with app.app_context():
+            db.engine.dispose()
+
+
+def test_search_and_country_pages_share_a_budget_per_address(build):
+    client = build(RATELIMIT_ENABLED=True, PAGE_RATE_LIMIT="3 per minute").test_client()
+    answers = [
+        client.get(SEARCH, environ_base=CLIENT_A),
+        client.get("/countries", environ_base=CLIENT_A),
+        client.get("/countries/JP", environ_base=CLIENT_A),
+    ]
+    assert [r.status_code for r in answers] == [200, 200, 200]
+    refused = client.get(SEARCH, environ_base=CLIENT_A, headers={"Accept-Language": "ko"})
+    assert refused.status_code == 429
+    assert 1 <= int(refused.headers["Retry-After"]) <= 60
+    assert "Content-Security-Policy" in refused.headers
+    page = refused.get_data(as_text=True)
+    assert '<html lang="ko"' in page and "429" in page
+    assert client.get("/countries/JP", environ_base=CLIENT_A).status_code == 429
+    # Another address has its own budget; the other pages are not limited by it.
+    assert client.get(SEARCH, environ_base=CLIENT_B).status_code == 200
+    assert client.get("/", environ_base=CLIENT_A).status_code == 200
+
+
+def test_submissions_limit_comes_from_its_setting(build):
+    client = build(RATELIMIT_ENABLED=True, SUBMIT_RATE_LIMIT="2 per hour").test_client()
+    form = client.get("/submit", environ_base=CLIENT_A).get_data(as_text=True)
+    token = form.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
+    statuses = [
+        client.post("/submit", data={"csrf_token": token}, environ_base=CLIENT_A).status_code
+        for _ in range(3)
+    ]
+    assert statuses[2] == 429 and 429 not in statuses[:2]
+
+
+def test_forwarded_for_counts_only_behind_a_configured_proxy(build):
+    spoofing = [{"X-Forwarded-For": f"203.0.113.{n}"} for n in range(1, 4)]
+    direct = build(RATELIMIT_ENABLED=True, PAGE_RATE_LIMIT="1 per minute").test_client()
+    statuses = [direct.get(SEARCH, headers=h, environ_base=CLIENT_A).status_code for h in spoofing]
+    assert statuses == [200, 429, 429]  # a made-up header buys no fresh budget
+
+    proxied = build(RATELIMIT_ENABLED=True, PAGE_RATE_LIMIT="1 per minute", PROXY_COUNT=1)
+    client = proxied.test_client()
+    statuses = [client.get(SEARCH, headers=h, environ_base=CLIENT_A).status_code for h in spoofing]
+    assert statuses == [200, 200, 200]  # three clients behind the one proxy
+    again = client.get(SEARCH, headers=spoofing[0], environ_base=CLIENT_A)
+    assert again.status_code == 429
+
+
+def test_absolute_links_use_the_configured_name_not_the_host_header(build):
+    client = build(SERVER_NAME="finder.example.org", PREFERRED_URL_SCHEME="https").test_client()
+    evil = {"Host": "evil.example"}
+    results = client.get("/api/v1/search?location=Toronto", headers=evil).get_json()["nearby"]
+    assert results and all(r["url"].startswith("https://finder.example.org/") for r in results)
+    fhir = client.get("/fhir/Location?near=43.65|-79.38|100|km", headers=evil).get_json()
+    assert fhir["link"][0]["url"].startswith("https://finder.example.org/fhir/Location?near=")
+    shortlist = client.get(f"/shortlist?id={results[0]['id']}", headers=evil)
+    page = shortlist.get_data(as_text=True)
+    assert "https://finder.example.org/shortlist?id=" in page and "evil.example" not in page
+
+
+def test_a_failing_error_page_still_answers_500_with_the_security_headers(build, monkeypatch):
+    app = build()
+
+    def broken_page(*_args, **_kwargs):
+        raise RuntimeError("the error page itself failed")
+
+    monkeypatch.setattr("finder.errors.render_template", broken_page)
+    response = app.test_client().get("/practitioners/999999999")  # a 404 page that cannot render
+    assert response.status_code == 500
+    assert response.headers["Content-Type"].startswith("text/plain")
+    assert "default-src 'none'" in response.headers["Content-Security-Policy"]
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert "Traceback" not in response.get_data(as_text=True)
+
+
+def test_a_response_whose_after_request_failed_keeps_the_security_headers(build):
+    app = build()
+
+    @app.after_request
+    def fail_once_finished(response):  # runs before the security headers are added
+        raise RuntimeError("after_request failed")
+
+    response = app.test_client().get("/")
+    assert response.status_code == 500
+    assert "Content-Security-Policy" in response.headers
+    assert response.headers["X-Frame-Options"] == "DENY"
