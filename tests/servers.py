@@ -77,10 +77,9 @@ class GunicornServer:
             f"127.0.0.1:{self.port}",
             "--workers",
             str(self.workers),
-            "--worker-class",
-            "sync",
-            "--timeout",
-            "60",
+            # Everything else from gunicorn.conf.py, the configuration the README documents.
+            "--config",
+            str(ROOT / "gunicorn.conf.py"),
             "--graceful-timeout",
             "5",
             *self.extra_args,

@@ -1,0 +1,24 @@
+"""gunicorn settings for the site, read from the working directory (`gunicorn 'finder:create_app()'`).
+
+Threaded workers: a client that sends its request slowly (or declares a body and never
+sends it) holds one thread, not a whole worker, so it cannot stop the site on its own.
+In production a buffering proxy in front (nginx; see README "Security") also waits for
+whole requests before they reach gunicorn. Each value can be changed on the command line
+or in GUNICORN_CMD_ARGS.
+"""
+
+import os
+
+bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
+workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+worker_class = "gthread"
+threads = int(os.environ.get("GUNICORN_THREADS", "8"))
+timeout = 30  # a worker whose main loop stops for this long is restarted
+graceful_timeout = 10
+keepalive = 5
+# Smaller than gunicorn's defaults: no page of this site needs longer lines or more headers.
+limit_request_line = 4094
+limit_request_fields = 50
+limit_request_field_size = 8190
+# X-Forwarded-Proto is believed from these addresses only (the proxy on this machine).
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
