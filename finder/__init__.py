@@ -22,7 +22,10 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 class DatabaseId(IntegerConverter):
-    """`<int:...>` in URLs: a whole number a database integer column can hold, else 404."""
+    """`<int:...>` in URLs: ASCII digits of a number a database integer column can hold,
+    else 404 (Werkzeug's own would take "１" and other scripts' digits)."""
+
+    regex = r"[0-9]+"
 
     def __init__(self, url_map, fixed_digits: int = 0, min: int | None = None, max=MAX_ID):  # noqa: A002
         super().__init__(url_map, fixed_digits=fixed_digits, min=min, max=max)

@@ -1,6 +1,5 @@
 """WTForms forms. The search form is a GET form: no CSRF, checked again by finder.params."""
 
-import re
 import unicodedata
 
 import pycountry
@@ -25,6 +24,7 @@ from wtforms.validators import DataRequired, Email, Length, Optional
 from .gazetteer import country_name
 from .models import PATTERNS
 from .templating import code_name
+from .validation import hidden_character
 
 
 def as_choices(pairs) -> list[SelectChoice]:
@@ -56,19 +56,15 @@ def fill_listing_choices(form: "ListingForm", techniques) -> "ListingForm":
     return form
 
 
-# C0 control characters other than tab and line breaks, and DEL: no person types them, and
-# PostgreSQL cannot store NUL in text.
-CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-
-
 class CheckedForm(FlaskForm):
-    """A form whose text never holds control characters: such a field gets a clear error."""
+    """A form whose text never hides anything: control characters, direction overrides and
+    stray zero-width characters (validation.hidden_character) get a clear error."""
 
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)
         for field in self:
             values = field.data if isinstance(field.data, list | tuple) else [field.data]
-            if any(isinstance(v, str) and CONTROL_CHARACTERS.search(v) for v in values):
+            if any(isinstance(v, str) and hidden_character(v) for v in values):
                 field.errors = [
                     *field.errors,
                     gettext("Remove the invisible control characters from this field."),

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 from flask import Blueprint, Response, jsonify, request
 from flask_limiter import RateLimitExceeded
 
@@ -15,6 +13,7 @@ from .extensions import db
 from .geo import KM_PER_MILE
 from .links import this_url
 from .search import DEFAULT_RADIUS_KM, MAX_RADIUS_KM
+from .validation import decimal_number
 
 bp = Blueprint("interop", __name__)
 # Read-only like the rest of the API: CORS-open, cached by ETag, one shared rate limit.
@@ -91,12 +90,9 @@ def fhir_error(status: int, code: str, message: str) -> Response:
 
 
 def _finite(text: str, what: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise BadRequest("near", f"near: {what} “{text}” is not a number.") from None
-    if not math.isfinite(value):
-        raise BadRequest("near", f"near: {what} must be a finite number.")
+    value = decimal_number(text)
+    if value is None:
+        raise BadRequest("near", f"near: {what} “{text}” is not a finite number.")
     return value
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
@@ -73,11 +72,10 @@ def _number(args, name: str, low: float, high: float) -> float | None:
     raw = args.get(name, "").strip()
     if not raw:
         return None
-    try:
-        value = float(raw)
-    except ValueError:
-        raise BadParameter(name, _("%(name)s must be a number.", name=said(name))) from None
-    if math.isnan(value) or not (low <= value <= high):
+    value = v.decimal_number(raw)
+    if value is None:
+        raise BadParameter(name, _("%(name)s must be a number.", name=said(name)))
+    if not (low <= value <= high):
         raise BadParameter(
             name,
             _(

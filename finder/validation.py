@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 import phonenumbers
 import pycountry
@@ -71,13 +72,49 @@ def phone_e164(value: str, country: str | None) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+# Characters nobody types on purpose that hide or disguise text: C0/C1 controls (NUL cannot
+# even be stored by PostgreSQL), bidirectional embeddings, overrides and isolates (U+202E
+# shows "gpj.exe" as "exe.jpg"), and zero-width spaces.
+_HIDDEN = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u200b\u2060\ufeff\u180e]"
+)
+# Zero-width non-joiner and joiner shape Persian, Indic and other scripts: between two
+# letters or marks they are writing; anywhere else they only hide something.
+_JOINERS = "\u200c\u200d"
+
+
+def _is_letter_or_mark(char: str) -> bool:
+    return unicodedata.category(char)[0] in "LM"
+
+
+def hidden_character(text: str) -> str | None:
+    """The first character of `text` that hides or disguises text, else None."""
+    found = _HIDDEN.search(text)
+    if found:
+        return found.group()
+    for index, char in enumerate(text):
+        if char in _JOINERS:
+            before = text[index - 1] if index else ""
+            after = text[index + 1] if index + 1 < len(text) else ""
+            if not (before and after and _is_letter_or_mark(before) and _is_letter_or_mark(after)):
+                return char
+    return None
+
+
+def visible_text(value: str) -> str:
+    """Text without hidden characters (see hidden_character), or FieldError."""
+    if hidden_character(value) is not None:
+        raise FieldError(say("Remove the invisible control characters from this field."))
+    return value
+
+
 _URL = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
 
 
 def http_url(value: str) -> str:
-    """An http(s) URL, or FieldError; empty stays empty."""
+    """An http(s) URL without spaces or invisible characters, or FieldError; empty stays empty."""
     url = value.strip()
-    if url and not _URL.match(url):
+    if url and (not _URL.match(url) or any(unicodedata.category(c)[0] in "CZ" for c in url)):
         raise FieldError(say("“%(value)s” is not an http:// or https:// address.", value=value))
     return url
 
@@ -113,11 +150,10 @@ def coordinate(value: str, low: float, high: float, what: str) -> float | None:
     text = value.strip()
     if not text:
         return None
-    try:
-        number = float(text)
-    except ValueError:
-        raise FieldError(say("“%(value)s” is not a number.", value=value)) from None
-    if not (low <= number <= high) or number != number:
+    number = decimal_number(text)
+    if number is None:
+        raise FieldError(say("“%(value)s” is not a number.", value=value))
+    if not (low <= number <= high):
         raise FieldError(
             say(
                 "%(what)s must be between %(low)s and %(high)s.",
@@ -127,6 +163,20 @@ def coordinate(value: str, low: float, high: float, what: str) -> float | None:
             )
         )
     return number
+
+
+# A decimal number as people and programs write it, in ASCII digits only: float() would also
+# take "１２", "1_000", "nan" and "inf".
+_DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+
+
+def decimal_number(text: str) -> float | None:
+    """A finite float from ASCII decimal notation ('-33.86', '1e3'), else None."""
+    text = (text or "").strip()
+    if not _DECIMAL.fullmatch(text):
+        return None
+    value = float(text)
+    return value if value not in (float("inf"), float("-inf")) else None
 
 
 def whole_number(text: str, digits: int = 9) -> int | None:
