@@ -503,3 +503,26 @@ def test_in_a_browser_the_admin_gets_in_while_a_guesser_is_locked_out(admin_app,
     assert page.locator("h1").inner_text() == "Vetting queue"
     notice = page.locator(".flash").inner_text()
     assert f"{failures} failed sign-in attempts" in notice and "from 1 address" in notice
+
+
+@pytest.mark.browser
+def test_the_admins_page_passes_axe_blank_and_with_errors(admin_app, page, live_server):
+    from .test_accessibility import Axe, audit
+
+    if Axe is None:
+        pytest.skip("axe-playwright-python is not installed (requirements-dev.txt)")
+    axe, report = Axe(), {}
+    page.goto(live_server.url + "/admin/login")
+    page.get_by_label("Email").fill(ADMIN_EMAIL)
+    page.get_by_label("Password").fill(ADMIN_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("link", name="Admins").click()
+    page.wait_for_selector("h1")
+    problems = audit(page, axe, "admins", report)
+    page.locator("#add-email").fill("someone@example.org")
+    page.locator("#add-new_password").fill("short")
+    page.get_by_role("button", name="Add admin").click()
+    page.wait_for_selector(".error-summary")
+    assert "Use at least" in page.locator(".error-summary").inner_text()
+    problems += audit(page, axe, "admins with errors", report)
+    assert not problems, "\n".join(problems)
