@@ -11,6 +11,7 @@ import os
 import re
 import secrets
 import socket
+import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -344,6 +345,9 @@ def read_csv(
 # gives them their status and index in one transaction; on any failure the run is discarded.
 
 IMPORT_BATCH = 500  # practitioners per write transaction while staging
+# SQLite has no queue for its write lock: a writer that waits polls, at most 100 ms apart
+# (its busy handler's longest sleep). A longer pause between batches lets it in.
+SQLITE_PAUSE_S = 0.12
 ABANDONED_AFTER = dt.timedelta(days=1)  # a run of another machine this quiet has died
 
 
@@ -383,6 +387,12 @@ def abandoned_runs(session: Session) -> dict[str, int]:
     return {run: count for run, count, newest in rows if not _run_is_alive(run or "", newest)}
 
 
+def _let_other_writers_in(session: Session) -> None:
+    """Between two batches: on SQLite, leave the write lock free long enough to be taken."""
+    if session.get_bind().dialect.name == "sqlite":
+        time.sleep(SQLITE_PAUSE_S)
+
+
 def discard_run(session: Session, run: str | None) -> int:
     """Delete a run's IMPORTING practitioners (with their locations and the rest, by the
     foreign keys' ON DELETE CASCADE), IMPORT_BATCH per transaction; returns how many."""
@@ -404,6 +414,7 @@ def discard_run(session: Session, run: str | None) -> int:
         removed += len(ids)
         if len(ids) < IMPORT_BATCH:
             return removed
+        _let_other_writers_in(session)
 
 
 def refuse_taken_refs(session: Session, drafts: list[PractitionerDraft]) -> None:
@@ -489,6 +500,7 @@ def stage_drafts(
             session.commit()
         if progress:
             progress(len(batch))
+        _let_other_writers_in(session)
 
 
 def publish_run(session: Session, run: str, status: str, expected: int, note: str) -> None:
