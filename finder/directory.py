@@ -30,8 +30,6 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.orm import Session, selectinload
-from werkzeug.datastructures import MultiDict
-from wtforms import Form
 
 from . import validation as v
 from .database import writing
@@ -182,22 +180,6 @@ class ImportRejected(Exception):
 Locator = Callable[[str], tuple[float, float]]
 
 
-@functools.cache
-def _public_email_form() -> type[Form]:
-    """A form of just the listing form's public email field, rules and all."""
-    from .forms import ListingForm  # here, not at the top: forms imports the commands
-
-    return type("PublicEmailForm", (Form,), {"email": ListingForm.email})
-
-
-def email_problem(value: str) -> str | None:
-    """Why `value` is refused as a listing's public email by the listing form, or None."""
-    form = _public_email_form()(formdata=MultiDict({"email": value}))
-    if form.validate():
-        return None
-    return f"“{value}”: {' '.join(map(str, form.email.errors))}"
-
-
 def _repeated(items: list[str]) -> list[str]:
     return [item for item, count in Counter(items).items() if count > 1]
 
@@ -217,9 +199,7 @@ def _practitioner_fields(row: dict, line: int, errors: list[RowError], slugs: se
         name: row.get(name) or ""  # trimmed by read_csv before a quoted tab is restored
         for name in ("name", "credentials", "clinic", "email", "registry_name", "registry_number")
     }
-    problem = email_problem(values["email"])
-    if problem:
-        errors.append(RowError(line, "email", problem))
+    values["email"] = check("email", v.email_address)
     values["website"] = check("website", v.http_url)
     values["registry_url"] = check("registry_url", v.http_url)
     values["npi"] = check("npi", v.npi)
@@ -304,6 +284,12 @@ def read_csv(
             errors.append(RowError(line, "row", "has more values than the header has columns."))
             continue
         row = {name: spreadsheet_text((cell or "").strip()) for name, cell in row.items()}
+        for name, cell in row.items():
+            hidden = v.hidden_character(cell)
+            if hidden is not None:
+                errors.append(
+                    RowError(line, name, f"holds an invisible character (U+{ord(hidden):04X}).")
+                )
         for name in REQUIRED_COLUMNS:
             if not (row.get(name) or "").strip():
                 errors.append(RowError(line, name, "is required."))

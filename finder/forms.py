@@ -3,7 +3,7 @@
 import unicodedata
 
 import pycountry
-from flask_babel import get_locale, gettext
+from flask_babel import LazyString, get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -19,12 +19,12 @@ from wtforms import (
     widgets,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, Length, Optional
+from wtforms.validators import DataRequired, EqualTo, Length, Optional, ValidationError
 
 from .gazetteer import country_name
 from .models import PATTERNS
 from .templating import code_name
-from .validation import hidden_character
+from .validation import FieldError, email_address, hidden_character
 
 
 def as_choices(pairs) -> list[SelectChoice]:
@@ -71,6 +71,16 @@ class CheckedForm(FlaskForm):
                 ]
                 valid = False
         return valid
+
+
+class EmailAddress:
+    """The email rule of the whole site (validation.email_address) as a WTForms validator."""
+
+    def __call__(self, form, field):
+        try:
+            email_address(field.data or "")
+        except FieldError as error:
+            raise ValidationError(str(error)) from None
 
 
 class CheckboxListField(SelectMultipleField):
@@ -149,7 +159,7 @@ class ListingForm(CheckedForm):
     accepts_international = BooleanField(_l("Accepts international patients"))
     website = StringField(_l("Website"), validators=[Optional(), Length(max=500)])
     phone = StringField(_l("Phone"), validators=[Optional(), Length(max=40)])
-    email = StringField(_l("Public email"), validators=[Optional(), Email(), Length(max=254)])
+    email = StringField(_l("Public email"), validators=[Optional(), EmailAddress(), Length(max=254)])
     registry_name = StringField(_l("Licence registry"), validators=[Optional(), Length(max=200)])
     registry_number = StringField(_l("Licence number"), validators=[Optional(), Length(max=100)])
     registry_url = StringField(_l("Registry link"), validators=[Optional(), Length(max=500)])
@@ -168,7 +178,7 @@ class SubmissionForm(ListingForm):
 
     submitter_name = StringField(_l("Your name"), validators=[DataRequired(), Length(max=200)])
     submitter_email = StringField(
-        _l("Your email"), validators=[DataRequired(), Email(), Length(max=254)]
+        _l("Your email"), validators=[DataRequired(), EmailAddress(), Length(max=254)]
     )
     relation = RadioField(
         _l("Your relation to the practitioner"), choices=RELATIONS, validators=[DataRequired()]
@@ -208,13 +218,11 @@ class UnmetNeedForm(CheckedForm):
     place = StringField(_l("Your city or region"), validators=[DataRequired(), Length(max=200)])
     email = StringField(
         _l("Email (optional, only to tell you when someone is listed)"),
-        validators=[Optional(), Email(), Length(max=254)],
+        validators=[Optional(), EmailAddress(), Length(max=254)],
     )
 
 
 # Admin accounts. Every change asks for the acting admin's own password again.
-from flask_babel import LazyString  # noqa: E402
-from wtforms.validators import EqualTo, ValidationError  # noqa: E402
 
 
 def min_password_length() -> int:
@@ -264,7 +272,7 @@ class AddAdminForm(CheckedForm):
 
     email = StringField(
         _l("Email"),
-        validators=[DataRequired(), Email(), Length(max=254)],
+        validators=[DataRequired(), EmailAddress(), Length(max=254)],
         filters=[lambda value: value.strip().lower() if isinstance(value, str) else value],
     )
     new_password, repeat_password = new_password_fields()

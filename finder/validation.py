@@ -7,6 +7,7 @@ import unicodedata
 
 import phonenumbers
 import pycountry
+from email_validator import EmailNotValidError, validate_email
 
 from .words import say
 
@@ -106,6 +107,33 @@ def visible_text(value: str) -> str:
     if hidden_character(value) is not None:
         raise FieldError(say("Remove the invisible control characters from this field."))
     return value
+
+
+# What a spreadsheet would run as a formula at the start of a cell (see directory.spreadsheet_safe).
+FORMULA_STARTS = ("=", "+", "-", "@")
+
+
+def email_address(value: str) -> str:
+    """An email address as typed (trimmed), or FieldError; empty stays empty.
+
+    The syntax is email-validator's (what WTForms' Email checks, no DNS lookups); an address
+    starting with a formula character is refused too: nobody's mailbox starts with "=" and
+    "+cmd|' /C calc'!A0@example.org" is valid syntax made to run in a spreadsheet.
+    """
+    address = value.strip()
+    if not address:
+        return ""
+    problem = None
+    if hidden_character(address) or address.startswith(FORMULA_STARTS):
+        problem = say("“%(value)s” is not an email address.", value=value)
+    else:
+        try:
+            validate_email(address, check_deliverability=False)
+        except EmailNotValidError:
+            problem = say("“%(value)s” is not an email address.", value=value)
+    if problem:
+        raise FieldError(problem)
+    return address
 
 
 _URL = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)

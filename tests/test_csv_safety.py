@@ -119,6 +119,13 @@ def test_export_csv_quotes_every_formula_cell(empty_app, hostile_listings, tmp_p
 def test_export_import_export_is_byte_identical_and_restores_the_values(
     empty_app, hostile_listings, tmp_path
 ):
+    with empty_app.app_context():
+        # Addresses starting with a formula character were accepted once and are refused
+        # now (test_import_refuses_an_email_the_form_refuses): not part of the round trip.
+        for p in db.session.scalars(select(Practitioner)):
+            if p.email[:1] in FORMULA_STARTS:
+                p.email = hostile_listings[p.ref]["email"] = ""
+        db.session.commit()
     first = tmp_path / "first.csv"
     assert run(empty_app, "export-csv", str(first)).exit_code == 0
     with empty_app.app_context():
@@ -184,15 +191,19 @@ def test_import_refuses_an_email_the_form_refuses(empty_app, tmp_path):
         {**GOOD_ROW, "ref": "imp-2", "email": "not-an-email"},
         {**GOOD_ROW, "ref": "imp-3", "email": "someone@localhost"},
         {**GOOD_ROW, "ref": "imp-4", "email": "fine@example.org"},
+        {**GOOD_ROW, "ref": "imp-5", "email": "+cmd|'/Ccalc'!A58@example.org"},
+        {**GOOD_ROW, "ref": "imp-6", "email": "=cmd@example.org"},
+        {**GOOD_ROW, "ref": "imp-7", "email": "rtl\u202eexample@example.org"},
     ]
     result = run(empty_app, "import-csv", str(write_rows(tmp_path / "mail.csv", rows)))
     assert result.exit_code != 0
-    assert "line 3, email:" in result.output and "line 4, email:" in result.output
+    for line in (3, 4, 6, 7, 8):
+        assert f"line {line}, email:" in result.output
     assert "line 5, email:" not in result.output and "line 2, email:" not in result.output
     assert "nothing was imported" in result.output
     assert count(empty_app, Practitioner) == 0
     client = empty_app.test_client()  # the submission form refuses the same addresses
-    for email in ("not-an-email", "someone@localhost"):
+    for email in ("not-an-email", "someone@localhost", "+cmd|'/Ccalc'!A58@example.org"):
         assert post(client, {**GOOD, "email": email}).status_code == 400
     assert post(client, {**GOOD, "email": "fine@example.org"}).status_code == 201
 

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from finder.models import Practitioner
+
+from .test_cli import GOOD_ROW, count, run, write_rows
 from .test_submit import GOOD, post, stored
 
 HIDDEN = {
@@ -87,3 +90,14 @@ def test_submitted_coordinates_in_other_digits_are_refused(app, client):
     before = stored(app)
     response = post(client, {**GOOD, "latitude": "\uff13\uff17.5"})
     assert response.status_code == 400 and stored(app) == before
+
+
+@pytest.mark.parametrize("character", HIDDEN.values(), ids=HIDDEN.keys())
+def test_import_csv_names_the_line_and_column_of_a_hidden_character(empty_app, tmp_path, character):
+    rows = [GOOD_ROW, {**GOOD_ROW, "ref": "imp-2", "name": f"Dr{character}x (demo)"}]
+    result = run(empty_app, "import-csv", str(write_rows(tmp_path / "hidden.csv", rows)))
+    assert result.exit_code != 0
+    assert (
+        f"line 3, name: holds an invisible character (U+{ord(character[0]):04X})" in result.output
+    )
+    assert count(empty_app, Practitioner) == 0
