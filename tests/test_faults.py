@@ -1,29 +1,24 @@
-"""Faults and load: concurrent public submissions through gunicorn, and an import killed mid-way."""
+"""Faults and load: concurrent public submissions through gunicorn lose nothing.
+
+(An import killed mid-way: tests/test_import_batches.py.)"""
 
 from __future__ import annotations
 
-import csv
 import http.client
 import multiprocessing
-import os
 import re
 import shutil
-import signal
 import sqlite3
-import subprocess
-import sys
 import time
-from pathlib import Path
 from urllib.parse import urlencode
 
 from sqlalchemy import func, select
 
-from finder.directory import DEMO_FILE
 from finder.extensions import db
 from finder.models import AuditEvent, Practitioner, Submission
 
 from .conftest import make_app
-from .servers import ROOT, app_env, gunicorn
+from .servers import app_env, gunicorn
 
 CLIENTS = 8
 SUBMISSIONS_EACH = 200
@@ -171,109 +166,3 @@ def test_eight_clients_submitting_at_once_through_gunicorn_lose_nothing(
         db.engine.dispose()
     with sqlite3.connect(path) as check:
         assert check.execute("PRAGMA integrity_check").fetchone() == ("ok",)
-
-
-COPIES = 5  # of the demo file; storing it takes seconds, so a kill lands mid-transaction
-
-
-def _big_import_file(path: Path) -> int:
-    """The demo file repeated with fresh refs: every practitioner in it is new."""
-    with open(DEMO_FILE, encoding="utf-8", newline="") as handle:
-        rows = list(csv.DictReader(handle))
-    with open(path, "w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-        writer.writeheader()
-        for copy in range(COPIES):
-            for row in rows:
-                writer.writerow({**row, "ref": f"killed-{copy}-{row['ref']}", "demo": "false"})
-    return COPIES * len(rows)
-
-
-def _holds_write_lock(path: Path) -> bool:
-    """True while another connection is inside a write transaction on the database."""
-    probe = sqlite3.connect(path, timeout=0, isolation_level=None)
-    try:
-        probe.execute("BEGIN IMMEDIATE")
-        probe.execute("ROLLBACK")
-        return False
-    except sqlite3.OperationalError as error:
-        if "locked" in str(error) or "busy" in str(error):
-            return True
-        raise
-    finally:
-        probe.close()
-
-
-def _practitioners(path: Path) -> tuple[int, int]:
-    with sqlite3.connect(path) as connection:
-        total = connection.execute("SELECT count(*) FROM practitioner").fetchone()[0]
-        killed = connection.execute(
-            "SELECT count(*) FROM practitioner WHERE ref LIKE 'killed-%'"
-        ).fetchone()[0]
-    return total, killed
-
-
-def test_an_import_killed_half_way_leaves_nothing_of_its_file(
-    demo_template, gazetteer_path, tmp_path
-):
-    path = tmp_path / "import.sqlite"
-    shutil.copy(demo_template, path)
-    source = tmp_path / "big.csv"
-    rows = _big_import_file(source)
-    before = _practitioners(path)
-    env = {**app_env(path, gazetteer_path), "PYTHONUNBUFFERED": "1"}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "flask", "--app", "finder", "import-csv", str(source)],
-        cwd=ROOT,
-        env={**os.environ, **env},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    output: list[str] = []
-    deadline = time.monotonic() + 60
-    try:
-        # Wait for the storing stage, then for the write transaction to be open a moment.
-        while time.monotonic() < deadline and process.poll() is None:
-            line = process.stdout.readline()
-            output.append(line)
-            if line.startswith("Storing"):
-                break
-        assert process.poll() is None, "".join(output)
-        storing = time.monotonic()
-        time.sleep(1.0)
-        while time.monotonic() < deadline and not _holds_write_lock(path):
-            assert process.poll() is None, "the import ended before it could be killed"
-            time.sleep(0.05)
-        assert process.poll() is None, (
-            f"the import of {rows} rows finished before it could be killed: make it bigger"
-        )
-        process.send_signal(signal.SIGKILL)
-        print(f"import of {rows} rows killed {time.monotonic() - storing:.1f} s into storing")
-        process.wait(10)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait(10)
-        process.stdout.close()
-    assert process.returncode == -signal.SIGKILL
-    with sqlite3.connect(path) as connection:
-        assert connection.execute("PRAGMA integrity_check").fetchone() == ("ok",)
-        assert connection.execute(
-            "SELECT count(*) FROM audit_event WHERE action = 'import-csv' AND after LIKE ?",
-            ("%big.csv%",),
-        ).fetchone() == (0,)
-    assert _practitioners(path) == before
-    # The directory still takes the same file afterwards: nothing of it is half there.
-    small = tmp_path / "small.csv"
-    with open(source, encoding="utf-8", newline="") as handle:
-        lines = handle.readlines()[:41]
-    small.write_text("".join(lines), encoding="utf-8")
-    refs = len({row["ref"] for row in csv.DictReader(lines)})
-    app = make_app(f"sqlite:///{path}")
-    result = app.test_cli_runner().invoke(args=["import-csv", str(small)])
-    assert result.exit_code == 0, result.output
-    assert f"Imported {refs} practitioners as pending." in result.output
-    with app.app_context():
-        db.engine.dispose()
-    assert _practitioners(path) == (before[0] + refs, refs)

@@ -173,6 +173,7 @@ def test_a_killed_import_shows_nothing_and_the_next_import_removes_its_rows(
         importer.wait()
     left = staged(database)
     assert 0 < left < ROWS, f"{left} rows staged: the import was not killed part way"
+    assert sql(database, "PRAGMA integrity_check") == "ok"
 
     client = empty_app.test_client()
     assert client.get("/api/v1/search", query_string=NEAR).get_json()["total"] == 0
