@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from .directory import reindex_practitioner
 from .geo import haversine_km
 from .models import (
+    STATUSES,
     AuditEvent,
     PracticeLocation,
     Practitioner,
@@ -157,7 +158,10 @@ def duplicate_candidates(
             PracticeLocation.longitude,
         )
         .join(PracticeLocation, PracticeLocation.practitioner_id == Practitioner.id)
-        .where(PracticeLocation.latitude.between(lat - box, lat + box))
+        .where(
+            PracticeLocation.latitude.between(lat - box, lat + box),
+            Practitioner.status.in_(STATUSES),  # never a file's rows still being imported
+        )
     )
     found = []
     for pid, other, plat, plon in rows:

@@ -44,7 +44,13 @@ def search_form(techniques: dict[str, Technique]) -> SearchForm:
     form.country.choices = as_choices([("", _("Any country")), *country_choices()])
     if "unit" not in request.args:
         form.unit.data = default_unit()
-    codes = sorted(set(db.session.scalars(select(PractitionerLanguage.code).distinct())))
+    codes = db.session.scalars(  # languages someone listed speaks: approved listings only
+        select(PractitionerLanguage.code)
+        .join(Practitioner, Practitioner.id == PractitionerLanguage.practitioner_id)
+        .where(Practitioner.status == "approved")
+        .distinct()
+        .order_by(PractitionerLanguage.code)
+    ).all()
     name_of = current_app.jinja_env.filters["language_name"]
     form.language.choices = as_choices([("", _("Any language"))] + [(c, name_of(c)) for c in codes])
     return form
