@@ -70,6 +70,8 @@ ENVIRONMENT: dict[str, tuple[str, Callable[[str], object]]] = {
     "SESSION_COOKIE_SECURE": ("SESSION_COOKIE_SECURE", _flag),
     "LOGIN_DELAY_SECONDS": ("LOGIN_DELAY_SECONDS", float),
     "LOGIN_DELAY_CAP_SECONDS": ("LOGIN_DELAY_CAP_SECONDS", float),
+    "ADMIN_IDLE_MINUTES": ("ADMIN_IDLE_MINUTES", float),
+    "ADMIN_MAX_SESSION_HOURS": ("ADMIN_MAX_SESSION_HOURS", float),
 }
 
 
@@ -106,6 +108,8 @@ class Config:
     REMEMBER_COOKIE_DURATION = 0  # admins never get a remember-me cookie
     LOGIN_DELAY_SECONDS = 2.0
     LOGIN_DELAY_CAP_SECONDS = 300.0
+    ADMIN_IDLE_MINUTES = 30.0  # an admin session ends after this long without a request
+    ADMIN_MAX_SESSION_HOURS = 12.0  # and this long after sign-in, whatever happens
     TESTING = False
 
     def __init__(self, environ: Mapping[str, str] | None = None):
