@@ -79,13 +79,14 @@ def phone_e164(value: str, country: str | None) -> str:
 _HIDDEN = re.compile(
     "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u200b\u2060\ufeff\u180e]"
 )
-# Zero-width non-joiner and joiner shape Persian, Indic and other scripts: between two
-# letters or marks they are writing; anywhere else they only hide something.
+# Zero-width non-joiner and joiner shape Persian, Indic and other scripts and join emoji
+# (👩‍⚕️): between two letters, marks or symbols they are writing; anywhere else they only
+# hide something.
 _JOINERS = "\u200c\u200d"
 
 
-def _is_letter_or_mark(char: str) -> bool:
-    return unicodedata.category(char)[0] in "LM"
+def _joinable(char: str) -> bool:
+    return unicodedata.category(char)[0] in "LMS"
 
 
 def hidden_character(text: str) -> str | None:
@@ -97,7 +98,7 @@ def hidden_character(text: str) -> str | None:
         if char in _JOINERS:
             before = text[index - 1] if index else ""
             after = text[index + 1] if index + 1 < len(text) else ""
-            if not (before and after and _is_letter_or_mark(before) and _is_letter_or_mark(after)):
+            if not (before and after and _joinable(before) and _joinable(after)):
                 return char
     return None
 

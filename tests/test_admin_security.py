@@ -232,6 +232,24 @@ def test_a_session_cookie_used_from_another_address_is_refused(admin_app, admin_
     assert admin_client.get("/admin/").status_code == 200
 
 
+def test_a_forwarded_for_header_cannot_carry_a_stolen_session(admin_app, admin_client):
+    """The fingerprint is the address the site sees, not what the client says it is."""
+    cookie = admin_client.get_cookie("session").value
+    elsewhere = client_at(admin_app, ATTACKER)
+    elsewhere.set_cookie("session", cookie)
+    response = elsewhere.get("/admin/", headers={"X-Forwarded-For": ADMIN_HOME})
+    assert response.status_code == 302
+
+
+def test_a_visitor_who_is_not_signed_in_gets_no_cookies_on_public_pages(admin_app):
+    visitor = client_at(admin_app, ATTACKER)
+    assert visitor.get("/submit").status_code == 200  # the session now holds a CSRF token
+    for path in ("/", "/search?location=Toronto", "/submit", "/countries"):
+        response = visitor.get(path)
+        assert response.status_code == 200, path
+        assert response.headers.getlist("Set-Cookie") == [], (path, response.headers)
+
+
 # --- `next` after sign-in ----------------------------------------------------------------
 
 

@@ -20,6 +20,7 @@ from sqlalchemy import select
 
 from finder.extensions import db
 from finder.models import PracticeLocation, Practitioner
+from finder.validation import hidden_character
 from finder.vetting import CHECKLIST, decide
 
 from .payloads import (
@@ -32,6 +33,11 @@ from .payloads import (
     check_corpus,
     normalised,
 )
+
+# Payloads a form takes (and must keep as text everywhere); those with hidden characters
+# (direction overrides, stray zero-width characters) are refused with a message instead.
+STORABLE = [p for p in PAYLOADS if hidden_character(p.text) is None]
+HIDDEN = [p for p in PAYLOADS if hidden_character(p.text) is not None]
 
 ADMIN_EMAIL = "vetter@example.org"
 ADMIN_PASSWORD = "a long enough password"
@@ -279,7 +285,7 @@ def test_every_payload_in_every_field_stays_text_everywhere(browser, live_server
                 posted[each].append(r.status) if r.request.method == "POST" else None
             ),
         )
-    indexed = list(enumerate(PAYLOADS))
+    indexed = list(enumerate(STORABLE))
     phases: dict[str, float] = {}
 
     def phase(name: str):
@@ -685,3 +691,17 @@ def test_javascript_urls_are_refused_as_links(client):
             body = response.get_data(as_text=True)
             assert response.status_code == 400, (field, url, response.status_code)
             assert "http:// or https://" in body, (field, url)
+
+
+@pytest.mark.parametrize("payload", HIDDEN, ids=[p.why for p in HIDDEN])
+def test_text_that_hides_something_is_refused_in_every_field_and_shown_as_typed(
+    app, client, payload
+):
+    assert len(HIDDEN) >= 3 and len(STORABLE) >= 40
+    for field in TEXT_FIELD_LIMITS:
+        response = client.post("/submit", data=submission(client, **{field: payload.text}))
+        body = response.get_data(as_text=True)
+        assert response.status_code == 400, (field, response.status_code)
+        assert "Remove the invisible control characters from this field." in body, field
+        for forbidden in payload.forbidden:
+            assert forbidden not in body, (field, forbidden)

@@ -101,3 +101,8 @@ def test_import_csv_names_the_line_and_column_of_a_hidden_character(empty_app, t
         f"line 3, name: holds an invisible character (U+{ord(character[0]):04X})" in result.output
     )
     assert count(empty_app, Practitioner) == 0
+
+
+def test_emoji_joined_by_a_zero_width_joiner_are_kept(app, client):
+    response = post(client, {**GOOD, "clinic": "Spine care 👩\u200d⚕️ (demo)"})
+    assert response.status_code == 201, response.get_data(as_text=True)
