@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from finder.extensions import db
-from finder.models import AuditEvent, LoginAttempt, Practitioner
+from finder.models import IMPORTING, AuditEvent, LoginAttempt, Practitioner
 
 from .factories import make_practitioner
 
@@ -195,3 +195,13 @@ def test_an_edit_is_saved_audited_and_reindexed(admin_client, pending_id):
     audit = admin_client.get("/admin/audit").get_data(as_text=True)
     assert "Renamed Person (demo)" in audit and "Queued Person (demo)" in audit
     assert "서울 척추 클리닉 &lt;b&gt;" in audit  # readable in its own script, and still text
+
+
+def test_a_listing_still_being_imported_is_not_found_by_admins(admin_app, admin_client):
+    with admin_app.app_context():
+        staged = make_practitioner(
+            db.session, lat=48.2, lon=16.37, status=IMPORTING, name="Staged Person (demo)"
+        ).id
+    for url in (f"/admin/practitioners/{staged}", f"/admin/practitioners/{staged}/edit"):
+        assert admin_client.get(url).status_code == 404, url
+    assert "Staged Person" not in admin_client.get("/admin/?status=all").get_data(as_text=True)

@@ -6,7 +6,7 @@ import datetime as dt
 import unicodedata
 from urllib.parse import unquote, urlsplit
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_user
@@ -205,7 +205,11 @@ def queue():
 
 
 def _practitioner_or_404(practitioner_id: int) -> Practitioner:
-    return db.get_or_404(Practitioner, practitioner_id)
+    """A listing an admin can see: never a row of an import still in progress."""
+    p = db.get_or_404(Practitioner, practitioner_id)
+    if p.status not in STATUSES:
+        abort(404)
+    return p
 
 
 @bp.get("/practitioners/<int:practitioner_id>")
