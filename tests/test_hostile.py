@@ -354,7 +354,7 @@ def test_every_payload_in_every_field_stays_text_everywhere(browser, live_server
         watcher.record(index, "admin queue")
 
     def check_review(page, url, index):
-        text = PAYLOADS[index].text
+        text = STORABLE[index].text
         not_evaluated(page, url)
         shows(page.inner_text("h1"), text, url)
         check_listing_texts(page, text, url)
@@ -369,7 +369,7 @@ def test_every_payload_in_every_field_stays_text_everywhere(browser, live_server
         not_evaluated(page, url)
         for field in LISTING_FIELDS:
             value = page.locator(f"#{field}").input_value()
-            assert value == expected(PAYLOADS[index].text, field), (url, field, value)
+            assert value == expected(STORABLE[index].text, field), (url, field, value)
         watcher.record(index, "admin edit form")
 
     visit_all(pages, base, [(f"/admin/practitioners/{ids[i]}", i) for i in ids], check_review)
@@ -382,12 +382,12 @@ def test_every_payload_in_every_field_stays_text_everywhere(browser, live_server
     page.goto(f"{base}/admin/practitioners/{first}")
     for label in CHECKLIST.values():
         page.get_by_label(label).check()
-    page.get_by_label("Note").fill(PAYLOADS[1].text)
+    page.get_by_label("Note").fill(STORABLE[1].text)
     page.get_by_role("button", name="Approve").click()
     page.wait_for_load_state()
     not_evaluated(page, f"review after approval {first}")
     assert "approved" in page.inner_text("h1")
-    shows(page.inner_text("body"), PAYLOADS[1].text, "vetting decision note")
+    shows(page.inner_text("body"), STORABLE[1].text, "vetting decision note")
     with app.app_context():
         for index, pid in ids.items():
             if pid != first:
@@ -396,7 +396,7 @@ def test_every_payload_in_every_field_stays_text_everywhere(browser, live_server
                     db.session.get(Practitioner, pid),
                     "approve",
                     ADMIN_EMAIL,
-                    PAYLOADS[index].text,
+                    STORABLE[index].text,
                     {key: True for key in CHECKLIST},
                 )
         db.session.commit()
@@ -414,7 +414,7 @@ def test_every_payload_in_every_field_stays_text_everywhere(browser, live_server
         if page.get_by_role("link", name=re.compile("Older")).count() == 0:
             break
     for index in ids:
-        assert audit_forms[index] in normalised(audit_text), ("audit", PAYLOADS[index].text)
+        assert audit_forms[index] in normalised(audit_text), ("audit", STORABLE[index].text)
         watcher.record(index, "admin audit log")
 
     # 4. A patient searches near Reykjavík: cards and every marker's popup and tooltip.
@@ -437,7 +437,7 @@ def test_every_payload_in_every_field_stays_text_everywhere(browser, live_server
     phase("origin")
 
     def check_origin(page, url, index):
-        text = PAYLOADS[index].text
+        text = STORABLE[index].text
         not_evaluated(page, url)
         shows(page.inner_text("h1"), text, url)
         shows(page.title(), text, f"title of {url}")
@@ -454,8 +454,8 @@ def test_every_payload_in_every_field_stays_text_everywhere(browser, live_server
 
     def check_practitioner(page, url, index):
         not_evaluated(page, url)
-        assert normalised(page.inner_text("h1")) == normalised(PAYLOADS[index].text), url
-        check_listing_texts(page, PAYLOADS[index].text, url)
+        assert normalised(page.inner_text("h1")) == normalised(STORABLE[index].text), url
+        check_listing_texts(page, STORABLE[index].text, url)
         watcher.record(index, "practitioner page")
 
     visit_all(pages, base, [(f"/practitioners/{ids[i]}", i) for i in ids], check_practitioner)
@@ -480,7 +480,7 @@ def test_every_payload_in_every_field_stays_text_everywhere(browser, live_server
         not_evaluated(page, "/shortlist")
         for index, pid in chunk:
             item = page.locator(f'.shortlist-item[data-practitioner-id="{pid}"]')
-            assert normalised(item.locator("h2").inner_text()) == normalised(PAYLOADS[index].text)
+            assert normalised(item.locator("h2").inner_text()) == normalised(STORABLE[index].text)
             watcher.record(index, "shortlist")
 
     phase("end")
@@ -491,14 +491,14 @@ def test_every_payload_in_every_field_stays_text_everywhere(browser, live_server
     where = sorted({where for _, where in watcher.checks})
     count = len(watcher.checks)
     print(
-        f"\nhostile text in the browser: {len(PAYLOADS)} payloads × {len(where)} pages = "
+        f"\nhostile text in the browser: {len(STORABLE)} payloads × {len(where)} pages = "
         f"{count} checks in {time.monotonic() - started:.0f} s ("
         + ", ".join(f"{a[0]} {b[1] - a[1]:.0f} s" for a, b in zip(marks, marks[1:], strict=False))
         + ")\n  pages: "
         + ", ".join(where)
     )
-    assert len(PAYLOADS) >= 40
-    assert count == len(PAYLOADS) * len(where) >= 40 * len(where)
+    assert len(STORABLE) >= 40
+    assert count == len(STORABLE) * len(where) >= 40 * len(where)
 
 
 # --- Query parameters and form refusals, over HTTP -------------------------------------
