@@ -159,7 +159,9 @@ class ListingForm(CheckedForm):
     accepts_international = BooleanField(_l("Accepts international patients"))
     website = StringField(_l("Website"), validators=[Optional(), Length(max=500)])
     phone = StringField(_l("Phone"), validators=[Optional(), Length(max=40)])
-    email = StringField(_l("Public email"), validators=[Optional(), EmailAddress(), Length(max=254)])
+    email = StringField(
+        _l("Public email"), validators=[Optional(), EmailAddress(), Length(max=254)]
+    )
     registry_name = StringField(_l("Licence registry"), validators=[Optional(), Length(max=200)])
     registry_number = StringField(_l("Licence number"), validators=[Optional(), Length(max=100)])
     registry_url = StringField(_l("Registry link"), validators=[Optional(), Length(max=500)])
