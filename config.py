@@ -61,6 +61,7 @@ ENVIRONMENT: dict[str, tuple[str, Callable[[str], object]]] = {
     "PAGE_RATE_LIMIT": ("PAGE_RATE_LIMIT", str),
     "SUBMIT_RATE_LIMIT": ("SUBMIT_RATE_LIMIT", str),
     "UNMET_NEED_RATE_LIMIT": ("UNMET_NEED_RATE_LIMIT", str),
+    "REPORT_RATE_LIMIT": ("REPORT_RATE_LIMIT", str),
     "PROXY_COUNT": ("PROXY_COUNT", int),
     "SERVER_NAME": ("SERVER_NAME", str),
     "PREFERRED_URL_SCHEME": ("PREFERRED_URL_SCHEME", str),
@@ -95,6 +96,7 @@ class Config:
     PAGE_RATE_LIMIT = "60 per minute"
     SUBMIT_RATE_LIMIT = "20 per hour"
     UNMET_NEED_RATE_LIMIT = "10 per hour"
+    REPORT_RATE_LIMIT = "10 per hour"
     PROXY_COUNT = 0  # proxies in front whose X-Forwarded-For/-Proto are believed
     SERVER_NAME: str | None = None  # absolute links use it; None: the (trusted) Host header
     PRODUCTION = False

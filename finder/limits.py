@@ -19,6 +19,7 @@ DEFAULT_LIMITS = {
     "PAGE_RATE_LIMIT": "60 per minute",  # search results and country pages: the costly pages
     "SUBMIT_RATE_LIMIT": "20 per hour",  # listing submissions (POST /submit)
     "UNMET_NEED_RATE_LIMIT": "10 per hour",  # "tell me when someone is listed" (POST)
+    "REPORT_RATE_LIMIT": "10 per hour",  # "report a problem with this listing" (POST)
 }
 
 
@@ -40,6 +41,7 @@ pages_limited = limiter.shared_limit(
 )
 submit_limited = limiter.limit(setting("SUBMIT_RATE_LIMIT"), methods=["POST"])
 unmet_need_limited = limiter.limit(setting("UNMET_NEED_RATE_LIMIT"), methods=["POST"])
+report_limited = limiter.limit(setting("REPORT_RATE_LIMIT"), methods=["POST"])
 
 
 def seconds_until_reset(error: RateLimitExceeded) -> int:
