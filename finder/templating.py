@@ -5,7 +5,7 @@ import json
 import phonenumbers
 from babel import Locale, UnknownLocaleError
 from flask import current_app
-from flask_babel import get_locale, gettext
+from flask_babel import format_decimal, get_locale, gettext
 from flask_babel import lazy_gettext as _l
 
 from .gazetteer import country_name as _country_name
@@ -111,6 +111,12 @@ def phone_display(e164: str) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
 
 
+def distance(km: float, unit: str, digits: int = 1) -> str:
+    """A distance in the unit, written as the page's language writes numbers ("2,6 km")."""
+    pattern = "#,##0" + ("." + "0" * digits if digits else "")
+    return f"{format_decimal(from_km(km, unit), format=pattern)} {unit}"
+
+
 def register_filters(app) -> None:
     app.jinja_env.filters["phone_display"] = phone_display
     app.jinja_env.filters["place_label"] = place_label
@@ -118,6 +124,7 @@ def register_filters(app) -> None:
     app.jinja_env.filters["language_name"] = language_name
     app.jinja_env.filters["country_name"] = country_name
     app.jinja_env.filters["to_unit"] = from_km
+    app.jinja_env.filters["distance"] = distance
     app.jinja_env.filters["code_name"] = code_name
     app.jinja_env.filters["translate"] = translate
 
