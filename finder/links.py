@@ -44,6 +44,31 @@ def search_url(**replace) -> str:
     return url_for("public.search") + (f"?{query}" if query else "")
 
 
+FILTER_PARAMS = (
+    "technique",
+    "country",
+    "language",
+    "telehealth",
+    "home_visits",
+    "gentle",
+    "radius",
+)
+
+
+def shortlist_url(
+    ids, origin: tuple[float, float] | None = None, unit: str | None = None, external=False
+) -> str:
+    """The shortlist page of these practitioners; `origin` and `unit` let it show distances
+    from a search place (a shared link leaves them out: it should not tell where one lives)."""
+    pairs = [("id", str(i)) for i in ids]
+    if origin is not None:
+        pairs.append(("from", f"{origin[0]:.5f},{origin[1]:.5f}"))
+        if unit:
+            pairs.append(("unit", unit))
+    path = url_for("public.shortlist", _external=external)
+    return path + (f"?{urlencode(pairs)}" if pairs else "")
+
+
 def switch_url(code: str) -> str:
     """This page in another language (GET pages keep their query; others go home)."""
     if request.method == "GET" and request.endpoint and request.endpoint != "static":

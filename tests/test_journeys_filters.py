@@ -173,3 +173,101 @@ def test_country_and_language_chosen_in_more_filters(browser, live_server, app):
         assert mismatches(app, sections, ["gentle"], country="ES", language="es") == []
     finally:
         context.close()
+
+
+def technique_box(page, _, name: str):
+    return page.locator("form.search-form").get_by_label(_(name), exact=True)
+
+
+def chip_named(page, _, label: str):
+    name = _("Remove filter: %(filter)s") % {"filter": label}
+    return page.locator(".filter-chips").get_by_role("link", name=name, exact=True)
+
+
+@pytest.mark.parametrize("lang", ["en", "ko", "es"])
+def test_active_filters_are_chips_that_remove_themselves(page, live_server, app, lang):
+    _ = translator(lang)
+
+    def choose(more, _):
+        more.get_by_label(_("Within"), exact=True).select_option("250")
+
+    def tick_technique():
+        technique_box(page, _, "Physical therapy").check()
+
+    page.goto(f"{live_server.url}/?lang={lang}")
+    tick_technique()
+    search_with_ticked(page, live_server.url, lang, ["telehealth", "gentle"], choose)
+    assert_results_page(page, live_server.url)
+    chips = page.locator(".filter-chips a.chip")
+    labels = [_("Physical therapy"), _("Telehealth"), _("Gentle methods only")]
+    within = _("Within %(radius)s %(unit)s") % {"radius": "250", "unit": "mi"}
+    assert [c.strip().rstrip("×").strip() for c in chips.all_inner_texts()] == [*labels, within]
+    for label in [*labels, within]:
+        chip = chip_named(page, _, label)
+        assert chip.count() == 1, label
+        box = chip.bounding_box()
+        assert box["width"] >= 24 and box["height"] >= 24, (label, box)
+    # Keyboard: the chip takes focus and Enter follows it.
+    gentle = chip_named(page, _, _("Gentle methods only"))
+    gentle.focus()
+    assert page.evaluate("document.activeElement.classList.contains('chip')")
+    page.keyboard.press("Enter")
+    page.wait_for_url(lambda url: "gentle" not in url)
+    assert_results_page(page, live_server.url)
+    assert "technique=physical-therapy" in page.url and "telehealth=" in page.url
+    assert "radius=250" in page.url and "page=" not in page.url
+    assert chip_named(page, _, _("Gentle methods only")).count() == 0
+    assert chip_named(page, _, _("Telehealth")).count() == 1
+    assert_still_ticked(page, ["telehealth"])
+    assert mismatches(app, shown_cards(page), ["telehealth"]) == []
+    # Removing the technique keeps the others; the last technique chip drops the parameter.
+    chip_named(page, _, _("Physical therapy")).click()
+    page.wait_for_url(lambda url: "technique" not in url)
+    assert chip_named(page, _, _("Physical therapy")).count() == 0
+    assert page.locator(".filter-chips a.chip").count() == 2
+
+
+def search_with_ticked(page, base_url, lang, ticks, choose=None):
+    """The form already open (techniques ticked): place, More filters, ticks, submit."""
+    _ = translator(lang)
+    form = page.locator("form.search-form")
+    form.get_by_label(_("City, postal code or country")).fill(PLACES[lang])
+    more = open_more_filters(page)
+    for name in ticks:
+        more.get_by_label(_(FILTERS[name]), exact=True).check()
+    if choose:
+        choose(more, _)
+    form.get_by_role("button", name=_("Find practitioners")).click()
+    page.wait_for_load_state("domcontentloaded")
+
+
+@pytest.mark.parametrize("lang", ["en", "ko", "es"])
+def test_the_count_names_the_technique_in_the_page_language(page, live_server, lang):
+    _ = translator(lang)
+    page.goto(f"{live_server.url}/?lang={lang}")
+    technique_box(page, _, "Physical therapy").check()
+    form = page.locator("form.search-form")
+    form.get_by_label(_("City, postal code or country")).fill("Toronto")
+    form.get_by_role("button", name=_("Find practitioners")).click()
+    page.wait_for_selector("#summary")
+    summary = page.locator("#summary").inner_text().strip()
+    count = page.locator("#nearby .result-card").count()
+    assert count >= 2  # so the plural is the one to check
+    assert str(count) in summary and _("physical therapists") in summary
+    assert "100 mi" in summary and "62" not in summary
+    if lang == "en":
+        assert summary.startswith(f"{count} physical therapists within 100 mi of Toronto")
+    # Two techniques: the count says practitioners and names both.
+    page.goto(f"{live_server.url}/?lang={lang}")
+    technique_box(page, _, "Physical therapy").check()
+    technique_box(page, _, "Chiropractic").check()
+    form.get_by_label(_("City, postal code or country")).fill("Toronto")
+    form.get_by_role("button", name=_("Find practitioners")).click()
+    page.wait_for_selector("#summary")
+    summary = page.locator("#summary").inner_text()
+    assert _("Physical therapy") in summary and _("Chiropractic") in summary
+    assert _("physical therapists") not in summary
+    if lang == "en":
+        assert re.match(
+            r"\d+ practitioners offering Chiropractic or Physical therapy within", summary
+        )

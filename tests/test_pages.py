@@ -156,3 +156,76 @@ def test_shortlist_links_names_and_contacts_and_shows_phones_for_people(client):
         and phone.group(2).replace(" ", "").replace("-", "") == phone.group(1)
     )
     assert re.search(r'<a href="mailto:[^"]+@example\.org">', html)
+
+
+def test_chips_link_to_the_search_without_each_filter(client):
+    html = client.get(
+        "/search?location=Toronto&technique=chiropractic&technique=physical-therapy"
+        "&country=CA&language=fr&home_visits=y&radius=100&unit=km&page=2&lang=en"
+    ).get_data(as_text=True)
+    chips = dict(
+        (label, href.replace("&amp;", "&"))
+        for href, label in re.findall(
+            r'<a class="chip" href="([^"]+)" aria-label="Remove filter: ([^"]+)"', html
+        )
+    )
+    base = "/search?location=Toronto"
+    assert chips == {
+        "Chiropractic": f"{base}&technique=physical-therapy&country=CA&language=fr"
+        "&home_visits=y&radius=100&unit=km",
+        "Physical therapy": f"{base}&technique=chiropractic&country=CA&language=fr"
+        "&home_visits=y&radius=100&unit=km",
+        "Canada": f"{base}&technique=chiropractic&technique=physical-therapy&language=fr"
+        "&home_visits=y&radius=100&unit=km",
+        "French (français)": f"{base}&technique=chiropractic&technique=physical-therapy"
+        "&country=CA&home_visits=y&radius=100&unit=km",
+        "Home visits": f"{base}&technique=chiropractic&technique=physical-therapy&country=CA"
+        "&language=fr&radius=100&unit=km",
+    }  # 100 km is the default: no chip for it
+    assert 'class="chip-clear" href="/search?location=Toronto&amp;unit=km"' in html
+    plain = client.get("/search?location=Toronto&radius=100").get_data(as_text=True)
+    assert 'class="filter-chips' not in plain
+
+
+def test_a_search_without_technique_counts_practitioners_and_miles_default_to_100(client):
+    html = client.get(
+        "/search?location=Toronto&technique=muscle-energy-technique",
+        headers={"Accept-Language": "en-US"},
+    ).get_data(as_text=True)
+    assert re.search(r'id="summary">\d+ MET practitioners within 100 mi of Toronto', html)
+    assert 'aria-label="Remove filter: Within' not in html
+    html = client.get("/search?location=Toronto&radius=40&unit=mi&lang=en").get_data(as_text=True)
+    assert re.search(r'id="summary">\d+ practitioners? within 40 mi of Toronto', html)
+    assert 'aria-label="Remove filter: Within 40 mi"' in html
+
+
+def test_shortlist_distances_need_a_well_formed_origin(client):
+    def distances(query):
+        return re.findall(
+            r'class="distance"[^>]*>([^<]+)<', client.get(query).get_data(as_text=True)
+        )
+
+    assert len(distances("/shortlist?id=1&id=2&from=43.65,-79.38&unit=km")) == 2
+    assert distances("/shortlist?id=1&from=43.65,-79.38&unit=mi")[0].split()[1] == "mi"
+    for bad in ("43.65", "43.65,-79.38,1", "91,0", "0,181", "nan,0", "１,2", "1_0,2", "0x1,2", ""):
+        assert distances(f"/shortlist?id=1&from={bad}") == [], bad
+
+
+def test_shortlist_remove_links_work_without_javascript(client):
+    html = client.get("/shortlist?id=1&id=2&id=3&from=43.65,-79.38&unit=km").get_data(as_text=True)
+    removes = [
+        h.replace("&amp;", "&") for h in re.findall(r'href="([^"]+)" data-shortlist-remove', html)
+    ]
+    origin = "from=43.65000%2C-79.38000&unit=km"
+    assert removes == [
+        f"/shortlist?id=2&id=3&{origin}",
+        f"/shortlist?id=1&id=3&{origin}",
+        f"/shortlist?id=1&id=2&{origin}",
+    ]
+    # The link to share leaves out where the patient searched from.
+    assert re.search(
+        r'id="shortlist-link" value="http://[^"]+/shortlist\?id=1&amp;id=2&amp;id=3"', html
+    )
+    empty = client.get("/shortlist").get_data(as_text=True)
+    assert "Your shortlist is empty." in empty and 'id="shortlist-empty">' in empty
+    assert 'id="shortlist-link"' not in empty

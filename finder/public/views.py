@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from babel.lists import format_list
 from flask import abort, current_app, render_template, request, url_for
-from flask_babel import get_locale
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -23,13 +24,15 @@ from ..geo import from_km
 from ..geocode import AmbiguousPlace, GeocodeError, geocode
 from ..i18n import browser_region, default_unit
 from ..limits import pages_limited, submit_limited, unmet_need_limited
+from ..links import search_url, shortlist_url
 from ..maps import MapMarker, build_map, practitioner_map
 from ..models import Practitioner, PractitionerLanguage, Technique
-from ..params import BadParameter, parse_search_args
-from ..results import run_search
+from ..params import BadParameter, SearchRequest, parse_search_args
+from ..results import Outcome, nearest_distance_km, run_search, technique_plurals
+from ..search import DEFAULT_RADIUS_KM
 from ..submissions import check_fields, record_unmet_need, store_submission
-from ..templating import country_name, place_label, say_reason
-from ..validation import whole_number
+from ..templating import country_name, language_name, place_label, say_reason
+from ..validation import decimal_number, whole_number
 from . import bp
 
 
@@ -77,6 +80,159 @@ def map_marker(entry: dict, kind: str, techniques: dict[str, Technique], unit: s
         url=entry["url"],
         kind=kind,
     )
+
+
+def radius_text(radius: float) -> str:
+    """A radius as people write it: "100", or "2.5" when it is not whole."""
+    return f"{radius:.0f}" if abs(radius - round(radius)) < 0.05 else f"{radius:.1f}"
+
+
+def active_filters(
+    search_request: SearchRequest, techniques: dict[str, Technique], unit: str
+) -> list[dict]:
+    """One removable chip per filter in force: its name in the page's language and a link to
+    the same search without it (from its first page)."""
+    filters = search_request.filters
+    chips = []
+    for slug in filters.techniques:
+        others = [s for s in filters.techniques if s != slug]
+        chips.append((_(techniques[slug].name), {"technique": others or None}))
+    if filters.country:
+        chips.append((country_name(filters.country), {"country": None}))
+    if filters.language:
+        chips.append((language_name(filters.language), {"language": None}))
+    for name, label in (
+        ("telehealth", _("Telehealth")),
+        ("home_visits", _("Home visits")),
+        ("gentle", _("Gentle methods only")),
+    ):
+        if getattr(filters, name):
+            chips.append((label, {name: None}))
+    radius = from_km(search_request.radius_km, unit)
+    if abs(radius - DEFAULT_RADIUS_KM) > 1e-6:  # the default is 100 of the page's unit
+        label = _("Within %(radius)s %(unit)s", radius=radius_text(radius), unit=unit)
+        chips.append((label, {"radius": None}))
+    return [{"label": label, "url": search_url(**drop, page=None)} for label, drop in chips]
+
+
+def without_filters_url() -> str:
+    """This search again with no filter at all."""
+    return search_url(
+        technique=None,
+        country=None,
+        language=None,
+        telehealth=None,
+        home_visits=None,
+        gentle=None,
+        radius=None,
+        page=None,
+    )
+
+
+def practitioner_noun(slugs: tuple[str, ...], count: int) -> str | None:
+    """ "physical therapists" when one technique with words for its practitioners is chosen."""
+    words = technique_plurals().get(slugs[0]) if len(slugs) == 1 else None
+    return _(words[0] if count == 1 else words[1]) if words else None
+
+
+def techniques_named(slugs: tuple[str, ...], techniques: dict[str, Technique]) -> str:
+    """ "Chiropractic or Physical therapy" in the page's language."""
+    return format_list(
+        [_(techniques[s].name) for s in slugs], style="or", locale=str(get_locale() or "en")
+    )
+
+
+def found_summary(outcome: Outcome, techniques: dict[str, Technique], radius: float) -> str:
+    """How many were found, who they are and where: "12 physical therapists within 100 km of
+    Toronto"; several techniques are named ("3 practitioners offering A or B ...")."""
+    count, slugs = outcome.result.total, outcome.request.filters.techniques
+    noun = practitioner_noun(slugs, count)
+    offering = techniques_named(slugs, techniques) if slugs and not noun else None
+    if outcome.whole_country:
+        where = {"country": country_name(outcome.origin.country), "city": outcome.centre}
+        if not count:
+            return _("No practitioner in %(country)s matches this search yet.", **where)
+        if noun:
+            return ngettext(
+                "%(num)s %(noun)s in %(country)s, nearest to %(city)s first",
+                "%(num)s %(noun)s in %(country)s, nearest to %(city)s first",
+                count,
+                noun=noun,
+                **where,
+            )
+        if offering:
+            return ngettext(
+                "%(num)s practitioner offering %(techniques)s in %(country)s, "
+                "nearest to %(city)s first",
+                "%(num)s practitioners offering %(techniques)s in %(country)s, "
+                "nearest to %(city)s first",
+                count,
+                techniques=offering,
+                **where,
+            )
+        return ngettext(
+            "%(count)s practitioner in %(country)s, nearest to %(city)s first",
+            "%(count)s practitioners in %(country)s, nearest to %(city)s first",
+            count,
+            count=count,
+            **where,
+        )
+    # "of 43.6532, -79.3832" says nothing to a person who used their location.
+    pointed = outcome.origin.kind == "point" and not outcome.request.location
+    where = {
+        "radius": radius_text(radius),
+        "unit": outcome.request.unit,
+        "place": _("your location") if pointed else place_label(outcome.origin),
+    }
+    if noun:
+        return ngettext(
+            "%(num)s %(noun)s within %(radius)s %(unit)s of %(place)s",
+            "%(num)s %(noun)s within %(radius)s %(unit)s of %(place)s",
+            count,
+            noun=noun,
+            **where,
+        )
+    if offering:
+        return ngettext(
+            "%(num)s practitioner offering %(techniques)s within %(radius)s %(unit)s of %(place)s",
+            "%(num)s practitioners offering %(techniques)s within %(radius)s %(unit)s of %(place)s",
+            count,
+            techniques=offering,
+            **where,
+        )
+    return ngettext(
+        "%(num)s practitioner within %(radius)s %(unit)s of %(place)s",
+        "%(num)s practitioners within %(radius)s %(unit)s of %(place)s",
+        count,
+        **where,
+    )
+
+
+def few_nearby(outcome: Outcome) -> str:
+    """The underserved banner's headline, naming the practitioners as the summary does."""
+    count, travel = outcome.result.total, bool(outcome.result.travel_worthy)
+    if not count:
+        return _("Nobody near you matches yet — you are not alone in this.")
+    noun = practitioner_noun(outcome.request.filters.techniques, count)
+    if noun and travel:
+        return ngettext(
+            "Only %(num)s %(noun)s near you — here are more worth the trip.",
+            "Only %(num)s %(noun)s near you — here are more worth the trip.",
+            count,
+            noun=noun,
+        )
+    if noun:
+        return ngettext(
+            "Only %(num)s %(noun)s near you.", "Only %(num)s %(noun)s near you.", count, noun=noun
+        )
+    if travel:
+        return ngettext(
+            "Only %(count)s near you — here are more worth the trip.",
+            "Only %(count)s near you — here are more worth the trip.",
+            count,
+            count=count,
+        )
+    return ngettext("Only %(count)s near you.", "Only %(count)s near you.", count, count=count)
 
 
 @bp.get("/")
@@ -162,6 +318,10 @@ def search():
         radius=from_km(search_request.radius_km, unit),
         map=parts,
         shortlist_form=True,
+        chips=active_filters(search_request, techniques, unit),
+        clear_url=without_filters_url(),
+        summary=found_summary(outcome, techniques, from_km(search_request.radius_km, unit)),
+        few_nearby=few_nearby(outcome),
     )
 
 
@@ -230,9 +390,22 @@ def submit():
 MAX_SHORTLIST = 50
 
 
+def shortlist_origin(text: str) -> tuple[float, float] | None:
+    """The search place a shortlist was opened from, "LAT,LON"; None unless exactly that."""
+    parts = text.split(",")
+    if len(parts) != 2:
+        return None
+    lat, lon = (decimal_number(part) for part in parts)
+    if lat is None or lon is None or not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        return None
+    return lat, lon
+
+
 @bp.get("/shortlist")
 def shortlist():
-    """A printable page of the practitioners a patient ticked; the link is the shortlist."""
+    """A printable page of the practitioners a patient ticked; the link is the shortlist.
+
+    Opened from a results page (`from=LAT,LON`), each shows how far it is from that place."""
     numbers = (whole_number(i) for i in request.args.getlist("id")[:MAX_SHORTLIST])
     ids = list(dict.fromkeys(n for n in numbers if n is not None))
     people = db.session.scalars(
@@ -242,10 +415,26 @@ def shortlist():
     ).all()
     order = {pid: i for i, pid in enumerate(ids)}
     people = sorted(people, key=lambda p: order[p.id])
+    origin = shortlist_origin(request.args.get("from", ""))
+    unit = request.args.get("unit", "")
+    unit = unit if unit in ("km", "mi") else default_unit()
+    kept = [p.id for p in people]
+    items = [
+        {
+            "p": p,
+            "distance": from_km(nearest_distance_km(p, *origin), unit)
+            if origin and p.locations
+            else None,
+            "remove_url": shortlist_url([i for i in kept if i != p.id], origin, unit),
+        }
+        for p in people
+    ]
     return render_template(
         "shortlist.html",
-        people=people,
-        link=url_for("public.shortlist", id=[p.id for p in people], _external=True),
+        items=items,
+        unit=unit,
+        link=shortlist_url(kept, external=True),
+        share_base=shortlist_url([], external=True),
     )
 
 
