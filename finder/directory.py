@@ -13,7 +13,7 @@ import secrets
 import socket
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -557,11 +557,11 @@ def _text(value) -> str:
     return "" if value is None else str(value)
 
 
-def export_rows(session: Session, statuses: tuple[str, ...] = ("approved",)) -> list[dict]:
-    """CSV rows of every listing with one of `statuses`, in a stable order (ref, location)."""
-    practitioners = session.scalars(
+def approved_practitioners(session: Session) -> Iterator[Practitioner]:
+    """Every approved practitioner, by ref, with techniques, languages and locations loaded."""
+    query = (
         select(Practitioner)
-        .where(Practitioner.status.in_(statuses))
+        .where(Practitioner.status == "approved")
         .order_by(Practitioner.ref)
         .options(
             selectinload(Practitioner.techniques),
@@ -569,7 +569,14 @@ def export_rows(session: Session, statuses: tuple[str, ...] = ("approved",)) -> 
             selectinload(Practitioner.pattern_rows),
             selectinload(Practitioner.locations),
         )
+        .execution_options(yield_per=500)
     )
+    yield from session.scalars(query)
+
+
+def export_rows(session: Session) -> list[dict]:
+    """CSV rows of every approved listing, in a stable order (ref, location)."""
+    practitioners = approved_practitioners(session)
     rows = []
     for p in practitioners:
         base = {name: _text(getattr(p, name)) for name in PRACTITIONER_COLUMNS}

@@ -14,7 +14,6 @@ import os
 import re
 import uuid
 from collections import Counter
-from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,7 +29,7 @@ from fhir.resources.R4B.practitionerrole import PractitionerRole as FhirPractiti
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from .directory import spreadsheet_safe
+from .directory import approved_practitioners, spreadsheet_safe
 from .geo import HALF_CIRCUMFERENCE_KM, boxes_around, haversine_km
 from .models import ANY_TECHNIQUE, PracticeLocation, Practitioner, SearchPoint, Technique
 
@@ -65,23 +64,6 @@ def stable_id(*parts) -> str:
 def compact(record: dict) -> dict:
     """The record without its empty values (JSON leaves unknown fields out)."""
     return {key: value for key, value in record.items() if value not in (None, "", [])}
-
-
-def approved_practitioners(session: Session) -> Iterator[Practitioner]:
-    """Every approved practitioner, by ref, with techniques, languages and locations loaded."""
-    query = (
-        select(Practitioner)
-        .where(Practitioner.status == APPROVED)
-        .order_by(Practitioner.ref)
-        .options(
-            selectinload(Practitioner.techniques),
-            selectinload(Practitioner.language_rows),
-            selectinload(Practitioner.pattern_rows),
-            selectinload(Practitioner.locations),
-        )
-        .execution_options(yield_per=500)
-    )
-    yield from session.scalars(query)
 
 
 def organization_name(p: Practitioner) -> str:
