@@ -1,8 +1,10 @@
 """WTForms forms. The search form is a GET form: no CSRF, checked again by finder.params."""
 
+import re
 import unicodedata
 
 import pycountry
+from babel import Locale
 from flask_babel import LazyString, get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -18,7 +20,7 @@ from wtforms import (
     TextAreaField,
     widgets,
 )
-from wtforms.fields.choices import SelectChoice
+from wtforms.fields.choices import Choice, SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, ValidationError
 
 from .gazetteer import country_name
@@ -48,10 +50,27 @@ def country_choices() -> list[tuple[str, str]]:
     )
 
 
+def language_choices() -> list[SelectChoice]:
+    """Every ISO 639-1 language CLDR can name, by its name in the page's language and in
+    that language's order; typing its English name or its code finds it too."""
+    page = get_locale() or Locale("en")
+    english = Locale("en").languages
+    named = [
+        (lang.alpha_2, page.languages[lang.alpha_2])
+        for lang in pycountry.languages
+        if hasattr(lang, "alpha_2") and lang.alpha_2 in page.languages
+    ]
+    return [
+        SelectChoice(code, name, {"data-also": f"{english.get(code, '')} {code}"})
+        for code, name in sorted(named, key=lambda item: collation_key(item[1]))
+    ]
+
+
 def fill_listing_choices(form: "ListingForm", techniques) -> "ListingForm":
-    """Techniques, patterns and countries for a listing form."""
+    """Techniques, patterns, languages and countries for a listing form."""
     form.techniques.choices = as_choices((t.slug, gettext(t.name)) for t in techniques)
     form.patterns.choices = as_choices((slug, code_name(slug)) for slug in PATTERNS)
+    form.languages.choices = language_choices()
     form.country.choices = as_choices([("", _l("Choose a country")), *country_choices()])
     return form
 
@@ -88,6 +107,49 @@ class CheckboxListField(SelectMultipleField):
 
     widget = widgets.ListWidget(prefix_label=False)
     option_widget = widgets.CheckboxInput()
+
+
+LANGUAGE_SEPARATORS = re.compile(r"[;,]")
+
+
+class LanguageListField(CheckboxListField):
+    """Languages ticked by name; the data stays the '; '-joined ISO codes that clients have
+    always sent ("ko; en" as one value still works), checked by submissions.check_fields."""
+
+    def process_data(self, value):
+        self.data = self.joined([value] if isinstance(value, str) else value or [])
+
+    def process_formdata(self, valuelist):
+        self.data = self.joined(valuelist)
+
+    @staticmethod
+    def joined(values) -> str:
+        codes: list[str] = []
+        for value in values:
+            for part in LANGUAGE_SEPARATORS.split(str(value)):
+                code = part.strip()
+                if code and code.lower() not in (c.lower() for c in codes):
+                    codes.append(code)
+        return "; ".join(codes)
+
+    @property
+    def codes(self) -> list[str]:
+        parts = LANGUAGE_SEPARATORS.split(self.data or "")
+        return [part.strip().lower() for part in parts if part.strip()]
+
+    def iter_choices(self):
+        chosen = self.codes
+        choices = self._choices_from_input(self.choices) or []
+        offered = {c.value for c in choices}
+        # A listing's language the list does not offer stays ticked, so saving keeps it.
+        extra = [SelectChoice(code, code) for code in chosen if code not in offered]
+        return [
+            Choice(value=c.value, label=c.label, selected=c.value in chosen, render_kw=c.render_kw)
+            for c in [*extra, *choices]
+        ]
+
+    def pre_validate(self, form):
+        """Any ISO 639-1 code is welcome; check_fields says which ones are not."""
 
 
 class SearchForm(FlaskForm):
@@ -149,10 +211,11 @@ class ListingForm(CheckedForm):
     patterns = CheckboxListField(_l("Misalignment patterns they assess and explain"), choices=[])
     teaches_self_correction = BooleanField(_l("Teaches self-corrections"))
     gentle_only = BooleanField(_l("Uses only gentle (non-thrust) methods"))
-    languages = StringField(
+    languages = LanguageListField(
         _l("Languages spoken"),
-        validators=[Optional(), Length(max=100)],
-        render_kw={"placeholder": _l("ISO codes, e.g. en; ko")},
+        choices=[],
+        validators=[Optional(), Length(max=400)],
+        description=_l("Tick each language they speak with patients."),
     )
     telehealth = BooleanField(_l("Offers telehealth"))
     home_visits = BooleanField(_l("Offers home visits"))

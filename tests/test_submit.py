@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import re
+from html import unescape
 
 import pytest
 from sqlalchemy import func, select
@@ -10,7 +12,8 @@ from sqlalchemy import func, select
 from finder.extensions import db
 from finder.models import Practitioner, Submission
 
-from .test_admin import token_from
+from .factories import make_practitioner
+from .test_admin import ADMIN_EMAIL, ADMIN_PASSWORD, login, token_from
 
 GOOD = {
     "name": "New Person (demo)",
@@ -174,3 +177,88 @@ def test_preview_of_a_village_the_gazetteer_does_not_know_uses_the_given_positio
     assert response.status_code == 200, html[:400]
     assert 'id="pin-map"' in html and 'data-lat="37.56600"' in html
     assert "Send suggestion" in html
+
+
+def ticked_languages(html: str) -> list[str]:
+    return re.findall(
+        r'<input checked id="languages-\d+" name="languages" [^>]*value="([^"]+)"', html
+    )
+
+
+def stored_languages(app, name: str) -> list[str]:
+    with app.app_context():
+        return db.session.scalar(select(Practitioner).where(Practitioner.name == name)).languages
+
+
+@pytest.mark.parametrize(
+    ("posted", "expected"),
+    [
+        ("ko; en", ["ko", "en"]),  # one value, as clients have always sent it
+        (["ko", "en"], ["ko", "en"]),  # one value per ticked box, as the form sends it
+        (["ko; EN", "es", "ko"], ["ko", "en", "es"]),
+        ([], []),
+    ],
+    ids=["joined", "ticked", "mixed", "none"],
+)
+def test_languages_are_taken_joined_or_one_per_box(app, client, posted, expected):
+    name = f"Languages {expected} (demo)"
+    assert post(client, {**GOOD, "name": name, "languages": posted}).status_code == 201
+    assert stored_languages(app, name) == expected
+
+
+def test_a_code_that_is_no_language_is_named_in_the_message(app, client):
+    before = stored(app)
+    response = post(client, {**GOOD, "languages": ["ko", "qq"]})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400 and "“qq” is not an ISO 639-1 language code" in html
+    assert sorted(ticked_languages(html)) == ["ko", "qq"]  # what was sent stays ticked
+    assert stored(app) == before
+
+
+@pytest.mark.parametrize("lang", ["en", "ko", "es"])
+def test_languages_and_countries_are_offered_by_name_in_the_page_language(client, lang):
+    from babel import Locale
+
+    from finder.forms import collation_key
+
+    html = client.get(f"/submit?lang={lang}").get_data(as_text=True)
+    names = Locale(lang).languages
+    boxes = re.findall(r'name="languages" type="checkbox" value="([a-z]{2})"', html)
+    assert len(boxes) >= 150 and {"ko", "en", "es", "ja", "zh", "ar"} <= set(boxes)
+    labels = [names[code] for code in boxes]
+    assert labels == sorted(labels, key=collation_key)
+    assert f">{names['ko']}</label>" in html
+    countries = re.findall(r'<option value="([A-Z]{2})">([^<]+)</option>', html)
+    assert len(countries) > 200
+    country_labels = [unescape(label) for _code, label in countries]
+    assert country_labels == sorted(country_labels, key=collation_key)
+    assert dict(countries)["KR"] == Locale(lang).territories["KR"]
+    prompt = re.search(r'<select[^>]*name="country"[^>]*>\s*<option[^>]*>([^<]+)<', html).group(1)
+    assert (
+        prompt == {"en": "Choose a country", "ko": "국가를 선택하세요", "es": "Elija un país"}[lang]
+    )
+
+
+def test_exact_position_is_closed_unless_it_holds_a_value_or_an_error(client):
+    closed = '<details class="exact-position">'
+    assert closed in client.get("/submit").get_data(as_text=True)
+    wrong = post(client, {**GOOD, "latitude": "north"}).get_data(as_text=True)
+    assert '<details class="exact-position" open>' in wrong and "latitude-error" in wrong
+    data = {**GOOD, "preview": "1"}
+    data.pop("send")
+    preview = post(client, data).get_data(as_text=True)
+    assert '<details class="exact-position" open>' in preview
+
+
+def test_the_admin_edit_page_ticks_the_listing_languages(app, client):
+    args = ["create-admin", ADMIN_EMAIL, "--password", ADMIN_PASSWORD]
+    assert app.test_cli_runner().invoke(args=args).exit_code == 0
+    assert login(client).status_code == 302
+    with app.app_context():
+        pid = make_practitioner(db.session, lat=37.5, lon=127.0, name="Ticked (demo)").id
+        p = db.session.get(Practitioner, pid)
+        p.languages = ["ko", "es"]
+        db.session.commit()
+    html = client.get(f"/admin/practitioners/{pid}/edit").get_data(as_text=True)
+    assert sorted(ticked_languages(html)) == ["es", "ko"]
+    assert re.search(r'class="pick-chosen-names"[^>]*>\s*Korean, Spanish\s*<', html)

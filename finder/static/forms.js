@@ -17,3 +17,42 @@
     input.focus({ preventScroll: true });
   });
 })();
+// Long lists of checkboxes (languages): a box that narrows the list as you type, and a line
+// naming what is ticked. Without this script the whole list shows and still works.
+(function () {
+  function plain(text) {
+    return text.normalize("NFD").replace(/[\u0300-\u036f]/g, "").toLowerCase();
+  }
+  document.querySelectorAll(".pick-list").forEach(function (group) {
+    var filter = group.querySelector(".pick-filter");
+    var input = group.querySelector(".pick-filter-input");
+    var empty = group.querySelector(".pick-empty span");
+    var names = group.querySelector(".pick-chosen-names");
+    var items = Array.prototype.slice.call(group.querySelectorAll(".pick-options li"));
+    var words = items.map(function (item) {
+      var box = item.querySelector("input");
+      return plain(item.textContent + " " + (box.dataset.also || "") + " " + box.value);
+    });
+    filter.hidden = false;
+    input.addEventListener("input", function () {
+      var typed = plain(input.value.trim());
+      var shown = 0;
+      items.forEach(function (item, i) {
+        item.hidden = typed !== "" && words[i].indexOf(typed) === -1;
+        if (!item.hidden) shown += 1;
+      });
+      empty.hidden = shown > 0;
+    });
+    // Enter in the box must not send the form.
+    input.addEventListener("keydown", function (event) {
+      if (event.key === "Enter") event.preventDefault();
+    });
+    group.addEventListener("change", function (event) {
+      if (event.target === input) return;
+      var ticked = items
+        .filter(function (item) { return item.querySelector("input").checked; })
+        .map(function (item) { return item.querySelector("label").textContent.trim(); });
+      names.textContent = ticked.length ? ticked.join(", ") : names.dataset.none;
+    });
+  });
+})();
