@@ -284,13 +284,14 @@ def register_commands(app) -> None:
     )
     def purge_submitters_command(days: int):
         """Erase the names and emails of people who submitted listings, and the emails left
-        with unmet-need requests, more than DAYS ago."""
+        with unmet-need requests and problem reports, more than DAYS ago."""
         with writing():
             purged = purge_submitters(db.session, days, actor="cli")
             db.session.commit()
         click.echo(
             f"Erased submitter details of {purged.submissions} submission(s) and the emails "
-            f"of {purged.unmet_need_emails} unmet-need request(s)."
+            f"of {purged.unmet_need_emails} unmet-need request(s) and "
+            f"{purged.report_emails} problem report(s)."
         )
 
     @app.cli.command("create-admin")

@@ -364,3 +364,53 @@ class ChangeOwnPasswordForm(CheckedForm):
 
     current_password = current_password_field()
     new_password, repeat_password = new_password_fields()
+
+
+# Listing problem reports: a visitor's report and an admin's resolution.
+
+REPORT_REASON_CHOICES = as_choices(
+    [
+        ("moved-or-closed", _l("The practice has moved or closed")),
+        ("wrong-contact", _l("Wrong phone, email or website")),
+        ("technique-not-offered", _l("They do not offer this technique")),
+        ("not-qualified-or-unsafe", _l("Not qualified, or unsafe")),
+        ("other", _l("Something else")),
+    ]
+)
+
+
+def report_reason_name(code: str) -> str:
+    """A report's reason in the page's language."""
+    return next((str(c.label) for c in REPORT_REASON_CHOICES if c.value == code), code)
+
+
+class ReportForm(CheckedForm):
+    """What is wrong with a public listing, in the visitor's words."""
+
+    reason = RadioField(
+        _l("What is wrong?"),
+        choices=REPORT_REASON_CHOICES,
+        validators=[DataRequired(_l("Choose what is wrong."))],
+    )
+    details = TextAreaField(
+        _l("Details"),
+        validators=[Length(max=2000)],
+        description=_l("Needed if you chose “Something else”. At most 2000 characters."),
+    )
+    email = StringField(
+        _l("Your email (optional, if you want us to tell you what we did)"),
+        validators=[Optional(), EmailAddress(), Length(max=254)],
+    )
+    nickname = StringField(_l("Leave this field empty"))  # honeypot: hidden from people
+
+    def validate_details(self, field) -> None:
+        if self.reason.data == "other" and not (field.data or "").strip():
+            raise ValidationError(gettext("Tell us what is wrong."))
+
+
+class ResolveReportForm(CheckedForm):
+    """An admin closes a problem report, with an optional note of what was done."""
+
+    report_id = HiddenField(validators=[DataRequired()])
+    note = TextAreaField(_l("What was done (optional)"), validators=[Length(max=2000)])
+    next = HiddenField()

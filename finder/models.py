@@ -32,6 +32,14 @@ STATUSES = ("pending", "approved", "rejected", "needs-changes", "suspended")
 # Rows of an import-csv run still being stored: shown nowhere (not a status of STATUSES, so no
 # admin list and no export or page asks for it) until the run's last step gives them their status.
 IMPORTING = "importing"
+# Why a visitor reports a listing ("Report a problem with this listing").
+REPORT_REASONS = (
+    "moved-or-closed",
+    "wrong-contact",
+    "technique-not-offered",
+    "not-qualified-or-unsafe",
+    "other",
+)
 PATTERNS = ("upslip", "anterior-rotation", "posterior-rotation", "inflare", "outflare")
 MAX_ID = 2**63 - 1  # the largest id a database integer column holds
 ANY_TECHNIQUE = "*"  # SearchPoint.technique of the row that serves searches without a technique
@@ -273,3 +281,24 @@ class UnmetNeed(db.Model):
     country: Mapped[str | None] = mapped_column(String(2), index=True)
     email: Mapped[str | None] = mapped_column(String(254))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class ListingReport(db.Model):
+    """A visitor's report of a problem with a public listing, open until an admin resolves it.
+
+    The reporter's email is private like a submitter's: shown to admins only, never logged,
+    and erased by purge-submitters."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    practitioner_id: Mapped[int] = mapped_column(
+        ForeignKey("practitioner.id", ondelete="CASCADE"), index=True
+    )
+    reason: Mapped[str] = mapped_column(String(32))
+    details: Mapped[str] = mapped_column(Text, default="")
+    reporter_email: Mapped[str | None] = mapped_column(String(254))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    resolved_at: Mapped[dt.datetime | None] = mapped_column(DateTime, index=True)
+    resolved_by: Mapped[str | None] = mapped_column(String(254))
+    resolution_note: Mapped[str] = mapped_column(Text, default="")
+
+    practitioner: Mapped[Practitioner] = relationship()

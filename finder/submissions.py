@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from . import validation as v
 from .models import (
     AuditEvent,
+    ListingReport,
     Practitioner,
     Submission,
     UnmetNeed,
@@ -89,11 +90,12 @@ class Purged(NamedTuple):
 
     submissions: int  # submissions whose submitter's name and email were erased
     unmet_need_emails: int  # "tell me when someone is listed" emails erased
+    report_emails: int = 0  # emails left with problem reports about listings, erased
 
 
 def purge_submitters(session: Session, older_than_days: int, actor: str) -> Purged:
-    """Erase submitter details of submissions, and the emails left with unmet needs, older
-    than the given number of days."""
+    """Erase submitter details of submissions, and the emails left with unmet needs and with
+    problem reports, older than the given number of days."""
     cutoff = utcnow() - dt.timedelta(days=older_than_days)
     submissions = session.execute(
         update(Submission)
@@ -105,6 +107,11 @@ def purge_submitters(session: Session, older_than_days: int, actor: str) -> Purg
         .where(UnmetNeed.created_at < cutoff, UnmetNeed.email.is_not(None))
         .values(email=None)
     ).rowcount
+    report_emails = session.execute(
+        update(ListingReport)
+        .where(ListingReport.created_at < cutoff, ListingReport.reporter_email.is_not(None))
+        .values(reporter_email=None)
+    ).rowcount
     session.add(
         AuditEvent(
             actor=actor,
@@ -115,10 +122,11 @@ def purge_submitters(session: Session, older_than_days: int, actor: str) -> Purg
                 "older_than_days": older_than_days,
                 "erased": submissions,
                 "unmet_need_emails_erased": emails,
+                "report_emails_erased": report_emails,
             },
         )
     )
-    return Purged(submissions, emails)
+    return Purged(submissions, emails, report_emails)
 
 
 def record_unmet_need(
@@ -136,3 +144,27 @@ def record_unmet_need(
     need = UnmetNeed(technique=technique, place=label[:200], country=place.country, email=email)
     session.add(need)
     return need
+
+
+def store_report(
+    session: Session, p: Practitioner, reason: str, details: str, email: str | None
+) -> ListingReport:
+    """A visitor's problem report about a public listing, open until an admin resolves it.
+
+    The audit event names the listing and the reason only: never the reporter's email."""
+    report = ListingReport(
+        practitioner_id=p.id, reason=reason, details=details.strip(), reporter_email=email
+    )
+    session.add(report)
+    session.flush()
+    session.add(
+        AuditEvent(
+            actor="public report",
+            action="report",
+            entity="listing-report",
+            entity_id=report.id,
+            before=None,
+            after={"practitioner_id": p.id, "reason": reason},
+        )
+    )
+    return report

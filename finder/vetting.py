@@ -13,6 +13,7 @@ from .geo import haversine_km
 from .models import (
     STATUSES,
     AuditEvent,
+    ListingReport,
     PracticeLocation,
     Practitioner,
     Submission,
@@ -253,5 +254,22 @@ def erase_submitter(session: Session, submission: Submission, actor: str) -> Non
             entity_id=submission.id,
             before=None,
             after=None,
+        )
+    )
+
+
+def resolve_report(session: Session, report: ListingReport, actor: str, note: str) -> None:
+    """Close a problem report with what was done; audited (never with the reporter's email)."""
+    report.resolved_at = utcnow()
+    report.resolved_by = actor
+    report.resolution_note = note.strip()
+    session.add(
+        AuditEvent(
+            actor=actor,
+            action="resolve-report",
+            entity="listing-report",
+            entity_id=report.id,
+            before={"resolved": False},
+            after={"resolved": True, "note": report.resolution_note or None},
         )
     )

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from finder.extensions import db
-from finder.models import IMPORTING, AuditEvent, LoginAttempt, Practitioner
+from finder.models import IMPORTING, AuditEvent, LoginAttempt, Practitioner, UnmetNeed
 
 from .factories import make_practitioner
 
@@ -205,3 +205,106 @@ def test_a_listing_still_being_imported_is_not_found_by_admins(admin_app, admin_
     for url in (f"/admin/practitioners/{staged}", f"/admin/practitioners/{staged}/edit"):
         assert admin_client.get(url).status_code == 404, url
     assert "Staged Person" not in admin_client.get("/admin/?status=all").get_data(as_text=True)
+
+
+def decide_with(client, pid, **data):
+    token = token_from(client.get(f"/admin/practitioners/{pid}").get_data(as_text=True))
+    return client.post(f"/admin/practitioners/{pid}/decision", data={"csrf_token": token, **data})
+
+
+def test_a_refused_approval_keeps_the_note_and_the_ticks(admin_app, admin_client, pending_id):
+    note = "Registry entry 12345 checked by phone <today>"
+    refused = decide_with(
+        admin_client, pending_id, action="approve", notes=note, licence="y", contact="y"
+    )
+    assert refused.status_code == 400
+    page = refused.get_data(as_text=True)
+    assert "Tick every item of the checklist before approving." in page
+    assert "Registry entry 12345 checked by phone &lt;today&gt;</textarea>" in page
+    assert re.search(r'<input[^>]*checked[^>]*id="licence"|id="licence"[^>]*checked', page)
+    assert re.search(r'<input[^>]*checked[^>]*id="contact"|id="contact"[^>]*checked', page)
+    assert not re.search(r'id="experience"[^>]*checked', page)
+    with admin_app.app_context():
+        assert db.session.get(Practitioner, pending_id).status == "pending"
+    # A decision the status does not allow: the same page again, the note still there.
+    suspended = decide_with(admin_client, pending_id, action="suspend", notes=note)
+    assert suspended.status_code == 409
+    assert "cannot be given" in suspended.get_data(as_text=True)
+    assert "checked by phone &lt;today&gt;</textarea>" in suspended.get_data(as_text=True)
+    # No note at all: the ticks stay.
+    no_note = decide_with(admin_client, pending_id, action="reject", licence="y")
+    assert no_note.status_code == 400
+    assert "Write a short note." in no_note.get_data(as_text=True)
+    assert re.search(r'id="licence"[^>]*checked|checked[^>]*id="licence"', no_note.get_data(True))
+
+
+def test_only_decisions_that_apply_are_offered(admin_app, admin_client, pending_id):
+    def buttons(pid):
+        page = admin_client.get(f"/admin/practitioners/{pid}").get_data(as_text=True)
+        return re.findall(r'name="action" value="([a-z-]+)"', page), page
+
+    offered, page = buttons(pending_id)
+    assert offered == ["approve", "reject", "needs-changes"]
+    assert "Vetting checklist" in page and "Ask for changes" in page
+    with admin_app.app_context():
+        approved = make_practitioner(db.session, lat=1.0, lon=1.0, status="approved").id
+        rejected = make_practitioner(db.session, lat=1.0, lon=1.0, status="rejected").id
+    offered, page = buttons(approved)
+    assert offered == ["suspend"]
+    assert "Vetting checklist" not in page  # nothing to tick for a suspension
+    assert buttons(rejected)[0] == ["approve", "needs-changes"]
+
+
+def test_the_audit_log_shows_only_the_fields_an_edit_changed(admin_client, pending_id):
+    form_page = admin_client.get(f"/admin/practitioners/{pending_id}/edit").get_data(as_text=True)
+    data = {
+        "csrf_token": token_from(form_page),
+        "name": "Queued Person (demo)",
+        "techniques": ["physical-therapy", "muscle-energy-technique"],
+        "languages": "en",
+        "telehealth": "y",
+        "city": "Vienna",
+        "country": "AT",
+        "latitude": "48.2",
+        "longitude": "16.37",
+    }
+    assert (
+        admin_client.post(f"/admin/practitioners/{pending_id}/edit", data=data).status_code == 303
+    )
+    audit = admin_client.get("/admin/audit").get_data(as_text=True)
+    row = audit.split('<tr class="audit-event">')[1].split("</tr>")[0]
+    assert "edited" in row
+    changed = re.findall(r"<dt>(.*?)</dt>", row)
+    assert changed == ["Offers telehealth", "Techniques"]
+    assert "no</del> → <ins" in row and ">yes</ins>" in row
+    assert "Physical therapy</del>" in row or "Physical Therapy</del>" in row
+    assert "Muscle Energy Technique</ins>" in row
+    assert "Queued Person" not in row and "Vienna" not in row  # unchanged: not shown
+    assert "True" not in row and "true" not in row and "physical-therapy" not in row
+
+
+def test_booleans_statuses_and_actions_are_words_in_korean(admin_app, admin_client, pending_id):
+    korean = {"Accept-Language": "ko"}
+    decide_with(admin_client, pending_id, action="needs-changes", notes="전화번호 확인 필요")
+    review = admin_client.get(f"/admin/practitioners/{pending_id}", headers=korean)
+    page = review.get_data(as_text=True)
+    assert '<html lang="ko"' in page
+    for raw in ("True", "False", "needs-changes</", ">needs-changes", "pending<"):
+        assert raw not in page, raw
+    assert "아니요" in page and "수정 필요" in page
+    audit = admin_client.get("/admin/audit", headers=korean).get_data(as_text=True)
+    rows = "".join(audit.split('<tr class="audit-event">')[1:])
+    for raw in ("True", "False", "true", "false", ">needs-changes", ">pending"):
+        assert raw not in rows, raw
+    assert "수정 필요" in rows and "검토 대기" in rows
+    queue = admin_client.get("/admin/?status=needs-changes", headers=korean).get_data(True)
+    assert ">needs-changes<" not in queue and "수정 필요" in queue
+
+
+def test_unmet_needs_name_techniques_in_words(admin_app, admin_client):
+    with admin_app.app_context():
+        db.session.add(UnmetNeed(technique="muscle-energy-technique", place="Busan", country="KR"))
+        db.session.commit()
+    page = admin_client.get("/admin/unmet-needs").get_data(as_text=True)
+    row = page.split('<tr class="unmet-row">')[1].split("</tr>")[0]
+    assert "Muscle Energy Technique" in row and "muscle-energy-technique" not in row

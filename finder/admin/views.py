@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import unicodedata
 from urllib.parse import unquote, urlsplit
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user, login_user
 from sqlalchemy import func, select
@@ -39,13 +41,16 @@ from ..forms import (
     ListingForm,
     RemoveAdminForm,
     ResetAdminPasswordForm,
+    ResolveReportForm,
     fill_listing_choices,
+    report_reason_name,
 )
 from ..maps import practitioner_map
 from ..models import (
     STATUSES,
     Admin,
     AuditEvent,
+    ListingReport,
     PracticeLocation,
     Practitioner,
     Submission,
@@ -53,7 +58,7 @@ from ..models import (
     UnmetNeed,
 )
 from ..submissions import check_fields
-from ..templating import code_name
+from ..templating import code_name, country_name, language_name, readable_json
 from ..validation import whole_number
 from ..vetting import (
     ACTIONS,
@@ -65,10 +70,12 @@ from ..vetting import (
     due_for_review,
     erase_submitter,
     listing_data,
+    resolve_report,
 )
 from . import bp
 
 PER_PAGE = 25
+REPORTS_SHOWN = 50  # open problem reports on the queue page, oldest first
 
 
 def safe_next(target: str | None) -> str:
@@ -189,6 +196,12 @@ def queue():
         .offset((page - 1) * PER_PAGE)
     ).all()
     techniques = db.session.scalars(select(Technique).order_by(Technique.position)).all()
+    reports = db.session.scalars(
+        open_reports()
+        .options(selectinload(ListingReport.practitioner))
+        .order_by(ListingReport.created_at, ListingReport.id)
+        .limit(REPORTS_SHOWN)
+    ).all()
     return render_template(
         "admin/queue.html",
         items=items,
@@ -201,6 +214,21 @@ def queue():
         techniques=techniques,
         statuses=STATUSES,
         due_for_review=due_for_review,
+        reports=reports,
+        open_report_count=db.session.scalar(
+            select(func.count()).select_from(open_reports().subquery())
+        ),
+        resolve_form=ResolveReportForm(formdata=None, next=request.full_path.rstrip("?")),
+        reason_name=report_reason_name,
+    )
+
+
+def open_reports():
+    """Problem reports not yet resolved, about listings an admin can see."""
+    return (
+        select(ListingReport)
+        .join(Practitioner, Practitioner.id == ListingReport.practitioner_id)
+        .where(ListingReport.resolved_at.is_(None), Practitioner.status.in_(STATUSES))
     )
 
 
@@ -216,7 +244,16 @@ def _practitioner_or_404(practitioner_id: int) -> Practitioner:
 @admin_required
 def review(practitioner_id: int):
     """Everything about a listing, the map, duplicate candidates, checklist and actions."""
-    p = _practitioner_or_404(practitioner_id)
+    return review_page(_practitioner_or_404(practitioner_id))
+
+
+def allowed_actions(status: str) -> list[str]:
+    """The decisions that still apply to a listing in this status (vetting.TRANSITIONS)."""
+    return [a for a, s in ACTIONS.items() if s in TRANSITIONS.get(status, set())]
+
+
+def review_page(p: Practitioner, form: DecisionForm | None = None, error: str = "", status=200):
+    """The review page; a refused decision comes back with its note and ticks as typed."""
     submission = db.session.scalar(select(Submission).where(Submission.practitioner_id == p.id))
     duplicates = []
     if submission and submission.duplicate_candidates:
@@ -231,7 +268,11 @@ def review(practitioner_id: int):
         .where(AuditEvent.entity == "practitioner", AuditEvent.entity_id == p.id)
         .order_by(AuditEvent.at.desc())
     ).all()
-    allowed = [a for a, s in ACTIONS.items() if s in TRANSITIONS.get(p.status, set())]
+    reports = db.session.scalars(
+        open_reports()
+        .where(ListingReport.practitioner_id == p.id)
+        .order_by(ListingReport.created_at, ListingReport.id)
+    ).all()
     return render_template(
         "admin/review.html",
         p=p,
@@ -239,12 +280,20 @@ def review(practitioner_id: int):
         duplicates=duplicates,
         map=parts,
         events=events,
-        allowed=allowed,
+        allowed=allowed_actions(p.status),
         checklist=CHECKLIST,
-        form=DecisionForm(),
+        form=form or DecisionForm(formdata=None),
+        error=error,
         erase_form=EmptyForm(),
         due=due_for_review(p),
-    )
+        reports=reports,
+        resolve_form=ResolveReportForm(
+            formdata=None, next=url_for("admin.review", practitioner_id=p.id)
+        ),
+        reason_name=report_reason_name,
+        action_name=action_name,
+        decision_label=decision_label,
+    ), status
 
 
 @bp.post("/practitioners/<int:practitioner_id>/decision")
@@ -252,11 +301,13 @@ def review(practitioner_id: int):
 def decision(practitioner_id: int):
     """Approve, reject, ask for changes or suspend; each with a note and the checklist."""
     form = DecisionForm()
+    if not form.validate_on_submit():
+        p = _practitioner_or_404(practitioner_id)
+        return review_page(p, form, _("Please correct the fields marked below."), 400)
+    refused = None
     with writing():
         p = _practitioner_or_404(practitioner_id)
-        if not form.validate_on_submit():
-            flash("; ".join(e for errors in form.errors.values() for e in errors), "error")
-            return redirect(url_for("admin.review", practitioner_id=p.id)), 303
+        status = p.status
         try:
             decide(
                 db.session,
@@ -269,9 +320,18 @@ def decision(practitioner_id: int):
             )
         except VettingError as error:
             db.session.rollback()
-            flash(vetting_message(error, p.status, form.action.data), "error")
-            return redirect(url_for("admin.review", practitioner_id=practitioner_id)), 303
-        db.session.commit()
+            refused = error
+        else:
+            db.session.commit()
+    if refused is not None:
+        # The page again, the note and ticks as typed, so nothing has to be written twice.
+        if "checklist" in str(refused):
+            for key in CHECKLIST:
+                if not getattr(form, key).data:
+                    getattr(form, key).errors = [_("Tick this before approving.")]
+        message = vetting_message(refused, status, form.action.data)
+        code = 400 if "checklist" in str(refused) else 409
+        return review_page(_practitioner_or_404(practitioner_id), form, message, code)
     flash(_("%(name)s: %(status)s.", name=p.name, status=code_name(p.status)), "ok")
     return redirect(url_for("admin.review", practitioner_id=practitioner_id)), 303
 
@@ -335,6 +395,23 @@ def erase(submission_id: int):
     ), 303
 
 
+@bp.post("/reports/resolve")
+@admin_required
+def resolve():
+    """Mark a problem report resolved, with an optional note of what was done."""
+    form = ResolveReportForm()
+    with writing():
+        if not form.validate_on_submit():
+            flash("; ".join(e for errors in form.errors.values() for e in errors), "error")
+            return redirect(safe_next(form.next.data)), 303
+        report = db.get_or_404(ListingReport, whole_number(form.report_id.data) or 0)
+        if report.resolved_at is None:
+            resolve_report(db.session, report, current_user.email, form.note.data or "")
+            db.session.commit()
+            flash(_("The report was marked resolved."), "ok")
+    return redirect(safe_next(form.next.data)), 303
+
+
 @bp.get("/audit")
 @admin_required
 def audit_log():
@@ -347,7 +424,155 @@ def audit_log():
         .limit(50)
         .offset((page - 1) * 50)
     ).all()
-    return render_template("admin/audit.html", events=events, page=page)
+    names = technique_names()
+    return render_template(
+        "admin/audit.html",
+        events=events,
+        page=page,
+        changes={e.id: audit_changes(e, names) for e in events},
+        action_name=action_name,
+        entity_name=entity_name,
+    )
+
+
+# Words for the audit log: what was done, to what, and which fields changed from what to what.
+ACTION_NAMES = {
+    "login": _l("signed in"),
+    "logout": _l("signed out"),
+    "create-admin": _l("admin created"),
+    "add-admin": _l("admin added"),
+    "reset-admin-password": _l("admin password reset"),
+    "remove-admin": _l("admin removed"),
+    "change-password": _l("password changed"),
+    "import-csv": _l("imported from a file"),
+    "report": _l("problem reported"),
+    "resolve-report": _l("problem report resolved"),
+    "approve": _l("approved"),
+    "reject": _l("rejected"),
+    "suspend": _l("suspended"),
+    "needs-changes": _l("changes asked for"),
+}
+ENTITY_NAMES = {
+    "practitioner": _l("listing"),
+    "submission": _l("submission"),
+    "admin": _l("admin"),
+    "listing-report": _l("problem report"),
+}
+FIELD_NAMES = {
+    "name": _l("Name"),
+    "credentials": _l("Credentials"),
+    "clinic": _l("Clinic"),
+    "status": _l("Status"),
+    "telehealth": _l("Offers telehealth"),
+    "home_visits": _l("Offers home visits"),
+    "accepts_international": _l("Accepts international patients"),
+    "gentle_only": _l("Uses only gentle (non-thrust) methods"),
+    "teaches_self_correction": _l("Teaches self-corrections"),
+    "website": _l("Website"),
+    "phone": _l("Phone"),
+    "email": _l("Email"),
+    "registry_name": _l("Licence registry"),
+    "registry_number": _l("Licence number"),
+    "registry_url": _l("Registry link"),
+    "npi": _l("US NPI"),
+    "techniques": _l("Techniques"),
+    "languages": _l("Languages"),
+    "patterns": _l("Patterns"),
+    "revet_due": _l("Re-vet by"),
+    "locations": _l("Locations"),
+    "reason": _l("What is wrong"),
+    "resolved": _l("Resolved"),
+    "note": _l("Note"),
+    "practitioner_id": _l("Listing"),
+    "file": _l("File"),
+    "count": _l("Listings"),
+    "older_than_days": _l("Older than (days)"),
+    "erased": _l("Submissions erased"),
+    "unmet_need_emails_erased": _l("Unmet-need emails erased"),
+    "report_emails_erased": _l("Problem report emails erased"),
+}
+
+
+def action_name(code: str) -> str:
+    """An audit action in the page's language."""
+    return str(ACTION_NAMES[code]) if code in ACTION_NAMES else code_name(code)
+
+
+def decision_label(action: str) -> str:
+    """A decision button's words ("Approve", "Ask for changes")."""
+    return _("Ask for changes") if action == "needs-changes" else code_name(action)
+
+
+def entity_name(code: str) -> str:
+    return str(ENTITY_NAMES.get(code, code))
+
+
+def technique_names() -> dict[str, str]:
+    """Technique slug -> its name in the page's language."""
+    return {t.slug: _(t.name) for t in db.session.scalars(select(Technique))}
+
+
+def quoted(text: str) -> str:
+    """Typed text as a JSON string: "quoted", so spaces and invisible characters show."""
+    return json.dumps(text, ensure_ascii=False)
+
+
+def in_words(key: str, value, techniques: dict[str, str]) -> str:
+    """One audited value for people: yes/no, statuses and codes in words, lists joined,
+    typed text quoted."""
+    if value is None or value == "" or value == []:
+        return "—"
+    if isinstance(value, bool):
+        return code_name(value)
+    if key in ("status", "decision"):
+        return code_name(value)
+    if key == "reason":
+        return report_reason_name(value)
+    if key == "techniques":
+        return ", ".join(techniques.get(slug, slug) for slug in value)
+    if key == "patterns":
+        return ", ".join(code_name(slug) for slug in value)
+    if key == "languages":
+        return ", ".join(language_name(code) for code in value)
+    if key == "locations":
+        return "; ".join(
+            ", ".join(
+                str(part)
+                for part in (
+                    *(
+                        quoted(loc[k])
+                        for k in ("address", "city", "region", "postal_code")
+                        if loc.get(k)
+                    ),
+                    country_name(loc["country"]) if loc.get("country") else None,
+                    f"({loc.get('latitude')}, {loc.get('longitude')})",
+                )
+                if part
+            )
+            for loc in value
+        )
+    if isinstance(value, list):
+        return ", ".join(str(item) for item in value)
+    if isinstance(value, dict):
+        return readable_json(value)
+    if isinstance(value, str):
+        return quoted(value)
+    return str(value)
+
+
+def audit_changes(event: AuditEvent, techniques: dict[str, str]) -> list[tuple[str, str, str]]:
+    """(field, before, after) in words for each field the event changed; a one-sided event
+    (something made, or a count) lists what it recorded, with "—" on the empty side."""
+    before, after = event.before or {}, event.after or {}
+    return [
+        (
+            str(FIELD_NAMES.get(key, key.replace("_", " "))),
+            in_words(key, before.get(key), techniques),
+            in_words(key, after.get(key), techniques),
+        )
+        for key in dict.fromkeys([*before, *after])
+        if not (before and after and before.get(key) == after.get(key))
+    ]
 
 
 @bp.get("/unmet-needs")
@@ -359,7 +584,7 @@ def unmet_needs():
         .group_by(UnmetNeed.country, UnmetNeed.technique)
         .order_by(func.count().desc(), UnmetNeed.country)
     ).all()
-    return render_template("admin/unmet_needs.html", rows=rows)
+    return render_template("admin/unmet_needs.html", rows=rows, techniques=technique_names())
 
 
 @bp.get("/admins")
