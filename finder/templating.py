@@ -111,10 +111,14 @@ def phone_display(e164: str) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
 
 
+def number(value: float, digits: int = 1) -> str:
+    """A number written as the page's language writes it ("2,6" in Spanish, "1,234.5")."""
+    return format_decimal(value, format="#,##0" + ("." + "0" * digits if digits else ""))
+
+
 def distance(km: float, unit: str, digits: int = 1) -> str:
-    """A distance in the unit, written as the page's language writes numbers ("2,6 km")."""
-    pattern = "#,##0" + ("." + "0" * digits if digits else "")
-    return f"{format_decimal(from_km(km, unit), format=pattern)} {unit}"
+    """A distance in km shown in the unit, in the page's number format ("2,6 km")."""
+    return f"{number(from_km(km, unit), digits)} {unit}"
 
 
 def register_filters(app) -> None:
@@ -125,6 +129,7 @@ def register_filters(app) -> None:
     app.jinja_env.filters["country_name"] = country_name
     app.jinja_env.filters["to_unit"] = from_km
     app.jinja_env.filters["distance"] = distance
+    app.jinja_env.filters["number"] = number
     app.jinja_env.filters["code_name"] = code_name
     app.jinja_env.filters["translate"] = translate
 

@@ -77,3 +77,16 @@ def test_through_the_form_the_place_and_the_map_controls_speak_the_page_language
     assert button.get_attribute("title") == zoom_in
     assert button.get_attribute("aria-label") == zoom_in
     assert page.locator(".leaflet-control-zoom-out").first.get_attribute("title") == zoom_out
+
+
+@pytest.mark.parametrize(
+    ("language", "decimal", "group"), [("es", ",", "."), ("en", ".", ","), ("ko", ".", ",")]
+)
+def test_distances_use_the_page_language_number_format(client, language, decimal, group):
+    response = client.get("/search?location=Toronto&unit=km", headers={"Accept-Language": language})
+    distances = re.findall(
+        r'<span class="distance">([^<]+)</span>', response.get_data(as_text=True)
+    )
+    assert distances, "no distances on the cards"
+    for shown in distances:
+        assert re.fullmatch(rf"\d{{1,3}}(\{group}\d{{3}})*\{decimal}\d km", shown), shown

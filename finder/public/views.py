@@ -31,7 +31,7 @@ from ..params import BadParameter, SearchRequest, parse_search_args
 from ..results import Outcome, nearest_distance_km, run_search, technique_plurals
 from ..search import DEFAULT_RADIUS_KM
 from ..submissions import check_fields, record_unmet_need, store_submission
-from ..templating import country_name, language_name, place_label, say_reason
+from ..templating import country_name, distance, language_name, number, place_label, say_reason
 from ..validation import decimal_number, whole_number
 from . import bp
 
@@ -70,7 +70,7 @@ def map_marker(entry: dict, kind: str, techniques: dict[str, Technique], unit: s
     names = ", ".join(_(techniques[s].name) for s in entry["techniques"])
     where = f"{entry['city']}, {country_name(entry['country'])}"
     if entry["distance_km"] is not None:
-        where += f" · {from_km(entry['distance_km'], unit):.1f} {unit}"
+        where += f" · {distance(entry['distance_km'], unit)}"
     return MapMarker(
         name=entry["name"],
         lat=entry["lat"],
@@ -84,7 +84,7 @@ def map_marker(entry: dict, kind: str, techniques: dict[str, Technique], unit: s
 
 def radius_text(radius: float) -> str:
     """A radius as people write it: "100", or "2.5" when it is not whole."""
-    return f"{radius:.0f}" if abs(radius - round(radius)) < 0.05 else f"{radius:.1f}"
+    return number(radius, 0 if abs(radius - round(radius)) < 0.05 else 1)
 
 
 def active_filters(
