@@ -254,6 +254,8 @@ def allowed_actions(status: str) -> list[str]:
 
 def review_page(p: Practitioner, form: DecisionForm | None = None, error: str = "", status=200):
     """The review page; a refused decision comes back with its note and ticks as typed."""
+    if error:
+        flash(error, "error")  # shown on this very page, like every other admin message
     submission = db.session.scalar(select(Submission).where(Submission.practitioner_id == p.id))
     duplicates = []
     if submission and submission.duplicate_candidates:
@@ -283,7 +285,6 @@ def review_page(p: Practitioner, form: DecisionForm | None = None, error: str = 
         allowed=allowed_actions(p.status),
         checklist=CHECKLIST,
         form=form or DecisionForm(formdata=None),
-        error=error,
         erase_form=EmptyForm(),
         due=due_for_review(p),
         reports=reports,
