@@ -84,6 +84,8 @@ def test_every_kind_of_page_passes_axe(page, live_server, app):
         ("countries", "/countries"),
         ("country", "/countries/CA"),
         ("shortlist", f"/shortlist?id={first}&id={second}"),
+        ("empty shortlist", "/shortlist"),
+        ("report a problem", f"/practitioners/{first}/report"),
     ]:
         page.goto(base + path)
         problems += audit(page, axe, label, report)
@@ -104,6 +106,13 @@ def test_every_kind_of_page_passes_axe(page, live_server, app):
             assert page.locator(f"#{ref}").count() == 1, described_by
     problems += audit(page, axe, "submit after error", report)
 
+    # A report sent through the real form, then its thank-you page.
+    page.goto(f"{base}/practitioners/{first}/report")
+    page.get_by_label("Wrong phone, email or website").check()
+    page.get_by_role("button", name="Send report").click()
+    page.get_by_role("heading", name="Thank you — we have your report").wait_for()
+    problems += audit(page, axe, "report sent", report)
+
     page.goto(base + "/admin/login")
     problems += audit(page, axe, "admin login", report)
     page.get_by_label("Email").fill(ADMIN[0])
@@ -115,6 +124,10 @@ def test_every_kind_of_page_passes_axe(page, live_server, app):
     problems += audit(page, axe, "admin review", report)
     page.goto(f"{base}/admin/practitioners/{pending_id}/edit")
     problems += audit(page, axe, "admin edit", report)
+    page.goto(f"{base}/admin/audit")
+    problems += audit(page, axe, "admin audit log", report)
+    page.goto(f"{base}/admin/unmet-needs")
+    problems += audit(page, axe, "admin unmet needs", report)
 
     print("axe results (violations, incomplete):", report)
     assert not problems, "\n".join(problems)
