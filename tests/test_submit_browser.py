@@ -16,6 +16,7 @@ pytestmark = pytest.mark.browser
 
 # Per page language: (typed into the filter box, the language's name there, ISO code) twice,
 # and Korea's name in that language.
+ZOOM_IN = {"en": "Zoom in", "ko": "확대", "es": "Acercar"}
 CASES = {
     "en": ([("kor", "Korean", "ko"), ("SPAN", "Spanish", "es")], "South Korea"),
     "ko": ([("한국", "한국어", "ko"), ("영", "영어", "en")], "대한민국"),
@@ -136,6 +137,9 @@ def test_pick_by_name_preview_drag_the_pin_send_and_see_it_in_the_admin_edit_pag
         " return [r.top, r.bottom]; }"
     )
     assert 0 <= top and bottom <= page.viewport_size["height"]
+    zoom_in = page.locator("#pin-map .leaflet-control-zoom-in")
+    assert zoom_in.get_attribute("title") == ZOOM_IN[lang]
+    assert zoom_in.get_attribute("aria-label") == ZOOM_IN[lang]
     shown = page.locator("#pin-map").get_attribute("data-shown")
     page.wait_for_function(
         "(text) => document.getElementById('pin-status').textContent === text", arg=shown

@@ -7,7 +7,9 @@
   var lon = document.querySelector("[name=longitude]");
   var status = document.getElementById("pin-status");
   var start = [parseFloat(box.dataset.lat), parseFloat(box.dataset.lon)];
-  var map = L.map(box).setView(start, 13);
+  var map = L.map(box, { zoomControl: false }).setView(start, 13);
+  // The zoom buttons titled in the page's language (Leaflet's own titles are English).
+  L.control.zoom({ zoomInTitle: box.dataset.zoomIn, zoomOutTitle: box.dataset.zoomOut }).addTo(map);
   L.tileLayer(box.dataset.tiles, { attribution: box.dataset.attribution, maxZoom: 19 }).addTo(map);
   var pin = L.marker(start, { draggable: true, keyboard: true, title: box.dataset.title }).addTo(map);
 
