@@ -13,10 +13,8 @@ from urllib.parse import urlencode
 from flask import request, url_for
 from werkzeug.routing import BuildError
 
-SEARCH_PARAMS = (
-    "location",
-    "lat",
-    "lon",
+# The filters a results page shows as removable chips, and every parameter of a search.
+FILTER_PARAMS = (
     "technique",
     "country",
     "language",
@@ -24,10 +22,8 @@ SEARCH_PARAMS = (
     "home_visits",
     "gentle",
     "radius",
-    "unit",
-    "per_page",
-    "page",
 )
+SEARCH_PARAMS = ("location", "lat", "lon", *FILTER_PARAMS, "unit", "per_page", "page")
 
 
 def search_url(**replace) -> str:
@@ -42,17 +38,6 @@ def search_url(**replace) -> str:
             values[name] = value if isinstance(value, list) else [value]
     query = urlencode([(name, v) for name, vs in values.items() for v in vs])
     return url_for("public.search") + (f"?{query}" if query else "")
-
-
-FILTER_PARAMS = (
-    "technique",
-    "country",
-    "language",
-    "telehealth",
-    "home_visits",
-    "gentle",
-    "radius",
-)
 
 
 def shortlist_url(

@@ -8,6 +8,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from finder.links import SEARCH_PARAMS
+
 ROUTES = [
     "/",
     "/search",
@@ -21,19 +23,7 @@ ROUTES = [
     "/unmet-need",
 ]
 REAL_KEYS = [
-    "location",
-    "lat",
-    "lon",
-    "technique",
-    "country",
-    "language",
-    "telehealth",
-    "home_visits",
-    "gentle",
-    "radius",
-    "unit",
-    "page",
-    "per_page",
+    *SEARCH_PARAMS,
     "id",
     "near",
     "_count",
