@@ -585,11 +585,17 @@ def country_label(code: str, *, gazetteer_path: str, **_settings) -> str:
 def local_city_label(
     label: str, country: str, lang: str, *, gazetteer_path: str, **_settings
 ) -> str:
-    """A city label ("Seoul, South Korea") with the city named in language lang when the
-    gazetteer knows that name ("서울, South Korea"); the country part is left as it is."""
-    city, comma, rest = label.partition(", ")
+    """A place label with its city named in language lang when the gazetteer knows that name:
+    "Seoul, South Korea" -> "서울, South Korea", "06236 (Seoul), South Korea" -> "06236 (서울), …";
+    the country part is left as it is."""
+    code, paren, rest = label.partition(" (")
+    prefix, text = (f"{code}{paren}", rest) if paren else ("", label)
+    city, separator, tail = text.partition(", ")
+    if paren and ")" in city:
+        city, closing, after = city.partition(")")
+        tail, separator = f"{closing}{after}{separator}{tail}", ""
     local = _gazetteer(gazetteer_path).local_city_name(city, country, lang)
-    return f"{local}{comma}{rest}" if local else label
+    return f"{prefix}{local}{separator}{tail}" if local else label
 
 
 def all_countries(*, gazetteer_path: str, **_settings) -> list:

@@ -90,7 +90,7 @@ def place_label(place) -> str:
     if not code or place.kind == "point":
         return label
     settings = settings_from_config(current_app.config)
-    if place.kind == "city":
+    if place.kind in ("city", "postal", "zip"):
         label = local_city_label(label, code, str(get_locale() or "en"), **settings)
     # The name the geocoder ended the label with (GeoNames': "Turkey", not babel's "Türkiye").
     english = country_label(code, **settings)

@@ -90,3 +90,31 @@ def test_distances_use_the_page_language_number_format(client, language, decimal
     assert distances, "no distances on the cards"
     for shown in distances:
         assert re.fullmatch(rf"\d{{1,3}}(\{group}\d{{3}})*\{decimal}\d km", shown), shown
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize(
+    ("lang", "typed", "country", "expected"),
+    [
+        ("es", "28001", "ES", ("Madrid", "España")),
+        ("ko", "10115 Berlin", None, ("10115", "베를린", "독일")),
+        ("en", "SW1A 1AA", None, ("London", "United Kingdom")),
+        ("ko", "06236", "KR", ("서울", "대한민국")),
+    ],
+)
+def test_postal_codes_through_the_search_form_find_their_city(
+    page, live_server, lang, typed, country, expected
+):
+    page.goto(f"{live_server.url}/?lang={lang}")
+    form = page.locator("form.search-form")
+    form.locator("input[name=location]").fill(typed)
+    if country:
+        more = form.locator("details.more-filters").first
+        if more.get_attribute("open") is None:
+            more.locator("summary").click()
+        form.locator("select[name=country]").select_option(country)
+    form.locator("button[type=submit]").first.click()
+    page.wait_for_load_state("domcontentloaded")
+    heading = page.locator("h1").inner_text()
+    for part in expected:
+        assert part in heading, heading
