@@ -73,10 +73,24 @@ TEXT_LIMITS = {"name": 200, "credentials": 200, "clinic": 200, "email": 254,
 
 
 @functools.cache
-def technique_nouns(path: Path = TECHNIQUES_FILE) -> dict[str, str]:
+@functools.cache
+def technique_items(path: Path = TECHNIQUES_FILE) -> tuple[dict, ...]:
+    """The techniques as data/techniques.json lists them, read once."""
+    return tuple(json.loads(path.read_text("utf-8")))
+
+
+def technique_nouns() -> dict[str, str]:
     """What a practitioner of each technique is called: slug -> 'MET practitioner'."""
+    return {item["slug"]: item.get("noun", item["name"]) for item in technique_items()}
+
+
+def technique_plurals() -> dict[str, tuple[str, str]]:
+    """What practitioners of each technique are called: slug -> ('MET practitioner', 'MET
+    practitioners'). Techniques listed without these words have none (say 'offering X')."""
     return {
-        item["slug"]: item.get("noun", item["name"]) for item in json.loads(path.read_text("utf-8"))
+        i["slug"]: (i["noun"], i["plural"])
+        for i in technique_items()
+        if i.get("noun") and i.get("plural")
     }
 
 

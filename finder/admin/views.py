@@ -107,6 +107,13 @@ def too_many_attempts(wait: float) -> str:
     )
 
 
+def throttled(page, wait: float):
+    """A 429 page that says in Retry-After when the next try will be checked."""
+    response = current_app.make_response(page)
+    response.headers["Retry-After"] = str(max(1, round(wait)))
+    return response
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     """Sign in; failures slow further tries from that address down and are recorded.
@@ -119,14 +126,8 @@ def login():
         email = form.email.data.strip().lower()
         wait = login_wait(email)
         if wait > 0:
-            response = current_app.make_response(
-                (
-                    render_template("admin/login.html", form=form, error=too_many_attempts(wait)),
-                    429,
-                )
-            )
-            response.headers["Retry-After"] = str(max(1, round(wait)))
-            return response
+            page = render_template("admin/login.html", form=form, error=too_many_attempts(wait))
+            return throttled((page, 429), wait)
         admin = check_password(email, form.password.data)
         if admin is None:
             record_attempt(email, success=False)
@@ -624,15 +625,18 @@ def refusal(name: str, form):
     wait = login_wait(me.email)
     if wait > 0:
         form.current_password.errors = [too_many_attempts(wait)]
-        response = current_app.make_response(admins_page(429, **{name: form}))
-        response.headers["Retry-After"] = str(max(1, round(wait)))
-        return response
+        return throttled(admins_page(429, **{name: form}), wait)
     if not password_matches(me, form.current_password.data):
         record_attempt(me.email, success=False)
         db.session.commit()
         form.current_password.errors = [_("That is not your current password.")]
         return admins_page(403, **{name: form})
     return None
+
+
+def admin_choices() -> list[tuple[int, str]]:
+    """Every admin as a choice of a form that names one (checked again by other_admin)."""
+    return [(a.id, a.email) for a in db.session.scalars(select(Admin))]
 
 
 def other_admin(form) -> Admin | None:
@@ -667,7 +671,7 @@ def add_admin():
 @admin_required
 def reset_admin_password():
     form = ResetAdminPasswordForm(prefix="reset")
-    form.admin_id.choices = [(a.id, a.email) for a in db.session.scalars(select(Admin))]
+    form.admin_id.choices = admin_choices()
     if refused := refusal("reset", form):
         return refused
     with writing():
@@ -689,7 +693,7 @@ def reset_admin_password():
 @admin_required
 def remove_admin():
     form = RemoveAdminForm(prefix="remove")
-    form.admin_id.choices = [(a.id, a.email) for a in db.session.scalars(select(Admin))]
+    form.admin_id.choices = admin_choices()
     if refused := refusal("remove", form):
         return refused
     with writing():

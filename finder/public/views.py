@@ -11,6 +11,7 @@ from sqlalchemy.orm import selectinload
 
 from ..api.views import geocoder_settings
 from ..database import writing
+from ..directory import technique_plurals
 from ..extensions import db
 from ..forms import (
     SearchForm,
@@ -24,11 +25,11 @@ from ..geo import from_km
 from ..geocode import AmbiguousPlace, GeocodeError, geocode
 from ..i18n import browser_region, default_unit
 from ..limits import pages_limited, submit_limited, unmet_need_limited
-from ..links import search_url, shortlist_url
+from ..links import FILTER_PARAMS, search_url, shortlist_url
 from ..maps import MapMarker, build_map, practitioner_map
 from ..models import Practitioner, PractitionerLanguage, Technique
 from ..params import BadParameter, SearchRequest, parse_search_args
-from ..results import Outcome, nearest_distance_km, run_search, technique_plurals
+from ..results import Outcome, nearest_distance_km, run_search
 from ..search import DEFAULT_RADIUS_KM
 from ..submissions import check_fields, record_unmet_need, store_submission
 from ..templating import country_name, distance, language_name, number, place_label, say_reason
@@ -117,16 +118,7 @@ def active_filters(
 
 def without_filters_url() -> str:
     """This search again with no filter at all."""
-    return search_url(
-        technique=None,
-        country=None,
-        language=None,
-        telehealth=None,
-        home_visits=None,
-        gentle=None,
-        radius=None,
-        page=None,
-    )
+    return search_url(**dict.fromkeys(FILTER_PARAMS), page=None)
 
 
 def practitioner_noun(slugs: tuple[str, ...], count: int) -> str | None:
