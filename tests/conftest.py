@@ -159,6 +159,20 @@ def browser():
         browser.close()
 
 
+def loopback_context(browser, base_url: str, **options):
+    """A browser context (1280×900 unless told) that refuses every request not aimed at
+    base_url, its actions timing out after 15 s."""
+    context = browser.new_context(**{"viewport": {"width": 1280, "height": 900}, **options})
+    context.set_default_timeout(15000)
+    context.route(
+        "**/*",
+        lambda route: (
+            route.continue_() if route.request.url.startswith(base_url) else route.abort()
+        ),
+    )
+    return context
+
+
 @pytest.fixture
 def page(browser, live_server):
     """A fresh browser page that refuses every request not aimed at the live server."""

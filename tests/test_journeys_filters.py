@@ -12,6 +12,8 @@ from babel.support import Translations
 from finder.extensions import db
 from finder.models import Practitioner
 
+from .conftest import loopback_context
+
 pytestmark = pytest.mark.browser
 
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
@@ -117,14 +119,7 @@ COMBINATIONS = [
 
 @pytest.mark.parametrize("lang", ["en", "ko", "es"])
 def test_filters_through_the_form_in_each_language(browser, live_server, app, lang):
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(15000)
-    context.route(
-        "**/*",
-        lambda route: (
-            route.continue_() if route.request.url.startswith(live_server.url) else route.abort()
-        ),
-    )
+    context = loopback_context(browser, live_server.url)
     page = context.new_page()
     wrong = []
     try:

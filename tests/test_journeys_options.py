@@ -11,17 +11,12 @@ from sqlalchemy import distinct, func, select
 from finder.extensions import db
 from finder.models import PracticeLocation, Practitioner
 
+from .conftest import loopback_context
+
 
 def korean_page(browser, live_server):
     """A page in a browser set to Korean, refusing every request beyond the live server."""
-    context = browser.new_context(locale="ko-KR", viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(15000)
-    context.route(
-        "**/*",
-        lambda route: (
-            route.continue_() if route.request.url.startswith(live_server.url) else route.abort()
-        ),
-    )
+    context = loopback_context(browser, live_server.url, locale="ko-KR")
     return context, context.new_page()
 
 

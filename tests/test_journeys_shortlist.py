@@ -11,6 +11,7 @@ from finder.extensions import db
 from finder.geo import haversine_km
 from finder.models import Practitioner
 
+from .conftest import loopback_context
 from .test_journeys_filters import translator
 
 pytestmark = pytest.mark.browser
@@ -29,18 +30,8 @@ ORIGIN = re.compile(r"from=(-?[\d.]+)%2C(-?[\d.]+)")
 
 def new_page(browser, live_server, lang: str, **options):
     """A page in a browser set to `lang`, refusing every request beyond the live server."""
-    context = browser.new_context(
-        viewport={"width": 1280, "height": 900},
-        locale={"en": "en-US", "ko": "ko-KR", "es": "es-ES"}[lang],
-        **options,
-    )
-    context.set_default_timeout(15000)
-    context.route(
-        "**/*",
-        lambda route: (
-            route.continue_() if route.request.url.startswith(live_server.url) else route.abort()
-        ),
-    )
+    locale = {"en": "en-US", "ko": "ko-KR", "es": "es-ES"}[lang]
+    context = loopback_context(browser, live_server.url, locale=locale, **options)
     return context, context.new_page()
 
 

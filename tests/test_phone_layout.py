@@ -13,6 +13,8 @@ import pytest
 from finder.extensions import db
 from finder.models import Practitioner
 
+from .conftest import loopback_context
+
 pytestmark = pytest.mark.browser
 
 PHONE = {"width": 390, "height": 844}
@@ -56,15 +58,8 @@ WRAPPED_NAV_LINKS = """() => [...document.querySelectorAll('.site-nav a')].flatM
 @pytest.fixture
 def phone(browser, live_server):
     def open_page(lang: str):
-        context = browser.new_context(viewport=PHONE, device_scale_factor=1, has_touch=True)
-        context.set_default_timeout(15000)
-        context.route(
-            "**/*",
-            lambda route: (
-                route.continue_()
-                if route.request.url.startswith(live_server.url)
-                else route.abort()
-            ),
+        context = loopback_context(
+            browser, live_server.url, viewport=PHONE, device_scale_factor=1, has_touch=True
         )
         contexts.append(context)
         page = context.new_page()
