@@ -21,7 +21,7 @@ What it does, for each size (number of approved practice locations):
    and 1 in 5 uniform on the sphere (mostly ocean). Every method gets the same origins; the
    naive baseline gets the first --naive-queries of them (the same mix).
 3. Latency per query, warm (warm-up queries at other origins first), with time.perf_counter:
-   `finder.search.nearest(session, lat, lon, filters, k=20)` with and without radius_km=100,
+   `finder.nearest.nearest(session, lat, lon, filters, k=20)` with and without radius_km=100,
    with no filter and with techniques=("muscle-energy-technique",). One read transaction
    per query (rolled back outside the timer), like one web request. The naive baseline
    reads every SearchPoint row of the technique ("*" for no filter), computes
@@ -67,7 +67,7 @@ import finder.models  # noqa: E402,F401  (registers every table on db.metadata)
 from finder.database import configure_sqlite  # noqa: E402
 from finder.extensions import db  # noqa: E402
 from finder.models import ANY_TECHNIQUE  # noqa: E402
-from finder.search import Filters, nearest  # noqa: E402
+from finder.nearest import Filters, nearest  # noqa: E402
 
 K = 20
 RADIUS_KM = 100.0

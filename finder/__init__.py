@@ -68,6 +68,7 @@ def create_app(config_class: type | None = None, overrides: dict | None = None) 
 
     from . import (
         auth,  # noqa: F401  (registers the user loader)
+        listings,  # noqa: F401  (session hooks that move the directory's data version)
         models,  # noqa: F401  (tables must be known to migrations)
     )
     from .admin import bp as admin_bp

@@ -26,12 +26,12 @@ from fhir.resources.R4B.operationoutcome import OperationOutcome
 from fhir.resources.R4B.organization import Organization as FhirOrganization
 from fhir.resources.R4B.practitioner import Practitioner as FhirPractitioner
 from fhir.resources.R4B.practitionerrole import PractitionerRole as FhirPractitionerRole
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from . import nearest
 from .directory import approved_practitioners, spreadsheet_safe
-from .geo import HALF_CIRCUMFERENCE_KM, boxes_around, haversine_km
-from .models import ANY_TECHNIQUE, PracticeLocation, Practitioner, SearchPoint, Technique
+from .models import PracticeLocation, Practitioner, Technique
 
 HSDS_STANDARD_DIR = Path(
     os.environ.get(
@@ -706,24 +706,9 @@ def locations_within(
 ) -> tuple[int, list[NearbyLocation]]:
     """How many approved locations lie within radius_km, and the `limit` nearest of them.
 
-    Reads the search index's 'any technique' rows: one per approved location."""
-    sp = SearchPoint
-    boxes = boxes_around(lat, lon, min(radius_km, HALF_CIRCUMFERENCE_KM))
-    inside_boxes = or_(
-        *(
-            and_(sp.lat.between(b.lat_min, b.lat_max), sp.lon.between(b.lon_min, b.lon_max))
-            for b in boxes
-        )
-    )
-    rows = session.execute(
-        select(sp.location_id, sp.lat, sp.lon).where(sp.technique == ANY_TECHNIQUE, inside_boxes)
-    )
-    ranked = sorted(
-        (distance, location_id)
-        for location_id, plat, plon in rows
-        if (distance := haversine_km(lat, lon, plat, plon)) <= radius_km
-    )
-    chosen = {location_id: distance for distance, location_id in ranked[:limit]}
+    Reads the search index (finder.nearest): one row per approved location."""
+    ranked = nearest.locations_within(session, lat, lon, radius_km)
+    chosen = {row.location_id: row.distance_km for row in ranked[:limit]}
     locations = session.scalars(
         select(PracticeLocation)
         .join(Practitioner)

@@ -12,7 +12,7 @@ from .errors import error_response
 from .extensions import db
 from .geo import KM_PER_MILE
 from .links import this_url
-from .search import DEFAULT_RADIUS_KM, MAX_RADIUS_KM
+from .nearest import DEFAULT_RADIUS_KM, MAX_RADIUS_KM
 from .validation import decimal_number
 
 bp = Blueprint("interop", __name__)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import enum
 
 from sqlalchemy import (
     JSON,
     Boolean,
+    CheckConstraint,
     Column,
     Date,
     DateTime,
@@ -28,10 +30,23 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
-STATUSES = ("pending", "approved", "rejected", "needs-changes", "suspended")
-# Rows of an import-csv run still being stored: shown nowhere (not a status of STATUSES, so no
-# admin list and no export or page asks for it) until the run's last step gives them their status.
-IMPORTING = "importing"
+class Status(enum.StrEnum):
+    """Where a listing stands. Only APPROVED listings are public (and in the search index)."""
+
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    NEEDS_CHANGES = "needs-changes"
+    SUSPENDED = "suspended"
+    # Rows of an import-csv run still being stored: shown nowhere (not among STATUSES, so no
+    # admin list, export or page asks for it) until the run's last step gives them their status.
+    IMPORTING = "importing"
+
+
+STATUSES = tuple(s.value for s in Status if s is not Status.IMPORTING)
+APPROVED = Status.APPROVED.value
+IMPORTING = Status.IMPORTING.value
+STATUS_CHECK = "status IN ({})".format(", ".join(f"'{s.value}'" for s in Status))
 # Why a visitor reports a listing ("Report a problem with this listing").
 REPORT_REASONS = (
     "moved-or-closed",
@@ -84,7 +99,7 @@ class Practitioner(db.Model):
     registry_number: Mapped[str] = mapped_column(String(100), default="")
     registry_url: Mapped[str] = mapped_column(String(500), default="")
     npi: Mapped[str] = mapped_column(String(10), default="")
-    status: Mapped[str] = mapped_column(String(20), default="pending", index=True)
+    status: Mapped[str] = mapped_column(String(20), default=Status.PENDING.value, index=True)
     import_run: Mapped[str | None] = mapped_column(String(64), index=True)  # while IMPORTING
     demo: Mapped[bool] = mapped_column(Boolean, default=False)
     last_vetted_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
@@ -109,6 +124,8 @@ class Practitioner(db.Model):
     vetting_records: Mapped[list[VettingRecord]] = relationship(
         cascade="all, delete-orphan", order_by="VettingRecord.decided_at"
     )
+
+    __table_args__ = (CheckConstraint(STATUS_CHECK, name="ck_practitioner_status"),)
 
     @property
     def languages(self) -> list[str]:
@@ -302,3 +319,12 @@ class ListingReport(db.Model):
     resolution_note: Mapped[str] = mapped_column(Text, default="")
 
     practitioner: Mapped[Practitioner] = relationship()
+
+
+class DirectoryState(db.Model):
+    """One row whose version changes with every change to a listing, its locations, languages,
+    patterns or techniques, in the same transaction (finder.listings): caches of what searches
+    found are keyed by it, so no worker serves a search from before a change."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[str] = mapped_column(String(32))

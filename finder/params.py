@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from . import validation as v
-from .search import DEFAULT_RADIUS_KM, MAX_RADIUS_KM, Filters
+from .nearest import DEFAULT_RADIUS_KM, MAX_RADIUS_KM, Filters
 
 MAX_LOCATION_LENGTH = 200
 MAX_PER_PAGE = 100

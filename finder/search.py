@@ -1,208 +1,75 @@
-"""Origin + filters -> the nearest approved practitioners, exact, over the SearchPoint index.
+"""A search, built once: origin, nearby hits, options and the practitioners behind them.
 
-No Flask here: every function takes a SQLAlchemy session. Searches read the SearchPoint
-table, which holds approved listings only, through its (technique, lat, lon) index: a
-latitude/longitude box around the origin (split at ±180°, all longitudes near the poles)
-narrows the rows, exact great-circle distances rank them, and the box grows from the hits
-found until the k nearest practitioners are certain.
+No Flask here. `find()` asks the index (`nearest`) and the options policy (`options`) for
+everything a search finds before paging; `run_search()` geocodes the request, takes that from
+a cache when the same search was made before on the same data (page 2 of a search does not
+search again), and loads the practitioners of one page and of every option in one query.
+Both the HTML page and the API serialise the resulting `SearchPage`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import math
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from threading import Lock
 
-from sqlalchemy import and_, bindparam, exists, or_, select
+from geopy.distance import geodesic
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from .directory import technique_nouns
-from .gazetteer import neighbours
-from .geo import HALF_CIRCUMFERENCE_KM, boxes_around, haversine_km
-from .models import ANY_TECHNIQUE, Practitioner, PractitionerLanguage, SearchPoint
-from .reasons import ANY_PRACTITIONER, Reason
-from .travel import Trip, estimate_trip, rank_score
+from . import options as policy
+from .geo import HALF_CIRCUMFERENCE_KM, haversine_km
+from .geocode import Place, country_at, geocode, largest_city
+from .models import APPROVED, PracticeLocation, Practitioner
+from .nearest import (
+    DEFAULT_RADIUS_KM,
+    EVERYONE,
+    MAX_RADIUS_KM,
+    Filters,
+    Hit,
+    Neighbourhood,
+    Question,
+    within,
+)
+from .options import Option, Options, Origin
+from .params import SearchRequest
+from .reasons import describe
 
-FIRST_RADIUS_KM = 2.0
+__all__ = [
+    "DEFAULT_RADIUS_KM",
+    "MAX_RADIUS_KM",
+    "Filters",
+    "Hit",
+    "Option",
+    "Origin",
+    "Recent",
+    "SearchPage",
+    "SearchResult",
+    "UNDERSERVED_BELOW",
+    "find",
+    "run_search",
+    "search",
+]
+
 UNDERSERVED_BELOW = 3  # fewer nearby matches than this and the search is underserved
-DEFAULT_RADIUS_KM = 100.0
-MAX_RADIUS_KM = 20000.0
 
 
 @dataclass(frozen=True)
-class Filters:
-    """What the patient asked for; None means 'any'."""
+class Found:
+    """Everything one search finds, before paging: what a cache keeps."""
 
-    techniques: tuple[str, ...] = ()
-    country: str | None = None
-    language: str | None = None
-    telehealth: bool | None = None
-    home_visits: bool | None = None
-    gentle: bool | None = None
-    accepts_international: bool | None = None
-
-
-@dataclass(frozen=True)
-class Hit:
-    """A practitioner's nearest matching location and its distance from the origin."""
-
-    practitioner_id: int
-    location_id: int
-    lat: float
-    lon: float
-    distance_km: float
-    country: str = ""  # of the location, from the index (no extra query for travel estimates)
-
-
-def _points_query(filters: Filters, box_count: int):
-    """The SELECT of index rows inside `box_count` boxes that match the filters.
-
-    Built once per shape of request (values are bound parameters): building and hashing a
-    statement costs more than running it on the index."""
-    return _statement(
-        bool(filters.country),
-        bool(filters.language),
-        filters.telehealth,
-        filters.home_visits,
-        filters.gentle,
-        filters.accepts_international,
-        box_count,
-    )
-
-
-@functools.lru_cache(maxsize=512)
-def _statement(country, language, telehealth, home_visits, gentle, international, box_count):
-    sp = SearchPoint.__table__
-    conditions = [sp.c.technique.in_(bindparam("techniques", expanding=True))]
-    conditions.append(
-        or_(
-            *(
-                and_(
-                    sp.c.lat.between(bindparam(f"lat_min{i}"), bindparam(f"lat_max{i}")),
-                    sp.c.lon.between(bindparam(f"lon_min{i}"), bindparam(f"lon_max{i}")),
-                )
-                for i in range(box_count)
-            )
-        )
-    )
-    if country:
-        conditions.append(sp.c.country == bindparam("country"))
-    if language:
-        lang = PractitionerLanguage.__table__
-        conditions.append(
-            exists().where(
-                lang.c.practitioner_id == sp.c.practitioner_id, lang.c.code == bindparam("language")
-            )
-        )
-    query = select(sp.c.practitioner_id, sp.c.location_id, sp.c.lat, sp.c.lon, sp.c.country)
-    flags = {
-        "telehealth": telehealth,
-        "home_visits": home_visits,
-        "gentle_only": gentle,
-        "accepts_international": international,
-    }
-    wanted = {name: value for name, value in flags.items() if value is not None}
-    if wanted:
-        pr = Practitioner.__table__
-        query = query.join(pr, pr.c.id == sp.c.practitioner_id)
-        conditions.extend(pr.c[name] == value for name, value in wanted.items())
-    return query.where(*conditions)
-
-
-def _scan(session: Session, lat: float, lon: float, filters: Filters, radius_km: float) -> dict:
-    """Every matching practitioner in the boxes around the radius_km circle: practitioner id ->
-    nearest Hit. Those within radius_km are exactly the practitioners within it; the others
-    (in the boxes' corners) tell nearest() how far to look next."""
-    boxes = boxes_around(lat, lon, radius_km)
-    params: dict = {"techniques": list(filters.techniques or (ANY_TECHNIQUE,))}
-    for i, box in enumerate(boxes):
-        params.update(
-            {
-                f"lat_min{i}": box.lat_min,
-                f"lat_max{i}": box.lat_max,
-                f"lon_min{i}": box.lon_min,
-                f"lon_max{i}": box.lon_max,
-            }
-        )
-    if filters.country:
-        params["country"] = filters.country
-    if filters.language:
-        params["language"] = filters.language
-    best: dict[int, Hit] = {}
-    for pid, loc_id, plat, plon, country in session.execute(
-        _points_query(filters, len(boxes)), params
-    ):
-        distance = haversine_km(lat, lon, plat, plon)
-        known = best.get(pid)
-        if known is None or (distance, loc_id) < (known.distance_km, known.location_id):
-            best[pid] = Hit(pid, loc_id, plat, plon, distance, country)
-    return best
-
-
-def _inside(found: dict, radius_km: float) -> list[Hit]:
-    return [hit for hit in found.values() if hit.distance_km <= radius_km]
-
-
-def _ranked(hits) -> list[Hit]:
-    return sorted(hits, key=lambda h: (h.distance_km, h.practitioner_id))
-
-
-def nearest(
-    session: Session,
-    lat: float,
-    lon: float,
-    filters: Filters = Filters(),
-    k: int = 20,
-    radius_km: float | None = None,
-) -> list[Hit]:
-    """The k practitioners nearest to (lat, lon), nearest first, within radius_km if given.
-
-    Exact: a scan sees every practitioner within its radius. The radius starts small and
-    doubles while nothing is found; once k practitioners have been seen anywhere in the boxes,
-    the k-th smallest of their distances is a radius certain to hold k, and one more scan at
-    that radius gives the answer (or the whole radius, or the globe, is covered).
-    """
-    limit = min(
-        radius_km if radius_km is not None else HALF_CIRCUMFERENCE_KM, HALF_CIRCUMFERENCE_KM
-    )
-    r = min(FIRST_RADIUS_KM, limit)
-    while True:
-        found = _scan(session, lat, lon, filters, r)
-        inside = _inside(found, r)
-        if len(inside) >= k or r >= limit:
-            return _ranked(inside)[:k]
-        if len(found) >= k:
-            r = min(_ranked(found.values())[k - 1].distance_km, limit)
-            return _ranked(_inside(_scan(session, lat, lon, filters, r), r))[:k]
-        if found:
-            growth = min(4.0, max(1.5, 1.25 * math.sqrt(k / len(found))))
-        else:
-            growth = 2.0
-        r = min(r * growth, limit)
-
-
-def within(
-    session: Session, lat: float, lon: float, filters: Filters, radius_km: float
-) -> list[Hit]:
-    """Every matching practitioner within radius_km, nearest first (one entry each)."""
-    r = min(radius_km, HALF_CIRCUMFERENCE_KM)
-    return _ranked(_inside(_scan(session, lat, lon, filters, r), r))
-
-
-@dataclass(frozen=True)
-class Option:
-    """A practitioner beyond the radius worth the trip, or one who can help from afar."""
-
-    hit: Hit
-    reason: Reason
-    trip: Trip
-    score: float
+    everything: list[Hit]  # every nearby match, nearest first
+    radius_km: float
+    options: Options
+    whole_country: bool
 
 
 @dataclass
 class SearchResult:
-    """The answer to a search: nearby page, totals, and the other option lists."""
+    """One page of a search: nearby page, totals, and the other option lists."""
 
     nearby: list[Hit]
     total: int
@@ -215,15 +82,94 @@ class SearchResult:
     # Every match in the country, for the map, when the place searched is a whole country.
     whole_country: list[Hit] = field(default_factory=list)
 
+    @property
+    def ids(self) -> set[int]:
+        """Every practitioner this page shows."""
+        hits = self.nearby + self.whole_country
+        return {h.practitioner_id for h in hits} | {
+            o.hit.practitioner_id for o in self.travel_worthy + self.remote
+        }
 
-@dataclass(frozen=True)
-class Origin:
-    """Where the patient is: a point, the country it lies in, and the page's language."""
 
-    lat: float
-    lon: float
-    country: str | None = None
-    language: str | None = None
+def load_practitioners(
+    session: Session, ids, located_in: str | None = None
+) -> dict[int, Practitioner]:
+    """Approved practitioners by id (and, given a country code, every one with a location
+    there), with everything a page or an option needs: one query and one per relationship."""
+    wanted = Practitioner.id.in_(ids)
+    if located_in:
+        wanted = or_(wanted, Practitioner.locations.any(PracticeLocation.country == located_in))
+    elif not ids:
+        return {}
+    return {
+        p.id: p
+        for p in session.scalars(
+            select(Practitioner)
+            .where(wanted, Practitioner.status == APPROVED)
+            .options(
+                selectinload(Practitioner.techniques),
+                selectinload(Practitioner.language_rows),
+                selectinload(Practitioner.pattern_rows),
+                selectinload(Practitioner.locations),
+            )
+        )
+    }
+
+
+def find(
+    session: Session,
+    origin: Origin,
+    filters: Filters = Filters(),
+    radius_km: float = DEFAULT_RADIUS_KM,
+    whole_country: bool = False,
+    first_page: int = 20,
+    today: dt.date | None = None,
+) -> tuple[Found, dict[int, Practitioner]]:
+    """Nearby matches within the radius, options worth travelling for, telehealth options in
+    the patient's language, and the practitioners behind the options and the first
+    `first_page` nearby ones (loaded once).
+
+    With whole_country, "nearby" is every match in the origin's country, nearest to the
+    origin first (the country's main population centre), and the radius covers them all."""
+    hood = Neighbourhood(
+        session,
+        origin.lat,
+        origin.lon,
+        policy.base_filters(filters),
+        speaks=None if filters.language else origin.language,
+    )
+    if whole_country and origin.country and filters.country in (None, origin.country):
+        in_country = replace(filters, country=origin.country)
+        everything = within(session, origin.lat, origin.lon, in_country, HALF_CIRCUMFERENCE_KM)
+        if everything:  # a margin for geodesic distances (within 0.6% of great-circle ones)
+            radius_km = max(radius_km, math.ceil(everything[-1].distance_km * 1.006))
+    else:
+        whole_country = False
+        nearby = Question(
+            k=EVERYONE, radius_km=radius_km, techniques=filters.techniques, country=filters.country
+        )
+        everything = hood.answer({"nearby": nearby}, start_km=radius_km)["nearby"]
+    answers = hood.answer(policy.questions(origin, filters, len(everything)), start_km=radius_km)
+    ids = policy.candidates(answers) | {h.practitioner_id for h in everything[:first_page]}
+    people = load_practitioners(session, ids)
+    near_ids = {h.practitioner_id for h in everything}
+    chosen = policy.choose(origin, filters, answers, near_ids, people, today or dt.date.today())
+    return Found(everything, radius_km, chosen, whole_country), people
+
+
+def page_of(found: Found, page: int, per_page: int) -> SearchResult:
+    """One page of what a search found."""
+    start = (page - 1) * per_page
+    return SearchResult(
+        nearby=found.everything[start : start + per_page],
+        total=len(found.everything),
+        radius_km=found.radius_km,
+        underserved=len(found.everything) < UNDERSERVED_BELOW,
+        travel_worthy=found.options.travel_worthy,
+        remote=found.options.remote,
+        remote_language_missing=found.options.remote_language_missing,
+        whole_country=found.everything if found.whole_country else [],
+    )
 
 
 def search(
@@ -235,239 +181,165 @@ def search(
     per_page: int = 20,
     whole_country: bool = False,
 ) -> SearchResult:
-    """Nearby matches within the radius (one page of them), whether the place is underserved,
-    options worth travelling for, and telehealth options in the patient's language.
-
-    With whole_country, "nearby" is every match in the origin's country, nearest to the
-    origin first (the country's main population centre), and the radius covers them all."""
-    if whole_country and origin.country and filters.country in (None, origin.country):
-        in_country = replace(filters, country=origin.country)
-        everything = within(session, origin.lat, origin.lon, in_country, HALF_CIRCUMFERENCE_KM)
-        if everything:  # a margin for geodesic distances (within 0.6% of great-circle ones)
-            radius_km = max(radius_km, math.ceil(everything[-1].distance_km * 1.006))
-    else:
-        whole_country = False
-        everything = within(session, origin.lat, origin.lon, filters, radius_km)
-    start = (page - 1) * per_page
-    near_ids = {h.practitioner_id for h in everything}
-    travel = travel_worthy(session, origin, filters, near_ids)
-    shown = near_ids | {o.hit.practitioner_id for o in travel}
-    # Telehealth in the patient's language; else, when the language is only the page's,
-    # those who offer it in other languages (each card says which they speak).
-    missing = None
-    remote = remote_options(session, origin, filters, shown)
-    asked = filters.language or origin.language
-    if not remote and asked:
-        missing = asked
-        if not filters.language:
-            remote = remote_options(session, replace(origin, language=None), filters, shown)
-    # Home visits belong with the options from home, even when also worth a trip.
-    home = home_visit_options(
-        session, origin, filters, near_ids | {o.hit.practitioner_id for o in remote}
-    )
-    visiting = {o.hit.practitioner_id for o in home}
-    travel = [o for o in travel if o.hit.practitioner_id not in visiting]
-    remote = remote + home
-    return SearchResult(
-        nearby=everything[start : start + per_page],
-        total=len(everything),
-        radius_km=radius_km,
-        underserved=len(everything) < UNDERSERVED_BELOW,
-        travel_worthy=travel,
-        remote=remote,
-        remote_language_missing=missing,
-        whole_country=everything if whole_country else [],
-    )
+    """One page of a search (see find())."""
+    found, _ = find(session, origin, filters, radius_km, whole_country, page * per_page)
+    return page_of(found, page, per_page)
 
 
-TRAVEL_LIMIT = 10
-REMOTE_LIMIT = 5
-HOME_VISIT_LIMIT = 2
-HOME_VISIT_RADIUS_KM = 60.0  # how far a practitioner is assumed to travel to a patient's home
+class Recent:
+    """The `size` most recently used answers by key (thread-safe), least recently used
+    dropped. For what searches found, keys carry the directory's data version
+    (models.DirectoryState), so any change to a listing makes every entry unreachable, and
+    the date, so that vetting falling due counts."""
+
+    def __init__(self, size: int = 512):
+        self.size = size
+        self._items: OrderedDict = OrderedDict()
+        self._lock = Lock()
+
+    def get(self, key):
+        with self._lock:
+            found = self._items.get(key)
+            if found is not None:
+                self._items.move_to_end(key)
+            return found
+
+    def put(self, key, found) -> None:
+        with self._lock:
+            self._items[key] = found
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
 
 
-def _noun(filters: Filters) -> str:
-    """'MET practitioner', or 'practitioner' for several or no techniques."""
-    if len(filters.techniques) == 1:
-        return technique_nouns().get(filters.techniques[0], ANY_PRACTITIONER)
-    return ANY_PRACTITIONER
+@dataclass
+class SearchPage:
+    """What a search found, ready for a page or the API: one page of it and the
+    practitioners it shows, loaded once."""
+
+    request: SearchRequest
+    origin: Place
+    result: SearchResult
+    practitioners: dict[int, Practitioner]
+    centre: str | None = None  # the city a whole-country search measures from
+
+    @property
+    def whole_country(self) -> bool:
+        """Whether the place searched was a whole country (every listing in it is nearby)."""
+        return self.centre is not None
+
+    def entries(
+        self, items: list[Hit] | list[Option], url_for_id: Callable[[int], str], say=describe
+    ) -> list[dict]:
+        """The contract's result objects for hits or options of this search."""
+        return entries_for(self.origin, items, self.practitioners, url_for_id, say)
 
 
-def _misfits(p: Practitioner, filters: Filters, language: str | None, today: dt.date) -> int:
-    misses = 0
-    if filters.techniques and not set(filters.techniques) <= set(p.technique_slugs):
-        misses += 1
-    if language and language not in p.languages:
-        misses += 1
-    if not p.patterns:
-        misses += 1  # no SI-joint pattern assessment listed
-    if p.revet_due and p.revet_due < today:
-        misses += 1
-    return misses
+Outcome = SearchPage  # the name the views used first
 
 
-def travel_worthy(
-    session: Session, origin: Origin, filters: Filters, exclude: set[int]
-) -> list[Option]:
-    """Up to TRAVEL_LIMIT matches beyond the nearby ones, ranked by the travel model.
+def entries_for(
+    origin: Place, items, practitioners: dict[int, Practitioner], url_for_id, say=describe
+) -> list[dict]:
+    """Result objects with geodesic distances, plus reason and travel for options.
 
-    Candidates: the nearest matches anywhere (the single nearest always kept), the nearest
-    in the patient's own country and in each neighbouring country, and the nearest who
-    accept international patients. Each carries the reason it was picked.
+    `say(reason, trip)` words the reason (English by default; pages pass their language).
+    A practitioner no longer approved (changed since the search was cached) is left out."""
+    entries = []
+    for item in items:
+        hit = item.hit if isinstance(item, Option) else item
+        practitioner = practitioners.get(hit.practitioner_id)
+        if practitioner is None:
+            continue
+        entry = result_entry(origin, hit, practitioner, url_for_id)
+        if isinstance(item, Option):
+            entry["reason"] = say(item.reason, item.trip)
+            entry["travel"] = item.trip.as_json()
+        entries.append(entry)
+    return entries
+
+
+def origin_of(session: Session, request: SearchRequest, geocoder: dict) -> Place:
+    """The search's starting point: given coordinates, or the geocoded location text."""
+    if request.lat is not None:
+        label = request.location or f"{request.lat:.4f}, {request.lon:.4f}"
+        country = country_at(request.lat, request.lon, **geocoder)
+        return Place(lat=request.lat, lon=request.lon, label=label, country=country, kind="point")
+    # The country filter says which country a bare postal code is in ("10115" with DE: Berlin).
+    return geocode(session, request.location, country_hint=request.filters.country, **geocoder)
+
+
+def run_search(
+    session: Session,
+    request: SearchRequest,
+    geocoder: dict,
+    language: str | None = None,
+    cache: Recent | None = None,
+    version: str | None = None,
+) -> SearchPage:
+    """Geocode, search (or take the search from `cache`, valid for data `version`) and load
+    the practitioners of the page in one query.
+
+    `language` is the page's language: remote options prefer practitioners who speak it.
+    A country as the place means the whole country, measured from its largest city.
     """
-    noun = _noun(filters)
-    home = origin.country
-    reasons: dict[int, tuple[Hit, Reason]] = {}
-
-    def beyond(wanted: Filters, k: int) -> tuple[list[Hit], bool]:
-        """The k nearest matches not already shown, and whether a shown one was nearer."""
-        hits = nearest(session, origin.lat, origin.lon, wanted, k=k + _skip(exclude))
-        fresh = [h for h in hits if h.practitioner_id not in exclude][:k]
-        return fresh, bool(hits) and hits[0].practitioner_id in exclude
-
-    def offer(hits: list[Hit], reason: Reason) -> None:
-        for hit in hits:
-            if hit.practitioner_id not in exclude and hit.practitioner_id not in reasons:
-                reasons[hit.practitioner_id] = (hit, reason)
-
-    anywhere, shown_nearer = beyond(filters, 3)
-    offer(anywhere[:1], Reason("nearest-beyond" if shown_nearer else "nearest", noun))
-    if home and filters.country in (None, home):
-        at_home, shown_nearer = beyond(replace(filters, country=home), 2)
-        first = "more-home" if shown_nearer else "home-country"
-        offer(at_home[:1], Reason(first, noun, country=home))
-        offer(at_home[1:], Reason("more-home", noun, country=home))
-    if home and filters.country is None:
-        for code in neighbours(home):
-            offer(
-                nearest(session, origin.lat, origin.lon, replace(filters, country=code), k=1),
-                Reason("neighbour", noun, country=code),
-            )
-    welcoming = beyond(replace(filters, accepts_international=True), 3)[0]
-    # Welcoming patients from abroad is no reason for someone in the patient's own country.
-    offer([h for h in welcoming if not home or h.country != home], Reason("international", noun))
-    offer(
-        [h for h in welcoming if home and h.country == home],
-        Reason("more-home", noun, country=home or ""),
-    )
-    offer(anywhere[1:], Reason("among-nearest", noun))
-    if not reasons:
-        return []
-    people = {
-        p.id: p
-        for p in session.scalars(
-            select(Practitioner)
-            .where(Practitioner.id.in_(reasons))
-            .options(
-                selectinload(Practitioner.techniques),
-                selectinload(Practitioner.language_rows),
-                selectinload(Practitioner.pattern_rows),
-            )
-        )
-    }
+    origin = origin_of(session, request, geocoder)
+    centre = None
+    if origin.kind == "country" and origin.country:
+        found = largest_city(origin.country, **geocoder)
+        if found is not None:
+            origin = replace(origin, lat=found.lat, lon=found.lon)
+            # With a country filter elsewhere it is searched around that point as usual.
+            if request.filters.country in (None, origin.country):
+                centre = found.name
+    where = Origin(origin.lat, origin.lon, origin.country, language)
     today = dt.date.today()
-    language = filters.language or origin.language  # speaking it counts in the fit
-    options = []
-    for pid, (hit, reason) in reasons.items():
-        p = people[pid]
-        trip, abroad = trip_to(home, hit)
-        score = rank_score(
-            trip,
-            _misfits(p, filters, language, today),
-            international_welcome=abroad and p.accepts_international,
+    key = (version, today, where, request.filters, request.radius_km, centre is not None)
+    found = cache.get(key) if cache is not None and version is not None else None
+    people = None
+    if found is None:
+        last = request.page * request.per_page
+        found, people = find(
+            session, where, request.filters, request.radius_km, centre is not None, last, today
         )
-        options.append(Option(hit, reason, trip, score))
-    options.sort(key=lambda o: (o.score, o.hit.distance_km, o.hit.practitioner_id))
-    kept = options[:TRAVEL_LIMIT]
-    if (
-        anywhere
-        and anywhere[0].practitioner_id in reasons
-        and all(o.hit.practitioner_id != anywhere[0].practitioner_id for o in kept)
-    ):
-        first = next(o for o in options if o.hit.practitioner_id == anywhere[0].practitioner_id)
-        kept = sorted(kept[:-1] + [first], key=lambda o: (o.score, o.hit.distance_km))
-    return kept
+        if cache is not None and version is not None:
+            cache.put(key, found)
+    result = page_of(found, request.page, request.per_page)
+    if people is None or not result.ids <= people.keys():
+        people = load_practitioners(session, result.ids)
+    return SearchPage(request, origin, result, people, centre)
 
 
-SKIP_AT_MOST = 500  # shown matches looked past in one nearest() call
+def result_entry(origin: Place, hit: Hit, practitioner: Practitioner, url_for_id) -> dict:
+    """One result as the API contract shapes it."""
+    location = next(loc for loc in practitioner.locations if loc.id == hit.location_id)
+    distance = geodesic((origin.lat, origin.lon), (hit.lat, hit.lon)).km
+    return {
+        "id": practitioner.id,
+        "name": practitioner.name,
+        "techniques": practitioner.technique_slugs,
+        "city": location.city,
+        "country": location.country,
+        "lat": hit.lat,
+        "lon": hit.lon,
+        "distance_km": round(distance, 2),
+        "languages": practitioner.languages,
+        "telehealth": practitioner.telehealth,
+        "home_visits": practitioner.home_visits,
+        "gentle_only": practitioner.gentle_only,
+        "vetted_on": practitioner.last_vetted_at.date().isoformat()
+        if practitioner.last_vetted_at
+        else None,
+        "phone": practitioner.phone or None,
+        "email": practitioner.email or None,
+        "website": practitioner.website or None,
+        "url": url_for_id(practitioner.id),
+    }
 
 
-def _skip(exclude: set[int]) -> int:
-    """How many extra matches to fetch so that the shown ones can be left out."""
-    return min(len(exclude), SKIP_AT_MOST)
-
-
-def trip_to(home: str | None, hit: Hit) -> tuple[Trip, bool]:
-    """The estimated trip from the patient's country to a hit, and whether it goes abroad."""
-    abroad = bool(home) and hit.country != home
-    by_land = not abroad or hit.country in neighbours(home)
-    return estimate_trip(hit.distance_km, crosses_border=abroad, by_land=by_land), abroad
-
-
-def remote_options(
-    session: Session, origin: Origin, filters: Filters, exclude: set[int]
-) -> list[Option]:
-    """Telehealth practitioners who speak the patient's language, nearest first (time zones).
-
-    Without a language (none asked, none from the page), each option's reason names the
-    languages the practitioner speaks."""
-    language = filters.language or origin.language
-    # Every other ticked filter still holds (home visits, gentle-only): only the place widens.
-    wanted = replace(filters, telehealth=True, language=language, country=None)
-    hits = [
-        h
-        for h in nearest(session, origin.lat, origin.lon, wanted, k=REMOTE_LIMIT + _skip(exclude))
-        if h.practitioner_id not in exclude
-    ][:REMOTE_LIMIT]
-    spoken = {} if language else _languages_of(session, [h.practitioner_id for h in hits])
-    options = []
-    for hit in hits:
-        trip, _ = trip_to(origin.country, hit)
-        reason = Reason(
-            "telehealth",
-            _noun(filters),
-            language=language or "",
-            languages=spoken.get(hit.practitioner_id, ()),
-        )
-        options.append(Option(hit, reason, trip, trip.hours))
-    return options
-
-
-def _languages_of(session: Session, ids: list[int]) -> dict[int, tuple[str, ...]]:
-    """Practitioner id -> the language codes they speak, sorted."""
-    spoken: dict[int, list[str]] = {}
-    rows = session.execute(
-        select(PractitionerLanguage.practitioner_id, PractitionerLanguage.code)
-        .where(PractitionerLanguage.practitioner_id.in_(ids))
-        .order_by(PractitionerLanguage.practitioner_id, PractitionerLanguage.code)
-    )
-    for pid, code in rows:
-        spoken.setdefault(pid, []).append(code)
-    return {pid: tuple(codes) for pid, codes in spoken.items()}
-
-
-def home_visit_options(
-    session: Session, origin: Origin, filters: Filters, exclude: set[int]
-) -> list[Option]:
-    """For a patient who cannot travel: practitioners within reach who come to the home."""
-    visiting = replace(filters, home_visits=True)  # a ticked telehealth box still holds
-    hits = nearest(
-        session,
-        origin.lat,
-        origin.lon,
-        visiting,
-        k=HOME_VISIT_LIMIT + _skip(exclude),
-        radius_km=HOME_VISIT_RADIUS_KM,
-    )
-    hits = [h for h in hits if h.practitioner_id not in exclude][:HOME_VISIT_LIMIT]
-    language = filters.language or origin.language
-    spoken = _languages_of(session, [h.practitioner_id for h in hits])
-    options = []
-    for hit in hits:
-        trip, _ = trip_to(origin.country, hit)
-        speaks = spoken.get(hit.practitioner_id, ())
-        # Say which languages they speak when the patient's is not among them.
-        others = speaks if language and language not in speaks else ()
-        reason = Reason("home-visits", _noun(filters), languages=others)
-        options.append(Option(hit, reason, trip, trip.hours))
-    return options
+def nearest_distance_km(practitioner: Practitioner, lat: float, lon: float) -> float | None:
+    """How far the practitioner's nearest practice location is from a point."""
+    distances = [
+        haversine_km(lat, lon, loc.latitude, loc.longitude) for loc in practitioner.locations
+    ]
+    return min(distances) if distances else None

@@ -22,8 +22,8 @@ from finder import interop
 from finder.api import openapi
 from finder.api.docs import bp as api_docs_bp
 from finder.extensions import db
+from finder.nearest import MAX_RADIUS_KM
 from finder.params import MAX_PAGE, MAX_PER_PAGE
-from finder.search import MAX_RADIUS_KM
 
 from .conftest import make_app
 

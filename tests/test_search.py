@@ -15,7 +15,8 @@ from finder import directory
 from finder.extensions import db
 from finder.geo import boxes_around, haversine_km
 from finder.models import PracticeLocation, Practitioner, Technique
-from finder.search import Filters, Origin, nearest, search, within
+from finder.nearest import Filters, nearest, within
+from finder.search import Origin, search
 
 TECHNIQUES = ["chiropractic", "physical-therapy", "muscle-energy-technique", "si-joint-fusion"]
 COUNTRIES = ["US", "FJ", "NZ", "RU", "AQ", "NO", "KR"]

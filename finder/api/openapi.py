@@ -12,8 +12,8 @@ from collections.abc import Callable
 
 from ..geo import KM_PER_MILE
 from ..models import MAX_ID, PATTERNS
+from ..nearest import DEFAULT_RADIUS_KM, MAX_RADIUS_KM
 from ..params import MAX_LOCATION_LENGTH, MAX_PAGE, MAX_PER_PAGE
-from ..search import DEFAULT_RADIUS_KM, MAX_RADIUS_KM
 
 OPENAPI_VERSION = "3.1.0"
 API_VERSION = "1.0.0"

@@ -4,14 +4,14 @@ from flask import abort, current_app, jsonify, request, url_for
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from ..coverage import coverage_counts
+from .. import cached
 from ..errors import error_response
 from ..extensions import db
 from ..geocode import AmbiguousPlace, GeocodeError, settings_from_config
 from ..i18n import browser_region
-from ..models import ANY_TECHNIQUE, Practitioner, SearchPoint, Technique
+from ..models import ANY_TECHNIQUE, Practitioner, SearchPoint
 from ..params import BadParameter, parse_search_args
-from ..results import run_search
+from ..search import run_search
 from ..templating import say_reason
 from . import bp
 from .openapi import build_document
@@ -24,12 +24,21 @@ def geocoder_settings() -> dict:
 
 
 def technique_slugs() -> set[str]:
-    return set(db.session.scalars(select(Technique.slug)))
+    return set(cached.techniques())
 
 
 def ordered_technique_slugs() -> list[str]:
     """Technique slugs in display order."""
-    return list(db.session.scalars(select(Technique.slug).order_by(Technique.position)))
+    return list(cached.techniques())
+
+
+def searched(search_request, language: str | None):
+    """Run a checked search for this request (geocoded with the browser's region as a hint
+    for bare postal codes), with this worker's cache of what searches found."""
+    geocoder = {**geocoder_settings(), "region_hint": browser_region()}
+    return run_search(
+        db.session, search_request, geocoder, language, cached.found_cache(), cached.version()
+    )
 
 
 def practitioner_url(practitioner_id: int) -> str:
@@ -50,13 +59,17 @@ def place_json(place) -> dict:
 @bp.get("/search")
 def search():
     """Nearest approved practitioners to a place, with the contract's JSON shape."""
+    return cached.answer(search_answer)
+
+
+def search_answer():
+    """The search's JSON answer, or the error's (see search())."""
     try:
         search_request = parse_search_args(request.args, technique_slugs())
     except BadParameter as error:
         return error_response(400, "bad_parameter", error.message, error.field)
     try:
-        geocoder = {**geocoder_settings(), "region_hint": browser_region()}
-        outcome = run_search(db.session, search_request, geocoder, request_language())
+        outcome = searched(search_request, request_language())
     except AmbiguousPlace as error:
         candidates = [place_json(c) for c in error.candidates]
         return error_response(
@@ -89,7 +102,7 @@ def search():
 @bp.get("/techniques")
 def techniques():
     """Every technique the directory knows, in display order."""
-    rows = db.session.scalars(select(Technique).order_by(Technique.position))
+    rows = cached.techniques().values()
     return jsonify(
         {
             "techniques": [
@@ -130,7 +143,7 @@ def listed_practitioner_count() -> int:
 def countries():
     """Approved practitioners per country and technique, for countries that have any."""
     slugs = ordered_technique_slugs()
-    counts = coverage_counts(db.session)
+    counts = cached.coverage()
     rows = [
         country_json(code, counts[code], slugs)
         for code in sorted(counts)

@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from flask import abort, current_app, render_template, request, url_for
 from flask_babel import gettext as _
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
+from .. import cached
+from .. import options as policy
 from ..api.views import geocoder_settings
-from ..coverage import coverage_counts, level, total
+from ..coverage import level, total
 from ..extensions import db
 from ..geocode import all_countries, country_point
 from ..limits import pages_limited
 from ..maps import CountryMarker, build_coverage_map, build_map
-from ..models import ANY_TECHNIQUE, PracticeLocation, Practitioner
-from ..results import entries_for, result_entry
-from ..search import Filters, Hit, Origin, travel_worthy
+from ..models import ANY_TECHNIQUE
+from ..nearest import Filters, Hit, Neighbourhood
+from ..options import Origin
+from ..search import entries_for, load_practitioners, result_entry
 from ..templating import say_reason
 from . import bp
 from .views import map_marker, page_language, techniques_by_slug
@@ -25,11 +28,16 @@ from .views import map_marker, page_language, techniques_by_slug
 @pages_limited
 def countries():
     """A world map and table of approved practitioners per country and technique."""
+    return cached.answer(coverage_page)
+
+
+def coverage_page():
+    """The world map and table (see countries())."""
     techniques = techniques_by_slug()
     technique = request.args.get("technique", "")
     if technique not in techniques:
         technique = ""
-    counts = coverage_counts(db.session)
+    counts = cached.coverage()
     key = technique or ANY_TECHNIQUE
     name_of = current_app.jinja_env.filters["country_name"]
     markers = []
@@ -68,52 +76,52 @@ def countries():
 @pages_limited
 def country(code: str):
     """One country: its approved practitioners, a map, and the nearest options across borders."""
+    return cached.answer(lambda: country_page(code))
+
+
+def country_page(code: str):
+    """The page of one country (see country())."""
     code = code.upper()
     place = country_point(code, **geocoder_settings()) if len(code) == 2 else None
     if place is None:
         abort(404)
     techniques = techniques_by_slug()
-    people = db.session.scalars(
-        select(Practitioner)
-        .where(
-            Practitioner.status == "approved",
-            Practitioner.locations.any(PracticeLocation.country == code),
-        )
-        .options(
-            selectinload(Practitioner.techniques),
-            selectinload(Practitioner.locations),
-            selectinload(Practitioner.language_rows),
-        )
-        .order_by(Practitioner.name)
-    ).all()
 
     def link(pid):
         return url_for("public.practitioner", practitioner_id=pid)
 
+    counts = cached.coverage().get(code, {})
+    # For each technique nobody offers here, the options worth travelling for: one
+    # neighbourhood of the index answers every technique's questions with shared scans.
+    missing = [slug for slug in techniques if counts.get(slug, 0) == 0]
+    origin = Origin(place.lat, place.lon, code, page_language())
+    asked = {slug: policy.travel_questions(origin, Filters((slug,)), 0) for slug in missing}
+    answers = {}
+    if missing:
+        hood = Neighbourhood(db.session, place.lat, place.lon, Filters(tuple(missing)))
+        answers = hood.answer({(s, key): q for s, qs in asked.items() for key, q in qs.items()})
+    # The country's own listings and the options' practitioners, in one load.
+    people = load_practitioners(
+        db.session, policy.candidates(answers), located_in=code if total(counts) else None
+    )
+    today = dt.date.today()
+    abroad = {}
+    for slug in missing:
+        mine = {key: answers[(slug, key)] for key in asked[slug]}
+        options = policy.travel_worthy(origin, Filters((slug,)), mine, set(), people, today)
+        if options[:3]:
+            name = _(techniques[slug].name)
+            abroad[name] = entries_for(place, options[:3], people, link, say_reason)
     entries = []
-    for p in people:
-        loc = next(loc for loc in p.locations if loc.country == code)
+    for p in sorted(people.values(), key=lambda p: (p.name, p.id)):
+        loc = next((loc for loc in p.locations if loc.country == code), None)
+        if loc is None:
+            continue  # an option from abroad
         entry = result_entry(
             place, Hit(p.id, loc.id, loc.latitude, loc.longitude, 0.0, loc.country), p, link
         )
         entry["distance_km"] = None  # a distance from the country's centre means nothing
         entries.append(entry)
-    counts = coverage_counts(db.session).get(code, {})
-    # For each technique nobody offers here, the options worth travelling for.
-    origin = Origin(place.lat, place.lon, code, page_language())
-    abroad = {}
-    for slug, technique in techniques.items():
-        if counts.get(slug, 0) == 0:
-            options = travel_worthy(db.session, origin, Filters(techniques=(slug,)), set())[:3]
-            if options:
-                ids = {o.hit.practitioner_id for o in options}
-                found = {
-                    p.id: p
-                    for p in db.session.scalars(
-                        select(Practitioner).where(Practitioner.id.in_(ids))
-                    )
-                }
-                abroad[_(technique.name)] = entries_for(place, options, found, link, say_reason)
     markers = [map_marker(e, "nearby", techniques, "km") for e in entries]
     markers += [
         map_marker(e, "travel", techniques, "km") for group in abroad.values() for e in group

@@ -9,7 +9,8 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from ..api.views import geocoder_settings
+from .. import cached
+from ..api.views import geocoder_settings, searched
 from ..database import writing
 from ..directory import technique_plurals
 from ..extensions import db
@@ -23,22 +24,21 @@ from ..forms import (
 )
 from ..geo import from_km
 from ..geocode import AmbiguousPlace, GeocodeError, geocode
-from ..i18n import browser_region, default_unit
+from ..i18n import default_unit
 from ..limits import pages_limited, submit_limited, unmet_need_limited
 from ..links import FILTER_PARAMS, search_url, shortlist_url
 from ..maps import MapMarker, build_map, practitioner_map
-from ..models import Practitioner, PractitionerLanguage, Technique
+from ..models import Practitioner, Technique
 from ..params import BadParameter, SearchRequest, parse_search_args
-from ..results import Outcome, nearest_distance_km, run_search
-from ..search import DEFAULT_RADIUS_KM
+from ..search import DEFAULT_RADIUS_KM, Outcome, nearest_distance_km
 from ..submissions import check_fields, record_unmet_need, store_submission
 from ..templating import country_name, distance, language_name, number, place_label, say_reason
 from ..validation import decimal_number, whole_number
 from . import bp
 
 
-def techniques_by_slug() -> dict[str, Technique]:
-    return {t.slug: t for t in db.session.scalars(select(Technique).order_by(Technique.position))}
+def techniques_by_slug() -> dict[str, cached.TechniqueInfo]:
+    return cached.techniques()
 
 
 def search_form(techniques: dict[str, Technique]) -> SearchForm:
@@ -48,13 +48,7 @@ def search_form(techniques: dict[str, Technique]) -> SearchForm:
     form.country.choices = as_choices([("", _("Any country")), *country_choices()])
     if "unit" not in request.args:
         form.unit.data = default_unit()
-    codes = db.session.scalars(  # languages someone listed speaks: approved listings only
-        select(PractitionerLanguage.code)
-        .join(Practitioner, Practitioner.id == PractitionerLanguage.practitioner_id)
-        .where(Practitioner.status == "approved")
-        .distinct()
-        .order_by(PractitionerLanguage.code)
-    ).all()
+    codes = cached.spoken_languages()  # languages someone listed speaks: approved listings only
     name_of = current_app.jinja_env.filters["language_name"]
     form.language.choices = as_choices([("", _("Any language"))] + [(c, name_of(c)) for c in codes])
     return form
@@ -237,7 +231,12 @@ def index():
 @bp.get("/search")
 @pages_limited
 def search():
-    """Results: the nearest matches as cards and on a map."""
+    """Results: the nearest matches as cards and on a map (kept per data version)."""
+    return cached.answer(results_page)
+
+
+def results_page():
+    """The results page for this request's search, or the search page with what is wrong."""
     techniques = techniques_by_slug()
     form = search_form(techniques)
     try:
@@ -254,8 +253,7 @@ def search():
         ), 400
     try:
         # The browser's region decides between countries for a bare postal code.
-        geocoder = {**geocoder_settings(), "region_hint": browser_region()}
-        outcome = run_search(db.session, search_request, geocoder, page_language())
+        outcome = searched(search_request, page_language())
     except AmbiguousPlace as error:
         return render_template(
             "index.html",

@@ -1,0 +1,318 @@
+"""The exact nearest search over the SearchPoint index: the only module that reads it.
+
+No Flask here: every function takes a SQLAlchemy session. SearchPoint holds approved
+listings only, one row per (location, technique) plus one per location under ANY_TECHNIQUE,
+indexed by (technique, lat, lon). A latitude/longitude box around the origin (split at
+±180°, all longitudes near the poles) narrows the rows, exact great-circle distances rank
+them, and the box grows until every question asked of the neighbourhood is answered for
+certain.
+
+Several questions ("the 3 nearest", "the nearest in Japan", "the nearest who do home visits
+within 60 km") share one `Neighbourhood`: each scan serves them all, so a whole search costs
+a bounded number of index scans (at most `MAX_SCANS`) whatever the place.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from typing import NamedTuple
+
+from sqlalchemy import and_, bindparam, exists, literal, or_, select
+from sqlalchemy.orm import Session
+
+from .geo import HALF_CIRCUMFERENCE_KM, boxes_around, haversine_km
+from .models import ANY_TECHNIQUE, Practitioner, PractitionerLanguage, SearchPoint
+
+FIRST_RADIUS_KM = 50.0  # the first scan of a neighbourhood reaches at least this far
+GROWTH = 8.0  # how much farther the next scan reaches while a question has seen too few
+MAX_SCANS = 5  # 50, 400, 3200 km, the globe, and one scan to the distance that settles all
+DEFAULT_RADIUS_KM = 100.0
+MAX_RADIUS_KM = 20000.0
+EVERYONE = 10**9  # "k" of a question that wants every match within its radius
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What the patient asked for; None means 'any'."""
+
+    techniques: tuple[str, ...] = ()
+    country: str | None = None
+    language: str | None = None
+    telehealth: bool | None = None
+    home_visits: bool | None = None
+    gentle: bool | None = None
+    accepts_international: bool | None = None
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A practitioner's nearest matching location and its distance from the origin."""
+
+    practitioner_id: int
+    location_id: int
+    lat: float
+    lon: float
+    distance_km: float
+    country: str = ""  # of the location, from the index (no extra query for travel estimates)
+
+
+class Row(NamedTuple):
+    """One index row read by a scan, with what questions may ask of it."""
+
+    distance_km: float
+    practitioner_id: int
+    location_id: int
+    lat: float
+    lon: float
+    country: str
+    technique: str
+    telehealth: bool
+    home_visits: bool
+    accepts_international: bool
+    speaks: bool | None  # speaks the neighbourhood's language (None: none was given)
+
+    def hit(self) -> Hit:
+        return Hit(
+            self.practitioner_id,
+            self.location_id,
+            self.lat,
+            self.lon,
+            self.distance_km,
+            self.country,
+        )
+
+
+@dataclass(frozen=True)
+class Question:
+    """'The k nearest practitioners within radius_km' among the neighbourhood's rows that
+    also satisfy the fields set here (None: any)."""
+
+    k: int
+    radius_km: float = HALF_CIRCUMFERENCE_KM
+    techniques: tuple[str, ...] = ()  # any of these
+    country: str | None = None
+    telehealth: bool | None = None
+    home_visits: bool | None = None
+    accepts_international: bool | None = None
+    speaks: bool | None = None
+
+    @property
+    def limit_km(self) -> float:
+        return min(self.radius_km, HALF_CIRCUMFERENCE_KM)
+
+    def admits(self, row: Row) -> bool:
+        return (
+            (not self.techniques or row.technique in self.techniques)
+            and (self.country is None or row.country == self.country)
+            and (self.telehealth is None or row.telehealth == self.telehealth)
+            and (self.home_visits is None or row.home_visits == self.home_visits)
+            and (
+                self.accepts_international is None
+                or row.accepts_international == self.accepts_international
+            )
+            and (self.speaks is None or row.speaks == self.speaks)
+        )
+
+
+@functools.lru_cache(maxsize=512)
+def _statement(country, language, telehealth, home_visits, gentle, international, speaks, boxes):
+    """The SELECT of index rows inside `boxes` boxes that match the filters.
+
+    Built once per shape of request (values are bound parameters): building and hashing a
+    statement costs more than running it on the index."""
+    sp = SearchPoint.__table__
+    pr = Practitioner.__table__
+    lang = PractitionerLanguage.__table__
+    conditions = [
+        sp.c.technique.in_(bindparam("techniques", expanding=True)),
+        or_(
+            *(
+                and_(
+                    sp.c.lat.between(bindparam(f"lat_min{i}"), bindparam(f"lat_max{i}")),
+                    sp.c.lon.between(bindparam(f"lon_min{i}"), bindparam(f"lon_max{i}")),
+                )
+                for i in range(boxes)
+            )
+        ),
+    ]
+    if country:
+        conditions.append(sp.c.country == bindparam("country"))
+    if language:
+        conditions.append(
+            exists().where(
+                lang.c.practitioner_id == sp.c.practitioner_id, lang.c.code == bindparam("language")
+            )
+        )
+    flags = {
+        "telehealth": telehealth,
+        "home_visits": home_visits,
+        "gentle_only": gentle,
+        "accepts_international": international,
+    }
+    conditions.extend(pr.c[name] == value for name, value in flags.items() if value is not None)
+    spoken = (
+        exists()
+        .where(lang.c.practitioner_id == sp.c.practitioner_id, lang.c.code == bindparam("speaks"))
+        .label("speaks")
+        if speaks
+        else literal(None).label("speaks")
+    )
+    return (
+        select(
+            sp.c.practitioner_id,
+            sp.c.location_id,
+            sp.c.lat,
+            sp.c.lon,
+            sp.c.country,
+            sp.c.technique,
+            pr.c.telehealth,
+            pr.c.home_visits,
+            pr.c.accepts_international,
+            spoken,
+        )
+        .join(pr, pr.c.id == sp.c.practitioner_id)
+        .where(*conditions)
+    )
+
+
+class Neighbourhood:
+    """The index rows around one point that match one set of filters, read outwards.
+
+    `speaks` names a language rows can be asked about (Question.speaks) without filtering on
+    it. Each scan reads every matching row in the boxes around a circle; rows are kept, sorted
+    by distance, so that any question within the widest circle read so far is answered
+    without another scan."""
+
+    def __init__(
+        self,
+        session: Session,
+        lat: float,
+        lon: float,
+        filters: Filters = Filters(),
+        speaks: str | None = None,
+    ):
+        self.session, self.lat, self.lon = session, lat, lon
+        self.filters, self.speaks = filters, speaks
+        self.radius_km = 0.0  # every matching row within this distance has been read
+        self.rows: list[Row] = []
+        self.scans = 0
+
+    def read(self, radius_km: float) -> None:
+        """Read every matching row in the boxes around the radius_km circle (if not yet)."""
+        radius_km = min(radius_km, HALF_CIRCUMFERENCE_KM)
+        if radius_km <= self.radius_km:
+            return
+        f = self.filters
+        boxes = boxes_around(self.lat, self.lon, radius_km)
+        params: dict = {"techniques": list(f.techniques or (ANY_TECHNIQUE,))}
+        for i, box in enumerate(boxes):
+            params.update(
+                {
+                    f"lat_min{i}": box.lat_min,
+                    f"lat_max{i}": box.lat_max,
+                    f"lon_min{i}": box.lon_min,
+                    f"lon_max{i}": box.lon_max,
+                }
+            )
+        for name, value in (("country", f.country), ("language", f.language)):
+            if value:
+                params[name] = value
+        if self.speaks:
+            params["speaks"] = self.speaks
+        statement = _statement(
+            bool(f.country),
+            bool(f.language),
+            f.telehealth,
+            f.home_visits,
+            f.gentle,
+            f.accepts_international,
+            bool(self.speaks),
+            len(boxes),
+        )
+        lat, lon = self.lat, self.lon
+        self.rows = sorted(
+            Row(haversine_km(lat, lon, r[2], r[3]), *r)
+            for r in self.session.execute(statement, params)
+        )
+        self.radius_km = radius_km
+        self.scans += 1
+
+    def _found(self, question: Question) -> list[Row]:
+        """The first k practitioners the question admits among the rows read, nearest first
+        (each by its nearest admitted location), whether inside the circle read or not."""
+        seen: set[int] = set()
+        found = []
+        for row in self.rows:
+            if row.practitioner_id not in seen and question.admits(row):
+                seen.add(row.practitioner_id)
+                found.append(row)
+                if len(found) == question.k:
+                    break
+        return found
+
+    def _answer(self, question: Question) -> tuple[list[Hit] | None, float | None]:
+        """The question's answer if the rows read settle it; else None and the distance that
+        certainly settles it, or None for that too when not even k matches were seen."""
+        found = self._found(question)
+        reach = min(self.radius_km, question.limit_km)
+        inside = [row.hit() for row in found if row.distance_km <= reach]
+        if len(inside) >= question.k or self.radius_km >= question.limit_km:
+            return inside[: question.k], None
+        if len(found) >= question.k:  # the k-th distance seen holds k for certain
+            return None, min(found[-1].distance_km, question.limit_km)
+        return None, None
+
+    def answer(self, questions: dict, start_km: float = FIRST_RADIUS_KM) -> dict:
+        """Every question's exact answer (key -> hits, nearest first), sharing the scans.
+
+        While some question has not seen k matches the reach grows GROWTH times, so the
+        globe is read by the 4th scan; when every open question knows the distance that
+        settles it, one scan to the farthest of those ends the search."""
+        self.read(max(start_km, FIRST_RADIUS_KM))
+        answers: dict = {}
+        while True:
+            certain, unsure = [], False
+            for key, question in questions.items():
+                if key in answers:
+                    continue
+                hits, reach = self._answer(question)
+                if hits is not None:
+                    answers[key] = hits
+                elif reach is None:
+                    unsure = True
+                else:
+                    certain.append(reach)
+            if not certain and not unsure:
+                return answers
+            wider = self.radius_km * GROWTH if unsure else 0.0
+            self.read(max([wider, *certain]))
+
+
+def nearest(
+    session: Session,
+    lat: float,
+    lon: float,
+    filters: Filters = Filters(),
+    k: int = 20,
+    radius_km: float | None = None,
+) -> list[Hit]:
+    """The k practitioners nearest to (lat, lon), nearest first, within radius_km if given."""
+    limit = HALF_CIRCUMFERENCE_KM if radius_km is None else radius_km
+    question = Question(k=k, radius_km=limit)
+    return Neighbourhood(session, lat, lon, filters).answer({0: question}, start_km=0)[0]
+
+
+def within(
+    session: Session, lat: float, lon: float, filters: Filters, radius_km: float
+) -> list[Hit]:
+    """Every matching practitioner within radius_km, nearest first (one entry each)."""
+    question = Question(k=EVERYONE, radius_km=radius_km)
+    return Neighbourhood(session, lat, lon, filters).answer({0: question}, start_km=radius_km)[0]
+
+
+def locations_within(session: Session, lat: float, lon: float, radius_km: float) -> list[Row]:
+    """Every approved practice location within radius_km (one row each), nearest first."""
+    hood = Neighbourhood(session, lat, lon)  # the 'any technique' rows: one per location
+    hood.read(radius_km)
+    return [row for row in hood.rows if row.distance_km <= radius_km]
