@@ -7,6 +7,7 @@ from contextlib import contextmanager
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, scoped_session
 
 _write_intent: contextvars.ContextVar[bool] = contextvars.ContextVar("write_intent", default=False)
 
@@ -50,3 +51,24 @@ def configure_sqlite(engine: Engine, busy_timeout_ms: int = 10000) -> None:
     @event.listens_for(engine, "begin")
     def on_begin(connection):
         connection.exec_driver_sql("BEGIN IMMEDIATE" if _write_intent.get() else "BEGIN")
+
+
+@event.listens_for(Session, "after_flush")
+def _note_written(session: Session, _context) -> None:
+    session.info["written"] = True
+
+
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_rollback")
+def _forget_written(session: Session) -> None:
+    session.info.pop("written", None)
+
+
+def has_writes(session: Session) -> bool:
+    """Whether the session's transaction writes: it has written or is about to write
+    something, or it began as a write (BEGIN IMMEDIATE: it holds SQLite's write lock)."""
+    if isinstance(session, scoped_session):
+        session = session()
+    if session.new or session.dirty or session.deleted or session.info.get("written"):
+        return True
+    return _write_intent.get() and session.in_transaction()

@@ -20,9 +20,11 @@ import time
 from dataclasses import asdict, dataclass
 from urllib.parse import urlsplit
 
+from sqlalchemy import insert, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from .database import has_writes, writing
 from .gazetteer import (
     BUILD_VERSION,
     PROVINCE_ONLY,
@@ -35,7 +37,7 @@ from .gazetteer import (
     country_name,
     normalise,
 )
-from .models import GeocodeCache
+from .models import GeocodeCache, utcnow
 from .words import say
 
 MAX_LENGTH = 200
@@ -109,12 +111,14 @@ def geocode(
     row = session.get(GeocodeCache, (key, provider)) if len(key) <= CACHE_KEY_LENGTH else None
     if row is not None and row.result.get("version") == BUILD_VERSION:
         return _replay(row.result, text)
+    stale = row is not None
     try:
         place = _look_up(text, gazetteer_path, provider, nominatim_url, user_agent, hints)
     except AmbiguousPlace as exc:
-        _remember(session, row, key, provider, {"candidates": [asdict(c) for c in exc.candidates]})
+        found = {"candidates": [asdict(c) for c in exc.candidates]}
+        _remember(session, key, provider, found, stale)
         raise
-    _remember(session, row, key, provider, {"place": asdict(place)})
+    _remember(session, key, provider, {"place": asdict(place)}, stale)
     return place
 
 
@@ -166,21 +170,31 @@ def _replay(result: dict, text: str) -> Place:
     raise _ambiguous(text, [Place(**c) for c in result["candidates"]])
 
 
-def _remember(
-    session: Session, row: GeocodeCache | None, key: str, provider: str, result: dict
-) -> None:
-    """Store result under (key, provider); a concurrent insert of the same key wins quietly."""
+def _remember(session: Session, key: str, provider: str, result: dict, stale: bool) -> None:
+    """Store result under (key, provider) in a short transaction of its own: the caller's
+    session (a GET search) is left as it was, uncommitted. A concurrent store of the same key
+    wins quietly. A caller with changes of its own keeps the answer with them (its commit
+    stores both; a second writer would wait on its lock)."""
     if len(key) > CACHE_KEY_LENGTH:
         return
     result = {"version": BUILD_VERSION, **result}
-    if row is None:
-        session.add(GeocodeCache(query=key, provider=provider, result=result))
+    if has_writes(session):
+        session.merge(GeocodeCache(query=key, provider=provider, result=result))
+        return
+    table = GeocodeCache.__table__
+    if stale:  # an answer of an older gazetteer build: replace it
+        change = (
+            update(table)
+            .where(table.c.query == key, table.c.provider == provider)
+            .values(result=result, created_at=utcnow())
+        )
     else:
-        row.result = result
+        change = insert(table).values(query=key, provider=provider, result=result)
     try:
-        session.commit()
+        with writing(), session.get_bind().begin() as connection:
+            connection.execute(change)
     except IntegrityError:
-        session.rollback()
+        pass  # a concurrent search stored the same answer first
 
 
 def _look_up(

@@ -24,6 +24,10 @@ REMOTE_LIMIT = 5
 HOME_VISIT_LIMIT = 2
 HOME_VISIT_RADIUS_KM = 60.0  # how far a practitioner is assumed to travel to a patient's home
 SKIP_AT_MOST = 500  # shown matches looked past to find the ones not shown
+# How many of an answer's practitioners (not shown nearby) the option lists may use: remote
+# options also skip those worth the trip, home visits those offered remote.
+ROOM = {"remote": REMOTE_LIMIT + TRAVEL_LIMIT, "remote-speaking": REMOTE_LIMIT + TRAVEL_LIMIT,
+        "home-visits": HOME_VISIT_LIMIT + REMOTE_LIMIT}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -136,9 +140,16 @@ def trip_to(home: str | None, hit: Hit) -> tuple[Trip, bool]:
     return estimate_trip(hit.distance_km, crosses_border=abroad, by_land=by_land), abroad
 
 
-def candidates(answers: dict[str, list[Hit]]) -> set[int]:
-    """Every practitioner an option may be made of (to load them in one query)."""
-    return {hit.practitioner_id for hits in answers.values() for hit in hits}
+def candidates(answers: dict, shown: set[int]) -> set[int]:
+    """Every practitioner an option may be made of, to load them in one query: of each
+    answer, the first ones not shown, as many as the option lists could take from it."""
+    found: set[int] = set()
+    for key, hits in answers.items():
+        kind = key[-1] if isinstance(key, tuple) else key
+        room = ROOM.get(kind, 3)
+        fresh = (h.practitioner_id for h in hits if h.practitioner_id not in shown)
+        found.update(pid for pid, _ in zip(fresh, range(room), strict=False))
+    return found
 
 
 def travel_worthy(

@@ -122,12 +122,12 @@ def find(
     filters: Filters = Filters(),
     radius_km: float = DEFAULT_RADIUS_KM,
     whole_country: bool = False,
-    first_page: int = 20,
+    page: slice = slice(0, 20),
     today: dt.date | None = None,
 ) -> tuple[Found, dict[int, Practitioner]]:
     """Nearby matches within the radius, options worth travelling for, telehealth options in
-    the patient's language, and the practitioners behind the options and the first
-    `first_page` nearby ones (loaded once).
+    the patient's language, and the practitioners behind the options and the `page` of
+    nearby ones (loaded once).
 
     With whole_country, "nearby" is every match in the origin's country, nearest to the
     origin first (the country's main population centre), and the radius covers them all."""
@@ -150,9 +150,11 @@ def find(
         )
         everything = hood.answer({"nearby": nearby}, start_km=radius_km)["nearby"]
     answers = hood.answer(policy.questions(origin, filters, len(everything)), start_km=radius_km)
-    ids = policy.candidates(answers) | {h.practitioner_id for h in everything[:first_page]}
-    people = load_practitioners(session, ids)
     near_ids = {h.practitioner_id for h in everything}
+    # A whole country's listings are all on its map; else the page's are shown.
+    listed = near_ids if whole_country else {h.practitioner_id for h in everything[page]}
+    ids = policy.candidates(answers, near_ids) | listed
+    people = load_practitioners(session, ids)
     chosen = policy.choose(origin, filters, answers, near_ids, people, today or dt.date.today())
     return Found(everything, radius_km, chosen, whole_country), people
 
@@ -182,7 +184,8 @@ def search(
     whole_country: bool = False,
 ) -> SearchResult:
     """One page of a search (see find())."""
-    found, _ = find(session, origin, filters, radius_km, whole_country, page * per_page)
+    shown = slice((page - 1) * per_page, page * per_page)
+    found, _ = find(session, origin, filters, radius_km, whole_country, shown)
     return page_of(found, page, per_page)
 
 
@@ -298,9 +301,9 @@ def run_search(
     found = cache.get(key) if cache is not None and version is not None else None
     people = None
     if found is None:
-        last = request.page * request.per_page
+        shown = slice((request.page - 1) * request.per_page, request.page * request.per_page)
         found, people = find(
-            session, where, request.filters, request.radius_km, centre is not None, last, today
+            session, where, request.filters, request.radius_km, centre is not None, shown, today
         )
         if cache is not None and version is not None:
             cache.put(key, found)

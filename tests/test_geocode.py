@@ -55,9 +55,9 @@ def _new_session(url: str = "sqlite://") -> Session:
 
 
 @pytest.fixture
-def session():
-    """A session on an empty in-memory database with the project's tables."""
-    with _new_session() as s:
+def session(tmp_path):
+    """A session on an empty SQLite file with the project's tables."""
+    with _new_session(f"sqlite:///{tmp_path / 'geocode.sqlite'}") as s:
         yield s
 
 
@@ -206,9 +206,30 @@ def test_a_concurrent_insert_of_the_same_key_is_harmless(tmp_path):
     result = {"place": {"lat": 1.0, "lon": 2.0, "label": "X", "country": None, "kind": "city"}}
     with _new_session(url) as first, _new_session(url) as second:
         assert first.get(GeocodeCache, ("x", "offline")) is None  # both miss ...
-        _remember(second, None, "x", "offline", result)  # ... the other one stores first
-        _remember(first, None, "x", "offline", result)  # no IntegrityError escapes
+        _remember(second, "x", "offline", result, False)  # ... the other one stores first
+        _remember(first, "x", "offline", result, False)  # no IntegrityError escapes
+        first.rollback()  # the request's read ends
         assert first.get(GeocodeCache, ("x", "offline")).result["place"]["label"] == "X"
+
+
+def test_a_lookup_stores_its_answer_without_committing_the_callers_session(
+    session, gazetteer_path
+):
+    """A GET search must not commit the caller's transaction: the cache has its own."""
+    assert session.get(GeocodeCache, ("seoul", "offline")) is None  # a read: a transaction
+    reading = session.get_transaction()
+    geocode(session, "Seoul", gazetteer_path=gazetteer_path)
+    assert session.get_transaction() is reading  # still the caller's read, not committed
+    with Session(session.get_bind()) as other:  # stored for everyone
+        assert other.get(GeocodeCache, ("seoul", "offline")).result["version"] == BUILD_VERSION
+
+
+def test_a_caller_with_changes_of_its_own_keeps_the_answer_with_them(session, gazetteer_path):
+    session.add(GeocodeCache(query="caller's own row", provider="offline", result={}))
+    geocode(session, "Seoul", gazetteer_path=gazetteer_path)
+    session.rollback()  # the caller gives up its work: nothing of it is stored
+    assert session.get(GeocodeCache, ("caller's own row", "offline")) is None
+    assert session.get(GeocodeCache, ("seoul", "offline")) is None
 
 
 def test_cache_key_keeps_commas_and_normalises_parts():

@@ -102,7 +102,7 @@ def country_page(code: str):
         answers = hood.answer({(s, key): q for s, qs in asked.items() for key, q in qs.items()})
     # The country's own listings and the options' practitioners, in one load.
     people = load_practitioners(
-        db.session, policy.candidates(answers), located_in=code if total(counts) else None
+        db.session, policy.candidates(answers, set()), located_in=code if total(counts) else None
     )
     today = dt.date.today()
     abroad = {}

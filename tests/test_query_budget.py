@@ -1,0 +1,156 @@
+"""SQL statements per request, counted as the database sees them, against a budget per page.
+
+A SQLAlchemy event listener counts every statement sent to the engine (BEGIN included) while
+one request is served. Each page is measured on its first request for that place, after the
+worker has served one other page (its lists of techniques and spoken languages are made once
+per data version). Past a budget, a page is doing per-row or per-country work in SQL again.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+import pytest
+from sqlalchemy import event, select
+
+from finder.extensions import db
+from finder.models import Practitioner, SearchPoint
+from finder.vetting import decide
+
+from .conftest import make_app
+
+RESULTS_BUDGET = 15
+API_SEARCH_BUDGET = 15
+PRACTITIONER_BUDGET = 6
+COUNTRIES_BUDGET = 5
+COUNTRY_BUDGET = 15
+
+PLACES = [
+    {"location": "Beijing"},
+    {"location": "Seoul", "technique": "muscle-energy-technique"},
+    {"location": "Seoul", "technique": "muscle-energy-technique", "language": "ko"},
+    {"lat": "0", "lon": "-140"},  # mid-Pacific: nobody within thousands of km
+    {"lat": "-54.8", "lon": "-68.3", "technique": "si-joint-fusion"},  # Tierra del Fuego
+    {"location": "Toronto", "telehealth": "y", "home_visits": "y"},
+    {"location": "London", "radius": "20000"},  # everyone is nearby
+    {"location": "Mongolia"},  # a whole country with nobody in it
+    {"location": "United States"},  # a whole country with many
+    {"location": "78701", "gentle": "y"},
+]
+
+
+@contextmanager
+def counted(app):
+    """Count the statements the application's engine runs inside the block."""
+    seen: list[str] = []
+    with app.app_context():
+        engine = db.engine
+
+    def count(_conn, _cursor, statement, *_args):
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+
+def statements(app, client, url: str, **headers) -> tuple[int, list[str]]:
+    with counted(app) as seen:
+        response = client.get(url, headers=headers)
+    assert response.status_code == 200, (url, response.status_code)
+    return len(seen), seen
+
+
+@pytest.fixture
+def warm(app, client):
+    """The worker has served a page."""
+    assert client.get("/").status_code == 200
+    return client
+
+
+def _url(path: str, params: dict) -> str:
+    return path + "?" + "&".join(f"{k}={v}" for k, v in params.items())
+
+
+@pytest.mark.parametrize("params", PLACES, ids=lambda p: "-".join(p.values()))
+@pytest.mark.parametrize("lang", ["en", "ko", "es"])
+def test_results_page_stays_within_its_budget(app, warm, params, lang):
+    count, seen = statements(app, warm, _url("/search", params), **{"Accept-Language": lang})
+    assert count <= RESULTS_BUDGET, "\n".join(seen)
+    # The index is read a bounded number of times whatever the place.
+    assert sum("FROM search_point" in s for s in seen) <= 5, "\n".join(seen)
+
+
+@pytest.mark.parametrize("params", PLACES, ids=lambda p: "-".join(p.values()))
+def test_api_search_stays_within_its_budget(app, warm, params):
+    count, seen = statements(app, warm, _url("/api/v1/search", params))
+    assert count <= API_SEARCH_BUDGET, "\n".join(seen)
+
+
+def test_page_two_does_not_search_again(app, warm):
+    statements(app, warm, "/search?location=London&per_page=5")
+    _, seen = statements(app, warm, "/search?location=London&per_page=5&page=2")
+    assert not any("FROM search_point" in s for s in seen), "\n".join(seen)
+
+
+def test_practitioner_page_stays_within_its_budget(app, warm):
+    with app.app_context():
+        ids = db.session.scalars(select(Practitioner.id).where(Practitioner.status == "approved"))
+        some = list(ids)[:5]
+    for pid in some:
+        count, seen = statements(app, warm, f"/practitioners/{pid}")
+        assert count <= PRACTITIONER_BUDGET, "\n".join(seen)
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_countries_page_stays_within_its_budget(app, client, lang):
+    count, seen = statements(app, client, "/countries", **{"Accept-Language": lang})
+    assert count <= COUNTRIES_BUDGET, "\n".join(seen)
+
+
+@pytest.mark.parametrize("code", ["MN", "JP", "KR", "US", "DE", "IS", "BR", "ZA"])
+def test_country_page_stays_within_its_budget(app, warm, code):
+    count, seen = statements(app, warm, f"/countries/{code}")
+    assert count <= COUNTRY_BUDGET, "\n".join(seen)
+
+
+def _listed(client, url: str) -> list[int]:
+    body = client.get(url).get_json()
+    return [r["id"] for r in body["nearby"] + body["travel_worthy"] + body["remote"]]
+
+
+def test_a_change_in_another_worker_reaches_every_kept_answer(app, demo_template, tmp_path):
+    """Two workers on one database: one keeps answers, the other suspends a listing."""
+    url = "/api/v1/search?location=Sydney&per_page=100"
+    first = app.test_client()
+    listed = _listed(first, url)
+    page = first.get("/search?location=Sydney&per_page=100").get_data(as_text=True)
+    assert f"/practitioners/{listed[0]}" in page
+    other = make_app(app.config["SQLALCHEMY_DATABASE_URI"])
+    with other.app_context():
+        p = db.session.get(Practitioner, listed[0])
+        decide(db.session, p, "suspend", "admin@example.org", "Closed.", {})
+        db.session.commit()
+        db.engine.dispose()
+    assert listed[0] not in _listed(first, url)
+    page = first.get("/search?location=Sydney&per_page=100").get_data(as_text=True)
+    assert f"/practitioners/{listed[0]}" not in page
+    with app.app_context():  # and the index agrees
+        rows = db.session.scalars(
+            select(SearchPoint).where(SearchPoint.practitioner_id == listed[0])
+        )
+        assert rows.first() is None
+
+
+def test_kept_pages_get_a_fresh_script_nonce_each_time(app, client):
+    url = "/search?location=Sydney"
+    nonces = set()
+    for _ in range(3):
+        response = client.get(url)
+        policy = response.headers["Content-Security-Policy"]
+        nonce = policy.split("'nonce-")[1].split("'")[0]
+        assert f'nonce="{nonce}"' in response.get_data(as_text=True)
+        nonces.add(nonce)
+    assert len(nonces) == 3
