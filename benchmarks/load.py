@@ -1,26 +1,36 @@
-"""Load benchmark: the search API and the results page under concurrent clients, via gunicorn.
+"""Load benchmark: the search API, the results page and the world map under concurrent
+clients, via gunicorn, beside a static file served by the same application.
 
 Run: .venv/bin/python benchmarks/load.py [--seconds 60] [--clients 50] [--workers 2]
-                                         [--rounds 2] [--json FILE]
+                                         [--rounds 2] [--json FILE] [--repo CHECKOUT]
+
+--repo serves another checkout of the project (e.g. an older commit, for before/after
+figures measured with the same load generator); the default is this one.
 
 What it does:
 
 1. Builds a database in a temporary directory with the real commands,
    `flask --app finder init-db` and `flask --app finder seed-demo` (DATABASE_URL pointing
    there; GAZETTEER_PATH from the environment or instance/gazetteer.sqlite).
-2. Serves it with gunicorn (--workers sync workers) on a free 127.0.0.1 port, started by
-   tests/servers.py, with rate limiting OFF (RATELIMIT_ENABLED=0): a load test from one
-   address would otherwise measure the limiter's 429s.
-3. Checks every request of the rotation once (each must answer 2xx), then runs three
+2. Serves it with gunicorn (--workers workers, the rest from gunicorn.conf.py: threaded
+   workers, keep-alive) on a free 127.0.0.1 port, started by tests/servers.py, with rate
+   limiting OFF (RATELIMIT_ENABLED=0): a load test from one address would otherwise
+   measure the limiter's 429s.
+3. Checks every request of the rotation once (each must answer 2xx), runs the repeated
+   rotations unmeasured for --warmup seconds (a running site has seen them), then runs the
    targets, each for an equal share of --seconds, in --rounds interleaved slices
-   (baseline, api, page, baseline, api, page, ...) so drift on a shared machine touches
-   them alike:
-   - baseline: GET /api/v1/techniques (a small JSON answer: the cost of the stack itself);
-   - api:      GET /api/v1/search?location=CITY[&technique=SLUG] over a rotation of cities
-               (well served, underserved, non-Latin, postal code) and techniques;
-   - page:     GET /search?... with the same rotation (HTML results with the map).
-   --clients threads each hold an http.client connection (keep-alive where the server keeps
-   it; gunicorn's sync workers close after each answer, and the client reconnects).
+   (static, api, page, countries, ..., static, api, ...) so drift on a shared machine
+   touches them alike:
+   - static:    GET /static/site.css (a file served by the same application: the cost of
+                the stack itself, the baseline);
+   - techniques: GET /api/v1/techniques (a small JSON answer from the database);
+   - api:       GET /api/v1/search?location=CITY[&technique=SLUG] over a rotation of 80
+                (16 cities: well served, underserved, non-Latin, postal code; x 5 techniques);
+   - page:      GET /search?... with the same rotation (HTML results with the map);
+   - countries: GET /countries[?technique=SLUG] (the world map and table; 5 URLs);
+   - api-new, page-new: searches from points never searched before (a fresh point on each
+                request: nothing the server kept from an earlier request can answer them).
+   --clients threads each hold an http.client connection (keep-alive).
 4. Reports per target: requests, requests/s, p50 and p99 latency (ms, measured per request
    by the client), errors (any non-2xx answer or connection error; zero expected), and the
    ratio of each target's requests/s to the baseline's (the stable figure on a noisy
@@ -38,6 +48,7 @@ import itertools
 import json
 import os
 import platform
+import random
 import shutil
 import subprocess
 import sys
@@ -48,6 +59,8 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 REPO = Path(__file__).resolve().parents[1]
+if "--repo" in sys.argv:  # serve another checkout with its own code and commands
+    REPO = Path(sys.argv[sys.argv.index("--repo") + 1]).resolve()
 sys.path.insert(0, str(REPO))
 
 from tests.servers import GunicornServer, app_env, config_reads_ratelimit_enabled  # noqa: E402
@@ -77,7 +90,8 @@ TECHNIQUES = [
     "muscle-energy-technique",
     "si-joint-fusion",
 ]
-BASELINE_PATH = "/api/v1/techniques"
+BASELINE = "static"
+FRESH_POINTS = 200_000  # more than any run requests: each request of api-new/page-new is new
 
 
 def search_queries() -> list[str]:
@@ -93,13 +107,31 @@ def search_queries() -> list[str]:
     return queries
 
 
+def fresh_points() -> list[str]:
+    """Query strings of points on land-ish latitudes never searched twice (seeded: the same
+    points in every run)."""
+    rng = random.Random(20261130)
+    return [
+        urlencode({"lat": f"{rng.uniform(-45, 65):.5f}", "lon": f"{rng.uniform(-180, 180):.5f}"})
+        for _ in range(FRESH_POINTS)
+    ]
+
+
 def targets() -> dict[str, list[str]]:
     queries = search_queries()
+    points = fresh_points()
     return {
-        "baseline": [BASELINE_PATH],
+        "static": ["/static/site.css"],
+        "techniques": ["/api/v1/techniques"],
         "api": [f"/api/v1/search?{q}" for q in queries],
         "page": [f"/search?{q}" for q in queries],
+        "countries": ["/countries"] + [f"/countries?technique={t}" for t in TECHNIQUES if t],
+        "api-new": [f"/api/v1/search?{q}" for q in points],
+        "page-new": [f"/search?{q}" for q in points[len(points) // 2 :]],
     }
+
+
+FRESH = ("api-new", "page-new")
 
 
 def flask(env: dict, *args: str) -> None:
@@ -125,6 +157,7 @@ class Slice:
         self.errors = 0
         self.error_samples: list[str] = []
         self.seconds = 0.0
+        self.positions: dict[int, int] = {}  # client -> where it goes on in the rotation
 
     def add(self, latencies: list[float], errors: int, samples: list[str]) -> None:
         with self.lock:
@@ -140,7 +173,9 @@ def fetch(connection: http.client.HTTPConnection, path: str) -> int:
     return response.status
 
 
-def client(port: int, paths: list[str], offset: int, stop_at: float, into: Slice) -> None:
+def client(
+    port: int, paths: list[str], number: int, offset: int, stop_at: float, into: Slice
+) -> None:
     """One client: request the rotation from `offset` on until `stop_at`."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     latencies: list[float] = []
@@ -162,14 +197,21 @@ def client(port: int, paths: list[str], offset: int, stop_at: float, into: Slice
             connection.close()
         latencies.append(time.perf_counter() - started)
     connection.close()
+    into.positions[number] = index
     into.add(latencies, errors, samples)
 
 
 def run_slice(port: int, paths: list[str], clients: int, seconds: float, into: Slice) -> None:
     stop_at = time.monotonic() + seconds
     started = time.monotonic()
+    # Fresh rotations are split between the clients so that no point is requested twice.
+    step = len(paths) // clients if len(paths) > 1000 else 7
     threads = [
-        threading.Thread(target=client, args=(port, paths, n * 7, stop_at, into), daemon=True)
+        threading.Thread(
+            target=client,
+            args=(port, paths, n, into.positions.get(n, n * step), stop_at, into),
+            daemon=True,
+        )
         for n in range(clients)
     ]
     for thread in threads:
@@ -191,7 +233,7 @@ def check_each(port: int, paths: dict[str, list[str]]) -> None:
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     bad = []
     for name, items in paths.items():
-        for path in items:
+        for path in items[-100:] if name in FRESH else items:  # fresh: never reached later
             status = fetch(connection, path)
             if not 200 <= status < 300:
                 bad.append(f"{name}: HTTP {status} {path}")
@@ -204,7 +246,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=float, default=60.0, help="measured time in all")
     parser.add_argument("--clients", type=int, default=50, help="concurrent clients")
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    parser.add_argument("--repo", type=Path, help="serve this checkout instead (see above)")
+    parser.add_argument(
+        "--warmup", type=float, default=20.0, help="unmeasured seconds before (repeated targets)"
+    )
     parser.add_argument("--rounds", type=int, default=2, help="interleaved slices per target")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args()
@@ -233,7 +279,7 @@ def main() -> None:
             else "override RATELIMIT_ENABLED=False (the settings do not read the variable)"
         )
         print(
-            f"gunicorn: {args.workers} sync workers on {server.url}; rate limiting OFF ({how})",
+            f"gunicorn: {args.workers} workers on {server.url}; rate limiting OFF ({how})",
             flush=True,
         )
         check_each(server.port, paths)
@@ -242,6 +288,11 @@ def main() -> None:
             f"{len(paths)} targets ...",
             flush=True,
         )
+        # Unmeasured: each worker meets the repeated rotations first (what a running site
+        # has seen); the fresh rotations are never warmed.
+        for name, items in paths.items():
+            if name not in FRESH and args.warmup > 0:
+                run_slice(server.port, items, args.clients, args.warmup / len(paths), Slice())
         slices = {name: Slice() for name in paths}
         share = args.seconds / (len(paths) * args.rounds)
         cpu_before = os.times()
@@ -255,7 +306,7 @@ def main() -> None:
             server.stop()
         shutil.rmtree(work, ignore_errors=True)
 
-    base_rate = len(slices["baseline"].latencies) / slices["baseline"].seconds
+    base_rate = len(slices[BASELINE].latencies) / slices[BASELINE].seconds
     figures = {}
     for name, data in slices.items():
         rate = len(data.latencies) / data.seconds
@@ -275,7 +326,7 @@ def main() -> None:
     tracebacks = log.count("Traceback")
     timeouts = log.count("WORKER TIMEOUT")
     print()
-    print("| target | path | requests | req/s | p50 ms | p99 ms | errors | req/s vs baseline |")
+    print("| target | path | requests | req/s | p50 ms | p99 ms | errors | req/s vs static |")
     print("|---|---|---:|---:|---:|---:|---:|---:|")
     for name, f in figures.items():
         print(
@@ -285,7 +336,7 @@ def main() -> None:
         )
     print()
     print(
-        f"clients {args.clients}, gunicorn {args.workers} sync workers, rate limiting off; "
+        f"clients {args.clients}, gunicorn {args.workers} workers ({REPO}), rate limiting off; "
         f"load generator CPU {client_cpu:.1f} s over {args.seconds:g} s; "
         f"server log: {tracebacks} tracebacks, {timeouts} worker timeouts; "
         f"{os.cpu_count()} CPUs, Python {platform.python_version()}, "

@@ -37,6 +37,7 @@ from .models import (
     ANY_TECHNIQUE,
     IMPORTING,
     PATTERNS,
+    REVET_AFTER,
     PracticeLocation,
     Practitioner,
     PractitionerLanguage,
@@ -67,12 +68,9 @@ BOOLEAN_FIELDS = (
     "teaches_self_correction", "gentle_only", "telehealth", "home_visits",
     "accepts_international", "demo",
 )  # fmt: skip
-TEXT_LIMITS = {"name": 200, "credentials": 200, "clinic": 200, "email": 254,
-               "registry_name": 200, "registry_number": 100, "address": 300,
-               "city": 200, "region": 200, "postal_code": 20, "ref": 64}  # fmt: skip
+TEXT_LIMITS = v.LISTING_LENGTHS  # from the database columns
 
 
-@functools.cache
 @functools.cache
 def technique_items(path: Path = TECHNIQUES_FILE) -> tuple[dict, ...]:
     """The techniques as data/techniques.json lists them, read once."""
@@ -511,7 +509,7 @@ def publish_run(session: Session, run: str, status: str, expected: int, note: st
         Practitioner.import_run == run, Practitioner.status == IMPORTING
     )
     now = utcnow()
-    revet_due = (now + dt.timedelta(days=365)).date() if status == "approved" else None
+    revet_due = (now + REVET_AFTER).date() if status == "approved" else None
     if status == "approved":
         loc = PracticeLocation
         located = (loc.latitude, loc.longitude, loc.id, loc.practitioner_id, loc.country)

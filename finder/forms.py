@@ -26,7 +26,7 @@ from wtforms.validators import DataRequired, EqualTo, Length, Optional, Validati
 from .gazetteer import country_name
 from .models import PATTERNS
 from .templating import code_name
-from .validation import FieldError, email_address, hidden_character
+from .validation import LISTING_LENGTHS, FieldError, email_address, hidden_character
 
 
 def as_choices(pairs) -> list[SelectChoice]:
@@ -193,16 +193,21 @@ RELATIONS = as_choices(
 )
 
 
+def fits(name: str) -> Length:
+    """At most as many characters as the listing's database column holds."""
+    return Length(max=LISTING_LENGTHS[name])
+
+
 class ListingForm(CheckedForm):
     """A practitioner's public details and one practice location."""
 
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    name = StringField(_l("Name"), validators=[DataRequired(), fits("name")])
     credentials = StringField(
         _l("Credentials"),
-        validators=[Optional(), Length(max=200)],
+        validators=[Optional(), fits("credentials")],
         render_kw={"placeholder": _l("e.g. PT, DPT or DC")},
     )
-    clinic = StringField(_l("Clinic"), validators=[Optional(), Length(max=200)])
+    clinic = StringField(_l("Clinic"), validators=[Optional(), fits("clinic")])
     techniques = CheckboxListField(
         _l("Techniques"),
         choices=[],
@@ -220,19 +225,21 @@ class ListingForm(CheckedForm):
     telehealth = BooleanField(_l("Offers telehealth"))
     home_visits = BooleanField(_l("Offers home visits"))
     accepts_international = BooleanField(_l("Accepts international patients"))
-    website = StringField(_l("Website"), validators=[Optional(), Length(max=500)])
-    phone = StringField(_l("Phone"), validators=[Optional(), Length(max=40)])
-    email = StringField(
-        _l("Public email"), validators=[Optional(), EmailAddress(), Length(max=254)]
+    website = StringField(_l("Website"), validators=[Optional(), fits("website")])
+    phone = StringField(_l("Phone"), validators=[Optional(), fits("phone")])
+    email = StringField(_l("Public email"), validators=[Optional(), EmailAddress(), fits("email")])
+    registry_name = StringField(
+        _l("Licence registry"), validators=[Optional(), fits("registry_name")]
     )
-    registry_name = StringField(_l("Licence registry"), validators=[Optional(), Length(max=200)])
-    registry_number = StringField(_l("Licence number"), validators=[Optional(), Length(max=100)])
-    registry_url = StringField(_l("Registry link"), validators=[Optional(), Length(max=500)])
-    npi = StringField(_l("US NPI"), validators=[Optional(), Length(max=10)])
-    address = StringField(_l("Street address"), validators=[Optional(), Length(max=300)])
-    city = StringField(_l("City"), validators=[DataRequired(), Length(max=200)])
-    region = StringField(_l("Region or state"), validators=[Optional(), Length(max=200)])
-    postal_code = StringField(_l("Postal code"), validators=[Optional(), Length(max=20)])
+    registry_number = StringField(
+        _l("Licence number"), validators=[Optional(), fits("registry_number")]
+    )
+    registry_url = StringField(_l("Registry link"), validators=[Optional(), fits("registry_url")])
+    npi = StringField(_l("US NPI"), validators=[Optional(), fits("npi")])
+    address = StringField(_l("Street address"), validators=[Optional(), fits("address")])
+    city = StringField(_l("City"), validators=[DataRequired(), fits("city")])
+    region = StringField(_l("Region or state"), validators=[Optional(), fits("region")])
+    postal_code = StringField(_l("Postal code"), validators=[Optional(), fits("postal_code")])
     country = SelectField(_l("Country"), choices=[], validators=[DataRequired()])
     latitude = StringField(_l("Latitude"), validators=[Optional(), Length(max=20)])
     longitude = StringField(_l("Longitude"), validators=[Optional(), Length(max=20)])

@@ -410,9 +410,13 @@ def fhir_schemas() -> dict:
 def interop_paths() -> dict:
     """The HSDS and FHIR operations for /openapi.json, with the limits this module enforces.
 
-    They answer without the API's ETag, caching, CORS and rate limit, so they document no
-    304 and no 429."""
-    standard = " Not cached by ETag, not CORS-enabled and not rate-limited; see docs/open-data.md."
+    They answer with the API's ETag, caching, CORS and rate limit (finish_read and
+    rate_limited above), so they document its 304 and 429 too."""
+    standard = (
+        " Cached and limited like the rest of the API: an ETag (304 for If-None-Match), "
+        "readable from any origin (CORS), rate-limited per client address (429 with "
+        "Retry-After); see docs/open-data.md."
+    )
     hsds_page = oas.operation(
         "listHsdsServices",
         "Approved services in HSDS 3.0",

@@ -43,6 +43,7 @@ class Status(enum.StrEnum):
     IMPORTING = "importing"
 
 
+REVET_AFTER = dt.timedelta(days=365)  # an approval holds this long before vetting is due again
 STATUSES = tuple(s.value for s in Status if s is not Status.IMPORTING)
 APPROVED = Status.APPROVED.value
 IMPORTING = Status.IMPORTING.value

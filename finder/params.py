@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from . import validation as v
+from .geo import from_km, to_km
 from .nearest import DEFAULT_RADIUS_KM, MAX_RADIUS_KM, Filters
 
 MAX_LOCATION_LENGTH = 200
@@ -151,14 +152,14 @@ def parse_search_args(
     unit = args.get("unit", "").strip().lower() or default_unit
     if unit not in ("km", "mi"):
         raise BadParameter("unit", _("unit must be km or mi."))
-    max_radius = MAX_RADIUS_KM if unit == "km" else MAX_RADIUS_KM / 1.609344
+    max_radius = from_km(MAX_RADIUS_KM, unit)
     radius = _number(args, "radius", 0.001, max_radius)
     if radius is None and radius_in_unit:
         radius = DEFAULT_RADIUS_KM  # the same number, read in the page's unit
     if radius is None:
         radius_km = DEFAULT_RADIUS_KM
     else:
-        radius_km = radius * 1.609344 if unit == "mi" else radius
+        radius_km = to_km(radius, unit)
     return SearchRequest(
         location=location,
         lat=lat,

@@ -9,6 +9,7 @@ import phonenumbers
 import pycountry
 from email_validator import EmailNotValidError, validate_email
 
+from .models import PracticeLocation, Practitioner
 from .words import say
 
 TRUE_WORDS = {"true", "yes", "1", "y"}
@@ -17,6 +18,25 @@ FALSE_WORDS = {"false", "no", "0", "n", ""}
 
 class FieldError(ValueError):
     """A value that breaks a field's rule; the message says what is expected."""
+
+
+def column_lengths(*models) -> dict[str, int]:
+    """Field name -> how many characters its database column holds, for every text column."""
+    return {
+        column.name: column.type.length
+        for model in models
+        for column in model.__table__.columns
+        if getattr(column.type, "length", None)
+    }
+
+
+# What a listing's text fields may hold: the forms, the CSV import and the admin edit all
+# check these, so nothing longer ever reaches an INSERT.
+LISTING_LENGTHS = {
+    name: length
+    for name, length in column_lengths(Practitioner, PracticeLocation).items()
+    if name not in ("status", "import_run", "country")
+}
 
 
 def country_code(value: str) -> str:

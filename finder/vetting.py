@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from .directory import reindex_practitioner
 from .geo import haversine_km
 from .models import (
+    REVET_AFTER,
     STATUSES,
     AuditEvent,
     ListingReport,
@@ -43,7 +44,6 @@ CHECKLIST = {
 }
 DUPLICATE_NAME_SCORE = 85
 DUPLICATE_DISTANCE_KM = 1.0
-REVET_AFTER = dt.timedelta(days=365)
 
 
 class VettingError(ValueError):
