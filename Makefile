@@ -32,8 +32,14 @@ run: db
 test: install-dev
 	$(BIN)/python -m pytest -q
 
+# Style, formatting, and the models equal to the migrations (on a throwaway database).
 lint: install-dev
 	$(BIN)/ruff check finder tests benchmarks config.py
+	$(BIN)/ruff format --check finder tests benchmarks config.py
+	@check=$$(mktemp -d) && FINDER_INSTANCE=$$check DATABASE_URL=sqlite:///$$check/check.sqlite \
+	  $(BIN)/flask db upgrade >/dev/null 2>&1 && FINDER_INSTANCE=$$check \
+	  DATABASE_URL=sqlite:///$$check/check.sqlite $(BIN)/flask db check; \
+	  status=$$?; rm -rf $$check; exit $$status
 
 bench: install-dev
 	$(BIN)/python benchmarks/search.py

@@ -292,8 +292,10 @@ def measure(engine, cities: list, places: list, args) -> dict:
                 verdict = same_answer(lat, lon, got, want, coords)
                 checks.setdefault(label, Counter())[verdict] += 1
                 if verdict == "MISMATCH":
-                    say(f"    MISMATCH {label} at ({lat:.4f}, {lon:.4f}):"
-                        f" project {got} naive {want}")
+                    say(
+                        f"    MISMATCH {label} at ({lat:.4f}, {lon:.4f}):"
+                        f" project {got} naive {want}"
+                    )
             say(f"  naive origin {n}/{len(subset)}: {time.perf_counter() - started:.1f} s")
     for label, _, _ in VARIANTS:
         verdicts = ", ".join(f"{v} {c}" for v, c in sorted(checks[label].items()))
@@ -347,12 +349,16 @@ def report(results: dict[int, dict]) -> None:
         return
     times = res["times"]
     p50 = percentile(times[("project", "k=20")], 50) * 1e3
-    say(f"  p50 < {TARGET_P50_MS:g} ms (no radius): {p50:.2f} ms -> "
-        + ("PASS" if p50 < TARGET_P50_MS else "MISS"))
+    say(
+        f"  p50 < {TARGET_P50_MS:g} ms (no radius): {p50:.2f} ms -> "
+        + ("PASS" if p50 < TARGET_P50_MS else "MISS")
+    )
     for label in ("k=20", f"k=20 r={RADIUS_KM:g}km"):
         ratio = percentile(times[("naive", label)], 50) / percentile(times[("project", label)], 50)
-        say(f"  speed-up >= {TARGET_SPEEDUP:g}x ({label}): {ratio:,.0f}x -> "
-            + ("PASS" if ratio >= TARGET_SPEEDUP else "MISS"))
+        say(
+            f"  speed-up >= {TARGET_SPEEDUP:g}x ({label}): {ratio:,.0f}x -> "
+            + ("PASS" if ratio >= TARGET_SPEEDUP else "MISS")
+        )
 
 
 # --- gazetteer memory ------------------------------------------------------------------------
@@ -402,8 +408,10 @@ def gazetteer_memory(cities: list) -> None:
 
         started = time.perf_counter()
         ensure_built(path)
-        say(f"  gazetteer {path}: ready in {time.perf_counter() - started:.1f} s,"
-            f" {os.path.getsize(path) / 2**20:.0f} MB on disk")
+        say(
+            f"  gazetteer {path}: ready in {time.perf_counter() - started:.1f} s,"
+            f" {os.path.getsize(path) / 2**20:.0f} MB on disk"
+        )
     except Exception as error:  # report, and still try the subprocess
         say(f"  could not build the gazetteer: {type(error).__name__}: {error}")
     rng = random.Random(5)
@@ -420,13 +428,19 @@ def gazetteer_memory(cities: list) -> None:
         return
     out = json.loads(proc.stdout.strip().splitlines()[-1])
     added = out["after"] - out["before"]
-    say(f"  RSS: python+sqlalchemy+finder.models {out['bare']:.1f} MB; after importing"
-        f" finder.geocode {out['imported']:.1f} MB (+{out['imported'] - out['bare']:.1f})")
-    say(f"  RSS: before geocoding {out['before']:.1f} MB; after 1st geocode {out['first']:.1f} MB;"
-        f" after 200 geocodes {out['after']:.1f} MB")
+    say(
+        f"  RSS: python+sqlalchemy+finder.models {out['bare']:.1f} MB; after importing"
+        f" finder.geocode {out['imported']:.1f} MB (+{out['imported'] - out['bare']:.1f})"
+    )
+    say(
+        f"  RSS: before geocoding {out['before']:.1f} MB; after 1st geocode {out['first']:.1f} MB;"
+        f" after 200 geocodes {out['after']:.1f} MB"
+    )
     say(f"  outcomes of the 200 geocodes: {out['outcomes']}")
-    say(f"  RSS added by the gazetteer: {added:.1f} MB (target < {TARGET_GAZETTEER_MB:g} MB) -> "
-        + ("PASS" if added < TARGET_GAZETTEER_MB else "MISS"))
+    say(
+        f"  RSS added by the gazetteer: {added:.1f} MB (target < {TARGET_GAZETTEER_MB:g} MB) -> "
+        + ("PASS" if added < TARGET_GAZETTEER_MB else "MISS")
+    )
 
 
 def main() -> None:
@@ -439,10 +453,12 @@ def main() -> None:
     started = time.perf_counter()
     cities = load_cities()
     places = origins(cities, args.queries, seed=2)
-    say(f"{len(cities):,} cities; {args.queries} origins"
+    say(
+        f"{len(cities):,} cities; {args.queries} origins"
         f" ({sum(k == 'city' for k, *_ in places)} near cities, the rest uniform on the sphere);"
         f" naive baseline on the first {args.naive_queries}; python {sys.version.split()[0]},"
-        f" sqlite {__import__('sqlite3').sqlite_version}, {os.cpu_count()} CPUs")
+        f" sqlite {__import__('sqlite3').sqlite_version}, {os.cpu_count()} CPUs"
+    )
     results = {size: bench_size(size, cities, places, args) for size in sizes}
     report(results)
     gazetteer_memory(cities)

@@ -212,9 +212,7 @@ def test_a_concurrent_insert_of_the_same_key_is_harmless(tmp_path):
         assert first.get(GeocodeCache, ("x", "offline")).result["place"]["label"] == "X"
 
 
-def test_a_lookup_stores_its_answer_without_committing_the_callers_session(
-    session, gazetteer_path
-):
+def test_a_lookup_stores_its_answer_without_committing_the_callers_session(session, gazetteer_path):
     """A GET search must not commit the caller's transaction: the cache has its own."""
     assert session.get(GeocodeCache, ("seoul", "offline")) is None  # a read: a transaction
     reading = session.get_transaction()
