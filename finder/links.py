@@ -13,17 +13,11 @@ from urllib.parse import urlencode
 from flask import request, url_for
 from werkzeug.routing import BuildError
 
+from .params import FILTER_NAMES, PARAMETER_NAMES
+
 # The filters a results page shows as removable chips, and every parameter of a search.
-FILTER_PARAMS = (
-    "technique",
-    "country",
-    "language",
-    "telehealth",
-    "home_visits",
-    "gentle",
-    "radius",
-)
-SEARCH_PARAMS = ("location", "lat", "lon", *FILTER_PARAMS, "unit", "per_page", "page")
+FILTER_PARAMS = FILTER_NAMES
+SEARCH_PARAMS = PARAMETER_NAMES
 
 
 def search_url(**replace) -> str:

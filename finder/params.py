@@ -1,8 +1,16 @@
-"""Search parameters from a query string (web page and API share them), checked strictly."""
+"""The search's query parameters, declared once: how each is read and checked (for /search
+and /api/v1/search alike), how the OpenAPI document describes it, which are filters.
+
+`SEARCH_PARAMETERS` is the one description. `parse_search_args` reads a query string with it
+into a checked `SearchRequest` (or raises `BadParameter` naming the parameter);
+`openapi_parameters` gives the same declarations as OpenAPI parameter objects; links and
+the results page's filter chips take the names from it.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -14,25 +22,11 @@ from .nearest import DEFAULT_RADIUS_KM, MAX_RADIUS_KM, Filters
 MAX_LOCATION_LENGTH = 200
 MAX_PER_PAGE = 100
 MAX_PAGE = 1000
-
-
-# Parameter names in messages: as they are in English (what API clients send), in words on
-# pages in other languages.
-PARAMETER_NAMES = {
-    "lat": _l("lat"),
-    "lon": _l("lon"),
-    "radius": _l("radius"),
-    "page": _l("page"),
-    "per_page": _l("per_page"),
-    "telehealth": _l("telehealth"),
-    "home_visits": _l("home_visits"),
-    "gentle": _l("gentle"),
-}
-
-
-def said(name: str) -> str:
-    """A parameter's name as a message says it."""
-    return str(PARAMETER_NAMES.get(name, name))
+DEFAULT_PER_PAGE = 20
+MIN_RADIUS = 0.001
+FLAG_VALUES = ["true", "false"]
+TRUE = ("1", "true", "yes", "on", "y")  # "y" is what a ticked checkbox sends
+FALSE = ("0", "false", "no", "off", "n")
 
 
 class BadParameter(ValueError):
@@ -42,6 +36,291 @@ class BadParameter(ValueError):
         super().__init__(message)
         self.field = field
         self.message = message
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What reading a parameter may depend on besides its own text."""
+
+    technique_slugs: set[str]
+    default_unit: str
+    radius_in_unit: bool
+    values: dict = field(default_factory=dict)  # the parameters read before this one
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One query parameter: its reader (raw text(s) -> value, or BadParameter), its OpenAPI
+    schema and description, and how messages on pages name it."""
+
+    name: str
+    read: Callable[[Parameter, list[str], Reading], object]
+    schema: dict
+    description: str
+    said: object = None  # a lazy string: the name in messages on pages (English: the name)
+    is_filter: bool = False  # shown as a removable chip on the results page
+    repeated: bool = False
+    example: object = None
+
+    def say(self) -> str:
+        return str(self.said) if self.said is not None else self.name
+
+    def openapi(self) -> dict:
+        parameter = {
+            "name": self.name,
+            "in": "query",
+            "required": False,
+            "description": self.description,
+            "schema": self.schema,
+        }
+        if self.repeated:
+            parameter |= {"style": "form", "explode": True}
+        if self.example is not None:
+            parameter["example"] = self.example
+        return parameter
+
+
+def _one(raws: list[str]) -> str:
+    return raws[0].strip() if raws else ""
+
+
+def _location(p: Parameter, raws: list[str], _reading: Reading) -> str | None:
+    location = _one(raws) or None
+    if location and any(ord(c) < 32 or ord(c) == 127 for c in location):
+        raise BadParameter(p.name, _("location must not contain control characters."))
+    if location and len(location) > MAX_LOCATION_LENGTH:
+        raise BadParameter(
+            p.name, _("location is longer than %(count)s characters.", count=MAX_LOCATION_LENGTH)
+        )
+    return location
+
+
+def _between(p: Parameter, value: float | None, low: float, high: float) -> float | None:
+    if value is not None and not (low <= value <= high):
+        raise BadParameter(
+            p.name,
+            _(
+                "%(name)s must be between %(low)s and %(high)s.",
+                name=p.say(),
+                low=f"{low:g}",
+                high=f"{high:g}",
+            ),
+        )
+    return value
+
+
+def _decimal(p: Parameter, raws: list[str]) -> float | None:
+    raw = _one(raws)
+    if not raw:
+        return None
+    value = v.decimal_number(raw)
+    if value is None:
+        raise BadParameter(p.name, _("%(name)s must be a number.", name=p.say()))
+    return value
+
+
+def _coordinate(p: Parameter, raws: list[str], _reading: Reading) -> float | None:
+    return _between(p, _decimal(p, raws), p.schema["minimum"], p.schema["maximum"])
+
+
+def _techniques(p: Parameter, raws: list[str], reading: Reading) -> tuple[str, ...]:
+    techniques = tuple(dict.fromkeys(t.strip() for t in raws if t.strip()))
+    for slug in techniques:
+        if slug not in reading.technique_slugs:
+            raise BadParameter(
+                p.name, _("unknown technique “%(slug)s”; see /api/v1/techniques.", slug=slug)
+            )
+    return techniques
+
+
+def _country(p: Parameter, raws: list[str], _reading: Reading) -> str | None:
+    country = _one(raws) or None
+    try:
+        return v.country_code(country) if country else None
+    except v.FieldError as error:
+        raise BadParameter(p.name, str(error)) from None
+
+
+def _language(p: Parameter, raws: list[str], _reading: Reading) -> str | None:
+    language = _one(raws) or None
+    try:
+        return v.language_codes(language)[0] if language else None
+    except (v.FieldError, IndexError):
+        raise BadParameter(p.name, _("language must be an ISO 639-1 code (e.g. en, ko).")) from None
+
+
+def _flag(p: Parameter, raws: list[str], _reading: Reading) -> bool | None:
+    raw = _one(raws).lower()
+    if raw in ("", "any"):
+        return None
+    if raw in TRUE:
+        return True
+    if raw in FALSE:
+        return False
+    raise BadParameter(p.name, _("%(name)s must be true or false.", name=p.say()))
+
+
+def _unit(p: Parameter, raws: list[str], reading: Reading) -> str:
+    unit = _one(raws).lower() or reading.default_unit
+    if unit not in ("km", "mi"):
+        raise BadParameter(p.name, _("unit must be km or mi."))
+    return unit
+
+
+def _radius_km(p: Parameter, raws: list[str], reading: Reading) -> float:
+    """The radius in km; given in the request's unit (read before it)."""
+    unit = reading.values["unit"]
+    radius = _between(p, _decimal(p, raws), MIN_RADIUS, from_km(MAX_RADIUS_KM, unit))
+    if radius is None:
+        # Pages: "100 mi", not "62 mi" (the same number in the page's unit); the API: 100 km.
+        return to_km(DEFAULT_RADIUS_KM, unit) if reading.radius_in_unit else DEFAULT_RADIUS_KM
+    return to_km(radius, unit)
+
+
+def _whole(default: int, low: int, high: int):
+    def read(p: Parameter, raws: list[str], _reading: Reading) -> int:
+        raw = _one(raws)
+        if not raw:
+            return default
+        value = v.whole_number(raw)
+        if value is None or not (low <= value <= high):
+            raise BadParameter(
+                p.name,
+                _(
+                    "%(name)s must be a whole number from %(low)s to %(high)s.",
+                    name=p.say(),
+                    low=low,
+                    high=high,
+                ),
+            )
+        return value
+
+    return read
+
+
+def _ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+FLAG_SCHEMA = {"type": "string", "enum": FLAG_VALUES}
+FLAG_NOTE = " Leave out for either. (1/0, yes/no and on/off are accepted too.)"
+
+SEARCH_PARAMETERS: tuple[Parameter, ...] = (
+    Parameter(
+        "location",
+        _location,
+        {"type": "string", "maxLength": MAX_LOCATION_LENGTH},
+        "Where to search from: a city, a postal code, 'city, country' or a country. "
+        "Give this or lat and lon.",
+        example="Seoul",
+    ),
+    Parameter(
+        "lat",
+        _coordinate,
+        {"type": "number", "minimum": -90, "maximum": 90},
+        "Latitude of the origin (with lon).",
+        said=_l("lat"),
+        example=37.5665,
+    ),
+    Parameter(
+        "lon",
+        _coordinate,
+        {"type": "number", "minimum": -180, "maximum": 180},
+        "Longitude of the origin (with lat).",
+        said=_l("lon"),
+        example=126.978,
+    ),
+    Parameter(
+        "technique",
+        _techniques,
+        {"type": "array", "items": _ref("TechniqueSlug")},
+        "Techniques to match (repeat the parameter for several); see /api/v1/techniques.",
+        is_filter=True,
+        repeated=True,
+    ),
+    Parameter(
+        "country",
+        _country,
+        _ref("CountryCode"),
+        "Only practice locations in this country (ISO 3166-1 alpha-2).",
+        is_filter=True,
+        example="KR",
+    ),
+    Parameter(
+        "language",
+        _language,
+        _ref("LanguageCode"),
+        "Only practitioners who speak this language (ISO 639-1).",
+        is_filter=True,
+        example="ko",
+    ),
+    Parameter(
+        "telehealth",
+        _flag,
+        FLAG_SCHEMA,
+        "Only practitioners who offer (true) or do not offer (false) telehealth." + FLAG_NOTE,
+        said=_l("telehealth"),
+        is_filter=True,
+    ),
+    Parameter(
+        "home_visits",
+        _flag,
+        FLAG_SCHEMA,
+        "Only practitioners who make (true) or do not make (false) home visits." + FLAG_NOTE,
+        said=_l("home_visits"),
+        is_filter=True,
+    ),
+    Parameter(
+        "gentle",
+        _flag,
+        FLAG_SCHEMA,
+        "Only practitioners who use gentle, non-thrust methods only (true)." + FLAG_NOTE,
+        said=_l("gentle"),
+        is_filter=True,
+    ),
+    Parameter(
+        "unit",
+        _unit,
+        {"type": "string", "enum": ["km", "mi"], "default": "km"},
+        "The unit of `radius`.",
+    ),
+    Parameter(
+        "radius",
+        _radius_km,
+        {
+            "type": "number",
+            "minimum": MIN_RADIUS,
+            "maximum": MAX_RADIUS_KM,
+            "default": DEFAULT_RADIUS_KM,
+        },
+        f"Search radius in `unit`: at most {MAX_RADIUS_KM:,.0f} km "
+        f"({from_km(MAX_RADIUS_KM, 'mi'):,.0f} mi); larger values are refused, not clamped. "
+        f"Without it, {DEFAULT_RADIUS_KM:g} km whatever the unit.",
+        said=_l("radius"),
+        is_filter=True,
+    ),
+    Parameter(
+        "page",
+        _whole(1, 1, MAX_PAGE),
+        {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": 1},
+        "Page of `nearby`.",
+        said=_l("page"),
+    ),
+    Parameter(
+        "per_page",
+        _whole(DEFAULT_PER_PAGE, 1, MAX_PER_PAGE),
+        {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE, "default": DEFAULT_PER_PAGE},
+        "Results per page; out-of-range values are refused, not clamped.",
+        said=_l("per_page"),
+    ),
+)
+PARAMETER_NAMES = tuple(p.name for p in SEARCH_PARAMETERS)
+FILTER_NAMES = tuple(p.name for p in SEARCH_PARAMETERS if p.is_filter)
+
+
+def openapi_parameters() -> list[dict]:
+    """The search's query parameters as OpenAPI parameter objects."""
+    return [p.openapi() for p in SEARCH_PARAMETERS]
 
 
 @dataclass(frozen=True)
@@ -58,55 +337,6 @@ class SearchRequest:
     per_page: int
 
 
-def _flag(args, name: str) -> bool | None:
-    raw = args.get(name, "").strip().lower()
-    if raw in ("", "any"):
-        return None
-    if raw in ("1", "true", "yes", "on", "y"):  # "y" is what a ticked checkbox sends
-        return True
-    if raw in ("0", "false", "no", "off", "n"):
-        return False
-    raise BadParameter(name, _("%(name)s must be true or false.", name=said(name)))
-
-
-def _number(args, name: str, low: float, high: float) -> float | None:
-    raw = args.get(name, "").strip()
-    if not raw:
-        return None
-    value = v.decimal_number(raw)
-    if value is None:
-        raise BadParameter(name, _("%(name)s must be a number.", name=said(name)))
-    if not (low <= value <= high):
-        raise BadParameter(
-            name,
-            _(
-                "%(name)s must be between %(low)s and %(high)s.",
-                name=said(name),
-                low=f"{low:g}",
-                high=f"{high:g}",
-            ),
-        )
-    return value
-
-
-def _integer(args, name: str, default: int, low: int, high: int) -> int:
-    raw = args.get(name, "").strip()
-    if not raw:
-        return default
-    value = v.whole_number(raw)
-    if value is None or not (low <= value <= high):
-        raise BadParameter(
-            name,
-            _(
-                "%(name)s must be a whole number from %(low)s to %(high)s.",
-                name=said(name),
-                low=low,
-                high=high,
-            ),
-        )
-    return value
-
-
 def parse_search_args(
     args, technique_slugs: set[str], default_unit: str = "km", radius_in_unit: bool = False
 ) -> SearchRequest:
@@ -115,65 +345,31 @@ def parse_search_args(
     `default_unit` applies when no unit is given (pages follow the browser's region); with
     `radius_in_unit` the default radius is 100 of that unit (pages: "100 mi", not "62 mi"),
     else 100 km as the API documents."""
-    location = args.get("location", "").strip() or None
-    if location and any(ord(c) < 32 or ord(c) == 127 for c in location):
-        raise BadParameter("location", _("location must not contain control characters."))
-    if location and len(location) > MAX_LOCATION_LENGTH:
-        raise BadParameter(
-            "location",
-            _("location is longer than %(count)s characters.", count=MAX_LOCATION_LENGTH),
-        )
-    lat = _number(args, "lat", -90, 90)
-    lon = _number(args, "lon", -180, 180)
-    if (lat is None) != (lon is None):
-        raise BadParameter("lat" if lat is None else "lon", _("give both lat and lon, or neither."))
-    if location is None and lat is None:
-        raise BadParameter(
-            "location", _("give a location (a city, postal code or country) or lat and lon.")
-        )
-    techniques = tuple(dict.fromkeys(t.strip() for t in args.getlist("technique") if t.strip()))
-    for slug in techniques:
-        if slug not in technique_slugs:
+    reading = Reading(set(technique_slugs), default_unit, radius_in_unit)
+    values = reading.values
+    for p in SEARCH_PARAMETERS:
+        values[p.name] = p.read(p, args.getlist(p.name), reading)
+        if p.name == "lon" and (values["lat"] is None) != (values["lon"] is None):
+            missing = "lat" if values["lat"] is None else "lon"
+            raise BadParameter(missing, _("give both lat and lon, or neither."))
+        if p.name == "lon" and values["location"] is None and values["lat"] is None:
             raise BadParameter(
-                "technique", _("unknown technique “%(slug)s”; see /api/v1/techniques.", slug=slug)
+                "location", _("give a location (a city, postal code or country) or lat and lon.")
             )
-    country = args.get("country", "").strip() or None
-    language = args.get("language", "").strip() or None
-    try:
-        country = v.country_code(country) if country else None
-    except v.FieldError as error:
-        raise BadParameter("country", str(error)) from None
-    try:
-        language = v.language_codes(language)[0] if language else None
-    except (v.FieldError, IndexError):
-        raise BadParameter(
-            "language", _("language must be an ISO 639-1 code (e.g. en, ko).")
-        ) from None
-    unit = args.get("unit", "").strip().lower() or default_unit
-    if unit not in ("km", "mi"):
-        raise BadParameter("unit", _("unit must be km or mi."))
-    max_radius = from_km(MAX_RADIUS_KM, unit)
-    radius = _number(args, "radius", 0.001, max_radius)
-    if radius is None and radius_in_unit:
-        radius = DEFAULT_RADIUS_KM  # the same number, read in the page's unit
-    if radius is None:
-        radius_km = DEFAULT_RADIUS_KM
-    else:
-        radius_km = to_km(radius, unit)
     return SearchRequest(
-        location=location,
-        lat=lat,
-        lon=lon,
+        location=values["location"],
+        lat=values["lat"],
+        lon=values["lon"],
         filters=Filters(
-            techniques=techniques,
-            country=country,
-            language=language,
-            telehealth=_flag(args, "telehealth"),
-            home_visits=_flag(args, "home_visits"),
-            gentle=_flag(args, "gentle"),
+            techniques=values["technique"],
+            country=values["country"],
+            language=values["language"],
+            telehealth=values["telehealth"],
+            home_visits=values["home_visits"],
+            gentle=values["gentle"],
         ),
-        radius_km=radius_km,
-        unit=unit,
-        page=_integer(args, "page", 1, 1, MAX_PAGE),
-        per_page=_integer(args, "per_page", 20, 1, MAX_PER_PAGE),
+        radius_km=values["radius"],
+        unit=values["unit"],
+        page=values["page"],
+        per_page=values["per_page"],
     )

@@ -1,30 +1,32 @@
 """The OpenAPI 3.1 document of the JSON API, built from the constants the code checks (no Flask).
 
-The limits come from the modules that enforce them (finder.params, finder.search, finder.models)
-so the document follows the behaviour; the two literals parse_search_args does not name
-(DEFAULT_PER_PAGE, MIN_RADIUS) are pinned by tests. Other parts of the API (the HSDS and FHIR
-endpoints) add their own paths through `add_paths`.
+The search's parameters come from their one declaration (finder.params.SEARCH_PARAMETERS),
+which also reads them; other limits from the modules that enforce them (finder.nearest,
+finder.models), so the document follows the behaviour. Other parts of the API (the HSDS and
+FHIR endpoints) add their own paths through `add_paths`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from ..geo import KM_PER_MILE
 from ..models import MAX_ID, PATTERNS
-from ..nearest import DEFAULT_RADIUS_KM, MAX_RADIUS_KM
-from ..params import MAX_LOCATION_LENGTH, MAX_PAGE, MAX_PER_PAGE
+from ..params import (  # noqa: F401  (DEFAULT_PER_PAGE, MIN_RADIUS: as the API documents them)
+    DEFAULT_PER_PAGE,
+    FLAG_VALUES,
+    MAX_PAGE,
+    MAX_PER_PAGE,
+    MIN_RADIUS,
+    openapi_parameters,
+)
 
 OPENAPI_VERSION = "3.1.0"
 API_VERSION = "1.0.0"
 PREFIX = "/api/v1"
 CACHE_SECONDS = 60
-DEFAULT_PER_PAGE = 20  # parse_search_args' default for per_page
-MIN_RADIUS = 0.001  # parse_search_args refuses smaller radii
 COUNTRY_PATTERN = "^[A-Z]{2}$"
 LANGUAGE_PATTERN = "^[a-z]{2}$"
 SLUG_PATTERN = "^[a-z0-9]+(-[a-z0-9]+)*$"
-FLAG_VALUES = ["true", "false"]
 TRAVEL_MODES = ["drive", "flight"]
 
 PathProvider = Callable[[], dict]
@@ -124,69 +126,8 @@ def json_content(schema: dict, media_type: str = "application/json") -> dict:
 
 
 def search_parameters() -> list[dict]:
-    """The query parameters of /search, with the limits finder.params enforces."""
-    max_radius_mi = MAX_RADIUS_KM / KM_PER_MILE
-    return [
-        query(
-            "location",
-            text(maxLength=MAX_LOCATION_LENGTH),
-            "Where to search from: a city, a postal code, 'city, country' or a country. "
-            "Give this or lat and lon.",
-            example="Seoul",
-        ),
-        query(
-            "lat",
-            number(minimum=-90, maximum=90),
-            "Latitude of the origin (with lon).",
-            example=37.5665,
-        ),
-        query(
-            "lon",
-            number(minimum=-180, maximum=180),
-            "Longitude of the origin (with lat).",
-            example=126.978,
-        ),
-        query(
-            "technique",
-            {"type": "array", "items": ref("TechniqueSlug")},
-            "Techniques to match (repeat the parameter for several); see /api/v1/techniques.",
-            style="form",
-            explode=True,
-        ),
-        query(
-            "country",
-            ref("CountryCode"),
-            "Only practice locations in this country (ISO 3166-1 alpha-2).",
-            example="KR",
-        ),
-        query(
-            "language",
-            ref("LanguageCode"),
-            "Only practitioners who speak this language (ISO 639-1).",
-            example="ko",
-        ),
-        flag(
-            "telehealth", "Only practitioners who offer (true) or do not offer (false) telehealth."
-        ),
-        flag(
-            "home_visits", "Only practitioners who make (true) or do not make (false) home visits."
-        ),
-        flag("gentle", "Only practitioners who use gentle, non-thrust methods only (true)."),
-        query(
-            "radius",
-            number(minimum=MIN_RADIUS, maximum=MAX_RADIUS_KM, default=DEFAULT_RADIUS_KM),
-            f"Search radius in `unit`: at most {MAX_RADIUS_KM:,.0f} km "
-            f"({max_radius_mi:,.0f} mi); larger values are refused, not clamped. "
-            f"Without it, {DEFAULT_RADIUS_KM:g} km whatever the unit.",
-        ),
-        query("unit", text(enum=["km", "mi"], default="km"), "The unit of `radius`."),
-        query("page", integer(minimum=1, maximum=MAX_PAGE, default=1), "Page of `nearby`."),
-        query(
-            "per_page",
-            integer(minimum=1, maximum=MAX_PER_PAGE, default=DEFAULT_PER_PAGE),
-            "Results per page; out-of-range values are refused, not clamped.",
-        ),
-    ]
+    """The query parameters of /search, from their one declaration (finder.params)."""
+    return openapi_parameters()
 
 
 def search_parameter_names() -> list[str]:
