@@ -13,8 +13,9 @@ from flask_babel import gettext as _
 from flask_login import UserMixin, current_user, login_user, logout_user
 from sqlalchemy import distinct, func, select
 
+from . import listings
 from .extensions import db, login_manager
-from .models import Admin, AuditEvent, LoginAttempt, utcnow
+from .models import Admin, LoginAttempt, utcnow
 
 hasher = PasswordHasher()
 THROTTLE_WINDOW = dt.timedelta(minutes=15)
@@ -228,15 +229,14 @@ def sign_in(admin: Admin) -> None:
 
 def audit(actor: str, action: str, admin: Admin, before=None, after=None) -> None:
     """An audit event about an admin account (never a password or a hash)."""
-    db.session.add(
-        AuditEvent(
-            actor=actor,
-            action=action,
-            entity="admin",
-            entity_id=admin.id,
-            before=before,
-            after=after,
-        )
+    listings.audit(
+        db.session,
+        actor=actor,
+        action=action,
+        entity="admin",
+        entity_id=admin.id,
+        before=before,
+        after=after,
     )
 
 

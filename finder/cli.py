@@ -20,7 +20,8 @@ from .database import writing
 from .extensions import db
 from .gazetteer import ensure_built
 from .geocode import geocode, settings_from_config
-from .models import Admin, AuditEvent, Practitioner, Technique
+from .listings import audit
+from .models import Admin, Practitioner, Technique
 from .submissions import purge_submitters
 
 MIN_PASSWORD_LENGTH = 12
@@ -90,15 +91,14 @@ def _import(path: Path, status: str, demo: bool) -> int:
                 directory.publish_run(
                     db.session, run, status, len(drafts), f"Imported from {path.name} as approved."
                 )
-                db.session.add(
-                    AuditEvent(
-                        actor="cli",
-                        action="import-csv",
-                        entity="practitioner",
-                        entity_id=None,
-                        before=None,
-                        after={"file": path.name, "count": len(drafts), "status": status},
-                    )
+                audit(
+                    db.session,
+                    actor="cli",
+                    action="import-csv",
+                    entity="practitioner",
+                    entity_id=None,
+                    before=None,
+                    after={"file": path.name, "count": len(drafts), "status": status},
                 )
                 db.session.commit()
             bar.update(1)
@@ -310,14 +310,13 @@ def register_commands(app) -> None:
             if db.session.scalar(select(Admin).where(Admin.email == email)):
                 raise click.ClickException(f"An admin with the email {email} already exists.")
             db.session.add(Admin(email=email, password_hash=PasswordHasher().hash(password)))
-            db.session.add(
-                AuditEvent(
-                    actor="cli",
-                    action="create-admin",
-                    entity="admin",
-                    before=None,
-                    after={"email": email},
-                )
+            audit(
+                db.session,
+                actor="cli",
+                action="create-admin",
+                entity="admin",
+                before=None,
+                after={"email": email},
             )
             db.session.commit()
         click.echo(f"Admin {email} created.")

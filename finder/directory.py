@@ -26,15 +26,14 @@ from sqlalchemy import (
     insert,
     literal,
     select,
-    union_all,
     update,
 )
 from sqlalchemy.orm import Session, selectinload
 
+from . import listings
 from . import validation as v
 from .database import writing
 from .models import (
-    ANY_TECHNIQUE,
     IMPORTING,
     PATTERNS,
     REVET_AFTER,
@@ -109,24 +108,10 @@ def load_techniques(session: Session, path: Path = TECHNIQUES_FILE) -> int:
 
 
 def reindex_practitioner(session: Session, practitioner: Practitioner) -> None:
-    """Make the practitioner's SearchPoint rows match its status, locations and techniques."""
+    """Make the practitioner's SearchPoint rows match its status, locations and techniques
+    now (a flush does it too: finder.listings)."""
     session.flush()
-    session.execute(delete(SearchPoint).where(SearchPoint.practitioner_id == practitioner.id))
-    if practitioner.status != "approved":
-        return
-    slugs = [*practitioner.technique_slugs, ANY_TECHNIQUE]
-    session.add_all(
-        SearchPoint(
-            technique=slug,
-            lat=loc.latitude,
-            lon=loc.longitude,
-            location_id=loc.id,
-            practitioner_id=practitioner.id,
-            country=loc.country,
-        )
-        for loc in practitioner.locations
-        for slug in slugs
-    )
+    listings.reindex(session.connection(), [practitioner.id])
 
 
 # --- CSV -------------------------------------------------------------------------------
@@ -511,24 +496,9 @@ def publish_run(session: Session, run: str, status: str, expected: int, note: st
     now = utcnow()
     revet_due = (now + REVET_AFTER).date() if status == "approved" else None
     if status == "approved":
-        loc = PracticeLocation
-        located = (loc.latitude, loc.longitude, loc.id, loc.practitioner_id, loc.country)
-        by_technique = (
-            select(Technique.slug, *located)
-            .join(
-                practitioner_technique,
-                practitioner_technique.c.practitioner_id == loc.practitioner_id,
-            )
-            .join(Technique, Technique.id == practitioner_technique.c.technique_id)
-            .where(loc.practitioner_id.in_(staged))
-        )
-        any_technique = select(literal(ANY_TECHNIQUE), *located).where(
-            loc.practitioner_id.in_(staged)
-        )
         session.execute(
             insert(SearchPoint).from_select(
-                ["technique", "lat", "lon", "location_id", "practitioner_id", "country"],
-                union_all(by_technique, any_technique),
+                listings.INDEX_COLUMNS, listings.index_rows(staged, approved_only=False)
             )
         )
         session.execute(

@@ -1,10 +1,14 @@
-"""The directory's data version: it moves with every change to a listing, in the same
-transaction, whoever makes the change (an admin, a submission, an import, a command).
+"""What every change to a listing brings with it, whoever makes it (an admin, a submission,
+an import, a command), in the same transaction: its search index rows, the directory's data
+version, and an audit event.
 
-Session hooks watch every flush and every INSERT/UPDATE/DELETE statement run through a
-session; when either touches a listing's tables the row of DirectoryState gets a new version.
-What searches found and the answers rendered from it are kept by version (finder.cached),
-so a suspended listing disappears from every worker's next answer.
+Session hooks watch every flush: a practitioner or practice location written gets its
+SearchPoint rows made again from what is stored (approved listings only), so no writer
+calls the index by hand. Any write to a listing's tables — flushed objects, or INSERT/UPDATE/
+DELETE statements run through a session (the import's set-based swap) — gives the row of
+DirectoryState a new version: what searches found and the answers rendered from it are kept
+by version (finder.cached), so a suspended listing disappears from every worker's next
+answer. `audit()` is the one way to record who did what.
 """
 
 from __future__ import annotations
@@ -12,10 +16,13 @@ from __future__ import annotations
 import uuid
 from itertools import chain
 
-from sqlalchemy import event, select, update
+from sqlalchemy import delete, event, insert, literal, select, union_all, update
 from sqlalchemy.orm import Session
 
 from .models import (
+    ANY_TECHNIQUE,
+    APPROVED,
+    AuditEvent,
     DirectoryState,
     PracticeLocation,
     Practitioner,
@@ -52,11 +59,70 @@ def _new_version(connection) -> None:
     )
 
 
+def audit(
+    session: Session,
+    actor: str,
+    action: str,
+    entity: str,
+    entity_id: int | None = None,
+    before: dict | None = None,
+    after: dict | None = None,
+) -> AuditEvent:
+    """Record who did what to which entity, with what changed (kept with the caller's work)."""
+    event_ = AuditEvent(
+        actor=actor, action=action, entity=entity, entity_id=entity_id, before=before, after=after
+    )
+    session.add(event_)
+    return event_
+
+
+def index_rows(practitioner_ids, approved_only: bool = True):
+    """SELECT of the SearchPoint rows of these practitioners (ids or a SELECT of ids): one per
+    location and technique, plus one per location for any technique."""
+    loc = PracticeLocation
+    located = (loc.latitude, loc.longitude, loc.id, loc.practitioner_id, loc.country)
+    listed = [loc.practitioner_id.in_(practitioner_ids)]
+    if approved_only:
+        approved = select(Practitioner.id).where(Practitioner.status == APPROVED)
+        listed.append(loc.practitioner_id.in_(approved))
+    by_technique = (
+        select(Technique.slug, *located)
+        .join(
+            practitioner_technique, practitioner_technique.c.practitioner_id == loc.practitioner_id
+        )
+        .join(Technique, Technique.id == practitioner_technique.c.technique_id)
+        .where(*listed)
+    )
+    any_technique = select(literal(ANY_TECHNIQUE), *located).where(*listed)
+    return union_all(by_technique, any_technique)
+
+
+INDEX_COLUMNS = ["technique", "lat", "lon", "location_id", "practitioner_id", "country"]
+
+
+def reindex(connection, practitioner_ids) -> None:
+    """Make these practitioners' SearchPoint rows match what is stored for them."""
+    ids = sorted(practitioner_ids)
+    sp = SearchPoint.__table__
+    connection.execute(delete(sp).where(sp.c.practitioner_id.in_(ids)))
+    connection.execute(insert(sp).from_select(INDEX_COLUMNS, index_rows(ids)))
+
+
 @event.listens_for(Session, "after_flush")
 def _after_flush(session: Session, _context) -> None:
-    changed = chain(session.new, session.dirty, session.deleted)
-    if any(isinstance(item, LISTING_CLASSES) for item in changed):
-        _new_version(session.connection())
+    changed = list(chain(session.new, session.dirty, session.deleted))
+    if not any(isinstance(item, LISTING_CLASSES) for item in changed):
+        return
+    touched = {
+        item.id if isinstance(item, Practitioner) else item.practitioner_id
+        for item in changed
+        if isinstance(item, Practitioner | PracticeLocation)
+    }
+    touched.discard(None)
+    connection = session.connection()
+    if touched:
+        reindex(connection, touched)
+    _new_version(connection)
 
 
 @event.listens_for(Session, "do_orm_execute")

@@ -191,7 +191,7 @@ class PracticeLocation(db.Model):
 class SearchPoint(db.Model):
     """Search index row: one per approved location and technique, plus one for 'any technique'.
 
-    Kept in step with vetting by finder.directory.reindex_practitioner; only approved
+    Kept in step with every write of a listing by finder.listings; only approved
     listings have rows, so a search never sees anything else.
     """
 

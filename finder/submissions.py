@@ -10,8 +10,8 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from . import validation as v
+from .listings import audit
 from .models import (
-    AuditEvent,
     ListingReport,
     Practitioner,
     Submission,
@@ -72,15 +72,14 @@ def store_submission(session: Session, data: dict) -> Submission:
         ),
     )
     session.add(submission)
-    session.add(
-        AuditEvent(
-            actor=f"public submission {reference}",
-            action="submit",
-            entity="practitioner",
-            entity_id=p.id,
-            before=None,
-            after={"name": p.name, "status": "pending"},
-        )
+    audit(
+        session,
+        actor=f"public submission {reference}",
+        action="submit",
+        entity="practitioner",
+        entity_id=p.id,
+        before=None,
+        after={"name": p.name, "status": "pending"},
     )
     return submission
 
@@ -112,19 +111,18 @@ def purge_submitters(session: Session, older_than_days: int, actor: str) -> Purg
         .where(ListingReport.created_at < cutoff, ListingReport.reporter_email.is_not(None))
         .values(reporter_email=None)
     ).rowcount
-    session.add(
-        AuditEvent(
-            actor=actor,
-            action="purge-submitters",
-            entity="submission",
-            before=None,
-            after={
-                "older_than_days": older_than_days,
-                "erased": submissions,
-                "unmet_need_emails_erased": emails,
-                "report_emails_erased": report_emails,
-            },
-        )
+    audit(
+        session,
+        actor=actor,
+        action="purge-submitters",
+        entity="submission",
+        before=None,
+        after={
+            "older_than_days": older_than_days,
+            "erased": submissions,
+            "unmet_need_emails_erased": emails,
+            "report_emails_erased": report_emails,
+        },
     )
     return Purged(submissions, emails, report_emails)
 
@@ -157,14 +155,13 @@ def store_report(
     )
     session.add(report)
     session.flush()
-    session.add(
-        AuditEvent(
-            actor="public report",
-            action="report",
-            entity="listing-report",
-            entity_id=report.id,
-            before=None,
-            after={"practitioner_id": p.id, "reason": reason},
-        )
+    audit(
+        session,
+        actor="public report",
+        action="report",
+        entity="listing-report",
+        entity_id=report.id,
+        before=None,
+        after={"practitioner_id": p.id, "reason": reason},
     )
     return report

@@ -8,12 +8,11 @@ from rapidfuzz import fuzz
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .directory import reindex_practitioner
+from . import listings
 from .geo import haversine_km
 from .models import (
     REVET_AFTER,
     STATUSES,
-    AuditEvent,
     ListingReport,
     PracticeLocation,
     Practitioner,
@@ -91,15 +90,15 @@ def snapshot(p: Practitioner) -> dict:
 
 
 def audit(session: Session, actor: str, action: str, p: Practitioner, before, after) -> None:
-    session.add(
-        AuditEvent(
-            actor=actor,
-            action=action,
-            entity="practitioner",
-            entity_id=p.id,
-            before=before,
-            after=after,
-        )
+    """An audit event about a listing."""
+    listings.audit(
+        session,
+        actor=actor,
+        action=action,
+        entity="practitioner",
+        entity_id=p.id,
+        before=before,
+        after=after,
     )
 
 
@@ -141,7 +140,7 @@ def decide(
             )
         ):
             erase_submitter(session, submission, actor)
-    reindex_practitioner(session, p)
+    session.flush()  # the search index follows (finder.listings)
     audit(session, actor, action, p, before, snapshot(p))
     return record
 
@@ -237,7 +236,7 @@ def apply_edit(session: Session, p: Practitioner, data: dict, actor: str) -> Non
     """An admin's edit of a listing's details and first location, audited and reindexed."""
     before = snapshot(p)
     fill_listing(session, p, data)
-    reindex_practitioner(session, p)
+    session.flush()  # the search index follows (finder.listings)
     audit(session, actor, "edit", p, before, snapshot(p))
 
 
@@ -246,15 +245,14 @@ def erase_submitter(session: Session, submission: Submission, actor: str) -> Non
     submission.submitter_name = None
     submission.submitter_email = None
     submission.erased_at = utcnow()
-    session.add(
-        AuditEvent(
-            actor=actor,
-            action="erase-submitter",
-            entity="submission",
-            entity_id=submission.id,
-            before=None,
-            after=None,
-        )
+    listings.audit(
+        session,
+        actor=actor,
+        action="erase-submitter",
+        entity="submission",
+        entity_id=submission.id,
+        before=None,
+        after=None,
     )
 
 
@@ -263,13 +261,12 @@ def resolve_report(session: Session, report: ListingReport, actor: str, note: st
     report.resolved_at = utcnow()
     report.resolved_by = actor
     report.resolution_note = note.strip()
-    session.add(
-        AuditEvent(
-            actor=actor,
-            action="resolve-report",
-            entity="listing-report",
-            entity_id=report.id,
-            before={"resolved": False},
-            after={"resolved": True, "note": report.resolution_note or None},
-        )
+    listings.audit(
+        session,
+        actor=actor,
+        action="resolve-report",
+        entity="listing-report",
+        entity_id=report.id,
+        before={"resolved": False},
+        after={"resolved": True, "note": report.resolution_note or None},
     )
