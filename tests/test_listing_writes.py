@@ -1,0 +1,143 @@
+"""Whoever writes a listing, the search index, the data version and the status rule follow:
+no writer has to remember them (finder.listings, migration 0007)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+
+import pytest
+from sqlalchemy import create_engine, select, text
+from sqlalchemy.exc import IntegrityError
+
+from finder.extensions import db
+from finder.listings import data_version
+from finder.models import GeocodeCache, PracticeLocation, Practitioner, SearchPoint
+
+from .conftest import ROOT
+
+
+def _first_approved(session) -> Practitioner:
+    return session.scalars(
+        select(Practitioner).where(Practitioner.status == "approved").order_by(Practitioner.id)
+    ).first()
+
+
+def _nearby_ids(client, **params) -> list[int]:
+    body = client.get("/api/v1/search", query_string={**params, "per_page": 100}).get_json()
+    return [r["id"] for r in body["nearby"]]
+
+
+def test_moving_a_location_moves_it_in_search_without_a_reindex_call(app, client):
+    with app.app_context():
+        p = _first_approved(db.session)
+        pid = p.id
+        assert pid not in _nearby_ids(client, lat="-77.85", lon="166.67", radius="50")
+        loc = p.locations[0]
+        loc.latitude, loc.longitude, loc.country = -77.85, 166.67, "AQ"  # McMurdo Station
+        db.session.commit()
+    assert pid in _nearby_ids(client, lat="-77.85", lon="166.67", radius="50")
+
+
+def test_a_status_set_directly_takes_the_listing_out_of_search(app, client):
+    with app.app_context():
+        p = _first_approved(db.session)
+        pid, loc = p.id, p.locations[0]
+        where = {"lat": str(loc.latitude), "lon": str(loc.longitude), "radius": "5"}
+    assert pid in _nearby_ids(client, **where)
+    with app.app_context():
+        db.session.get(Practitioner, pid).status = "suspended"
+        db.session.commit()
+        assert (
+            db.session.scalars(
+                select(SearchPoint).where(SearchPoint.practitioner_id == pid)
+            ).first()
+            is None
+        )
+    assert pid not in _nearby_ids(client, **where)
+
+
+def test_deleting_a_location_drops_its_index_rows(app):
+    with app.app_context():
+        p = db.session.scalars(
+            select(Practitioner)
+            .where(Practitioner.status == "approved", Practitioner.locations.any())
+            .order_by(Practitioner.id)
+        ).first()
+        p.locations.append(
+            PracticeLocation(city="Reykjavik", country="IS", latitude=64.15, longitude=-21.94)
+        )
+        db.session.commit()
+        rows = db.session.scalars(
+            select(SearchPoint.country).where(SearchPoint.practitioner_id == p.id)
+        )
+        assert "IS" in set(rows)
+        p.locations.pop()
+        db.session.commit()
+        rows = db.session.scalars(
+            select(SearchPoint.country).where(SearchPoint.practitioner_id == p.id)
+        )
+        assert "IS" not in set(rows)
+
+
+def test_the_data_version_moves_with_listings_only(app):
+    with app.app_context():
+        first = data_version(db.session)
+        assert first
+        db.session.add(GeocodeCache(query="somewhere", provider="offline", result={}))
+        db.session.commit()
+        assert data_version(db.session) == first  # a geocoded place is not a listing
+        _first_approved(db.session).phone = "+82 2-312-0000"
+        db.session.commit()
+        assert data_version(db.session) != first
+
+
+def test_an_unknown_status_is_refused_by_the_database(app):
+    with app.app_context():
+        p = _first_approved(db.session)
+        p.status = "approved-ish"
+        with pytest.raises(IntegrityError):
+            db.session.commit()
+        db.session.rollback()
+        assert db.session.get(Practitioner, p.id).status == "approved"
+
+
+@pytest.mark.postgres
+def test_migrations_check_statuses_on_postgresql(postgres_url):
+    """`flask db upgrade` on PostgreSQL (in a schema of its own) makes the same rule."""
+    schema = f"migrations_{uuid.uuid4().hex[:8]}"
+    engine = create_engine(postgres_url)
+    with engine.begin() as connection:
+        connection.execute(text(f"CREATE SCHEMA {schema}"))
+    url = f"{postgres_url}?options=-csearch_path%3D{schema}"
+    try:
+        env = {**os.environ, "DATABASE_URL": url}
+        result = subprocess.run(
+            [sys.executable, "-m", "flask", "--app", "finder", "db", "upgrade"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert result.returncode == 0, result.stderr
+        with engine.begin() as connection:
+            connection.execute(text(f"SET search_path TO {schema}"))
+            assert connection.execute(text("SELECT count(*) FROM directory_state")).scalar() == 1
+            with pytest.raises(IntegrityError):
+                connection.execute(
+                    text(
+                        "INSERT INTO practitioner (ref, name, credentials, clinic, "
+                        "teaches_self_correction, gentle_only, telehealth, home_visits, "
+                        "accepts_international, website, phone, email, registry_name, "
+                        "registry_number, registry_url, npi, status, demo, created_at, "
+                        "updated_at) VALUES ('r', 'n', '', '', false, false, false, false, "
+                        "false, '', '', '', '', '', '', '', 'bogus', false, now(), now())"
+                    )
+                )
+    finally:
+        with engine.begin() as connection:
+            connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        engine.dispose()
