@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from . import nearest
 from .directory import approved_practitioners, spreadsheet_safe
-from .models import PracticeLocation, Practitioner, Technique
+from .models import PracticeLocation, Practitioner, Technique, stable_id
 
 HSDS_STANDARD_DIR = Path(
     os.environ.get(
@@ -39,7 +39,6 @@ HSDS_STANDARD_DIR = Path(
         Path(__file__).resolve().parent.parent / "data" / "hsds-3",
     )
 )
-ID_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "urn:si-joint-finder")
 DIRECTORY_URN = "urn:si-joint-finder"
 TECHNIQUE_SYSTEM = f"{DIRECTORY_URN}:technique"
 REF_SYSTEM = f"{DIRECTORY_URN}:practitioner-ref"
@@ -54,11 +53,6 @@ UCUM = "http://unitsofmeasure.org"
 TAXONOMY_NAME = "SI-Joint Practitioner Finder techniques"
 APPROVED = "approved"
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-
-
-def stable_id(*parts) -> str:
-    """A UUID (text) derived from `parts` alone: the same parts always give the same id."""
-    return str(uuid.uuid5(ID_NAMESPACE, ":".join(str(part) for part in parts)))
 
 
 def compact(record: dict) -> dict:
@@ -375,25 +369,16 @@ def hsds_service_page(session: Session, page: int, per_page: int) -> dict:
 
 
 def find_approved_service(session: Session, service_id: str) -> Practitioner | None:
-    """The approved practitioner whose HSDS service has this id, or None.
-
-    Ids are derived from refs, so this compares the ids of approved refs in turn."""
+    """The approved practitioner whose HSDS service has this id (stored), or None."""
     try:
         wanted = str(uuid.UUID(service_id))
     except ValueError:
         return None
-    refs = session.scalars(
-        select(Practitioner.ref)
-        .where(Practitioner.status == APPROVED)
-        .execution_options(yield_per=5000)
+    return session.scalar(
+        select(Practitioner).where(
+            Practitioner.service_id == wanted, Practitioner.status == APPROVED
+        )
     )
-    try:
-        ref = next((r for r in refs if stable_id("service", r) == wanted), None)
-    finally:
-        refs.close()
-    if ref is None:
-        return None
-    return session.scalar(select(Practitioner).where(Practitioner.ref == ref))
 
 
 def load_hsds_descriptor(standard_dir: Path) -> dict:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import uuid
 
 from sqlalchemy import (
     JSON,
@@ -58,7 +59,21 @@ REPORT_REASONS = (
 )
 PATTERNS = ("upslip", "anterior-rotation", "posterior-rotation", "inflare", "outflare")
 MAX_ID = 2**63 - 1  # the largest id a database integer column holds
-ANY_TECHNIQUE = "*"  # SearchPoint.technique of the row that serves searches without a technique
+ANY_TECHNIQUE = "*"
+# Open data ids (HSDS, FHIR) are UUIDs derived from refs: the same listing keeps its ids in
+# every export and across databases.
+ID_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "urn:si-joint-finder")
+
+
+def stable_id(*parts) -> str:
+    """A UUID (text) derived from `parts` alone: the same parts always give the same id."""
+    return str(uuid.uuid5(ID_NAMESPACE, ":".join(str(part) for part in parts)))
+
+
+def _service_id(context) -> str:
+    """The HSDS service id of a new practitioner row, from its ref."""
+    return stable_id("service", context.get_current_parameters()["ref"])
+  # SearchPoint.technique of the row that serves searches without a technique
 
 practitioner_technique = Table(
     "practitioner_technique",
@@ -85,6 +100,10 @@ class Practitioner(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ref: Mapped[str] = mapped_column(String(64), unique=True)
+    # stable_id("service", ref), stored so that /api/v1/hsds/services/<id> is one lookup.
+    service_id: Mapped[str | None] = mapped_column(
+        String(36), unique=True, index=True, default=_service_id
+    )
     name: Mapped[str] = mapped_column(String(200))
     credentials: Mapped[str] = mapped_column(String(200), default="")
     clinic: Mapped[str] = mapped_column(String(200), default="")

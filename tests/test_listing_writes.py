@@ -141,3 +141,19 @@ def test_migrations_check_statuses_on_postgresql(postgres_url):
         with engine.begin() as connection:
             connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
         engine.dispose()
+
+
+def test_every_listing_stores_the_hsds_id_its_ref_gives(app, client):
+    from finder.models import stable_id
+
+    with app.app_context():
+        rows = db.session.execute(select(Practitioner.ref, Practitioner.service_id)).all()
+    assert rows and all(service == stable_id("service", ref) for ref, service in rows)
+    ref, service = rows[0]
+    body = client.get(f"/api/v1/hsds/services/{service}")
+    assert body.status_code in (200, 404)  # 404 only for a listing not approved
+    with app.app_context():
+        approved = db.session.scalar(
+            select(Practitioner.service_id).where(Practitioner.status == "approved")
+        )
+    assert client.get(f"/api/v1/hsds/services/{approved}").get_json()["id"] == approved
