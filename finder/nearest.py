@@ -24,9 +24,11 @@ from sqlalchemy.orm import Session
 from .geo import HALF_CIRCUMFERENCE_KM, boxes_around, haversine_km
 from .models import ANY_TECHNIQUE, Practitioner, PractitionerLanguage, SearchPoint
 
-FIRST_RADIUS_KM = 50.0  # the first scan of a neighbourhood reaches at least this far
+FIRST_RADIUS_KM = 2.0  # the first scan of a neighbourhood reaches at least this far
 GROWTH = 8.0  # how much farther the next scan reaches while a question has seen too few
-MAX_SCANS = 5  # 50, 400, 3200 km, the globe, and one scan to the distance that settles all
+# From 2 km: 16, 128, 1024, 8192 km, the globe, and one scan to the distance that settles
+# every question: at most 7 scans. A search page starts at its radius (100 km: at most 5).
+MAX_SCANS = 7
 DEFAULT_RADIUS_KM = 100.0
 MAX_RADIUS_KM = 20000.0
 EVERYONE = 10**9  # "k" of a question that wants every match within its radius
@@ -300,7 +302,7 @@ def nearest(
     """The k practitioners nearest to (lat, lon), nearest first, within radius_km if given."""
     limit = HALF_CIRCUMFERENCE_KM if radius_km is None else radius_km
     question = Question(k=k, radius_km=limit)
-    return Neighbourhood(session, lat, lon, filters).answer({0: question}, start_km=0)[0]
+    return Neighbourhood(session, lat, lon, filters).answer({0: question})[0]
 
 
 def within(

@@ -154,3 +154,20 @@ def test_kept_pages_get_a_fresh_script_nonce_each_time(app, client):
         assert f'nonce="{nonce}"' in response.get_data(as_text=True)
         nonces.add(nonce)
     assert len(nonces) == 3
+
+
+def test_a_nearest_search_reads_the_index_a_bounded_number_of_times(app):
+    """From anywhere (cities, oceans, poles, the antimeridian), for few or many matches."""
+    import random
+
+    from finder.nearest import MAX_SCANS, Filters, Neighbourhood, Question
+
+    rng = random.Random(7)
+    origins = [(90, 0), (-90, 0), (0, 180), (0, -180), (51.5, -0.13), (37.57, 126.98)]
+    origins += [(rng.uniform(-90, 90), rng.uniform(-180, 180)) for _ in range(40)]
+    with app.app_context():
+        for lat, lon in origins:
+            for filters, k in ((Filters(), 20), (Filters(("si-joint-fusion",), "MN"), 3)):
+                hood = Neighbourhood(db.session, lat, lon, filters)
+                hood.answer({0: Question(k=k), 1: Question(k=1, telehealth=True)})
+                assert hood.scans <= MAX_SCANS, (lat, lon, filters, hood.scans)

@@ -72,6 +72,9 @@ def coverage_page():
     )
 
 
+ACROSS_BORDERS_KM = 400.0  # where a country page's search for options starts
+
+
 @bp.get("/countries/<code>")
 @pages_limited
 def country(code: str):
@@ -99,7 +102,8 @@ def country_page(code: str):
     answers = {}
     if missing:
         hood = Neighbourhood(db.session, place.lat, place.lon, Filters(tuple(missing)))
-        answers = hood.answer({(s, key): q for s, qs in asked.items() for key, q in qs.items()})
+        questions = {(s, key): q for s, qs in asked.items() for key, q in qs.items()}
+        answers = hood.answer(questions, start_km=ACROSS_BORDERS_KM)
     # The country's own listings and the options' practitioners, in one load.
     people = load_practitioners(
         db.session, policy.candidates(answers, set()), located_in=code if total(counts) else None
