@@ -69,9 +69,9 @@ class Row(NamedTuple):
     lon: float
     country: str
     technique: str
-    telehealth: bool
-    home_visits: bool
-    accepts_international: bool
+    telehealth: bool | None  # None: not read (Neighbourhood without attributes)
+    home_visits: bool | None
+    accepts_international: bool | None
     speaks: bool | None  # speaks the neighbourhood's language (None: none was given)
 
     def hit(self) -> Hit:
@@ -118,7 +118,9 @@ class Question:
 
 
 @functools.lru_cache(maxsize=512)
-def _statement(country, language, telehealth, home_visits, gentle, international, speaks, boxes):
+def _statement(
+    country, language, telehealth, home_visits, gentle, international, speaks, attributes, boxes
+):
     """The SELECT of index rows inside `boxes` boxes that match the filters.
 
     Built once per shape of request (values are bound parameters): building and hashing a
@@ -152,7 +154,8 @@ def _statement(country, language, telehealth, home_visits, gentle, international
         "gentle_only": gentle,
         "accepts_international": international,
     }
-    conditions.extend(pr.c[name] == value for name, value in flags.items() if value is not None)
+    wanted = {name: value for name, value in flags.items() if value is not None}
+    conditions.extend(pr.c[name] == value for name, value in wanted.items())
     spoken = (
         exists()
         .where(lang.c.practitioner_id == sp.c.practitioner_id, lang.c.code == bindparam("speaks"))
@@ -160,29 +163,26 @@ def _statement(country, language, telehealth, home_visits, gentle, international
         if speaks
         else literal(None).label("speaks")
     )
+    located = (sp.c.practitioner_id, sp.c.location_id, sp.c.lat, sp.c.lon, sp.c.country)
+    if not (attributes or wanted):  # the covering index alone answers
+        unknown = [literal(None).label(name) for name in ATTRIBUTES]
+        return select(*located, sp.c.technique, *unknown, spoken).where(*conditions)
     return (
-        select(
-            sp.c.practitioner_id,
-            sp.c.location_id,
-            sp.c.lat,
-            sp.c.lon,
-            sp.c.country,
-            sp.c.technique,
-            pr.c.telehealth,
-            pr.c.home_visits,
-            pr.c.accepts_international,
-            spoken,
-        )
+        select(*located, sp.c.technique, *(pr.c[name] for name in ATTRIBUTES), spoken)
         .join(pr, pr.c.id == sp.c.practitioner_id)
         .where(*conditions)
     )
+
+
+ATTRIBUTES = ("telehealth", "home_visits", "accepts_international")
 
 
 class Neighbourhood:
     """The index rows around one point that match one set of filters, read outwards.
 
     `speaks` names a language rows can be asked about (Question.speaks) without filtering on
-    it. Each scan reads every matching row in the boxes around a circle; rows are kept, sorted
+    it; `attributes` reads what questions may ask about the practitioner (telehealth, home
+    visits, international patients: one lookup per row) besides the covering index. Each scan reads every matching row in the boxes around a circle; rows are kept, sorted
     by distance, so that any question within the widest circle read so far is answered
     without another scan."""
 
@@ -193,9 +193,10 @@ class Neighbourhood:
         lon: float,
         filters: Filters = Filters(),
         speaks: str | None = None,
+        attributes: bool = False,
     ):
         self.session, self.lat, self.lon = session, lat, lon
-        self.filters, self.speaks = filters, speaks
+        self.filters, self.speaks, self.attributes = filters, speaks, attributes
         self.radius_km = 0.0  # every matching row within this distance has been read
         self.rows: list[Row] = []
         self.scans = 0
@@ -230,6 +231,7 @@ class Neighbourhood:
             f.gentle,
             f.accepts_international,
             bool(self.speaks),
+            self.attributes,
             len(boxes),
         )
         lat, lon = self.lat, self.lon
@@ -271,6 +273,13 @@ class Neighbourhood:
         While some question has not seen k matches the reach grows GROWTH times, so the
         globe is read by the 4th scan; when every open question knows the distance that
         settles it, one scan to the farthest of those ends the search."""
+        asks_attributes = any(
+            q.telehealth is not None or q.home_visits is not None
+            or q.accepts_international is not None
+            for q in questions.values()
+        )  # fmt: skip
+        if asks_attributes and not self.attributes:
+            raise ValueError("a question about practitioners needs Neighbourhood(attributes=True)")
         self.read(max(start_km, FIRST_RADIUS_KM))
         answers: dict = {}
         while True:

@@ -101,7 +101,8 @@ def country_page(code: str):
     asked = {slug: policy.travel_questions(origin, Filters((slug,)), 0) for slug in missing}
     answers = {}
     if missing:
-        hood = Neighbourhood(db.session, place.lat, place.lon, Filters(tuple(missing)))
+        everyone = Filters(tuple(missing))
+        hood = Neighbourhood(db.session, place.lat, place.lon, everyone, attributes=True)
         questions = {(s, key): q for s, qs in asked.items() for key, q in qs.items()}
         answers = hood.answer(questions, start_km=ACROSS_BORDERS_KM)
     # The country's own listings and the options' practitioners, in one load.
