@@ -25,10 +25,11 @@ from .geo import HALF_CIRCUMFERENCE_KM, boxes_around, haversine_km
 from .models import ANY_TECHNIQUE, Practitioner, PractitionerLanguage, SearchPoint
 
 FIRST_RADIUS_KM = 2.0  # the first scan of a neighbourhood reaches at least this far
-GROWTH = 8.0  # how much farther the next scan reaches while a question has seen too few
-# From 2 km: 16, 128, 1024, 8192 km, the globe, and one scan to the distance that settles
-# every question: at most 7 scans. A search page starts at its radius (100 km: at most 5).
-MAX_SCANS = 7
+GROWTH = 4.0  # how much farther the next scan reaches while a question has seen too few
+# From 2 km: 8, 32, 128, 512, 2048, 8192 km, the globe, and one scan to the distance that
+# settles every question: at most 9 scans. A results page starts at its radius (100 km:
+# 400, 1600, 6400 km, the globe: at most 6).
+MAX_SCANS = 9
 DEFAULT_RADIUS_KM = 100.0
 MAX_RADIUS_KM = 20000.0
 EVERYONE = 10**9  # "k" of a question that wants every match within its radius

@@ -18,7 +18,7 @@ from threading import Lock
 
 from geopy.distance import geodesic
 from sqlalchemy import or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from . import options as policy
 from .geo import HALF_CIRCUMFERENCE_KM, haversine_km
@@ -95,7 +95,8 @@ def load_practitioners(
     session: Session, ids, located_in: str | None = None
 ) -> dict[int, Practitioner]:
     """Approved practitioners by id (and, given a country code, every one with a location
-    there), with everything a page or an option needs: one query and one per relationship."""
+    there), with everything a page or an option needs: one query (patterns joined to it)
+    and one per other relationship."""
     wanted = Practitioner.id.in_(ids)
     if located_in:
         wanted = or_(wanted, Practitioner.locations.any(PracticeLocation.country == located_in))
@@ -109,10 +110,10 @@ def load_practitioners(
             .options(
                 selectinload(Practitioner.techniques),
                 selectinload(Practitioner.language_rows),
-                selectinload(Practitioner.pattern_rows),
+                joinedload(Practitioner.pattern_rows),
                 selectinload(Practitioner.locations),
             )
-        )
+        ).unique()
     }
 
 

@@ -80,7 +80,7 @@ def test_results_page_stays_within_its_budget(app, warm, params, lang):
     count, seen = statements(app, warm, _url("/search", params), **{"Accept-Language": lang})
     assert count <= RESULTS_BUDGET, "\n".join(seen)
     # The index is read a bounded number of times whatever the place.
-    assert sum("FROM search_point" in s for s in seen) <= 5, "\n".join(seen)
+    assert sum("FROM search_point" in s for s in seen) <= 6, "\n".join(seen)
 
 
 @pytest.mark.parametrize("params", PLACES, ids=lambda p: "-".join(p.values()))
