@@ -279,12 +279,6 @@ SEARCH_PARAMETERS: tuple[Parameter, ...] = (
         is_filter=True,
     ),
     Parameter(
-        "unit",
-        _unit,
-        {"type": "string", "enum": ["km", "mi"], "default": "km"},
-        "The unit of `radius`.",
-    ),
-    Parameter(
         "radius",
         _radius_km,
         {
@@ -298,6 +292,12 @@ SEARCH_PARAMETERS: tuple[Parameter, ...] = (
         f"Without it, {DEFAULT_RADIUS_KM:g} km whatever the unit.",
         said=_l("radius"),
         is_filter=True,
+    ),
+    Parameter(
+        "unit",
+        _unit,
+        {"type": "string", "enum": ["km", "mi"], "default": "km"},
+        "The unit of `radius`.",
     ),
     Parameter(
         "page",
@@ -315,6 +315,8 @@ SEARCH_PARAMETERS: tuple[Parameter, ...] = (
     ),
 )
 PARAMETER_NAMES = tuple(p.name for p in SEARCH_PARAMETERS)
+# The radius is read in the request's unit: the unit first.
+READING_ORDER = sorted(SEARCH_PARAMETERS, key=lambda p: p.name == "radius")
 FILTER_NAMES = tuple(p.name for p in SEARCH_PARAMETERS if p.is_filter)
 
 
@@ -347,7 +349,7 @@ def parse_search_args(
     else 100 km as the API documents."""
     reading = Reading(set(technique_slugs), default_unit, radius_in_unit)
     values = reading.values
-    for p in SEARCH_PARAMETERS:
+    for p in READING_ORDER:
         values[p.name] = p.read(p, args.getlist(p.name), reading)
         if p.name == "lon" and (values["lat"] is None) != (values["lon"] is None):
             missing = "lat" if values["lat"] is None else "lon"
