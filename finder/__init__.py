@@ -97,6 +97,12 @@ def create_app(config_class: type | None = None, overrides: dict | None = None) 
     def mark_state_changes_as_writes():
         set_write_intent(request.method not in ("GET", "HEAD", "OPTIONS"))
 
+    @app.teardown_request
+    def forget_write_intent(_error):
+        # The mark lives in the thread's context: it must not outlast its request (a
+        # request handled in the caller's thread, as the test client does, would leave it).
+        set_write_intent(False)
+
     app.after_request(remember_choice)
     app.jinja_env.globals["LANGUAGES"] = LANGUAGES
     app.jinja_env.globals["lang_url"] = switch_url

@@ -6,9 +6,12 @@ import os
 import shutil
 import socket
 import threading
+import uuid
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, text
 from werkzeug.serving import make_server
 
 from config import TestConfig
@@ -107,6 +110,24 @@ def postgres_url():
     if not url:
         skip_or_fail("FINDER_TEST_POSTGRES_URL is not set (no PostgreSQL server to test on)")
     return url
+
+
+@contextmanager
+def postgres_schema_engine(url: str):
+    """An engine on a new, empty schema of the database at url, dropped afterwards: tests
+    running side by side (pytest -n, or two people on one server) never share tables."""
+    schema = f"test_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(url)
+    with admin.begin() as connection:
+        connection.execute(text(f"CREATE SCHEMA {schema}"))
+    engine = create_engine(url, connect_args={"options": f"-csearch_path={schema}"})
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+        with admin.begin() as connection:
+            connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
 
 
 class LiveServer:

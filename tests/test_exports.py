@@ -301,7 +301,9 @@ def test_hsds_service_validates_against_the_compiled_schema_and_nests_everything
     assert again == service
 
 
-@pytest.mark.parametrize("service_id", [str(uuid.uuid4()), "not-a-uuid"])
+@pytest.mark.parametrize(
+    "service_id", [pytest.param(str(uuid.uuid4()), id="random-uuid"), "not-a-uuid"]
+)
 def test_an_unknown_hsds_service_is_a_json_404(client, service_id):
     response = client.get(f"/api/v1/hsds/services/{service_id}")
     assert response.status_code == 404

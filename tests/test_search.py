@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import random
+from contextlib import ExitStack
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -17,6 +18,8 @@ from finder.geo import boxes_around, haversine_km
 from finder.models import PracticeLocation, Practitioner, Technique
 from finder.nearest import Filters, nearest, within
 from finder.search import Origin, search
+
+from .conftest import postgres_schema_engine
 
 TECHNIQUES = ["chiropractic", "physical-therapy", "muscle-energy-technique", "si-joint-fusion"]
 COUNTRIES = ["US", "FJ", "NZ", "RU", "AQ", "NO", "KR"]
@@ -104,24 +107,27 @@ def brute_force(session: Session, lat, lon, filters: Filters, k, radius_km):
     return ranked[:k]
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+@pytest.fixture(
+    scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
 def directory_session(request, tmp_path_factory):
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('search') / 'search.sqlite'}"
-    else:
-        url = request.getfixturevalue("postgres_url")
-    engine = create_engine(url)
-    if request.param == "sqlite":
-        from finder.database import configure_sqlite
+    with ExitStack() as stack:
+        if request.param == "sqlite":
+            from finder.database import configure_sqlite
 
-        configure_sqlite(engine)
-    db.metadata.drop_all(engine)
-    db.metadata.create_all(engine)
-    with Session(engine) as session:
-        build_directory(session, 1500)
-        yield session
-    db.metadata.drop_all(engine)
-    engine.dispose()
+            engine = create_engine(
+                f"sqlite:///{tmp_path_factory.mktemp('search') / 'search.sqlite'}"
+            )
+            configure_sqlite(engine)
+            stack.callback(engine.dispose)
+        else:
+            engine = stack.enter_context(
+                postgres_schema_engine(request.getfixturevalue("postgres_url"))
+            )
+        db.metadata.create_all(engine)
+        with Session(engine) as session:
+            build_directory(session, 1500)
+            yield session
 
 
 latitudes = st.one_of(
