@@ -45,6 +45,23 @@ def _bytes(text: str) -> int:
     return int(value)
 
 
+ARGON2_PARAMETER_NAMES = ("time_cost", "memory_cost", "parallelism")
+
+
+def _argon2_parameters(text: str) -> dict[str, int]:
+    """'time_cost=3, memory_cost=65536, parallelism=4' -> a dict; '' -> {} (argon2's defaults)."""
+    parameters = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        name, _, value = part.partition("=")
+        name = name.strip()
+        if name not in ARGON2_PARAMETER_NAMES:
+            raise ValueError(
+                f"expected names among {', '.join(ARGON2_PARAMETER_NAMES)}, got {name!r}"
+            )
+        parameters[name] = int(value)
+    return parameters
+
+
 # Environment variable -> (setting, parser). Settings keep their class default when unset.
 ENVIRONMENT: dict[str, tuple[str, Callable[[str], object]]] = {
     "SECRET_KEY": ("SECRET_KEY", str),
@@ -73,6 +90,7 @@ ENVIRONMENT: dict[str, tuple[str, Callable[[str], object]]] = {
     "LOGIN_DELAY_CAP_SECONDS": ("LOGIN_DELAY_CAP_SECONDS", float),
     "ADMIN_IDLE_MINUTES": ("ADMIN_IDLE_MINUTES", float),
     "ADMIN_MAX_SESSION_HOURS": ("ADMIN_MAX_SESSION_HOURS", float),
+    "ARGON2_PARAMETERS": ("ARGON2_PARAMETERS", _argon2_parameters),
 }
 
 
@@ -112,6 +130,11 @@ class Config:
     LOGIN_DELAY_CAP_SECONDS = 300.0
     ADMIN_IDLE_MINUTES = 30.0  # an admin session ends after this long without a request
     ADMIN_MAX_SESSION_HOURS = 12.0  # and this long after sign-in, whatever happens
+    # The cost of admin password hashes (argon2id): time_cost (passes), memory_cost (KiB),
+    # parallelism (lanes); a name left out keeps argon2-cffi's default (its RFC 9106
+    # low-memory profile: 3 passes, 64 MiB, 4 lanes). Hashes made at another cost still
+    # verify and are remade at this one on the next sign-in.
+    ARGON2_PARAMETERS: dict[str, int] = {}
     TESTING = False
 
     def __init__(self, environ: Mapping[str, str] | None = None):
@@ -178,6 +201,8 @@ class TestConfig(Config):
     RATELIMIT_ENABLED = False
     LOGIN_DELAY_SECONDS = 0.5
     LOGIN_DELAY_CAP_SECONDS = 2.0
+    # The cheapest argon2id hash: tests sign in often and test the sign-in, not the cost.
+    ARGON2_PARAMETERS = {"time_cost": 1, "memory_cost": 8, "parallelism": 1}
 
     def __init__(self, environ: Mapping[str, str] | None = None):
         """Tests never depend on the environment of whoever runs them."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from functools import wraps
+from functools import lru_cache, wraps
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -17,7 +17,32 @@ from . import listings
 from .extensions import db, login_manager
 from .models import Admin, LoginAttempt, utcnow
 
-hasher = PasswordHasher()
+
+@lru_cache(maxsize=4)
+def _password_hasher(parameters: tuple[tuple[str, int], ...]) -> PasswordHasher:
+    return PasswordHasher(**dict(parameters))
+
+
+class ConfiguredHasher:
+    """argon2id at the cost the application's ARGON2_PARAMETERS set (argon2's defaults
+    for any left out). Verifying reads the cost from the hash, so older hashes still work."""
+
+    @staticmethod
+    def _hasher() -> PasswordHasher:
+        parameters = current_app.config.get("ARGON2_PARAMETERS") or {}
+        return _password_hasher(tuple(sorted(parameters.items())))
+
+    def hash(self, password: str) -> str:
+        return self._hasher().hash(password)
+
+    def verify(self, password_hash: str, password: str) -> bool:
+        return self._hasher().verify(password_hash, password)
+
+    def check_needs_rehash(self, password_hash: str) -> bool:
+        return self._hasher().check_needs_rehash(password_hash)
+
+
+hasher = ConfiguredHasher()
 THROTTLE_WINDOW = dt.timedelta(minutes=15)
 FREE_FAILURES = 3  # failures of one account from one address before delays start
 FREE_FAILURES_PER_ADDRESS = 10  # failures from one address, whatever the account

@@ -10,12 +10,12 @@ import tempfile
 from pathlib import Path
 
 import click
-from argon2 import PasswordHasher
 from flask import current_app
 from flask_migrate import upgrade
 from sqlalchemy import func, select
 
 from . import directory, exports
+from .auth import hasher
 from .database import writing
 from .extensions import db
 from .gazetteer import ensure_built
@@ -309,7 +309,7 @@ def register_commands(app) -> None:
         with writing():
             if db.session.scalar(select(Admin).where(Admin.email == email)):
                 raise click.ClickException(f"An admin with the email {email} already exists.")
-            db.session.add(Admin(email=email, password_hash=PasswordHasher().hash(password)))
+            db.session.add(Admin(email=email, password_hash=hasher.hash(password)))
             audit(
                 db.session,
                 actor="cli",

@@ -8,11 +8,14 @@ import sys
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher, extract_parameters
 from flask.testing import FlaskClient
+from sqlalchemy import select
 
 from config import ENVIRONMENT, PUBLIC_SECRETS
 from finder import create_app
 from finder.extensions import db
+from finder.models import Admin
 
 from .conftest import GAZETTEER
 
@@ -240,6 +243,47 @@ def test_settings_read_from_the_environment(environment, built, tmp_path):
 def test_a_malformed_setting_is_named(environment, built):
     environment.setenv("MAX_CONTENT_LENGTH", "lots")
     with pytest.raises(RuntimeError, match="MAX_CONTENT_LENGTH"):
+        built()
+
+
+def test_password_hashes_cost_what_the_settings_say(environment, built):
+    """argon2's own cost unless ARGON2_PARAMETERS says otherwise; a hash made at another
+    cost still signs the admin in, and is then remade at the configured one."""
+    app = built()
+    assert app.config["ARGON2_PARAMETERS"] == {}
+    password = "correct horse battery"
+    created = app.test_cli_runner().invoke(
+        args=["create-admin", "vetter@example.org", "--password", password]
+    )
+    assert created.exit_code == 0, created.output
+    default = PasswordHasher()
+
+    def stored_cost(app) -> tuple[int, int, int]:
+        with app.app_context():
+            found = extract_parameters(db.session.scalar(select(Admin.password_hash)))
+        return found.time_cost, found.memory_cost, found.parallelism
+
+    assert stored_cost(app) == (default.time_cost, default.memory_cost, default.parallelism)
+
+    environment.setenv("ARGON2_PARAMETERS", "time_cost=2, memory_cost=1024, parallelism=1")
+    cheaper = built()
+    assert cheaper.config["ARGON2_PARAMETERS"] == {
+        "time_cost": 2,
+        "memory_cost": 1024,
+        "parallelism": 1,
+    }
+    client = cheaper.test_client()
+    page = client.get("/admin/login").get_data(as_text=True)
+    token = page.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
+    response = client.post(
+        "/admin/login",
+        data={"csrf_token": token, "email": "vetter@example.org", "password": password},
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)
+    assert stored_cost(cheaper) == (2, 1024, 1)
+
+    environment.setenv("ARGON2_PARAMETERS", "time_cost=2, rounds=3")
+    with pytest.raises(RuntimeError, match="ARGON2_PARAMETERS"):
         built()
 
 
