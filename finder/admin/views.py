@@ -30,7 +30,6 @@ from ..auth import (
     sign_in,
     sign_out,
 )
-from ..database import writing
 from ..extensions import db
 from ..forms import (
     AddAdminForm,
@@ -307,24 +306,23 @@ def decision(practitioner_id: int):
         p = _practitioner_or_404(practitioner_id)
         return review_page(p, form, _("Please correct the fields marked below."), 400)
     refused = None
-    with writing():
-        p = _practitioner_or_404(practitioner_id)
-        status = p.status
-        try:
-            decide(
-                db.session,
-                p,
-                form.action.data,
-                current_user.email,
-                form.notes.data,
-                {key: getattr(form, key).data for key in CHECKLIST},
-                form.revet_due.data,
-            )
-        except VettingError as error:
-            db.session.rollback()
-            refused = error
-        else:
-            db.session.commit()
+    p = _practitioner_or_404(practitioner_id)
+    status = p.status
+    try:
+        decide(
+            db.session,
+            p,
+            form.action.data,
+            current_user.email,
+            form.notes.data,
+            {key: getattr(form, key).data for key in CHECKLIST},
+            form.revet_due.data,
+        )
+    except VettingError as error:
+        db.session.rollback()
+        refused = error
+    else:
+        db.session.commit()
     if refused is not None:
         # The page again, the note and ticks as typed, so nothing has to be written twice.
         if "checklist" in str(refused):
@@ -374,9 +372,8 @@ def edit(practitioner_id: int):
         return render_template(
             "admin/edit.html", form=form, p=p, error=_("Please correct the fields marked below.")
         ), 400
-    with writing():
-        apply_edit(db.session, p, data, current_user.email)
-        db.session.commit()
+    apply_edit(db.session, p, data, current_user.email)
+    db.session.commit()
     flash(_("Changes saved."), "ok")
     return redirect(url_for("admin.review", practitioner_id=p.id)), 303
 
@@ -402,15 +399,14 @@ def erase(submission_id: int):
 def resolve():
     """Mark a problem report resolved, with an optional note of what was done."""
     form = ResolveReportForm()
-    with writing():
-        if not form.validate_on_submit():
-            flash("; ".join(e for errors in form.errors.values() for e in errors), "error")
-            return redirect(safe_next(form.next.data)), 303
-        report = db.get_or_404(ListingReport, whole_number(form.report_id.data) or 0)
-        if report.resolved_at is None:
-            resolve_report(db.session, report, current_user.email, form.note.data or "")
-            db.session.commit()
-            flash(_("The report was marked resolved."), "ok")
+    if not form.validate_on_submit():
+        flash("; ".join(e for errors in form.errors.values() for e in errors), "error")
+        return redirect(safe_next(form.next.data)), 303
+    report = db.get_or_404(ListingReport, whole_number(form.report_id.data) or 0)
+    if report.resolved_at is None:
+        resolve_report(db.session, report, current_user.email, form.note.data or "")
+        db.session.commit()
+        flash(_("The report was marked resolved."), "ok")
     return redirect(safe_next(form.next.data)), 303
 
 
@@ -653,16 +649,15 @@ def add_admin():
     form = AddAdminForm(prefix="add")
     if refused := refusal("add", form):
         return refused
-    with writing():
-        email = form.email.data
-        if db.session.scalar(select(Admin).where(Admin.email == email)):
-            form.email.errors = [_("There is already an admin with this email.")]
-            return admins_page(400, add=form)
-        admin = Admin(email=email, password_hash=hasher.hash(form.new_password.data))
-        db.session.add(admin)
-        db.session.flush()
-        audit(current_user.email, "add-admin", admin, after={"email": email})
-        db.session.commit()
+    email = form.email.data
+    if db.session.scalar(select(Admin).where(Admin.email == email)):
+        form.email.errors = [_("There is already an admin with this email.")]
+        return admins_page(400, add=form)
+    admin = Admin(email=email, password_hash=hasher.hash(form.new_password.data))
+    db.session.add(admin)
+    db.session.flush()
+    audit(current_user.email, "add-admin", admin, after={"email": email})
+    db.session.commit()
     flash(_("%(email)s can now sign in as an admin.", email=email), "ok")
     return redirect(url_for("admin.admins")), 303
 
@@ -674,14 +669,13 @@ def reset_admin_password():
     form.admin_id.choices = admin_choices()
     if refused := refusal("reset", form):
         return refused
-    with writing():
-        admin = other_admin(form)
-        if admin is None:
-            form.admin_id.errors = [_("Choose another admin; change your own password below.")]
-            return admins_page(400, reset=form)
-        set_password(admin, form.new_password.data)
-        audit(current_user.email, "reset-admin-password", admin, after={"email": admin.email})
-        db.session.commit()
+    admin = other_admin(form)
+    if admin is None:
+        form.admin_id.errors = [_("Choose another admin; change your own password below.")]
+        return admins_page(400, reset=form)
+    set_password(admin, form.new_password.data)
+    audit(current_user.email, "reset-admin-password", admin, after={"email": admin.email})
+    db.session.commit()
     flash(
         _("%(email)s has a new password and has been signed out everywhere.", email=admin.email),
         "ok",
@@ -696,18 +690,17 @@ def remove_admin():
     form.admin_id.choices = admin_choices()
     if refused := refusal("remove", form):
         return refused
-    with writing():
-        admin = other_admin(form)
-        if admin is None:
-            form.admin_id.errors = [_("You cannot remove yourself; another admin can.")]
-            return admins_page(400, remove=form)
-        if db.session.scalar(select(func.count()).select_from(Admin)) <= 1:
-            form.admin_id.errors = [_("The last admin cannot be removed.")]
-            return admins_page(400, remove=form)
-        email = admin.email
-        audit(current_user.email, "remove-admin", admin, before={"email": email})
-        db.session.delete(admin)
-        db.session.commit()
+    admin = other_admin(form)
+    if admin is None:
+        form.admin_id.errors = [_("You cannot remove yourself; another admin can.")]
+        return admins_page(400, remove=form)
+    if db.session.scalar(select(func.count()).select_from(Admin)) <= 1:
+        form.admin_id.errors = [_("The last admin cannot be removed.")]
+        return admins_page(400, remove=form)
+    email = admin.email
+    audit(current_user.email, "remove-admin", admin, before={"email": email})
+    db.session.delete(admin)
+    db.session.commit()
     flash(_("%(email)s is no longer an admin.", email=email), "ok")
     return redirect(url_for("admin.admins")), 303
 
@@ -718,11 +711,10 @@ def change_own_password():
     form = ChangeOwnPasswordForm(prefix="own")
     if refused := refusal("own", form):
         return refused
-    with writing():
-        me = current_user.admin
-        set_password(me, form.new_password.data)
-        audit(me.email, "change-password", me)
-        db.session.commit()
-        login_user(AdminUser(me), remember=False)  # this session goes on with the new version
+    me = current_user.admin
+    set_password(me, form.new_password.data)
+    audit(me.email, "change-password", me)
+    db.session.commit()
+    login_user(AdminUser(me), remember=False)  # this session goes on with the new version
     flash(_("Your password was changed; your other sessions have ended."), "ok")
     return redirect(url_for("admin.admins")), 303

@@ -6,7 +6,6 @@ from flask import abort, render_template, request
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from ..database import writing
 from ..extensions import db
 from ..forms import ReportForm
 from ..limits import report_limited
@@ -43,9 +42,6 @@ def report(practitioner_id: int):
         return render_template(
             "report.html", form=form, p=p, error=_("Please correct the fields marked below.")
         ), 400
-    with writing():
-        store_report(
-            db.session, p, form.reason.data, form.details.data or "", form.email.data or None
-        )
-        db.session.commit()
+    store_report(db.session, p, form.reason.data, form.details.data or "", form.email.data or None)
+    db.session.commit()
     return render_template("report_sent.html", p=p, email=bool(form.email.data)), 201

@@ -11,7 +11,6 @@ from sqlalchemy.orm import selectinload
 
 from .. import cached
 from ..api.views import geocoder_settings, searched
-from ..database import writing
 from ..directory import technique_plurals
 from ..extensions import db
 from ..forms import (
@@ -371,9 +370,8 @@ def submit():
         return render_template("submit.html", form=form, preview=True)
     if "preview" in request.form:  # the pin where the submitter put it: no lookup needed
         return render_template("submit.html", form=form, preview=True)
-    with writing():
-        submission = store_submission(db.session, data)
-        db.session.commit()
+    submission = store_submission(db.session, data)
+    db.session.commit()
     return render_template("submitted.html", reference=submission.reference), 201
 
 
@@ -452,7 +450,6 @@ def unmet_need():
     except GeocodeError as error:
         form.place.errors = [error.message]
         return render_template("unmet_need.html", form=form), 422
-    with writing():
-        record_unmet_need(db.session, form.technique.data or None, place, form.email.data or None)
-        db.session.commit()
+    record_unmet_need(db.session, form.technique.data or None, place, form.email.data or None)
+    db.session.commit()
     return render_template("unmet_need.html", form=None, thanks=True), 201
