@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import shutil
 import socket
@@ -15,9 +16,10 @@ from sqlalchemy import create_engine, text
 from werkzeug.serving import make_server
 
 from config import TestConfig
-from finder import create_app
+from finder import auth, create_app
 from finder.extensions import db
 from finder.gazetteer import ensure_built
+from finder.models import utcnow
 
 ROOT = Path(__file__).resolve().parent.parent
 GAZETTEER = os.environ.get("GAZETTEER_PATH", str(ROOT / "instance" / "gazetteer.sqlite"))
@@ -128,6 +130,28 @@ def postgres_schema_engine(url: str):
         with admin.begin() as connection:
             connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
         admin.dispose()
+
+
+class Clock:
+    """The clock of admin sign-in delays (finder.auth.clock), moved by the test."""
+
+    def __init__(self):
+        self.offset = dt.timedelta()
+
+    def __call__(self) -> dt.datetime:
+        return utcnow() + self.offset
+
+    def advance(self, seconds: float) -> None:
+        """Let this much time pass, as far as sign-in delays can tell."""
+        self.offset += dt.timedelta(seconds=seconds)
+
+
+@pytest.fixture
+def clock(monkeypatch) -> Clock:
+    """Sign-in delays pass with clock.advance(seconds) instead of time.sleep."""
+    clock = Clock()
+    monkeypatch.setattr(auth, "clock", clock)
+    return clock
 
 
 class LiveServer:

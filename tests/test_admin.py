@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
 
 import pytest
 from sqlalchemy import select
@@ -134,14 +133,14 @@ def test_approve_needs_the_checklist_and_a_note_then_lists_the_practitioner(
     assert "approve" in audit and ADMIN_EMAIL in audit
 
 
-def test_wrong_passwords_slow_down_and_are_recorded_but_the_admin_still_gets_in(admin_app):
+def test_wrong_passwords_slow_down_and_are_recorded_but_the_admin_still_gets_in(admin_app, clock):
     client = admin_app.test_client()
     statuses = [login(client, password="wrong password!!").status_code for _ in range(6)]
     assert statuses[:3] == [401, 401, 401]
     assert 429 in statuses[3:]
     throttled = login(client)
     assert throttled.status_code == 429 and int(throttled.headers["Retry-After"]) >= 1
-    time.sleep(admin_app.config["LOGIN_DELAY_CAP_SECONDS"] + 0.2)
+    clock.advance(admin_app.config["LOGIN_DELAY_CAP_SECONDS"] + 0.2)
     assert login(client).status_code == 302
     with admin_app.app_context():
         attempts = db.session.scalars(select(LoginAttempt).order_by(LoginAttempt.id)).all()
