@@ -1,5 +1,6 @@
 """WTForms forms. The search form is a GET form: no CSRF, checked again by finder.params."""
 
+import functools
 import re
 import unicodedata
 
@@ -43,27 +44,44 @@ def collation_key(name: str) -> tuple[str, str]:
 
 def country_choices() -> list[tuple[str, str]]:
     """Every ISO 3166-1 country as (code, name) in the page's language, in its order."""
-    locale = str(get_locale() or "en")
-    return sorted(
-        ((c.alpha_2, country_name(c.alpha_2, locale)) for c in pycountry.countries),
-        key=lambda item: collation_key(item[1]),
+    return list(_country_choices(str(get_locale() or "en")))
+
+
+@functools.cache
+def _country_choices(locale: str) -> tuple[tuple[str, str], ...]:
+    """country_choices for one locale: CLDR's names do not change while the site runs."""
+    return tuple(
+        sorted(
+            ((c.alpha_2, country_name(c.alpha_2, locale)) for c in pycountry.countries),
+            key=lambda item: collation_key(item[1]),
+        )
     )
 
 
 def language_choices() -> list[SelectChoice]:
     """Every ISO 639-1 language CLDR can name, by its name in the page's language and in
     that language's order; typing its English name or its code finds it too."""
-    page = get_locale() or Locale("en")
+    return [
+        SelectChoice(code, name, {"data-also": also})
+        for code, name, also in _language_names(str(get_locale() or "en"))
+    ]
+
+
+@functools.cache
+def _language_names(locale: str) -> tuple[tuple[str, str, str], ...]:
+    """(code, name, English name and code) of language_choices for one locale, worked out
+    once per locale: CLDR's names do not change while the site runs."""
+    page = Locale.parse(locale)
     english = Locale("en").languages
     named = [
         (lang.alpha_2, page.languages[lang.alpha_2])
         for lang in pycountry.languages
         if hasattr(lang, "alpha_2") and lang.alpha_2 in page.languages
     ]
-    return [
-        SelectChoice(code, name, {"data-also": f"{english.get(code, '')} {code}"})
+    return tuple(
+        (code, name, f"{english.get(code, '')} {code}")
         for code, name in sorted(named, key=lambda item: collation_key(item[1]))
-    ]
+    )
 
 
 def fill_listing_choices(form: "ListingForm", techniques) -> "ListingForm":

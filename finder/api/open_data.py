@@ -1,0 +1,573 @@
+"""Open data routes: HSDS 3.0 services (JSON) and FHIR R4 Location search, read-only.
+
+The shapes come from finder.open_data (pure mappers); the queries are here, the nearest
+locations from the index search (finder.nearest)."""
+
+from __future__ import annotations
+
+import uuid
+
+from flask import Blueprint, Response, jsonify, request
+from flask_limiter import RateLimitExceeded
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from .. import nearest
+from .. import open_data as shapes
+from ..errors import error_response
+from ..extensions import db
+from ..geo import KM_PER_MILE
+from ..links import this_url
+from ..models import APPROVED, PracticeLocation, Practitioner
+from ..nearest import DEFAULT_RADIUS_KM, MAX_RADIUS_KM
+from ..validation import decimal_number
+from . import openapi as oas
+from .http import finish_read, rate_limited, too_many_requests
+
+bp = Blueprint("open_data", __name__)
+# Read-only like the rest of the API: CORS-open, cached by ETag, one shared rate limit.
+bp.after_request(finish_read)
+bp.register_error_handler(RateLimitExceeded, too_many_requests)
+rate_limited(bp)
+
+FHIR_JSON = "application/fhir+json"
+MAX_PER_PAGE = 100
+MAX_PAGE = 1_000_000
+DEFAULT_COUNT = 20
+MAX_COUNT = 100
+KM_PER_UNIT = {"km": 1.0, "m": 0.001, "[mi_i]": KM_PER_MILE}  # UCUM codes
+DEFAULT_PER_PAGE = 20
+_NUMBER = r"[+-]?[0-9]+(\.[0-9]+)?"
+_UNITS = "|".join(unit.replace("[", r"\[").replace("]", r"\]") for unit in KM_PER_UNIT)
+# What `near` looks like (parse_near also takes spaces around the parts and any float spelling).
+NEAR_PATTERN = rf"^{_NUMBER}\|{_NUMBER}(\|([0-9]+(\.[0-9]+)?)?(\|({_UNITS}))?)?$"
+
+
+class BadRequest(ValueError):
+    """A query parameter that cannot be used; `field` names it."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+def whole_number(name: str, default: int, low: int, high: int) -> int:
+    """A whole-number query parameter within [low, high], or BadRequest (never clamped)."""
+    raw = request.args.get(name, "").strip()
+    if not raw:
+        return default
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 9) or not low <= int(raw) <= high:
+        raise BadRequest(name, f"{name} must be a whole number from {low} to {high}.")
+    return int(raw)
+
+
+# --- queries ---------------------------------------------------------------------------
+
+
+def hsds_service_page(session: Session, page: int, per_page: int) -> dict:
+    """One page of approved services in the HSDS Page shape, ordered by ref."""
+    approved = Practitioner.status == APPROVED
+    total = session.scalar(select(func.count()).select_from(Practitioner).where(approved))
+    rows = session.scalars(
+        select(Practitioner)
+        .where(approved)
+        .order_by(Practitioner.ref)
+        .offset((page - 1) * per_page)
+        .limit(per_page)
+        .options(selectinload(Practitioner.techniques), selectinload(Practitioner.pattern_rows))
+    )
+    return shapes.hsds_page([shapes.hsds_service_summary(p) for p in rows], total, page, per_page)
+
+
+def find_approved_service(session: Session, service_id: str) -> Practitioner | None:
+    """The approved practitioner whose HSDS service has this id (stored), or None."""
+    try:
+        wanted = str(uuid.UUID(service_id))
+    except ValueError:
+        return None
+    return session.scalar(
+        select(Practitioner).where(
+            Practitioner.service_id == wanted, Practitioner.status == APPROVED
+        )
+    )
+
+
+def locations_within(
+    session: Session, lat: float, lon: float, radius_km: float, limit: int
+) -> tuple[int, list[shapes.NearbyLocation]]:
+    """How many approved locations lie within radius_km, and the `limit` nearest of them.
+
+    Reads the search index (finder.nearest): one row per approved location."""
+    ranked = nearest.locations_within(session, lat, lon, radius_km)
+    chosen = {row.location_id: row.distance_km for row in ranked[:limit]}
+    locations = session.scalars(
+        select(PracticeLocation)
+        .join(Practitioner)
+        .where(PracticeLocation.id.in_(chosen), Practitioner.status == APPROVED)
+        .options(selectinload(PracticeLocation.practitioner).selectinload(Practitioner.locations))
+    )
+    found = []
+    for loc in locations:
+        p = loc.practitioner
+        found.append(shapes.NearbyLocation(p, p.locations.index(loc), loc, chosen[loc.id]))
+    found.sort(key=lambda n: (n.distance_km, n.location.id))
+    return len(ranked), found
+
+
+# --- HSDS 3.0 --------------------------------------------------------------------------
+
+
+@bp.get("/api/v1/hsds/services")
+def hsds_services():
+    """A page of approved services in the HSDS 3.0 Page shape (`page`, `per_page`)."""
+    try:
+        page = whole_number("page", 1, 1, MAX_PAGE)
+        per_page = whole_number("per_page", DEFAULT_PER_PAGE, 1, MAX_PER_PAGE)
+    except BadRequest as error:
+        return error_response(400, "bad_parameter", error.message, error.field)
+    return jsonify(hsds_service_page(db.session, page, per_page))
+
+
+@bp.get("/api/v1/hsds/services/<service_id>")
+def hsds_service(service_id: str):
+    """One approved service, fully nested as the HSDS 3.0 compiled service schema has it."""
+    practitioner = find_approved_service(db.session, service_id)
+    if practitioner is None:
+        return error_response(404, "not_found", "No approved service has this id.", "id")
+    return jsonify(shapes.hsds_service(practitioner))
+
+
+# --- FHIR R4 ---------------------------------------------------------------------------
+
+
+def fhir_response(resource, status: int = 200) -> Response:
+    """A FHIR resource as application/fhir+json."""
+    return Response(resource.model_dump_json(), status=status, mimetype=FHIR_JSON)
+
+
+def fhir_error(status: int, code: str, message: str) -> Response:
+    """An OperationOutcome with one error issue."""
+    return fhir_response(shapes.operation_outcome(code, message), status)
+
+
+def _finite(text: str, what: str) -> float:
+    value = decimal_number(text)
+    if value is None:
+        raise BadRequest("near", f"near: {what} “{text}” is not a finite number.")
+    return value
+
+
+def parse_near(text: str) -> tuple[float, float, float]:
+    """latitude|longitude[|distance[|units]] -> (lat, lon, radius in km), or BadRequest.
+
+    Units are UCUM codes: km (the default), m or [mi_i]; without a distance, 100 km."""
+    parts = [part.strip() for part in text.split("|")]
+    if not 2 <= len(parts) <= 4:
+        raise BadRequest("near", "near must be latitude|longitude|distance|units.")
+    lat = _finite(parts[0], "latitude")
+    lon = _finite(parts[1], "longitude")
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        raise BadRequest("near", "near: latitude must be -90..90 and longitude -180..180.")
+    if len(parts) < 3 or not parts[2]:
+        return lat, lon, DEFAULT_RADIUS_KM
+    unit = parts[3] if len(parts) == 4 and parts[3] else "km"
+    if unit not in KM_PER_UNIT:
+        raise BadRequest("near", f"near: units must be one of {', '.join(KM_PER_UNIT)}.")
+    radius_km = _finite(parts[2], "distance") * KM_PER_UNIT[unit]
+    if not 0 < radius_km <= MAX_RADIUS_KM:
+        raise BadRequest(
+            "near", f"near: distance must be above 0 and at most {MAX_RADIUS_KM:g} km."
+        )
+    return lat, lon, radius_km
+
+
+@bp.get("/fhir/Location")
+def fhir_location_search():
+    """Approved practice locations near a point, nearest first, as a FHIR searchset Bundle."""
+    near = request.args.get("near", "").strip()
+    if not near:
+        return fhir_error(400, "required", "near (latitude|longitude|distance|units) is required.")
+    try:
+        lat, lon, radius_km = parse_near(near)
+        count = whole_number("_count", DEFAULT_COUNT, 1, MAX_COUNT)
+    except BadRequest as error:
+        return fhir_error(400, "invalid", error.message)
+    total, nearby = locations_within(db.session, lat, lon, radius_km, count)
+    return fhir_response(shapes.location_searchset(total, nearby, this_url()))
+
+
+# --- OpenAPI ---------------------------------------------------------------------------
+
+UUID_PATTERN = "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+
+
+def _record(properties: dict, required: list[str], description: str = "") -> dict:
+    """An open object schema: the standards allow fields beyond those listed."""
+    schema = oas.obj(properties, required, description)
+    del schema["additionalProperties"]
+    return schema
+
+
+def _uuid(description: str = "") -> dict:
+    return oas.text(description, format="uuid", pattern=UUID_PATTERN)
+
+
+def _array(items: dict, **extra) -> dict:
+    return {"type": "array", "items": items, **extra}
+
+
+def _hsds_summary_properties() -> dict:
+    return {
+        "id": _uuid("uuid5 of `service:<ref>`."),
+        "organization_id": _uuid(),
+        "name": oas.text("Name and credentials."),
+        "description": oas.text(),
+        "url": oas.text(),
+        "email": oas.text(),
+        "status": oas.text(const="active"),
+        "licenses": oas.text("Registry and number; NPI."),
+        "assured_date": oas.text("Date of the last approval.", format="date"),
+        "last_modified": oas.text(
+            "UTC.", format="date-time", pattern="^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z$"
+        ),
+        "organization": oas.ref("HsdsOrganization"),
+    }
+
+
+def hsds_schemas() -> dict:
+    """Subsets of the HSDS 3.0 compiled schemas: the fields this directory always or sometimes
+    fills. Empty fields are left out, never null."""
+    summary_required = ["id", "organization_id", "status", "organization"]
+    address_fields = ["address_1", "city", "state_province", "postal_code", "country"]
+    return {
+        "HsdsOrganization": _record(
+            {"id": _uuid(), "name": oas.text(), "description": oas.text()}, ["id"]
+        ),
+        "HsdsServiceSummary": _record(
+            _hsds_summary_properties(),
+            summary_required,
+            "A service's own fields and its organization (compiled/service_list.json).",
+        ),
+        "HsdsServicePage": _record(
+            {
+                "total_items": oas.integer("Approved services.", minimum=0),
+                "total_pages": oas.integer(minimum=0),
+                "page_number": oas.integer(minimum=1, maximum=MAX_PAGE),
+                "size": oas.integer("Items on this page.", minimum=0, maximum=MAX_PER_PAGE),
+                "first_page": oas.boolean(),
+                "last_page": oas.boolean(),
+                "empty": oas.boolean(),
+                "contents": _array(oas.ref("HsdsServiceSummary"), maxItems=MAX_PER_PAGE),
+            },
+            [
+                "total_items",
+                "total_pages",
+                "page_number",
+                "size",
+                "first_page",
+                "last_page",
+                "empty",
+                "contents",
+            ],
+            "The HSDS 3.0 Page; a page after the last is empty.",
+        ),
+        "HsdsAddress": _record(
+            {
+                "id": _uuid(),
+                "location_id": _uuid(),
+                **{name: oas.text(minLength=1) for name in address_fields},
+                "address_type": oas.text(const="physical"),
+            },
+            ["id", "location_id", *address_fields, "address_type"],
+        ),
+        "HsdsLocation": _record(
+            {
+                "id": _uuid(),
+                "location_type": oas.text(enum=["physical", "virtual"]),
+                "organization_id": _uuid(),
+                "name": oas.text(),
+                "description": oas.text(),
+                "latitude": oas.number(minimum=-90, maximum=90),
+                "longitude": oas.number(minimum=-180, maximum=180),
+                "url": oas.text(),
+                "addresses": _array(oas.ref("HsdsAddress")),
+            },
+            ["id", "location_type", "organization_id", "addresses"],
+        ),
+        "HsdsService": _record(
+            {
+                **_hsds_summary_properties(),
+                "phones": _array(
+                    _record(
+                        {"id": _uuid(), "service_id": _uuid(), "number": oas.text()},
+                        ["id", "service_id", "number"],
+                    )
+                ),
+                "languages": _array(
+                    _record(
+                        {
+                            "id": _uuid(),
+                            "service_id": _uuid(),
+                            "name": oas.text("English name."),
+                            "code": oas.text("ISO 639-1.", pattern=oas.LANGUAGE_PATTERN),
+                        },
+                        ["id", "service_id", "code"],
+                    )
+                ),
+                "service_at_locations": _array(
+                    _record(
+                        {
+                            "id": _uuid(),
+                            "service_id": _uuid(),
+                            "location_id": _uuid(),
+                            "location": oas.ref("HsdsLocation"),
+                        },
+                        ["id", "service_id", "location_id", "location"],
+                    )
+                ),
+                "attributes": _array(
+                    _record(
+                        {
+                            "id": _uuid(),
+                            "link_id": _uuid(),
+                            "link_entity": oas.text(const="service"),
+                            "taxonomy_term_id": _uuid(),
+                            "taxonomy_term": _record(
+                                {
+                                    "id": _uuid(),
+                                    "code": oas.text("The technique slug."),
+                                    "name": oas.text(),
+                                    "description": oas.text(),
+                                    "taxonomy": oas.text(),
+                                    "taxonomy_id": _uuid(),
+                                    "language": oas.text(),
+                                    "taxonomy_detail": _record(
+                                        {
+                                            "id": _uuid(),
+                                            "name": oas.text(),
+                                            "description": oas.text(),
+                                            "uri": oas.text(),
+                                        },
+                                        ["id", "name", "uri"],
+                                    ),
+                                },
+                                ["id", "code", "taxonomy_detail"],
+                            ),
+                        },
+                        ["id", "link_id", "link_entity", "taxonomy_term_id", "taxonomy_term"],
+                    )
+                ),
+            },
+            [*summary_required, "phones", "languages", "service_at_locations", "attributes"],
+            "One service fully nested as in compiled/service.json.",
+        ),
+    }
+
+
+def fhir_schemas() -> dict:
+    """The FHIR R4 resources /fhir/Location answers with, as far as this directory fills them."""
+    return {
+        "FhirLocation": _record(
+            {
+                "resourceType": oas.text(const="Location"),
+                "id": _uuid("The same id as the HSDS location."),
+                "status": oas.text(const="active"),
+                "mode": oas.text(const="instance"),
+                "name": oas.text("Clinic and city."),
+                "address": _record(
+                    {
+                        "use": oas.text(),
+                        "type": oas.text(),
+                        "text": oas.text(),
+                        "line": _array(oas.text(), minItems=1),
+                        "city": oas.text(),
+                        "state": oas.text(),
+                        "postalCode": oas.text(),
+                        "country": oas.text(),
+                    },
+                    [],
+                ),
+                "position": _record(
+                    {
+                        "longitude": oas.number(minimum=-180, maximum=180),
+                        "latitude": oas.number(minimum=-90, maximum=90),
+                    },
+                    ["longitude", "latitude"],
+                ),
+                "managingOrganization": _record({"display": oas.text("The clinic.")}, []),
+            },
+            ["resourceType", "id", "position"],
+            "An approved practice location.",
+        ),
+        "FhirLocationBundle": _record(
+            {
+                "resourceType": oas.text(const="Bundle"),
+                "type": oas.text(const="searchset"),
+                "total": oas.integer("Every match, not only those in `entry`.", minimum=0),
+                "link": _array(
+                    _record({"relation": oas.text(), "url": oas.text()}, ["relation", "url"])
+                ),
+                "entry": _array(
+                    _record(
+                        {
+                            "fullUrl": oas.text(pattern="^urn:uuid:"),
+                            "resource": oas.ref("FhirLocation"),
+                            "search": _record(
+                                {
+                                    "mode": oas.text(const="match"),
+                                    "extension": _array(
+                                        _record(
+                                            {
+                                                "url": oas.text(const=shapes.DISTANCE_EXTENSION),
+                                                "valueDistance": _record(
+                                                    {
+                                                        "value": oas.number(minimum=0),
+                                                        "unit": oas.text(),
+                                                        "system": oas.text(),
+                                                        "code": oas.text(),
+                                                    },
+                                                    ["value", "code"],
+                                                ),
+                                            },
+                                            ["url"],
+                                        )
+                                    ),
+                                },
+                                ["mode"],
+                            ),
+                        },
+                        ["fullUrl", "resource", "search"],
+                    ),
+                    minItems=1,
+                    maxItems=MAX_COUNT,
+                    description="Nearest first; left out when nothing matches (FHIR has no "
+                    "empty arrays).",
+                ),
+            },
+            ["resourceType", "type", "total"],
+            "A searchset Bundle of Locations.",
+        ),
+        "FhirOperationOutcome": _record(
+            {
+                "resourceType": oas.text(const="OperationOutcome"),
+                "issue": _array(
+                    _record(
+                        {
+                            "severity": oas.text(enum=["fatal", "error", "warning", "information"]),
+                            "code": oas.text("e.g. required, invalid."),
+                            "diagnostics": oas.text("What went wrong, for people."),
+                        },
+                        ["severity", "code"],
+                    ),
+                    minItems=1,
+                ),
+            },
+            ["resourceType", "issue"],
+            "A FHIR error.",
+        ),
+    }
+
+
+def open_data_paths() -> dict:
+    """The HSDS and FHIR operations for /openapi.json, with the limits this module enforces.
+
+    They answer with the API's ETag, caching, CORS and rate limit (finish_read and
+    rate_limited above), so they document its 304 and 429 too."""
+    standard = (
+        " Cached and limited like the rest of the API: an ETag (304 for If-None-Match), "
+        "readable from any origin (CORS), rate-limited per client address (429 with "
+        "Retry-After); see docs/open-data.md."
+    )
+    hsds_page = oas.operation(
+        "listHsdsServices",
+        "Approved services in HSDS 3.0",
+        "A page of approved services (HSDS Page shape), ordered by ref." + standard,
+        oas.ok("A page of services.", oas.ref("HsdsServicePage")),
+        parameters=[
+            oas.query(
+                "page",
+                oas.integer(minimum=1, maximum=MAX_PAGE, default=1),
+                "Page number; a page after the last is empty.",
+            ),
+            oas.query(
+                "per_page",
+                oas.integer(minimum=1, maximum=MAX_PER_PAGE, default=DEFAULT_PER_PAGE),
+                "Services per page; out-of-range values are refused, not clamped.",
+            ),
+        ],
+        errors=[
+            (
+                "400",
+                oas.error(
+                    "page or per_page is not a whole number in range; `field` names it.",
+                    ["bad_parameter"],
+                    ["page", "per_page"],
+                ),
+            )
+        ],
+    )
+    hsds_one = oas.operation(
+        "getHsdsService",
+        "One approved service in HSDS 3.0",
+        "The service fully nested: organization, phones, languages, locations with "
+        "addresses, and techniques as taxonomy terms." + standard,
+        oas.ok("The service.", oas.ref("HsdsService")),
+        parameters=[
+            {
+                "name": "id",
+                "in": "path",
+                "required": True,
+                "description": "The service id, as in the list. Anything else is a 404.",
+                "schema": _uuid(),
+            }
+        ],
+        errors=[
+            (
+                "404",
+                oas.error(
+                    "No approved service has this id (or it is not a UUID).", ["not_found"], ["id"]
+                ),
+            )
+        ],
+    )
+    outcome = {
+        "description": "A missing or malformed near or _count (code required or invalid).",
+        "content": oas.json_content(oas.ref("FhirOperationOutcome"), FHIR_JSON),
+    }
+    fhir = oas.operation(
+        "searchFhirLocations",
+        "FHIR R4 Location search by distance",
+        "Approved practice locations within the distance, nearest first, as a searchset "
+        "Bundle; each entry's search carries the location-distance extension in km." + standard,
+        oas.ok("The matches.", oas.ref("FhirLocationBundle"), media_type=FHIR_JSON),
+        parameters=[
+            {
+                "name": "near",
+                "in": "query",
+                "required": True,
+                "description": "latitude|longitude|distance|units (FHIR `near`); units are "
+                f"UCUM codes {', '.join(KM_PER_UNIT)} (default km); without a distance, "
+                f"{DEFAULT_RADIUS_KM:g} km; at most {MAX_RADIUS_KM:g} km.",
+                "schema": oas.text(pattern=NEAR_PATTERN),
+                "example": "30.2672|-97.7431|50|km",
+            },
+            oas.query(
+                "_count",
+                oas.integer(minimum=1, maximum=MAX_COUNT, default=DEFAULT_COUNT),
+                "Entries at most (the total counts every match).",
+            ),
+        ],
+        errors=[("400", outcome)],
+    )
+    return {
+        "paths": {
+            "/api/v1/hsds/services": hsds_page,
+            "/api/v1/hsds/services/{id}": hsds_one,
+            "/fhir/Location": fhir,
+        },
+        "schemas": hsds_schemas() | fhir_schemas(),
+    }
+
+
+oas.add_paths(open_data_paths)

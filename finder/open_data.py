@@ -1,0 +1,707 @@
+"""Open data shapes: HSDS 3.0 records and FHIR R4 resources from listings (pure mappers),
+and the files `export-hsds` and `export-fhir` write.
+
+Every identifier is a UUID made with uuid5 from the practitioner's `ref` (plus a location's
+place in the practitioner's list, or a technique's slug), so an export of the same data is
+the same file. The mapping is described in plain words in docs/open-data.md.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import os
+import re
+from collections import Counter
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
+
+from babel import Locale
+from fhir.resources.R4B.bundle import Bundle
+from fhir.resources.R4B.location import Location as FhirLocation
+from fhir.resources.R4B.operationoutcome import OperationOutcome
+from fhir.resources.R4B.organization import Organization as FhirOrganization
+from fhir.resources.R4B.practitioner import Practitioner as FhirPractitioner
+from fhir.resources.R4B.practitionerrole import PractitionerRole as FhirPractitionerRole
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .directory import approved_practitioners, spreadsheet_safe
+from .models import PracticeLocation, Practitioner, Technique, stable_id
+
+HSDS_STANDARD_DIR = Path(
+    os.environ.get(
+        "HSDS_STANDARD_DIR",
+        Path(__file__).resolve().parent.parent / "data" / "hsds-3",
+    )
+)
+DIRECTORY_URN = "urn:si-joint-finder"
+TECHNIQUE_SYSTEM = f"{DIRECTORY_URN}:technique"
+REF_SYSTEM = f"{DIRECTORY_URN}:practitioner-ref"
+REGISTRY_SYSTEM = f"{DIRECTORY_URN}:registry"
+EXTENSION_URL = f"{DIRECTORY_URN}:extension"
+NPI_SYSTEM = "http://hl7.org/fhir/sid/us-npi"
+LANGUAGE_SYSTEM = "urn:ietf:bcp:47"
+IDENTIFIER_TYPES = "http://terminology.hl7.org/CodeSystem/v2-0203"
+ORGANIZATION_TYPES = "http://terminology.hl7.org/CodeSystem/organization-type"
+DISTANCE_EXTENSION = "http://hl7.org/fhir/StructureDefinition/location-distance"
+UCUM = "http://unitsofmeasure.org"
+TAXONOMY_NAME = "SI-Joint Practitioner Finder techniques"
+APPROVED = "approved"
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def compact(record: dict) -> dict:
+    """The record without its empty values (JSON leaves unknown fields out)."""
+    return {key: value for key, value in record.items() if value not in (None, "", [])}
+
+
+def organization_name(p: Practitioner) -> str:
+    """The clinic's name, or the practitioner's own name for their own practice."""
+    return p.clinic.strip() or p.name
+
+
+def display_name(p: Practitioner) -> str:
+    """The practitioner's name with credentials: 'Fatima Saleh (demo), DC'."""
+    return f"{p.name}, {p.credentials}" if p.credentials else p.name
+
+
+def language_name_en(code: str) -> str:
+    """The English name of an ISO 639-1 code ('ko' -> 'Korean')."""
+    return Locale("en").languages.get(code, code)
+
+
+def _email(p: Practitioner) -> str | None:
+    return p.email if _EMAIL.match(p.email or "") else None
+
+
+# --- HSDS 3.0 records (one table row each; JSON nests them) ------------------------------
+
+
+def taxonomy_record() -> dict:
+    """The taxonomy of this directory's techniques."""
+    return {
+        "id": stable_id("taxonomy", "techniques"),
+        "name": TAXONOMY_NAME,
+        "description": "Treatment approaches for SI-joint dysfunction; codes are technique slugs.",
+        "uri": TECHNIQUE_SYSTEM,
+        "version": None,
+    }
+
+
+def taxonomy_term_record(t: Technique) -> dict:
+    """A technique as a taxonomy term whose code is its slug."""
+    return {
+        "id": stable_id("technique", t.slug),
+        "code": t.slug,
+        "name": t.name,
+        "description": t.description or t.name,
+        "taxonomy": TAXONOMY_NAME,
+        "taxonomy_id": stable_id("taxonomy", "techniques"),
+        "language": "en",
+    }
+
+
+def organization_record(p: Practitioner) -> dict:
+    """The clinic the practitioner works in, or their own practice."""
+    if p.clinic.strip():
+        description = f"{p.clinic.strip()}, where {p.name} practises."
+    else:
+        description = f"The own practice of {p.name}."
+    return {
+        "id": stable_id("organization", p.ref),
+        "name": organization_name(p),
+        "description": description,
+    }
+
+
+def _sentence(words: list[str]) -> str:
+    return ", ".join(words[:-1]) + (" and " if len(words) > 1 else "") + words[-1]
+
+
+def service_description(p: Practitioner) -> str:
+    """The listing in plain words: techniques, patterns assessed, ways of working."""
+    parts = [f"SI-joint care by {display_name(p)}"]
+    if p.techniques:
+        parts[0] += f": {_sentence([t.name for t in p.techniques])}"
+    parts[0] += "."
+    if p.patterns:
+        patterns = _sentence([s.replace("-", " ") for s in p.patterns])
+        parts.append(f"Assesses and explains these misalignment patterns: {patterns}.")
+    flags = [
+        (p.teaches_self_correction, "Teaches self-corrections."),
+        (p.gentle_only, "Uses only gentle (non-thrust) methods."),
+        (p.telehealth, "Offers telehealth."),
+        (p.home_visits, "Makes home visits."),
+        (p.accepts_international, "Welcomes patients from abroad."),
+    ]
+    parts.extend(text for flag, text in flags if flag)
+    return " ".join(parts)
+
+
+def licences_text(p: Practitioner) -> str | None:
+    """The registration and NPI as one line, or None."""
+    parts = []
+    if p.registry_number:
+        parts.append(f"{p.registry_name or 'Registration'} {p.registry_number}".strip())
+    if p.npi:
+        parts.append(f"NPI {p.npi}")
+    return "; ".join(parts) or None
+
+
+def service_record(p: Practitioner) -> dict:
+    """The practitioner's SI-joint care as an HSDS service."""
+    return {
+        "id": stable_id("service", p.ref),
+        "organization_id": stable_id("organization", p.ref),
+        "name": display_name(p),
+        "description": service_description(p),
+        "url": p.website or None,
+        "email": _email(p),
+        "status": "active",
+        "licenses": licences_text(p),
+        "assured_date": p.last_vetted_at.date().isoformat() if p.last_vetted_at else None,
+        "last_modified": (p.updated_at.strftime("%Y-%m-%dT%H:%M:%SZ") if p.updated_at else None),
+    }
+
+
+def location_name(p: Practitioner, loc: PracticeLocation) -> str:
+    """'Northgate Spine Demo Clinic, Manchester'."""
+    return f"{organization_name(p)}, {loc.city}"
+
+
+def address_text(loc: PracticeLocation) -> str:
+    """The address on one line: street, city, region, postal code, country."""
+    parts = (loc.address, loc.city, loc.region, loc.postal_code, loc.country)
+    return ", ".join(part for part in parts if part)
+
+
+def location_record(p: Practitioner, index: int, loc: PracticeLocation) -> dict:
+    """A practice location as an HSDS physical location with its coordinates."""
+    return {
+        "id": stable_id("location", p.ref, index),
+        "location_type": "physical",
+        "organization_id": stable_id("organization", p.ref),
+        "name": location_name(p, loc),
+        "description": address_text(loc),
+        "latitude": loc.latitude,
+        "longitude": loc.longitude,
+    }
+
+
+def address_record(p: Practitioner, index: int, loc: PracticeLocation) -> dict | None:
+    """The HSDS address, or None when a field the standard requires is unknown.
+
+    HSDS requires address_1, city, state_province, postal_code and country; many places
+    have no postal code or province, so those locations carry the address as text in
+    their description instead of an incomplete address row."""
+    record = {
+        "id": stable_id("address", p.ref, index),
+        "location_id": stable_id("location", p.ref, index),
+        "address_1": loc.address,
+        "city": loc.city,
+        "state_province": loc.region,
+        "postal_code": loc.postal_code,
+        "country": loc.country,
+        "address_type": "physical",
+    }
+    required = ("address_1", "city", "state_province", "postal_code", "country")
+    return record if all(record[name] for name in required) else None
+
+
+def virtual_location_record(p: Practitioner) -> dict | None:
+    """A telehealth practitioner's virtual location (HSDS location_type 'virtual')."""
+    if not p.telehealth:
+        return None
+    return {
+        "id": stable_id("virtual-location", p.ref),
+        "location_type": "virtual",
+        "organization_id": stable_id("organization", p.ref),
+        "name": f"Telehealth with {p.name}",
+        "description": "Remote sessions from home.",
+        "url": p.website or None,
+    }
+
+
+@dataclass
+class Place:
+    """A location of the service with its service_at_location link and address rows."""
+
+    link: dict
+    location: dict
+    addresses: list[dict]
+
+
+def service_places(p: Practitioner) -> list[Place]:
+    """Where the service is given: each practice location, and a virtual one for telehealth."""
+    service_id = stable_id("service", p.ref)
+    places = []
+    for index, loc in enumerate(p.locations):
+        location = location_record(p, index, loc)
+        address = address_record(p, index, loc)
+        link = {
+            "id": stable_id("service-at-location", p.ref, index),
+            "service_id": service_id,
+            "location_id": location["id"],
+        }
+        places.append(Place(link, location, [address] if address else []))
+    virtual = virtual_location_record(p)
+    if virtual:
+        link = {
+            "id": stable_id("service-at-virtual-location", p.ref),
+            "service_id": service_id,
+            "location_id": virtual["id"],
+        }
+        places.append(Place(link, virtual, []))
+    return places
+
+
+def phone_records(p: Practitioner) -> list[dict]:
+    """The practitioner's phone (E.164) as the service's phone."""
+    if not p.phone:
+        return []
+    return [{"id": stable_id("phone", p.ref), "service_id": stable_id("service", p.ref),
+             "number": p.phone}]  # fmt: skip
+
+
+def language_records(p: Practitioner) -> list[dict]:
+    """The languages spoken, ISO 639-1 code and English name."""
+    return [
+        {
+            "id": stable_id("language", p.ref, code),
+            "service_id": stable_id("service", p.ref),
+            "name": language_name_en(code),
+            "code": code,
+        }
+        for code in p.languages
+    ]
+
+
+def attribute_records(p: Practitioner) -> list[tuple[dict, Technique]]:
+    """Links from the service to its techniques' taxonomy terms."""
+    return [
+        (
+            {
+                "id": stable_id("attribute", p.ref, t.slug),
+                "link_id": stable_id("service", p.ref),
+                "link_entity": "service",
+                "taxonomy_term_id": stable_id("technique", t.slug),
+            },
+            t,
+        )
+        for t in p.techniques
+    ]
+
+
+def hsds_rows(p: Practitioner) -> dict[str, list[dict]]:
+    """One practitioner's rows of each HSDS table."""
+    places = service_places(p)
+    return {
+        "organization": [organization_record(p)],
+        "service": [service_record(p)],
+        "location": [place.location for place in places],
+        "address": [address for place in places for address in place.addresses],
+        "service_at_location": [place.link for place in places],
+        "phone": phone_records(p),
+        "language": language_records(p),
+        "attribute": [record for record, _ in attribute_records(p)],
+    }
+
+
+def taxonomy_term_json(t: Technique) -> dict:
+    """A taxonomy term with its taxonomy nested, as the compiled schema has it."""
+    return compact(taxonomy_term_record(t)) | {"taxonomy_detail": compact(taxonomy_record())}
+
+
+def hsds_service_summary(p: Practitioner) -> dict:
+    """A service's one-to-one fields and organization (the /services list item)."""
+    return compact(service_record(p)) | {"organization": compact(organization_record(p))}
+
+
+def hsds_service(p: Practitioner) -> dict:
+    """A fully nested HSDS service: organization, locations, phones, languages, techniques."""
+    return hsds_service_summary(p) | {
+        "phones": [compact(r) for r in phone_records(p)],
+        "languages": [compact(r) for r in language_records(p)],
+        "service_at_locations": [
+            compact(place.link)
+            | {
+                "location": compact(place.location)
+                | {"addresses": [compact(a) for a in place.addresses]}
+            }
+            for place in service_places(p)
+        ],
+        "attributes": [
+            compact(record) | {"taxonomy_term": taxonomy_term_json(t)}
+            for record, t in attribute_records(p)
+        ],
+    }
+
+
+def hsds_page(contents: list[dict], total: int, page: int, per_page: int) -> dict:
+    """One page of services (their summaries) in the HSDS Page shape."""
+    total_pages = math.ceil(total / per_page)
+    return {
+        "total_items": total,
+        "total_pages": total_pages,
+        "page_number": page,
+        "size": len(contents),
+        "first_page": page == 1,
+        "last_page": page >= total_pages,
+        "empty": not contents,
+        "contents": contents,
+    }
+
+
+def load_hsds_descriptor(standard_dir: Path) -> dict:
+    """The standard's datapackage.json (tables, columns, constraints)."""
+    return json.loads((standard_dir / "datapackage.json").read_text(encoding="utf-8"))
+
+
+def package_descriptor(standard: dict) -> dict:
+    """This directory's datapackage.json: the standard's tables under our own name."""
+    descriptor = {key: value for key, value in standard.items() if key != "license"}
+    descriptor.update(
+        name="si-joint-practitioner-finder",
+        title="SI-Joint Practitioner Finder: approved listings (HSDS 3.0)",
+        description="Vetted SI-joint practitioners as Open Referral HSDS 3.0 tables; "
+        "see docs/open-data.md for the mapping.",
+    )
+    return descriptor
+
+
+def _cell(value) -> str:
+    """A CSV cell: floats exact, and text a spreadsheet would run as a formula quoted."""
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return repr(value)
+    return spreadsheet_safe(str(value))
+
+
+def write_hsds_package(session: Session, out_dir: Path, standard_dir: Path) -> Counter:
+    """Write datapackage.json and one CSV per HSDS table; returns rows written per table.
+
+    Cells starting with = + - @ tab, CR or ' get a leading ' (finder.directory.spreadsheet_safe)."""
+    standard = load_hsds_descriptor(standard_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    counts: Counter = Counter()
+    with ExitStack() as stack:
+        writers = {}
+        for resource in standard["resources"]:
+            handle = stack.enter_context(
+                open(out_dir / resource["path"], "w", encoding="utf-8", newline="")
+            )
+            columns = [f["name"] for f in resource["schema"]["fields"]]
+            writers[resource["name"]] = csv.DictWriter(handle, fieldnames=columns)
+            writers[resource["name"]].writeheader()
+
+        def write(table: str, rows: list[dict]) -> None:
+            writers[table].writerows({k: _cell(v) for k, v in row.items()} for row in rows)
+            counts[table] += len(rows)
+
+        write("taxonomy", [taxonomy_record()])
+        techniques = session.scalars(select(Technique).order_by(Technique.position))
+        write("taxonomy_term", [taxonomy_term_record(t) for t in techniques])
+        for p in approved_practitioners(session):
+            for table, rows in hsds_rows(p).items():
+                write(table, rows)
+    descriptor = package_descriptor(standard)
+    text = json.dumps(descriptor, indent=2, ensure_ascii=False) + "\n"
+    (out_dir / "datapackage.json").write_text(text, encoding="utf-8")
+    return counts
+
+
+# --- FHIR R4 (fhir.resources R4B models; these resources are the same in R4) ---------------
+
+FHIR_MODELS = {
+    "Organization": FhirOrganization,
+    "Location": FhirLocation,
+    "Practitioner": FhirPractitioner,
+    "PractitionerRole": FhirPractitionerRole,
+}
+
+
+def reference(resource_type: str, resource_id: str, display: str) -> dict:
+    """A reference to a resource in the same Bundle (by its urn:uuid fullUrl)."""
+    return {"reference": f"urn:uuid:{resource_id}", "type": resource_type, "display": display}
+
+
+def telecom(p: Practitioner) -> list[dict]:
+    """Phone, email and website as ContactPoints."""
+    points = [
+        ("phone", p.phone, "work"),
+        ("email", _email(p), "work"),
+        ("url", p.website, None),
+    ]
+    return [compact({"system": s, "value": v, "use": u}) for s, v, u in points if v]
+
+
+def _coding_type(code: str, display: str) -> dict:
+    return {"coding": [{"system": IDENTIFIER_TYPES, "code": code, "display": display}]}
+
+
+def registry_system(p: Practitioner) -> str:
+    """A urn naming the registry that issued the practitioner's number."""
+    name = re.sub(r"\s+", "-", p.registry_name.strip().lower()) or "unnamed"
+    return f"{REGISTRY_SYSTEM}:{quote(name, safe='-')}"
+
+
+def registry_identifier(p: Practitioner) -> dict | None:
+    """The licence/registration number in its registry's namespace, or None."""
+    if not p.registry_number:
+        return None
+    identifier = {
+        "use": "official",
+        "type": _coding_type("LN", "License number"),
+        "system": registry_system(p),
+        "value": p.registry_number,
+    }
+    if p.registry_name:
+        identifier["assigner"] = {"display": p.registry_name}
+    return identifier
+
+
+def practitioner_identifiers(p: Practitioner) -> list[dict]:
+    """The NPI when known, else the registry number; and the directory's own ref."""
+    if p.npi:
+        official = {
+            "use": "official",
+            "type": _coding_type("NPI", "National provider identifier"),
+            "system": NPI_SYSTEM,
+            "value": p.npi,
+        }
+    else:
+        official = registry_identifier(p)
+    ours = {"use": "secondary", "system": REF_SYSTEM, "value": p.ref}
+    return [identifier for identifier in (official, ours) if identifier]
+
+
+def qualification(p: Practitioner) -> list[dict]:
+    """Credentials and registration as a Practitioner.qualification, if any."""
+    if not (p.credentials or p.registry_number or p.registry_name):
+        return []
+    entry: dict = {"code": {"text": p.credentials or p.registry_name or "Registered"}}
+    identifier = registry_identifier(p)
+    if identifier:
+        entry["identifier"] = [identifier]
+    if p.registry_name:
+        entry["issuer"] = {"display": p.registry_name}
+    if p.registry_url:
+        entry["extension"] = [
+            {"url": f"{EXTENSION_URL}:registry-verification", "valueUrl": p.registry_url}
+        ]
+    return [entry]
+
+
+def communication(p: Practitioner) -> list[dict]:
+    """Languages spoken as BCP-47 codings (ISO 639-1 codes are valid BCP-47 tags)."""
+    return [
+        {
+            "coding": [
+                {"system": LANGUAGE_SYSTEM, "code": code, "display": language_name_en(code)}
+            ],
+            "text": language_name_en(code),
+        }
+        for code in p.languages
+    ]
+
+
+def fhir_practitioner(p: Practitioner) -> dict:
+    """The person: identifiers, name, contact, qualification, languages."""
+    return compact(
+        {
+            "resourceType": "Practitioner",
+            "id": stable_id("practitioner", p.ref),
+            "active": True,
+            "identifier": practitioner_identifiers(p),
+            "name": [{"text": p.name}],
+            "telecom": telecom(p),
+            "qualification": qualification(p),
+            "communication": communication(p),
+        }
+    )
+
+
+def fhir_organization(p: Practitioner) -> dict:
+    """The clinic (or own practice) as a healthcare provider Organization."""
+    return {
+        "resourceType": "Organization",
+        "id": stable_id("organization", p.ref),
+        "active": True,
+        "type": [
+            {
+                "coding": [
+                    {"system": ORGANIZATION_TYPES, "code": "prov", "display": "Healthcare Provider"}
+                ]
+            }
+        ],
+        "name": organization_name(p),
+    }
+
+
+def fhir_address(loc: PracticeLocation) -> dict:
+    """A practice location's postal address."""
+    return compact(
+        {
+            "use": "work",
+            "type": "physical",
+            "text": address_text(loc),
+            "line": [loc.address] if loc.address else [],
+            "city": loc.city,
+            "state": loc.region,
+            "postalCode": loc.postal_code,
+            "country": loc.country,
+        }
+    )
+
+
+def fhir_location(p: Practitioner, index: int, loc: PracticeLocation, organization: dict) -> dict:
+    """A practice location with its address and position; `organization` is a Reference."""
+    return {
+        "resourceType": "Location",
+        "id": stable_id("location", p.ref, index),
+        "status": "active",
+        "mode": "instance",
+        "name": location_name(p, loc),
+        "address": fhir_address(loc),
+        "position": {"longitude": loc.longitude, "latitude": loc.latitude},
+        "managingOrganization": organization,
+    }
+
+
+def service_flags(p: Practitioner) -> list[dict]:
+    """Telehealth, home visits and international patients as this directory's extensions."""
+    flags = (
+        ("telehealth", p.telehealth),
+        ("home-visits", p.home_visits),
+        ("accepts-international", p.accepts_international),
+    )
+    return [{"url": f"{EXTENSION_URL}:{name}", "valueBoolean": bool(v)} for name, v in flags]
+
+
+def specialty(p: Practitioner) -> list[dict]:
+    """The techniques offered, coded in this directory's technique system (code = slug)."""
+    return [
+        {
+            "coding": [{"system": TECHNIQUE_SYSTEM, "code": t.slug, "display": t.name}],
+            "text": t.name,
+        }
+        for t in p.techniques
+    ]
+
+
+def fhir_practitioner_role(p: Practitioner) -> dict:
+    """What the practitioner offers, where and for whom: techniques, locations, telehealth."""
+    org_id = stable_id("organization", p.ref)
+    return compact(
+        {
+            "resourceType": "PractitionerRole",
+            "id": stable_id("practitioner-role", p.ref),
+            "extension": service_flags(p),
+            "active": True,
+            "practitioner": reference(
+                "Practitioner", stable_id("practitioner", p.ref), display_name(p)
+            ),
+            "organization": reference("Organization", org_id, organization_name(p)),
+            "location": [
+                reference("Location", stable_id("location", p.ref, i), location_name(p, loc))
+                for i, loc in enumerate(p.locations)
+            ],
+            "specialty": specialty(p),
+            "telecom": telecom(p),
+        }
+    )
+
+
+def fhir_resources(p: Practitioner) -> list[dict]:
+    """One practitioner's Organization, Locations, Practitioner and PractitionerRole."""
+    organization = reference("Organization", stable_id("organization", p.ref), organization_name(p))
+    return [
+        fhir_organization(p),
+        *(fhir_location(p, i, loc, organization) for i, loc in enumerate(p.locations)),
+        fhir_practitioner(p),
+        fhir_practitioner_role(p),
+    ]
+
+
+def bundle_entry_json(resource: dict) -> str:
+    """A collection entry: the resource checked against its FHIR model, with its fullUrl."""
+    model = FHIR_MODELS[resource["resourceType"]].model_validate(resource)
+    full_url = json.dumps(f"urn:uuid:{resource['id']}")
+    return f'{{"fullUrl":{full_url},"resource":{model.model_dump_json()}}}'
+
+
+def write_fhir_bundle(session: Session, path: Path) -> Counter:
+    """Write a FHIR collection Bundle of every approved listing; returns resources per type.
+
+    Entries are written one at a time, so memory stays flat however large the directory."""
+    counts: Counter = Counter()
+    with open(path, "w", encoding="utf-8") as out:
+        out.write('{"resourceType":"Bundle","type":"collection"')
+        for p in approved_practitioners(session):
+            for resource in fhir_resources(p):
+                out.write(',"entry":[\n' if not counts else ",\n")
+                out.write(bundle_entry_json(resource))
+                counts[resource["resourceType"]] += 1
+        out.write("\n]}\n" if counts else "}\n")
+    return counts
+
+
+@dataclass(frozen=True)
+class NearbyLocation:
+    """An approved practice location and its great-circle distance from the search point."""
+
+    practitioner: Practitioner
+    index: int
+    location: PracticeLocation
+    distance_km: float
+
+
+def distance_extension(distance_km: float) -> dict:
+    """The standard location-distance extension of a search entry, in km."""
+    return {
+        "url": DISTANCE_EXTENSION,
+        "valueDistance": {
+            "value": round(distance_km, 3),
+            "unit": "km",
+            "system": UCUM,
+            "code": "km",
+        },
+    }
+
+
+def location_searchset(total: int, nearby: list[NearbyLocation], self_url: str) -> Bundle:
+    """A searchset Bundle of Locations, nearest first, each with its distance."""
+    entries = []
+    for n in nearby:
+        organization = {"display": organization_name(n.practitioner)}
+        resource = fhir_location(n.practitioner, n.index, n.location, organization)
+        entries.append(
+            {
+                "fullUrl": f"urn:uuid:{resource['id']}",
+                "resource": resource,
+                "search": {"mode": "match", "extension": [distance_extension(n.distance_km)]},
+            }
+        )
+    bundle = {
+        "resourceType": "Bundle",
+        "type": "searchset",
+        "total": total,
+        "link": [{"relation": "self", "url": self_url}],
+        "entry": entries,
+    }
+    return Bundle.model_validate(compact(bundle))
+
+
+def operation_outcome(code: str, message: str) -> OperationOutcome:
+    """An error as a FHIR OperationOutcome with one issue."""
+    return OperationOutcome.model_validate(
+        {
+            "resourceType": "OperationOutcome",
+            "issue": [{"severity": "error", "code": code, "diagnostics": message}],
+        }
+    )
