@@ -74,9 +74,9 @@ def create_app(config_class: type | None = None, overrides: dict | None = None) 
     from .admin import bp as admin_bp
     from .api import bp as api_bp
     from .api.docs import bp as api_docs_bp
+    from .api.open_data import bp as open_data_bp
     from .cli import register_commands
     from .errors import register_error_handlers
-    from .interop import bp as interop_bp
     from .public import bp as public_bp
     from .templating import register_filters
     from .vendor import bp as vendor_bp
@@ -86,9 +86,9 @@ def create_app(config_class: type | None = None, overrides: dict | None = None) 
     app.register_blueprint(api_docs_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(vendor_bp, url_prefix="/vendor")
-    app.register_blueprint(interop_bp)
+    app.register_blueprint(open_data_bp)
     csrf.exempt(api_bp)
-    csrf.exempt(interop_bp)
+    csrf.exempt(open_data_bp)
     register_error_handlers(app)
     register_commands(app)
     register_filters(app)

@@ -14,7 +14,7 @@ from flask import current_app
 from flask_migrate import upgrade
 from sqlalchemy import func, select
 
-from . import directory, exports
+from . import directory, open_data
 from .auth import hasher
 from .database import writing
 from .extensions import db
@@ -235,7 +235,7 @@ def register_commands(app) -> None:
     @click.option(
         "--standard",
         type=click.Path(file_okay=False, path_type=Path),
-        default=exports.HSDS_STANDARD_DIR,
+        default=open_data.HSDS_STANDARD_DIR,
         show_default=True,
         help="Folder of the HSDS 3.0 standard (its datapackage.json); env HSDS_STANDARD_DIR.",
     )
@@ -245,7 +245,7 @@ def register_commands(app) -> None:
             raise click.ClickException(
                 f"No HSDS 3.0 datapackage.json in {standard}; give --standard or HSDS_STANDARD_DIR."
             )
-        counts = exports.write_hsds_package(db.session, directory_path, standard)
+        counts = open_data.write_hsds_package(db.session, directory_path, standard)
         click.echo(
             f"Wrote {counts['service']} services at {counts['location']} locations "
             f"to {directory_path}."
@@ -255,7 +255,7 @@ def register_commands(app) -> None:
     @click.argument("file", type=click.Path(dir_okay=False, writable=True, path_type=Path))
     def export_fhir(file: Path):
         """Write every approved listing to FILE as a FHIR R4 Bundle (type collection)."""
-        counts = exports.write_fhir_bundle(db.session, file)
+        counts = open_data.write_fhir_bundle(db.session, file)
         click.echo(
             f"Wrote {counts['Practitioner']} practitioners "
             f"({sum(counts.values())} resources) to {file}."

@@ -8,7 +8,7 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from finder import exports
+from finder import open_data as exports
 from finder.extensions import db
 from finder.models import AuditEvent, Practitioner, Submission
 from finder.submissions import store_submission

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from finder.extensions import db
 from finder.models import IMPORTING, AuditEvent, LoginAttempt, Practitioner, UnmetNeed
+from finder.vetting import CHECKLIST
 
 from .factories import make_practitioner
 
@@ -168,9 +169,24 @@ def test_login_refuses_offsite_next(admin_app):
 
 
 def test_audit_records_state_changes(admin_app, admin_client, pending_id):
+    """A sign-in and a decision each leave an event: who, what, which listing, before/after."""
+    ticks = dict.fromkeys(CHECKLIST, "y")
+    approved = decide_with(
+        admin_client, pending_id, action="approve", notes="Registry checked.", **ticks
+    )
+    assert approved.status_code == 303  # back to the listing, decided
     with admin_app.app_context():
-        assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "login"))
-        assert db.session.get(Practitioner, pending_id).status == "pending"
+        login = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "login"))
+        assert login.actor == ADMIN_EMAIL and login.entity == "admin"
+        event = db.session.scalar(
+            select(AuditEvent).where(
+                AuditEvent.action == "approve", AuditEvent.entity_id == pending_id
+            )
+        )
+        assert event is not None and event.actor == ADMIN_EMAIL
+        assert event.entity == "practitioner"
+        assert event.before["status"] == "pending" and event.after["status"] == "approved"
+        assert db.session.get(Practitioner, pending_id).status == "approved"
 
 
 def test_an_edit_is_saved_audited_and_reindexed(admin_client, pending_id):

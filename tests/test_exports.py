@@ -20,10 +20,10 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 from sqlalchemy import func, select
 
-from finder.exports import DISTANCE_EXTENSION, NPI_SYSTEM, TECHNIQUE_SYSTEM, stable_id
 from finder.extensions import db
 from finder.geo import KM_PER_MILE, haversine_km
 from finder.models import Practitioner
+from finder.open_data import DISTANCE_EXTENSION, NPI_SYSTEM, TECHNIQUE_SYSTEM, stable_id
 
 from .conftest import ROOT, skip_or_fail
 from .factories import make_practitioner

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import uuid
 
 import pytest
 import schemathesis
@@ -18,8 +19,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from finder import interop
-from finder.api import openapi
+from finder.api import open_data, openapi
 from finder.api.docs import bp as api_docs_bp
 from finder.extensions import db
 from finder.nearest import MAX_RADIUS_KM
@@ -91,7 +91,7 @@ def test_versioned_document_is_the_same(docs_client):
 def test_every_api_route_is_documented(app, docs_client):
     documented = set(docs_client.get("/openapi.json").get_json()["paths"])
     for rule in app.url_map.iter_rules():
-        if rule.endpoint.startswith(("api.", "interop.")) or rule.rule == "/openapi.json":
+        if rule.endpoint.startswith(("api.", "open_data.")) or rule.rule == "/openapi.json":
             path = re.sub(r"<[^>]+>", "{id}", rule.rule)
             assert path in documented, rule.rule
 
@@ -175,7 +175,7 @@ def test_other_modules_can_add_paths(docs_client):
     assert "/api/v1/things" not in docs_client.get("/openapi.json").get_json()["paths"]
 
 
-# --- the HSDS and FHIR endpoints (finder.interop adds them) -------------------------------------
+# --- the HSDS and FHIR endpoints (finder.api.open_data adds them) ------------------------------
 
 
 HSDS_PAGE, HSDS_ONE, FHIR_SEARCH = (
@@ -185,31 +185,41 @@ HSDS_PAGE, HSDS_ONE, FHIR_SEARCH = (
 )
 
 
-def test_interop_registers_its_paths_on_import():
-    paths = openapi.build_document([])["paths"]
+def test_open_data_paths_are_documented_and_answer_as_documented(docs_client):
+    """The document lists the HSDS and FHIR paths, and the live answers use its statuses."""
+    paths = docs_client.get("/openapi.json").get_json()["paths"]
     assert {HSDS_PAGE, HSDS_ONE, FHIR_SEARCH} <= set(paths)
-    assert paths[FHIR_SEARCH] == interop.interop_paths()["paths"][FHIR_SEARCH]
+    answers = {
+        FHIR_SEARCH: [("/fhir/Location?near=30.2672|-97.7431|50|km", 200), ("/fhir/Location", 400)],
+        HSDS_PAGE: [("/api/v1/hsds/services", 200), ("/api/v1/hsds/services?page=0", 400)],
+        HSDS_ONE: [(f"/api/v1/hsds/services/{uuid.UUID(int=0)}", 404)],
+    }
+    for path, requests in answers.items():
+        documented = set(paths[path]["get"]["responses"])
+        for url, status in requests:
+            assert docs_client.get(url).status_code == status, url
+            assert str(status) in documented, (path, status)
 
 
-def test_interop_parameters_match_the_checks_in_interop(docs_client):
+def test_open_data_parameters_match_the_checks_in_open_data(docs_client):
     document = docs_client.get("/openapi.json").get_json()
     page = parameter(document, HSDS_PAGE, "page")["schema"]
-    assert (page["minimum"], page["maximum"], page["default"]) == (1, interop.MAX_PAGE, 1)
+    assert (page["minimum"], page["maximum"], page["default"]) == (1, open_data.MAX_PAGE, 1)
     per_page = parameter(document, HSDS_PAGE, "per_page")["schema"]
     assert (per_page["minimum"], per_page["maximum"], per_page["default"]) == (
         1,
-        interop.MAX_PER_PAGE,
-        interop.DEFAULT_PER_PAGE,
+        open_data.MAX_PER_PAGE,
+        open_data.DEFAULT_PER_PAGE,
     )
     count = parameter(document, FHIR_SEARCH, "_count")["schema"]
     assert (count["minimum"], count["maximum"], count["default"]) == (1, 100, 20)
     near = parameter(document, FHIR_SEARCH, "near")
-    assert near["required"] is True and near["schema"]["pattern"] == interop.NEAR_PATTERN
+    assert near["required"] is True and near["schema"]["pattern"] == open_data.NEAR_PATTERN
     service_id = parameter(document, HSDS_ONE, "id")
     assert service_id["in"] == "path" and service_id["required"] is True
 
 
-def test_interop_media_types_and_statuses_are_documented(docs_client):
+def test_open_data_media_types_and_statuses_are_documented(docs_client):
     paths = docs_client.get("/openapi.json").get_json()["paths"]
     answers = {path: paths[path]["get"]["responses"] for path in (HSDS_PAGE, HSDS_ONE, FHIR_SEARCH)}
     assert set(answers[HSDS_PAGE]) == {"200", "304", "400", "429"}
@@ -242,12 +252,12 @@ def test_interop_media_types_and_statuses_are_documented(docs_client):
     ],
 )
 def test_near_pattern_agrees_with_parse_near(near, matches):
-    assert bool(re.search(interop.NEAR_PATTERN, near)) is matches
+    assert bool(re.search(open_data.NEAR_PATTERN, near)) is matches
     if matches:
-        interop.parse_near(near)  # no BadRequest for anything of this shape in range
+        open_data.parse_near(near)  # no BadRequest for anything of this shape in range
     else:
-        with pytest.raises(interop.BadRequest):
-            interop.parse_near(near)
+        with pytest.raises(open_data.BadRequest):
+            open_data.parse_near(near)
 
 
 def test_docs_page_renders_every_path_from_the_document(docs_client):
@@ -307,9 +317,19 @@ def known_service_id(fuzz_app) -> str:
     return page["contents"][0]["id"]
 
 
-def test_every_documented_operation_is_fuzzed(api_schema):
-    fuzzed = {param.values[0] for param in fuzz_targets()}
-    assert fuzzed == set(openapi.build_document([])["paths"])
+def test_every_route_of_the_api_is_documented_and_fuzzed(fuzz_app):
+    """The fuzzed paths are the application's API routes, no more and no fewer."""
+
+    def shape(path: str) -> str:
+        return re.sub(r"\{[^}]+\}", "{id}", re.sub(r"<[^>]+>", "{id}", path))
+
+    routes = {
+        shape(rule.rule)
+        for rule in fuzz_app.url_map.iter_rules()
+        if rule.endpoint.startswith(("api.", "open_data.")) or rule.rule == "/openapi.json"
+    }
+    fuzzed = {shape(param.values[0]) for param in fuzz_targets()}
+    assert fuzzed == routes
     assert {HSDS_PAGE, HSDS_ONE, FHIR_SEARCH} <= fuzzed
 
 
