@@ -42,6 +42,7 @@ def search(page, base_url: str, lang: str):
     form.get_by_label(_("City, postal code or country")).fill(PLACE)
     form.get_by_role("button", name=_("Find practitioners")).click()
     page.wait_for_selector("#summary")
+    page.wait_for_load_state()  # the results' scripts have run (ticks restored)
 
 
 def card_ids(page) -> list[str]:
