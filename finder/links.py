@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 from flask import request, url_for
 from werkzeug.routing import BuildError
 
-from .params import FILTER_NAMES, PARAMETER_NAMES
+from .search_params import FILTER_NAMES, PARAMETER_NAMES
 
 # The filters a results page shows as removable chips, and every parameter of a search.
 FILTER_PARAMS = FILTER_NAMES

@@ -35,8 +35,8 @@ from .nearest import (
     within,
 )
 from .options import Option, Options, Origin
-from .params import SearchRequest
 from .reasons import describe
+from .search_params import SearchRequest
 
 __all__ = [
     "DEFAULT_RADIUS_KM",

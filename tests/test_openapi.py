@@ -23,7 +23,7 @@ from finder.api import open_data, openapi
 from finder.api.docs import bp as api_docs_bp
 from finder.extensions import db
 from finder.nearest import MAX_RADIUS_KM
-from finder.params import MAX_PAGE, MAX_PER_PAGE
+from finder.search_params import MAX_PAGE, MAX_PER_PAGE
 
 from .conftest import make_app
 

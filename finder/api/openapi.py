@@ -1,6 +1,6 @@
 """The OpenAPI 3.1 document of the JSON API, built from the constants the code checks (no Flask).
 
-The search's parameters come from their one declaration (finder.params.SEARCH_PARAMETERS),
+The search's parameters come from their one declaration (finder.search_params.SEARCH_PARAMETERS),
 which also reads them; other limits from the modules that enforce them (finder.nearest,
 finder.models), so the document follows the behaviour. Other parts of the API (the HSDS and
 FHIR endpoints) add their own paths through `add_paths`.
@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ..models import MAX_ID, PATTERNS
-from ..params import (  # noqa: F401  (DEFAULT_PER_PAGE, MIN_RADIUS: as the API documents them)
+from ..search_params import (  # noqa: F401  (DEFAULT_PER_PAGE, MIN_RADIUS: as the API documents them)
     DEFAULT_PER_PAGE,
     FLAG_VALUES,
     MAX_PAGE,
@@ -126,7 +126,7 @@ def json_content(schema: dict, media_type: str = "application/json") -> dict:
 
 
 def search_parameters() -> list[dict]:
-    """The query parameters of /search, from their one declaration (finder.params)."""
+    """The query parameters of /search, from their one declaration (finder.search_params)."""
     return openapi_parameters()
 
 

@@ -10,8 +10,8 @@ from ..extensions import db
 from ..geocode import AmbiguousPlace, GeocodeError, settings_from_config
 from ..i18n import browser_region
 from ..models import ANY_TECHNIQUE, Practitioner, SearchPoint
-from ..params import BadParameter, parse_search_args
 from ..search import run_search
+from ..search_params import BadParameter, parse_search_args
 from ..templating import say_reason
 from . import bp
 from .openapi import build_document

@@ -28,8 +28,8 @@ from ..limits import pages_limited, submit_limited, unmet_need_limited
 from ..links import FILTER_PARAMS, search_url, shortlist_url
 from ..maps import MapMarker, build_map, practitioner_map
 from ..models import Practitioner, Technique
-from ..params import BadParameter, SearchRequest, parse_search_args
 from ..search import DEFAULT_RADIUS_KM, Outcome, nearest_distance_km
+from ..search_params import BadParameter, SearchRequest, parse_search_args
 from ..submissions import check_fields, record_unmet_need, store_submission
 from ..templating import country_name, distance, language_name, number, place_label, say_reason
 from ..validation import decimal_number, whole_number
