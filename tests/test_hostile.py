@@ -161,17 +161,58 @@ def context_for(browser, live_server, outside: list[str]):
     return context
 
 
-def not_evaluated(page, where: str):
-    html = page.content()
-    text = page.inner_text("body")
+# What the checks read from a page, in one round trip: its HTML as page.content() gives it,
+# the text of the body, the first h1 and the title as shown, and the values of the fields
+# whose ids are given.
+SNAPSHOT = """(ids) => {
+  const doctype = document.doctype ? new XMLSerializer().serializeToString(document.doctype) : '';
+  const h1 = document.querySelector('h1');
+  return {
+    html: doctype + document.documentElement.outerHTML,
+    text: document.body.innerText,
+    h1: h1 ? h1.innerText : null,
+    title: document.title,
+    values: Object.fromEntries(ids.map(id => [id, document.getElementById(id).value])),
+  };
+}"""
+
+
+def snapshot(page, field_ids=()) -> dict:
+    return page.evaluate(SNAPSHOT, list(field_ids))
+
+
+def not_evaluated(seen: dict, where: str):
+    """No evaluated payload in the page's HTML or text (seen: a snapshot of the page)."""
     for bad in FORBIDDEN:
-        assert bad not in html and bad not in text, f"{bad!r} (an evaluated payload) on {where}"
+        assert bad not in seen["html"] and bad not in seen["text"], (
+            f"{bad!r} (an evaluated payload) on {where}"
+        )
 
 
 def shows(actual: str, payload_text: str, where: str):
     assert normalised(payload_text) in normalised(actual), (
         f"{payload_text!r} not shown as typed on {where}: {actual[:400]!r}"
     )
+
+
+# Every card (or shortlist item): its practitioner id, the text of each of its headings of
+# the given kind, and its whole text, as shown.
+CARD_TEXTS = """([selector, heading]) => [...document.querySelectorAll(selector)].map(card => ({
+  id: card.dataset.practitionerId,
+  headings: [...card.querySelectorAll(heading)].map(h => h.innerText),
+  text: card.innerText,
+}))"""
+
+
+def cards_by_id(page, selector: str, heading: str) -> dict[str, dict]:
+    """The cards on the page by practitioner id, each with exactly one heading (as a strict
+    locator would insist)."""
+    cards = page.evaluate(CARD_TEXTS, [selector, heading])
+    found = {card["id"]: card for card in cards}
+    assert len(found) == len(cards), ("a practitioner shown twice", selector)
+    for card in cards:
+        assert len(card["headings"]) == 1, (f"one {heading} per {selector}", card)
+    return found
 
 
 def map_texts(page) -> list[dict]:
@@ -243,8 +284,7 @@ def log_in(page, base: str):
     page.wait_for_url(re.compile(r"/admin/?(\?.*)?$"))
 
 
-def check_listing_texts(page, payload_text: str, where: str):
-    body = page.inner_text("body")
+def check_listing_texts(body: str, payload_text: str, where: str):
     for field in LISTING_FIELDS:
         shows(body, expected(payload_text, field), f"{where} ({field})")
 
@@ -308,9 +348,10 @@ def test_every_payload_in_every_field_stays_text_everywhere(browser, live_server
         page.locator("#pin-map").wait_for()
         where = f"submission preview for {payload.text!r}"
         assert posted[page] == [200], (where, posted[page])
-        not_evaluated(page, where)
+        seen = snapshot(page, FIELDS_BEFORE_PREVIEW)
+        not_evaluated(seen, where)
         for name, limit in FIELDS_BEFORE_PREVIEW.items():
-            value = page.locator(f"#{name}").input_value()
+            value = seen["values"][name]
             assert value == fit(payload.text, limit, f"short-{name}"), (where, name, value)
         watcher.record(index, "submission preview")
         for name, limit in FIELDS_AFTER_PREVIEW.items():
@@ -344,7 +385,7 @@ def test_every_payload_in_every_field_stays_text_everywhere(browser, live_server
     queue_text = ""
     for number in range(1, 10):
         page.goto(f"{base}/admin/?status=pending&country=IS&page={number}")
-        not_evaluated(page, "admin queue")
+        not_evaluated(snapshot(page), "admin queue")
         queue_text += page.inner_text("table.admin")
         if page.get_by_role("link", name=re.compile("Next")).count() == 0:
             break
@@ -355,10 +396,11 @@ def test_every_payload_in_every_field_stays_text_everywhere(browser, live_server
 
     def check_review(page, url, index):
         text = STORABLE[index].text
-        not_evaluated(page, url)
-        shows(page.inner_text("h1"), text, url)
-        check_listing_texts(page, text, url)
-        shows(page.inner_text("body"), expected(text, "submitter_name"), f"{url} (submitter)")
+        seen = snapshot(page)
+        not_evaluated(seen, url)
+        shows(seen["h1"], text, url)
+        check_listing_texts(seen["text"], text, url)
+        shows(seen["text"], expected(text, "submitter_name"), f"{url} (submitter)")
         watcher.record(index, "admin review")
         texts = map_texts(page)
         assert map_shows(texts, "tooltip", text), ("review map tooltip", url, texts)
@@ -366,9 +408,10 @@ def test_every_payload_in_every_field_stays_text_everywhere(browser, live_server
         watcher.record(index, "admin review map")
 
     def check_edit(page, url, index):
-        not_evaluated(page, url)
+        seen = snapshot(page, LISTING_FIELDS)
+        not_evaluated(seen, url)
         for field in LISTING_FIELDS:
-            value = page.locator(f"#{field}").input_value()
+            value = seen["values"][field]
             assert value == expected(STORABLE[index].text, field), (url, field, value)
         watcher.record(index, "admin edit form")
 
@@ -385,9 +428,10 @@ def test_every_payload_in_every_field_stays_text_everywhere(browser, live_server
     page.get_by_label("Note").fill(STORABLE[1].text)
     page.get_by_role("button", name="Approve").click()
     page.wait_for_load_state()
-    not_evaluated(page, f"review after approval {first}")
-    assert "approved" in page.inner_text("h1")
-    shows(page.inner_text("body"), STORABLE[1].text, "vetting decision note")
+    seen = snapshot(page)
+    not_evaluated(seen, f"review after approval {first}")
+    assert "approved" in seen["h1"]
+    shows(seen["text"], STORABLE[1].text, "vetting decision note")
     with app.app_context():
         for index, pid in ids.items():
             if pid != first:
@@ -409,8 +453,9 @@ def test_every_payload_in_every_field_stays_text_everywhere(browser, live_server
     audit_text = ""
     for number in range(1, 20):
         page.goto(f"{base}/admin/audit?page={number}")
-        not_evaluated(page, f"/admin/audit?page={number}")
-        audit_text += page.inner_text("body")
+        seen = snapshot(page)
+        not_evaluated(seen, f"/admin/audit?page={number}")
+        audit_text += seen["text"]
         if page.get_by_role("link", name=re.compile("Older")).count() == 0:
             break
     for index in ids:
@@ -420,12 +465,13 @@ def test_every_payload_in_every_field_stays_text_everywhere(browser, live_server
     # 4. A patient searches near Reykjavík: cards and every marker's popup and tooltip.
     phase("results")
     page.goto(f"{base}/search?lat={ORIGIN[0]}&lon={ORIGIN[1]}&radius=50&per_page=100")
-    not_evaluated(page, "results near Reykjavík")
+    not_evaluated(snapshot(page), "results near Reykjavík")
     texts = map_texts(page)
+    cards = cards_by_id(page, ".result-card", "h3")
     for index, payload in indexed:
-        card = page.locator(f'.result-card[data-practitioner-id="{ids[index]}"]')
-        assert normalised(card.locator("h3").inner_text()) == normalised(payload.text)
-        shows(card.inner_text(), expected(payload.text, "city"), "result card (city)")
+        card = cards[str(ids[index])]
+        assert normalised(card["headings"][0]) == normalised(payload.text)
+        shows(card["text"], expected(payload.text, "city"), "result card (city)")
         watcher.record(index, "results list")
         city = expected(payload.text, "city")
         assert map_shows(texts, "popup", payload.text, city), ("popup", payload.text, texts)
@@ -438,9 +484,10 @@ def test_every_payload_in_every_field_stays_text_everywhere(browser, live_server
 
     def check_origin(page, url, index):
         text = STORABLE[index].text
-        not_evaluated(page, url)
-        shows(page.inner_text("h1"), text, url)
-        shows(page.title(), text, f"title of {url}")
+        seen = snapshot(page)
+        not_evaluated(seen, url)
+        shows(seen["h1"], text, url)
+        shows(seen["title"], text, f"title of {url}")
         texts = map_texts(page)
         assert map_shows(texts, "tooltip", text), ("origin tooltip", url, texts)
         watcher.record(index, "origin label on results and map")
@@ -453,15 +500,17 @@ def test_every_payload_in_every_field_stays_text_everywhere(browser, live_server
     phase("public")
 
     def check_practitioner(page, url, index):
-        not_evaluated(page, url)
-        assert normalised(page.inner_text("h1")) == normalised(STORABLE[index].text), url
-        check_listing_texts(page, STORABLE[index].text, url)
+        seen = snapshot(page)
+        not_evaluated(seen, url)
+        assert normalised(seen["h1"]) == normalised(STORABLE[index].text), url
+        check_listing_texts(seen["text"], STORABLE[index].text, url)
         watcher.record(index, "practitioner page")
 
     visit_all(pages, base, [(f"/practitioners/{ids[i]}", i) for i in ids], check_practitioner)
     page.goto(f"{base}/countries/IS")
-    not_evaluated(page, "/countries/IS")
-    body = page.inner_text("body")
+    seen = snapshot(page)
+    not_evaluated(seen, "/countries/IS")
+    body = seen["text"]
     texts = map_texts(page)
     for index, payload in indexed:
         shows(body, payload.text, "/countries/IS")
@@ -469,7 +518,7 @@ def test_every_payload_in_every_field_stays_text_everywhere(browser, live_server
         assert map_shows(texts, "popup", payload.text), ("country map", payload.text)
         watcher.record(index, "country map popup")
     page.goto(f"{base}/countries")
-    not_evaluated(page, "/countries")
+    not_evaluated(snapshot(page), "/countries")
     map_texts(page)
     for index in ids:
         watcher.record(index, "countries page")
@@ -477,10 +526,11 @@ def test_every_payload_in_every_field_stays_text_everywhere(browser, live_server
     for start in range(0, len(order), 50):
         chunk = order[start : start + 50]
         page.goto(f"{base}/shortlist?" + "&".join(f"id={pid}" for _, pid in chunk))
-        not_evaluated(page, "/shortlist")
+        not_evaluated(snapshot(page), "/shortlist")
+        items = cards_by_id(page, ".shortlist-item", "h2")
         for index, pid in chunk:
-            item = page.locator(f'.shortlist-item[data-practitioner-id="{pid}"]')
-            assert normalised(item.locator("h2").inner_text()) == normalised(STORABLE[index].text)
+            heading = items[str(pid)]["headings"][0]
+            assert normalised(heading) == normalised(STORABLE[index].text)
             watcher.record(index, "shortlist")
 
     phase("end")
