@@ -27,6 +27,12 @@ REQUIRE_ALL = os.environ.get("FINDER_REQUIRE_ALL") == "1"
 CHROMIUM = "/usr/bin/chromium"
 
 
+def pytest_collection_modifyitems(config, items):
+    """Slow tests first (in their usual order), then the rest: under pytest -n the slow ones
+    start at once on every worker, and none of them starts last to keep the others waiting."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 def skip_or_fail(reason: str):
     """Skip on a developer's machine; fail under FINDER_REQUIRE_ALL=1 (CI)."""
     if REQUIRE_ALL:

@@ -52,6 +52,7 @@ def audit(page, axe, label: str, report: dict) -> list[str]:
     return problems
 
 
+@pytest.mark.slow
 def test_every_kind_of_page_passes_axe(page, live_server, app):
     if Axe is None:
         skip_or_fail("axe-playwright-python is not installed (requirements-dev.txt)")

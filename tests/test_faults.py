@@ -13,6 +13,7 @@ import threading
 import time
 from urllib.parse import urlencode
 
+import pytest
 from sqlalchemy import func, select
 
 from finder.extensions import db
@@ -107,6 +108,7 @@ def _submitter(port: int, client: int, results) -> None:
     results.put((statuses, references, problems))
 
 
+@pytest.mark.slow
 def test_eight_clients_submitting_at_once_through_gunicorn_lose_nothing(
     demo_template, gazetteer_path, tmp_path
 ):

@@ -82,6 +82,7 @@ def check(client, url: str):
     return response
 
 
+@pytest.mark.slow
 @settings(
     max_examples=1000,
     deadline=None,

@@ -4,6 +4,8 @@ Every payload of tests/payloads.py goes into every free-text field of a submissi
 real Chromium, is approved, and is then looked at wherever the site shows it. Nothing may
 run (no dialog, no console error, no page error), nothing may be evaluated on the server
 (the payloads' evaluated forms never appear), and each payload reads exactly as typed.
+The payloads are shared out between a few tests (PARTS), which parallel test runs run side by
+side; together they check every payload on every page.
 """
 
 from __future__ import annotations
@@ -42,6 +44,25 @@ HIDDEN = [p for p in PAYLOADS if hidden_character(p.text) is not None]
 ADMIN_EMAIL = "vetter@example.org"
 ADMIN_PASSWORD = "a long enough password"
 PARALLEL = 3  # pages loading side by side
+PARTS = 3  # tests the browser payloads are shared out between (each payload in exactly one)
+# Where each payload is checked, in every part.
+PAGE_KINDS = {
+    "submission preview",
+    "admin queue",
+    "admin review",
+    "admin review map",
+    "admin edit form",
+    "admin audit log",
+    "results list",
+    "results map popup",
+    "results map tooltip",
+    "origin label on results and map",
+    "practitioner page",
+    "country page",
+    "country map popup",
+    "countries page",
+    "shortlist",
+}
 ORIGIN = (64.1, -21.9)  # Reykjavík: every hostile listing is a few km from here
 FORBIDDEN = sorted({bad for p in PAYLOADS for bad in p.forbidden} | set(ALWAYS_FORBIDDEN))
 BLANK_PNG = base64.b64decode(
@@ -294,14 +315,24 @@ def coordinates(index: int) -> tuple[float, float]:
     return ORIGIN[0] + 0.004 * (index % 10), ORIGIN[1] + 0.006 * (index // 10)
 
 
+def payloads_of(part: int) -> list[tuple[int, object]]:
+    """The (index, payload) pairs of STORABLE that this part checks."""
+    return list(enumerate(STORABLE))[part::PARTS]
+
+
 def map_shows(texts: list[dict], kind: str, *wanted: str) -> bool:
     """Some marker's popup or tooltip shows every wanted text."""
     return any(t[kind] and all(normalised(w) in normalised(t[kind]) for w in wanted) for t in texts)
 
 
 @pytest.mark.browser
-def test_every_payload_in_every_field_stays_text_everywhere(browser, live_server, app):
+@pytest.mark.slow
+@pytest.mark.parametrize("part", range(PARTS), ids=lambda part: f"part{part + 1}of{PARTS}")
+def test_every_payload_in_every_field_stays_text_everywhere(browser, live_server, app, part):
     check_corpus()
+    assert len(STORABLE) >= 40
+    shared_out = sorted(index for each in range(PARTS) for index, _ in payloads_of(each))
+    assert shared_out == list(range(len(STORABLE))), "every payload in exactly one part"
     started = time.monotonic()
     base = live_server.url
     result = app.test_cli_runner().invoke(
@@ -325,7 +356,7 @@ def test_every_payload_in_every_field_stays_text_everywhere(browser, live_server
                 posted[each].append(r.status) if r.request.method == "POST" else None
             ),
         )
-    indexed = list(enumerate(STORABLE))
+    indexed = payloads_of(part)
     phases: dict[str, float] = {}
 
     def phase(name: str):
@@ -421,7 +452,7 @@ def test_every_payload_in_every_field_stays_text_everywhere(browser, live_server
     # 3. One is approved through the admin UI (the note is hostile too), the rest by the
     # project's own vetting function.
     phase("approve")
-    first = ids[0]
+    first = ids[indexed[0][0]]
     page.goto(f"{base}/admin/practitioners/{first}")
     for label in CHECKLIST.values():
         page.get_by_label(label).check()
@@ -541,14 +572,15 @@ def test_every_payload_in_every_field_stays_text_everywhere(browser, live_server
     where = sorted({where for _, where in watcher.checks})
     count = len(watcher.checks)
     print(
-        f"\nhostile text in the browser: {len(STORABLE)} payloads × {len(where)} pages = "
+        f"\nhostile text in the browser, part {part + 1} of {PARTS}: "
+        f"{len(indexed)} of {len(STORABLE)} payloads × {len(where)} pages = "
         f"{count} checks in {time.monotonic() - started:.0f} s ("
         + ", ".join(f"{a[0]} {b[1] - a[1]:.0f} s" for a, b in zip(marks, marks[1:], strict=False))
         + ")\n  pages: "
         + ", ".join(where)
     )
-    assert len(STORABLE) >= 40
-    assert count == len(STORABLE) * len(where) >= 40 * len(where)
+    assert set(where) == PAGE_KINDS, set(where) ^ PAGE_KINDS
+    assert count == len(indexed) * len(PAGE_KINDS)
 
 
 # --- Query parameters and form refusals, over HTTP -------------------------------------
@@ -631,6 +663,7 @@ def hostile_admin(app):
     return client
 
 
+@pytest.mark.slow
 def test_every_payload_in_every_query_parameter_of_every_get_page(app, hostile_admin):
     client = hostile_admin
     with app.app_context():

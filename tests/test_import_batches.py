@@ -14,6 +14,7 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
 import requests
 
 from .import_files import CENTRE, NAME_PREFIX, generated_row, write_import_file
@@ -93,6 +94,7 @@ def visible_generated(url: str) -> tuple[int, bool]:
     return api, NAME_PREFIX in page
 
 
+@pytest.mark.slow
 def test_submissions_are_stored_within_two_seconds_during_a_large_import(
     empty_template, gazetteer_path, tmp_path
 ):

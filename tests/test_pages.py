@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from finder.extensions import db
 
 from .factories import make_practitioner
@@ -107,6 +109,7 @@ def test_security_headers(client):
     assert headers["X-Frame-Options"] == "DENY"
 
 
+@pytest.mark.slow
 def test_every_demo_practitioner_page_renders_in_every_language(app, client):
     from sqlalchemy import select
 

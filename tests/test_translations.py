@@ -130,6 +130,7 @@ def check_page(page, lang: str, label: str, sentences: set[str], problems: list[
         problems.append(f"{lang} {label}: English country names {leaked[:8]}")
 
 
+@pytest.mark.slow
 @pytest.mark.browser
 def test_korean_and_spanish_pages_show_no_english(page, live_server, app):
     base = live_server.url
