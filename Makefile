@@ -29,8 +29,10 @@ db: install
 run: db
 	$(BIN)/flask run --host 127.0.0.1 --port 5000
 
+# Tests run side by side, one worker per CPU; slow tests start first and each worker is
+# handed one test at a time, so that no worker idles while another has a queue.
 test: install-dev
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto --maxschedchunk 1
 
 # Style, formatting, and the models equal to the migrations (on a throwaway database).
 lint: install-dev
