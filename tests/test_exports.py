@@ -8,6 +8,7 @@ import datetime as dt
 import json
 import math
 import re
+import shutil
 import uuid
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -25,7 +26,7 @@ from finder.geo import KM_PER_MILE, haversine_km
 from finder.models import Practitioner
 from finder.open_data import DISTANCE_EXTENSION, NPI_SYSTEM, TECHNIQUE_SYSTEM, stable_id
 
-from .conftest import ROOT, skip_or_fail
+from .conftest import ROOT, make_app, skip_or_fail
 from .factories import make_practitioner
 
 STANDARD = ROOT.parent / "shared" / "standards" / "hsds-3"
@@ -212,20 +213,38 @@ def read_package(folder: Path) -> tuple[dict, dict[str, list[dict]], dict[str, l
     return resources, tables, headers
 
 
-@pytest.fixture
-def hsds_package(app, standard, tmp_path) -> Path:
-    folder = tmp_path / "hsds"
-    result = run(app, "export-hsds", str(folder), "--standard", str(standard))
+@pytest.fixture(scope="session")
+def hsds_package(demo_template, standard, tmp_path_factory) -> Path:
+    """What export-hsds writes for the demo database: made once, only read by the tests."""
+    folder = tmp_path_factory.mktemp("hsds")
+    database = folder / "demo.sqlite"
+    shutil.copy(demo_template, database)
+    app = make_app(f"sqlite:///{database}")
+    result = run(app, "export-hsds", str(folder / "hsds"), "--standard", str(standard))
     assert result.exit_code == 0, result.output
-    return folder
+    with app.app_context():
+        db.engine.dispose()
+    return folder / "hsds"
 
 
-@pytest.fixture
-def fhir_bundle(app, tmp_path) -> Bundle:
-    path = tmp_path / "bundle.json"
+@pytest.fixture(scope="session")
+def demo_fhir_export(demo_template, tmp_path_factory) -> Path:
+    """What export-fhir writes for the demo database: made once, only read by the tests."""
+    folder = tmp_path_factory.mktemp("fhir")
+    database = folder / "demo.sqlite"
+    shutil.copy(demo_template, database)
+    app = make_app(f"sqlite:///{database}")
+    path = folder / "bundle.json"
     result = run(app, "export-fhir", str(path))
     assert result.exit_code == 0, result.output
-    return Bundle.model_validate_json(path.read_text(encoding="utf-8"))
+    with app.app_context():
+        db.engine.dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def fhir_bundle(demo_fhir_export) -> Bundle:
+    return Bundle.model_validate_json(demo_fhir_export.read_text(encoding="utf-8"))
 
 
 def resources_of(bundle: Bundle, resource_type: str) -> list:
@@ -354,13 +373,19 @@ def test_export_hsds_csvs_follow_their_table_schemas_and_keys(app, hsds_package,
     assert {row["link_entity"] for row in tables["attribute"]} == {"service"}
 
 
-def test_export_hsds_is_reproducible_and_agrees_with_the_api(app, client, standard, tmp_path):
-    folders = [tmp_path / "one", tmp_path / "two"]
-    for folder in folders:
-        assert run(app, "export-hsds", str(folder), "--standard", str(standard)).exit_code == 0
-    for path in sorted(folders[0].iterdir()):
-        assert path.read_bytes() == (folders[1] / path.name).read_bytes(), path.name
-    _, tables, _ = read_package(folders[0])
+def test_export_hsds_is_reproducible_and_agrees_with_the_api(
+    app, client, standard, tmp_path, hsds_package
+):
+    """Another export of the same data (a copy of the demo database) is the same, byte for
+    byte, and lists the services the API lists."""
+    folder = tmp_path / "again"
+    assert run(app, "export-hsds", str(folder), "--standard", str(standard)).exit_code == 0
+    assert sorted(p.name for p in folder.iterdir()) == sorted(
+        p.name for p in hsds_package.iterdir()
+    )
+    for path in sorted(folder.iterdir()):
+        assert path.read_bytes() == (hsds_package / path.name).read_bytes(), path.name
+    _, tables, _ = read_package(folder)
     assert [row["id"] for row in tables["service"]] == [
         s["id"] for s in all_service_summaries(client)
     ]
@@ -413,11 +438,11 @@ def test_export_fhir_references_resolve_inside_the_bundle(fhir_bundle):
         assert -90 <= float(location.position.latitude) <= 90
 
 
-def test_export_fhir_is_reproducible(app, tmp_path):
-    paths = [tmp_path / "a.json", tmp_path / "b.json"]
-    for path in paths:
-        assert run(app, "export-fhir", str(path)).exit_code == 0
-    assert paths[0].read_bytes() == paths[1].read_bytes()
+def test_export_fhir_is_reproducible(app, tmp_path, demo_fhir_export):
+    """Another export of the same data (a copy of the demo database) is the same, byte for byte."""
+    path = tmp_path / "again.json"
+    assert run(app, "export-fhir", str(path)).exit_code == 0
+    assert path.read_bytes() == demo_fhir_export.read_bytes()
 
 
 def test_fhir_location_near_austin_is_sorted_within_the_distance(client):
