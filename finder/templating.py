@@ -1,5 +1,6 @@
 """Jinja filters: language and country names in the page's language."""
 
+import functools
 import json
 
 import phonenumbers
@@ -16,7 +17,14 @@ from .reasons import describe
 
 def language_name(code: str) -> str:
     """ "Korean (한국어)": the language in the page's language, then in its own."""
-    page = get_locale() or Locale("en")
+    return _language_name(str(get_locale() or "en"), code)
+
+
+@functools.lru_cache(maxsize=4096)  # bounded: the code may come from a query string
+def _language_name(page_locale: str, code: str) -> str:
+    """language_name on a page in page_locale, worked out once (CLDR's names do not change
+    while the site runs)."""
+    page = Locale.parse(page_locale)
     try:
         own = Locale.parse(code).get_display_name(code)
     except (ValueError, UnknownLocaleError):
