@@ -16,9 +16,9 @@ What it does:
    workers, keep-alive) on a free 127.0.0.1 port, started by tests/servers.py, with rate
    limiting OFF (RATELIMIT_ENABLED=0): a load test from one address would otherwise
    measure the limiter's 429s.
-3. Checks every request of the rotation once (each must answer 2xx), runs the repeated
-   rotations unmeasured for --warmup seconds (a running site has seen them), then runs the
-   targets, each for an equal share of --seconds, in --rounds interleaved slices
+3. Checks every request of the rotation once (each must answer 2xx), runs each repeated
+   rotation unmeasured for --warmup seconds (a running site has seen them: both workers
+   have answered each request before), then runs the targets, each for an equal share of --seconds, in --rounds interleaved slices
    (static, api, page, countries, ..., static, api, ...) so drift on a shared machine
    touches them alike:
    - static:    GET /static/site.css (a file served by the same application: the cost of
@@ -249,7 +249,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     parser.add_argument("--repo", type=Path, help="serve this checkout instead (see above)")
     parser.add_argument(
-        "--warmup", type=float, default=20.0, help="unmeasured seconds before (repeated targets)"
+        "--warmup", type=float, default=15.0, help="unmeasured seconds per repeated target first"
     )
     parser.add_argument("--rounds", type=int, default=2, help="interleaved slices per target")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
@@ -292,7 +292,7 @@ def main() -> None:
         # has seen); the fresh rotations are never warmed.
         for name, items in paths.items():
             if name not in FRESH and args.warmup > 0:
-                run_slice(server.port, items, args.clients, args.warmup / len(paths), Slice())
+                run_slice(server.port, items, args.clients, args.warmup, Slice())
         slices = {name: Slice() for name in paths}
         share = args.seconds / (len(paths) * args.rounds)
         cpu_before = os.times()
