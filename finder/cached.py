@@ -19,7 +19,7 @@ from sqlalchemy import select
 from .coverage import coverage_counts
 from .extensions import db
 from .listings import data_version
-from .models import Practitioner, PractitionerLanguage, Status, Technique
+from .models import Practitioner, PractitionerLanguage, Technique
 from .search import Recent
 from .security import csp_nonce
 
@@ -79,7 +79,7 @@ def spoken_languages() -> list[str]:
         return db.session.scalars(
             select(PractitionerLanguage.code)
             .join(Practitioner, Practitioner.id == PractitionerLanguage.practitioner_id)
-            .where(Practitioner.status == Status.APPROVED)
+            .where(Practitioner.listed)
             .distinct()
             .order_by(PractitionerLanguage.code)
         ).all()

@@ -543,7 +543,7 @@ def approved_practitioners(session: Session) -> Iterator[Practitioner]:
     """Every approved practitioner, by ref, with techniques, languages and locations loaded."""
     query = (
         select(Practitioner)
-        .where(Practitioner.status == "approved")
+        .where(Practitioner.listed)
         .order_by(Practitioner.ref)
         .options(
             selectinload(Practitioner.techniques),

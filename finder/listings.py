@@ -21,7 +21,6 @@ from sqlalchemy.orm import Session
 
 from .models import (
     ANY_TECHNIQUE,
-    APPROVED,
     AuditEvent,
     DirectoryState,
     PracticeLocation,
@@ -83,7 +82,7 @@ def index_rows(practitioner_ids, approved_only: bool = True):
     located = (loc.latitude, loc.longitude, loc.id, loc.practitioner_id, loc.country)
     listed = [loc.practitioner_id.in_(practitioner_ids)]
     if approved_only:
-        approved = select(Practitioner.id).where(Practitioner.status == APPROVED)
+        approved = select(Practitioner.id).where(Practitioner.listed)
         listed.append(loc.practitioner_id.in_(approved))
     by_technique = (
         select(Technique.slug, *located)

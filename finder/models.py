@@ -20,7 +20,9 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    and_,
 )
+from sqlalchemy.ext.hybrid import hybrid_method, hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .extensions import db
@@ -59,7 +61,7 @@ REPORT_REASONS = (
 )
 PATTERNS = ("upslip", "anterior-rotation", "posterior-rotation", "inflare", "outflare")
 MAX_ID = 2**63 - 1  # the largest id a database integer column holds
-ANY_TECHNIQUE = "*"
+ANY_TECHNIQUE = "*"  # SearchPoint.technique of the row that serves searches without a technique
 # Open data ids (HSDS, FHIR) are UUIDs derived from refs: the same listing keeps its ids in
 # every export and across databases.
 ID_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "urn:si-joint-finder")
@@ -73,7 +75,7 @@ def stable_id(*parts) -> str:
 def _service_id(context) -> str:
     """The HSDS service id of a new practitioner row, from its ref."""
     return stable_id("service", context.get_current_parameters()["ref"])
-  # SearchPoint.technique of the row that serves searches without a technique
+
 
 practitioner_technique = Table(
     "practitioner_technique",
@@ -146,6 +148,20 @@ class Practitioner(db.Model):
     )
 
     __table_args__ = (CheckConstraint(STATUS_CHECK, name="ck_practitioner_status"),)
+
+    @hybrid_property
+    def listed(self):
+        """Public: approved (in Python for a listing, in SQL as `Practitioner.listed`)."""
+        return self.status == APPROVED
+
+    @hybrid_method
+    def due_for_review(self, today: dt.date):
+        """Listed and past the date its vetting falls due."""
+        return self.listed and self.revet_due is not None and self.revet_due < today
+
+    @due_for_review.expression
+    def due_for_review(cls, today: dt.date):  # noqa: N805  (SQLAlchemy passes the class)
+        return and_(cls.listed, cls.revet_due < today)
 
     @property
     def languages(self) -> list[str]:

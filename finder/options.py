@@ -128,7 +128,7 @@ def misfits(p: Practitioner, filters: Filters, language: str | None, today: dt.d
         misses += 1
     if not p.patterns:
         misses += 1  # no SI-joint pattern assessment listed
-    if p.revet_due and p.revet_due < today:
+    if p.due_for_review(today):
         misses += 1
     return misses
 

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 from . import options as policy
 from .geo import HALF_CIRCUMFERENCE_KM, haversine_km
 from .geocode import Place, country_at, geocode, largest_city
-from .models import APPROVED, PracticeLocation, Practitioner
+from .models import PracticeLocation, Practitioner
 from .nearest import (
     DEFAULT_RADIUS_KM,
     EVERYONE,
@@ -106,7 +106,7 @@ def load_practitioners(
         p.id: p
         for p in session.scalars(
             select(Practitioner)
-            .where(wanted, Practitioner.status == APPROVED)
+            .where(wanted, Practitioner.listed)
             .options(
                 selectinload(Practitioner.techniques),
                 selectinload(Practitioner.language_rows),

@@ -178,7 +178,7 @@ def duplicate_candidates(
 def due_for_review(p: Practitioner, today: dt.date | None = None) -> bool:
     """Approved listings past their re-vetting date."""
     today = today or dt.date.today()
-    return p.status == "approved" and p.revet_due is not None and p.revet_due < today
+    return p.due_for_review(today)
 
 
 LISTING_TEXT_FIELDS = (

@@ -176,9 +176,7 @@ def queue():
         selectinload(Practitioner.locations), selectinload(Practitioner.techniques)
     )
     if status == "due":
-        query = query.where(
-            Practitioner.status == "approved", Practitioner.revet_due < dt.date.today()
-        )
+        query = query.where(Practitioner.due_for_review(dt.date.today()))
     else:
         query = query.where(Practitioner.status == status)
     country = (request.args.get("country") or "").strip().upper()[:2]

@@ -18,7 +18,7 @@ from ..errors import error_response
 from ..extensions import db
 from ..geo import KM_PER_MILE
 from ..links import this_url
-from ..models import APPROVED, PracticeLocation, Practitioner
+from ..models import PracticeLocation, Practitioner
 from ..nearest import DEFAULT_RADIUS_KM, MAX_RADIUS_KM
 from ..validation import decimal_number
 from . import openapi as oas
@@ -67,7 +67,7 @@ def whole_number(name: str, default: int, low: int, high: int) -> int:
 
 def hsds_service_page(session: Session, page: int, per_page: int) -> dict:
     """One page of approved services in the HSDS Page shape, ordered by ref."""
-    approved = Practitioner.status == APPROVED
+    approved = Practitioner.listed
     total = session.scalar(select(func.count()).select_from(Practitioner).where(approved))
     rows = session.scalars(
         select(Practitioner)
@@ -87,9 +87,7 @@ def find_approved_service(session: Session, service_id: str) -> Practitioner | N
     except ValueError:
         return None
     return session.scalar(
-        select(Practitioner).where(
-            Practitioner.service_id == wanted, Practitioner.status == APPROVED
-        )
+        select(Practitioner).where(Practitioner.service_id == wanted, Practitioner.listed)
     )
 
 
@@ -104,7 +102,7 @@ def locations_within(
     locations = session.scalars(
         select(PracticeLocation)
         .join(Practitioner)
-        .where(PracticeLocation.id.in_(chosen), Practitioner.status == APPROVED)
+        .where(PracticeLocation.id.in_(chosen), Practitioner.listed)
         .options(selectinload(PracticeLocation.practitioner).selectinload(Practitioner.locations))
     )
     found = []

@@ -117,7 +117,7 @@ def practitioner(practitioner_id: int):
     """One approved practitioner with everything the public page shows; 404 otherwise."""
     item = db.session.scalar(
         select(Practitioner)
-        .where(Practitioner.id == practitioner_id, Practitioner.status == "approved")
+        .where(Practitioner.id == practitioner_id, Practitioner.listed)
         .options(
             selectinload(Practitioner.techniques),
             selectinload(Practitioner.language_rows),

@@ -17,9 +17,7 @@ from . import bp
 def approved_or_404(practitioner_id: int) -> Practitioner:
     """Only public listings can be reported; anything else is not found."""
     p = db.session.scalar(
-        select(Practitioner).where(
-            Practitioner.id == practitioner_id, Practitioner.status == "approved"
-        )
+        select(Practitioner).where(Practitioner.id == practitioner_id, Practitioner.listed)
     )
     if p is None:
         abort(404)

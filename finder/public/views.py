@@ -319,7 +319,7 @@ def practitioner(practitioner_id: int):
     """One approved practitioner's public page."""
     item = db.session.scalar(
         select(Practitioner)
-        .where(Practitioner.id == practitioner_id, Practitioner.status == "approved")
+        .where(Practitioner.id == practitioner_id, Practitioner.listed)
         .options(selectinload(Practitioner.techniques), selectinload(Practitioner.locations))
     )
     if item is None:
@@ -398,7 +398,7 @@ def shortlist():
     ids = list(dict.fromkeys(n for n in numbers if n is not None))
     people = db.session.scalars(
         select(Practitioner)
-        .where(Practitioner.id.in_(ids), Practitioner.status == "approved")
+        .where(Practitioner.id.in_(ids), Practitioner.listed)
         .options(selectinload(Practitioner.techniques), selectinload(Practitioner.locations))
     ).all()
     order = {pid: i for i, pid in enumerate(ids)}
