@@ -1,4 +1,4 @@
-"""WTForms forms. The search form is a GET form: no CSRF, checked again by finder.params."""
+"""WTForms forms. The search form is a GET form: no CSRF, checked again by finder.search_params."""
 
 import functools
 import re
