@@ -32,7 +32,7 @@ run: db
 # Tests run side by side, one worker per CPU; slow tests start first and each worker is
 # handed one test at a time, so that no worker idles while another has a queue.
 test: install-dev
-	$(BIN)/python -m pytest -q -n auto --maxschedchunk 1
+	$(BIN)/python -m pytest -q -n auto --maxschedchunk 1 --durations=15
 
 # Style, formatting, and the models equal to the migrations (on a throwaway database).
 lint: install-dev
