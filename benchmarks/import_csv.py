@@ -8,13 +8,13 @@ What it does:
    techniques) and writes a CSV of --rows practitioners with coordinates (one location each,
    near Ulaanbaatar; tests/import_files.py), so nothing is geocoded.
 2. Times the three phases of the import with the functions the command runs, in the order it
-   runs them, on that database: checking (`directory.read_csv` of every row), storing
+   runs them, on that database: checking (`csv_files.read_csv` of every row), storing
    (`refuse_taken_refs` and `stage_drafts`: bulk inserts, IMPORT_BATCH practitioners per write
    transaction) and the swap (`publish_run` plus its commit: one write transaction that gives
    the rows their status and, for --status approved, their search index rows and vetting
    records). Prints rows/s of each and the longest single write transaction, which is the
    longest any other writer (a submission) waits for the import. Storing includes the pause
-   of directory.SQLITE_PAUSE_S after each batch that lets waiting writers take the lock; it
+   of csv_files.SQLITE_PAUSE_S after each batch that lets waiting writers take the lock; it
    is also shown without them.
 3. Runs the whole command, `flask --app finder import-csv FILE --status approved`, in a
    subprocess on a second fresh database, and prints its wall time (Python start-up included).
@@ -46,7 +46,7 @@ sys.path.insert(0, str(REPO))
 from sqlalchemy import select  # noqa: E402
 
 from config import TestConfig  # noqa: E402
-from finder import create_app, directory  # noqa: E402
+from finder import create_app, csv_files  # noqa: E402
 from finder.database import writing  # noqa: E402
 from finder.extensions import db  # noqa: E402
 from finder.models import Technique  # noqa: E402
@@ -78,24 +78,24 @@ def timed_phases(database: Path, file: Path) -> dict[str, float]:
         with open(file, encoding="utf-8", newline="") as handle:
             rows = list(csv.DictReader(handle))
         start = time.perf_counter()
-        drafts = directory.read_csv(rows, slugs)
+        drafts = csv_files.read_csv(rows, slugs)
         db.session.commit()
         checked = time.perf_counter()
-        directory.refuse_taken_refs(db.session, drafts)
+        csv_files.refuse_taken_refs(db.session, drafts)
         db.session.commit()
         batch_ends = [time.perf_counter()]
-        run = directory.new_import_run()
-        directory.stage_drafts(
+        run = csv_files.new_import_run()
+        csv_files.stage_drafts(
             db.session, drafts, run, progress=lambda _n: batch_ends.append(time.perf_counter())
         )
         stored = time.perf_counter()
         with writing():
-            directory.publish_run(db.session, run, "approved", len(drafts), "benchmark")
+            csv_files.publish_run(db.session, run, "approved", len(drafts), "benchmark")
             db.session.commit()
         swapped = time.perf_counter()
         db.engine.dispose()
     # After each batch the import leaves the lock free for SQLITE_PAUSE_S.
-    pause = directory.SQLITE_PAUSE_S
+    pause = csv_files.SQLITE_PAUSE_S
     gaps = [b - a for a, b in zip(batch_ends, batch_ends[1:], strict=False)]
     batches = [gaps[0], *(gap - pause for gap in gaps[1:])]
     return {

@@ -14,7 +14,7 @@ from flask import current_app
 from flask_migrate import upgrade
 from sqlalchemy import func, select
 
-from . import directory, open_data
+from . import csv_files, open_data, techniques
 from .auth import hasher
 from .database import writing
 from .extensions import db
@@ -37,10 +37,10 @@ def _progress_printer(label: str):
 
 def _remove_abandoned_runs() -> None:
     """Delete what imports that died part way left behind, saying so."""
-    abandoned = directory.abandoned_runs(db.session)
+    abandoned = csv_files.abandoned_runs(db.session)
     db.session.commit()
     for run in abandoned:
-        removed = directory.discard_run(db.session, run)
+        removed = csv_files.discard_run(db.session, run)
         click.echo(
             f"Removed {removed:,} unfinished listings left by an import that stopped ({run}).",
             err=True,
@@ -66,29 +66,29 @@ def _import(path: Path, status: str, demo: bool) -> int:
         raise click.ClickException(f"Cannot read {path}: {error}") from None
     if rows and "name" not in rows[0]:
         raise click.ClickException(
-            f"{path} has no header row with the columns {', '.join(directory.CSV_COLUMNS)}."
+            f"{path} has no header row with the columns {', '.join(csv_files.CSV_COLUMNS)}."
         )
     _remove_abandoned_runs()
     try:
         with click.progressbar(length=len(rows), label="Checking rows", file=sys.stderr) as bar:
-            drafts = directory.read_csv(rows, technique_slugs, locate, progress=bar.update)
+            drafts = csv_files.read_csv(rows, technique_slugs, locate, progress=bar.update)
         db.session.commit()  # geocoding cache entries made while checking
-        directory.refuse_taken_refs(db.session, drafts)
+        csv_files.refuse_taken_refs(db.session, drafts)
         db.session.commit()
-    except directory.ImportRejected as rejected:
+    except csv_files.ImportRejected as rejected:
         db.session.rollback()
         for error in rejected.errors:
             click.echo(f"{path.name}: {error}", err=True)
         raise click.ClickException(
             f"{len(rejected.errors)} problem(s) in {path.name}; nothing was imported."
         ) from None
-    run = directory.new_import_run()
+    run = csv_files.new_import_run()
     try:
         with click.progressbar(length=len(drafts), label="Storing", file=sys.stderr) as bar:
-            directory.stage_drafts(db.session, drafts, run, demo=demo, progress=bar.update)
+            csv_files.stage_drafts(db.session, drafts, run, demo=demo, progress=bar.update)
         with click.progressbar(length=1, label="Publishing", file=sys.stderr) as bar:
             with writing():
-                directory.publish_run(
+                csv_files.publish_run(
                     db.session, run, status, len(drafts), f"Imported from {path.name} as approved."
                 )
                 audit(
@@ -104,7 +104,7 @@ def _import(path: Path, status: str, demo: bool) -> int:
             bar.update(1)
     except BaseException as error:  # even Ctrl-C: never leave a half-stored file behind
         try:
-            removed = directory.discard_run(db.session, run)
+            removed = csv_files.discard_run(db.session, run)
         except Exception:
             removed = None
         if not isinstance(error, Exception):
@@ -192,7 +192,7 @@ def register_commands(app) -> None:
         ensure_built(current_app.config["GAZETTEER_PATH"], progress=_progress_printer("gazetteer"))
         upgrade(directory=str(Path(current_app.root_path).parent / "migrations"))
         with writing():
-            count = directory.load_techniques(db.session)
+            count = techniques.load_techniques(db.session)
             db.session.commit()
         click.echo(f"Database ready; {count} techniques.")
 
@@ -203,7 +203,7 @@ def register_commands(app) -> None:
         if existing:
             click.echo(f"Demo data already loaded ({existing} practitioners); nothing to do.")
             return
-        stored = _import(directory.DEMO_FILE, "approved", demo=True)
+        stored = _import(csv_files.DEMO_FILE, "approved", demo=True)
         click.echo(f"Loaded {stored} demo practitioners.")
 
     @app.cli.command("import-csv")
@@ -224,8 +224,8 @@ def register_commands(app) -> None:
     @click.argument("file", type=click.Path(dir_okay=False, writable=True, path_type=Path))
     def export_csv(file: Path):
         """Write every approved listing to FILE (one row per practice location)."""
-        rows = directory.export_rows(db.session)
-        directory.write_csv(file, rows)
+        rows = csv_files.export_rows(db.session)
+        csv_files.write_csv(file, rows)
         click.echo(f"Wrote {len(rows)} rows to {file}.")
 
     @app.cli.command("export-hsds")

@@ -29,7 +29,7 @@ from fhir.resources.R4B.practitionerrole import PractitionerRole as FhirPractiti
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .directory import approved_practitioners, spreadsheet_safe
+from .csv_files import approved_practitioners, spreadsheet_safe
 from .models import PracticeLocation, Practitioner, Technique, stable_id
 
 HSDS_STANDARD_DIR = Path(
@@ -385,7 +385,7 @@ def _cell(value) -> str:
 def write_hsds_package(session: Session, out_dir: Path, standard_dir: Path) -> Counter:
     """Write datapackage.json and one CSV per HSDS table; returns rows written per table.
 
-    Cells starting with = + - @ tab, CR or ' get a leading ' (finder.directory.spreadsheet_safe)."""
+    Cells starting with = + - @ tab, CR or ' get a leading ' (finder.csv_files.spreadsheet_safe)."""
     standard = load_hsds_descriptor(standard_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     counts: Counter = Counter()

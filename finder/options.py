@@ -12,11 +12,11 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from .directory import technique_nouns
 from .gazetteer import neighbours
 from .models import Practitioner
 from .nearest import Filters, Hit, Question
 from .reasons import ANY_PRACTITIONER, Reason
+from .techniques import technique_nouns
 from .travel import Trip, estimate_trip, rank_score
 
 TRAVEL_LIMIT = 10

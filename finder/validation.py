@@ -130,7 +130,7 @@ def visible_text(value: str) -> str:
     return value
 
 
-# What a spreadsheet would run as a formula at the start of a cell (see directory.spreadsheet_safe).
+# What a spreadsheet would run as a formula at the start of a cell (see csv_files.spreadsheet_safe).
 FORMULA_STARTS = ("=", "+", "-", "@")
 
 

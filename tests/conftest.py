@@ -187,7 +187,8 @@ def live_server(app):
 
 @pytest.fixture(scope="session")
 def browser():
-    """Debian's Chromium driven by Playwright; no network beyond loopback."""
+    """Debian's Chromium driven by Playwright; no network beyond loopback (names other than
+    127.0.0.1 do not resolve)."""
     if not Path(CHROMIUM).exists():
         skip_or_fail(f"{CHROMIUM} is missing (apt-get install chromium)")
     try:
@@ -204,6 +205,9 @@ def browser():
                 "--disable-component-update",
                 "--disable-sync",
                 "--no-first-run",
+                # Nothing leaves the machine: every name but loopback fails to resolve, in
+                # the browser's own network stack (no per-request round trip to the test).
+                "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
             ],
         )
         yield browser
@@ -211,14 +215,18 @@ def browser():
 
 
 def loopback_context(browser, base_url: str, **options):
-    """A browser context (1280×900 unless told) that refuses every request not aimed at
-    base_url, its actions timing out after 15 s."""
+    """A browser context (1280×900 unless told), its actions timing out after 15 s. Requests
+    not aimed at base_url fail (the browser resolves no other name) and are listed in
+    context.outside_requests."""
     context = browser.new_context(**{"viewport": {"width": 1280, "height": 900}, **options})
     context.set_default_timeout(15000)
-    context.route(
-        "**/*",
-        lambda route: (
-            route.continue_() if route.request.url.startswith(base_url) else route.abort()
+    context.outside_requests = []
+    context.on(
+        "request",
+        lambda request: (
+            None
+            if request.url.startswith((base_url, "data:"))
+            else context.outside_requests.append(request.url)
         ),
     )
     return context
@@ -226,20 +234,10 @@ def loopback_context(browser, base_url: str, **options):
 
 @pytest.fixture
 def page(browser, live_server):
-    """A fresh browser page that refuses every request not aimed at the live server."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(15000)
-    outside: list[str] = []
-
-    def route(route):
-        if route.request.url.startswith(live_server.url):
-            route.continue_()
-        else:
-            outside.append(route.request.url)
-            route.abort()
-
-    context.route("**/*", route)
+    """A fresh browser page; requests not aimed at the live server fail and are listed in
+    page.outside_requests."""
+    context = loopback_context(browser, live_server.url)
     page = context.new_page()
-    page.outside_requests = outside
+    page.outside_requests = context.outside_requests
     yield page
     context.close()

@@ -6,7 +6,7 @@ import itertools
 
 from sqlalchemy import select
 
-from finder import directory
+from finder import listings
 from finder.models import PracticeLocation, Practitioner, Technique
 
 _numbers = itertools.count(1)
@@ -38,6 +38,6 @@ def make_practitioner(
     ]
     session.add(practitioner)
     session.flush()
-    directory.reindex_practitioner(session, practitioner)
+    listings.reindex_practitioner(session, practitioner)
     session.commit()
     return practitioner

@@ -6,7 +6,7 @@ import csv
 import random
 from pathlib import Path
 
-from finder.directory import CSV_COLUMNS
+from finder.csv_files import CSV_COLUMNS
 
 TECHNIQUES = ("chiropractic", "physical-therapy", "muscle-energy-technique", "si-joint-fusion")
 CENTRE = (47.9077, 106.8832)  # Ulaanbaatar: every generated practice is within ~40 km of it

@@ -9,7 +9,7 @@ from pathlib import Path
 from argon2 import PasswordHasher
 from sqlalchemy import func, select
 
-from finder.directory import CSV_COLUMNS, DEMO_FILE
+from finder.csv_files import CSV_COLUMNS, DEMO_FILE
 from finder.extensions import db
 from finder.models import (
     Admin,

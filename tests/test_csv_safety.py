@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from finder.directory import CSV_COLUMNS, spreadsheet_safe, spreadsheet_text
+from finder.csv_files import CSV_COLUMNS, spreadsheet_safe, spreadsheet_text
 from finder.extensions import db
 from finder.models import Practitioner
 

@@ -84,7 +84,7 @@ def check(client, url: str):
 
 @pytest.mark.slow
 @settings(
-    max_examples=1000,
+    max_examples=300,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from .conftest import loopback_context
+
 KOREAN_TITLE = "천장관절"  # part of the Korean home page heading ("sacroiliac joint")
 
 
@@ -30,14 +32,11 @@ def test_practitioner_languages_are_named_in_their_own_language(client):
 
 @pytest.mark.browser
 def test_korean_browser_sees_korean_then_switches_to_spanish(browser, live_server):
-    context = browser.new_context(
-        locale="ko-KR", extra_http_headers={"Accept-Language": "ko-KR,ko;q=0.9"}
-    )
-    context.route(
-        "**/*",
-        lambda route: (
-            route.continue_() if route.request.url.startswith(live_server.url) else route.abort()
-        ),
+    context = loopback_context(
+        browser,
+        live_server.url,
+        locale="ko-KR",
+        extra_http_headers={"Accept-Language": "ko-KR,ko;q=0.9"},
     )
     page = context.new_page()
     page.goto(live_server.url + "/")

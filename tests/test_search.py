@@ -12,12 +12,12 @@ from hypothesis import strategies as st
 from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
-from finder import directory
 from finder.extensions import db
 from finder.geo import boxes_around, haversine_km
 from finder.models import PracticeLocation, Practitioner, Technique
 from finder.nearest import Filters, nearest, within
 from finder.search import Origin, search
+from finder.techniques import load_techniques
 
 from .conftest import postgres_schema_engine
 
@@ -39,7 +39,7 @@ def _random_point(rng: random.Random) -> tuple[float, float]:
 def build_directory(session: Session, count: int, seed: int = 7) -> None:
     """`count` practitioners, some with two locations, some not approved."""
     rng = random.Random(seed)
-    directory.load_techniques(session)
+    load_techniques(session)
     techniques = {t.slug: t for t in session.query(Technique)}
     for n in range(count):
         p = Practitioner(

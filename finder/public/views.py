@@ -11,7 +11,6 @@ from sqlalchemy.orm import selectinload
 
 from .. import cached
 from ..api.views import geocoder_settings, searched
-from ..directory import technique_plurals
 from ..extensions import db
 from ..forms import (
     SearchForm,
@@ -31,6 +30,7 @@ from ..models import Practitioner, Technique
 from ..search import DEFAULT_RADIUS_KM, Outcome, nearest_distance_km
 from ..search_params import BadParameter, SearchRequest, parse_search_args
 from ..submissions import check_fields, record_unmet_need, store_submission
+from ..techniques import technique_plurals
 from ..templating import country_name, distance, language_name, number, place_label, say_reason
 from ..validation import decimal_number, whole_number
 from . import bp

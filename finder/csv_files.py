@@ -1,12 +1,11 @@
-"""Directory upkeep: the technique list, the search index, and CSV import/export."""
+"""Listings as CSV files: checking and importing a file (all or nothing, in batches that let
+other writers in), and exporting the approved directory (cells a spreadsheet cannot run)."""
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
-import functools
 import io
-import json
 import os
 import re
 import secrets
@@ -49,7 +48,6 @@ from .models import (
 )
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
-TECHNIQUES_FILE = DATA_DIR / "techniques.json"
 DEMO_FILE = DATA_DIR / "demo_practitioners.csv"
 
 PRACTITIONER_COLUMNS = [
@@ -68,50 +66,6 @@ BOOLEAN_FIELDS = (
     "accepts_international", "demo",
 )  # fmt: skip
 TEXT_LIMITS = v.LISTING_LENGTHS  # from the database columns
-
-
-@functools.cache
-def technique_items(path: Path = TECHNIQUES_FILE) -> tuple[dict, ...]:
-    """The techniques as data/techniques.json lists them, read once."""
-    return tuple(json.loads(path.read_text("utf-8")))
-
-
-def technique_nouns() -> dict[str, str]:
-    """What a practitioner of each technique is called: slug -> 'MET practitioner'."""
-    return {item["slug"]: item.get("noun", item["name"]) for item in technique_items()}
-
-
-def technique_plurals() -> dict[str, tuple[str, str]]:
-    """What practitioners of each technique are called: slug -> ('MET practitioner', 'MET
-    practitioners'). Techniques listed without these words have none (say 'offering X')."""
-    return {
-        i["slug"]: (i["noun"], i["plural"])
-        for i in technique_items()
-        if i.get("noun") and i.get("plural")
-    }
-
-
-def load_techniques(session: Session, path: Path = TECHNIQUES_FILE) -> int:
-    """Create or update the techniques listed in data/techniques.json; returns how many."""
-    items = json.loads(path.read_text(encoding="utf-8"))
-    known = {t.slug: t for t in session.scalars(select(Technique))}
-    for position, item in enumerate(items):
-        technique = known.get(item["slug"]) or Technique(slug=item["slug"])
-        technique.name = item["name"]
-        technique.short = item.get("short", item["name"])
-        technique.color = item.get("color", "#555555")
-        technique.description = item.get("description", "")
-        technique.position = position
-        session.add(technique)
-    session.flush()
-    return len(items)
-
-
-def reindex_practitioner(session: Session, practitioner: Practitioner) -> None:
-    """Make the practitioner's SearchPoint rows match its status, locations and techniques
-    now (a flush does it too: finder.listings)."""
-    session.flush()
-    listings.reindex(session.connection(), [practitioner.id])
 
 
 # --- CSV -------------------------------------------------------------------------------
