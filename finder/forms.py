@@ -120,6 +120,30 @@ class EmailAddress:
             raise ValidationError(str(error)) from None
 
 
+class KeptOptions(widgets.Select):
+    """WTForms' select whose option tags are made once and kept: the country list has 249
+    options and the search form is on every search and results page."""
+
+    @classmethod
+    def render_option(cls, choice, **kwargs):
+        plain = isinstance(choice.value, str | int) and not isinstance(choice.value, bool)
+        if kwargs or not plain or not isinstance(choice.label, str):
+            return super().render_option(choice, **kwargs)
+        attributes = tuple(sorted((choice.render_kw or {}).items()))
+        return _option_tag(choice.value, str(choice.label), bool(choice.selected), attributes)
+
+
+@functools.lru_cache(maxsize=16384)
+def _option_tag(value, label: str, selected: bool, attributes: tuple) -> str:
+    return widgets.Select.render_option(Choice(value, label, selected, dict(attributes)))
+
+
+class ListField(SelectField):
+    """A select (drop-down list) of choices."""
+
+    widget = KeptOptions()
+
+
 class CheckboxListField(SelectMultipleField):
     """Several choices shown as a list of checkboxes."""
 
@@ -187,14 +211,14 @@ class SearchForm(FlaskForm):
     lat = HiddenField()
     lon = HiddenField()
     technique = CheckboxListField(_l("Techniques"), choices=[])
-    country = SelectField(_l("Country"), choices=[])
-    language = SelectField(_l("Language spoken"), choices=[])
-    radius = SelectField(
+    country = ListField(_l("Country"), choices=[])
+    language = ListField(_l("Language spoken"), choices=[])
+    radius = ListField(
         _l("Within"),
         choices=as_choices((n, n) for n in ("10", "25", "50", "100", "250", "500", "1000")),
         default="100",
     )
-    unit = SelectField(
+    unit = ListField(
         _l("Unit"), choices=as_choices([("km", "km"), ("mi", _l("miles"))]), default="km"
     )
     telehealth = BooleanField(_l("Offers telehealth"))
@@ -258,7 +282,7 @@ class ListingForm(CheckedForm):
     city = StringField(_l("City"), validators=[DataRequired(), fits("city")])
     region = StringField(_l("Region or state"), validators=[Optional(), fits("region")])
     postal_code = StringField(_l("Postal code"), validators=[Optional(), fits("postal_code")])
-    country = SelectField(_l("Country"), choices=[], validators=[DataRequired()])
+    country = ListField(_l("Country"), choices=[], validators=[DataRequired()])
     latitude = StringField(_l("Latitude"), validators=[Optional(), Length(max=20)])
     longitude = StringField(_l("Longitude"), validators=[Optional(), Length(max=20)])
 
@@ -304,7 +328,7 @@ class EmptyForm(FlaskForm):
 class UnmetNeedForm(CheckedForm):
     """A short note that nobody suitable was found: what, and roughly where."""
 
-    technique = SelectField(_l("What were you looking for?"), choices=[], default="")
+    technique = ListField(_l("What were you looking for?"), choices=[], default="")
     place = StringField(_l("Your city or region"), validators=[DataRequired(), Length(max=200)])
     email = StringField(
         _l("Email (optional, only to tell you when someone is listed)"),
@@ -372,7 +396,7 @@ class AddAdminForm(CheckedForm):
 class ResetAdminPasswordForm(CheckedForm):
     """Another admin's new password."""
 
-    admin_id = SelectField(_l("Admin"), coerce=int, choices=[])
+    admin_id = ListField(_l("Admin"), coerce=int, choices=[])
     new_password, repeat_password = new_password_fields()
     current_password = current_password_field()
 
@@ -380,7 +404,7 @@ class ResetAdminPasswordForm(CheckedForm):
 class RemoveAdminForm(CheckedForm):
     """Another admin to remove."""
 
-    admin_id = SelectField(_l("Admin"), coerce=int, choices=[])
+    admin_id = ListField(_l("Admin"), coerce=int, choices=[])
     current_password = current_password_field()
 
 
