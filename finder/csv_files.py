@@ -46,8 +46,8 @@ from .models import (
     practitioner_technique,
     utcnow,
 )
+from .techniques import DATA_DIR
 
-DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 DEMO_FILE = DATA_DIR / "demo_practitioners.csv"
 
 PRACTITIONER_COLUMNS = [

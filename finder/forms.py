@@ -130,7 +130,7 @@ class KeptOptions(widgets.Select):
         if kwargs or not plain or not isinstance(choice.label, str):
             return super().render_option(choice, **kwargs)
         attributes = tuple(sorted((choice.render_kw or {}).items()))
-        return _option_tag(choice.value, str(choice.label), bool(choice.selected), attributes)
+        return _option_tag(choice.value, choice.label, bool(choice.selected), attributes)
 
 
 @functools.lru_cache(maxsize=16384)

@@ -134,10 +134,3 @@ def _after_listing_statement(state):
     result = state.invoke_statement()
     _new_version(state.session.connection())
     return result
-
-
-def reindex_practitioner(session: Session, practitioner: Practitioner) -> None:
-    """Make the practitioner's SearchPoint rows match its status, locations and techniques
-    now (a flush does it too)."""
-    session.flush()
-    reindex(session.connection(), [practitioner.id])

@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 
 from .models import Technique
 
-TECHNIQUES_FILE = Path(__file__).resolve().parent.parent / "data" / "techniques.json"
+DATA_DIR = Path(__file__).resolve().parent.parent / "data"  # the checkout's data/ folder
+TECHNIQUES_FILE = DATA_DIR / "techniques.json"
 
 
 @functools.cache
@@ -38,7 +39,7 @@ def technique_plurals() -> dict[str, tuple[str, str]]:
 
 def load_techniques(session: Session, path: Path = TECHNIQUES_FILE) -> int:
     """Create or update the techniques listed in data/techniques.json; returns how many."""
-    items = json.loads(path.read_text(encoding="utf-8"))
+    items = technique_items(path)
     known = {t.slug: t for t in session.scalars(select(Technique))}
     for position, item in enumerate(items):
         technique = known.get(item["slug"]) or Technique(slug=item["slug"])

@@ -6,7 +6,6 @@ import itertools
 
 from sqlalchemy import select
 
-from finder import listings
 from finder.models import PracticeLocation, Practitioner, Technique
 
 _numbers = itertools.count(1)
@@ -37,7 +36,6 @@ def make_practitioner(
         PracticeLocation(city=city, country=country, latitude=lat, longitude=lon)
     ]
     session.add(practitioner)
-    session.flush()
-    listings.reindex_practitioner(session, practitioner)
+    session.flush()  # the flush indexes it too (finder.listings)
     session.commit()
     return practitioner
