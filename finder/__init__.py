@@ -11,6 +11,7 @@ from werkzeug.routing import IntegerConverter
 
 from config import config_from_environment
 
+from . import assets
 from .database import configure_sqlite, set_write_intent
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
 from .i18n import LANGUAGES, remember_choice, select_locale
@@ -110,6 +111,7 @@ def create_app(config_class: type | None = None, overrides: dict | None = None) 
     app.jinja_env.globals["get_locale"] = get_locale
 
     app.add_url_rule("/favicon.ico", "favicon", favicon)
+    assets.init_app(app)
 
     app.after_request(add_security_headers)
     app.jinja_env.globals["csp_nonce"] = csp_nonce

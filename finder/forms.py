@@ -9,6 +9,7 @@ from babel import Locale
 from flask_babel import LazyString, get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from markupsafe import Markup
 from wtforms import (
     BooleanField,
     DateField,
@@ -144,10 +145,54 @@ class ListField(SelectField):
     widget = KeptOptions()
 
 
+class KeptChecks(widgets.ListWidget):
+    """WTForms' list of checkboxes whose items are made once and kept: the language list of
+    the submission and edit forms has some 180 boxes. Each item is what ListWidget renders."""
+
+    def __init__(self):
+        super().__init__(prefix_label=False)
+
+    def __call__(self, field, **kwargs):
+        kwargs.setdefault("id", field.id)
+        common = (type(field), field.id, field.name, repr(field.render_kw), repr(field.flags))
+        items = "".join(
+            _check_item(common, field, index, choice)
+            for index, choice in enumerate(field._iter_choices_normalized())
+        )
+        return Markup(f"<ul {widgets.html_params(**kwargs)}>{items}</ul>")
+
+
+_kept_checks: dict[tuple, str] = {}
+
+
+def _check_item(common: tuple, field, index: int, choice) -> str:
+    key = (*common, index, choice.value, str(choice.label), choice.selected, repr(choice.render_kw))
+    item = _kept_checks.get(key)
+    if item is None:
+        # The option exactly as SelectMultipleField.__iter__ makes it.
+        option = field._Option(
+            id=f"{field.id}-{index}",
+            label=choice.label or choice.value,
+            widget=field.option_widget,
+            validators=field.validators,
+            name=field.name,
+            render_kw=field.render_kw,
+            _form=field._form,
+            _meta=field.meta,
+        )
+        option.choice = choice
+        option.checked = choice.selected
+        option.process(None, choice.value)
+        item = f"<li>{option()} {option.label}</li>"
+        if len(_kept_checks) < 50000:
+            _kept_checks[key] = item
+    return item
+
+
 class CheckboxListField(SelectMultipleField):
     """Several choices shown as a list of checkboxes."""
 
-    widget = widgets.ListWidget(prefix_label=False)
+    widget = KeptChecks()
     option_widget = widgets.CheckboxInput()
 
 

@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from jinja2 import BytecodeCache
 from sqlalchemy import create_engine, text
 from werkzeug.serving import make_server
 
@@ -40,11 +41,32 @@ def skip_or_fail(reason: str):
     pytest.skip(reason)
 
 
+class SharedTemplateCode(BytecodeCache):
+    """Compiled templates kept in memory for every application a test process makes: each
+    test has its own app (and Jinja environment), and would otherwise parse and compile
+    every template it renders again. Jinja checks each template's source checksum."""
+
+    def __init__(self):
+        self.code: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket):
+        if bucket.key in self.code:
+            bucket.bytecode_from_string(self.code[bucket.key])
+
+    def dump_bytecode(self, bucket):
+        self.code[bucket.key] = bucket.bytecode_to_string()
+
+
+TEMPLATE_CODE = SharedTemplateCode()
+
+
 def make_app(database_url: str):
-    return create_app(
+    app = create_app(
         TestConfig,
         {"SQLALCHEMY_DATABASE_URI": database_url, "GAZETTEER_PATH": GAZETTEER},
     )
+    app.jinja_env.bytecode_cache = TEMPLATE_CODE
+    return app
 
 
 @pytest.fixture(scope="session")

@@ -28,7 +28,9 @@ ALWAYS_FORBIDDEN = (TestConfig.SECRET_KEY, "SQLALCHEMY_DATABASE_URI", "wsgi.vers
 
 LONG = "Dr Long {{ 99991*3 }} " + "Ünïcødé-Straße 仙腸関節 <b>bold</b> " + "a" * 132 + " end"
 
-PAYLOADS: list[Payload] = [
+# Aimed at the server: template engines, format strings and SQL. A browser sees plain text;
+# what matters is that the server never evaluates them, checked on every page over HTTP.
+SERVER_PAYLOADS: list[Payload] = [
     # Template syntax: Jinja, Mako/JS template literals, Ruby, ERB, Thymeleaf, Razor.
     Payload("{{ 1337*1009 }}", "Jinja expression", ("1349033",)),
     Payload("{{7*191919}}", "Jinja expression without spaces", ("1343433",)),
@@ -60,6 +62,15 @@ PAYLOADS: list[Payload] = [
     Payload("{# hidden #}comment shown", "comment vanishes if rendered"),
     Payload("{{", "unbalanced opener (a TemplateSyntaxError would be a 500)"),
     Payload("{% endfor %}", "stray end tag"),
+    # Format strings and SQL.
+    Payload("{0.__class__} %s %(place)s {name!r}", "Python format strings"),
+    Payload("'; DROP TABLE practitioner;--", "SQL injection"),
+    Payload('" OR 1=1 --', "SQL tautology"),
+]
+
+# Aimed at the browser: markup, scripts, JavaScript strings, URLs and Unicode that must show
+# as typed, checked in real Chromium wherever the site shows them.
+BROWSER_PAYLOADS: list[Payload] = [
     # HTML and attribute breakers.
     Payload('"><img src=x onerror=alert(1)>', "double-quoted attribute breaker"),
     Payload("'><svg onload=alert(2)>", "single-quoted attribute breaker"),
@@ -83,10 +94,6 @@ PAYLOADS: list[Payload] = [
     Payload('{"a":"</script>","b":1}', "JSON with a script end tag"),
     Payload("line\u2028sep\u2029end", "JS line terminators U+2028/U+2029"),
     Payload("C:\\new\\table \\u0041 \\\\", "backslashes"),
-    # Format strings and SQL.
-    Payload("{0.__class__} %s %(place)s {name!r}", "Python format strings"),
-    Payload("'; DROP TABLE practitioner;--", "SQL injection"),
-    Payload('" OR 1=1 --', "SQL tautology"),
     # Unicode.
     Payload("\u202egnp.exe Dr Evil", "right-to-left override U+202E"),
     Payload("\u2066isolated\u2069 and \u2067rtl\u2069 text", "direction isolates U+2066..2069"),
@@ -97,6 +104,8 @@ PAYLOADS: list[Payload] = [
     Payload("Zalgo Z\u0337\u0322\u031ba\u0334l\u0336g\u0338o\u0335", "combining marks"),
     Payload(LONG, "long text (under the 200-character limit)", ("299973",)),
 ]
+
+PAYLOADS: list[Payload] = SERVER_PAYLOADS + BROWSER_PAYLOADS
 
 # Never valid in a form field or a query: refused with a clear 4xx, or cleaned, never a 500.
 NUL = "Dr\x00Null"

@@ -35,8 +35,11 @@ def describe(results: list[dict]) -> str:
 
 def audit(page, axe, label: str, report: dict) -> list[str]:
     """Run axe on the page as it stands; return the problems found, record the counts."""
-    # Scripts have run and the map is drawn (its tiles are refused: no network).
-    page.wait_for_load_state("networkidle")
+    # Scripts have run and every map is drawn (its tiles are refused: no network).
+    page.wait_for_load_state()
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('[data-map]')].every(f => window[f.dataset.map])"
+    )
     response = axe.run(page, options=AXE_OPTIONS).response
     violations, incomplete = response["violations"], response["incomplete"]
     report[label] = (len(violations), len(incomplete))
