@@ -10,10 +10,12 @@ with DOM text nodes, never as HTML.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 
 import folium
+import xyzservices
 from folium.plugins import MarkerCluster
 from markupsafe import Markup
 
@@ -73,40 +75,66 @@ class MapParts:
     data: dict = field(default_factory=dict)
 
 
-def _frame(fmap: folium.Map, layer, origin_layer, origin_label, markers: list[dict]) -> MapParts:
+@dataclass(frozen=True)
+class Frame:
+    """folium's part of a map: its element and script, and the names maps.js looks up."""
+
+    html: Markup
+    script: Markup
+    name: str
+    layer: str
+    origin_layer: str | None
+
+    def parts(self, origin_label: str | None, markers: list[dict]) -> MapParts:
+        """The map for a page: this frame and the page's own data."""
+        origin = None
+        if self.origin_layer is not None:
+            origin = {"layer": self.origin_layer, "label": origin_label}
+        return MapParts(
+            html=self.html,
+            script=self.script,
+            name=self.name,
+            cluster_name=self.layer,
+            data={"map": self.name, "layer": self.layer, "origin": origin, "markers": markers},
+        )
+
+
+def _frame(fmap: folium.Map, layer, origin_layer) -> Frame:
     root = fmap.get_root()
     root.render()
-    return MapParts(
+    return Frame(
         html=Markup(root.html.render()),
         script=Markup(root.script.render()),
         name=fmap.get_name(),
-        cluster_name=layer.get_name(),
-        data={
-            "map": fmap.get_name(),
-            "layer": layer.get_name(),
-            "origin": {"layer": origin_layer.get_name(), "label": origin_label}
-            if origin_layer is not None
-            else None,
-            "markers": markers,
-        },
+        layer=layer.get_name(),
+        origin_layer=origin_layer.get_name() if origin_layer is not None else None,
     )
 
 
 def _tiles(fmap: folium.Map, tile_url: str, attribution: str) -> None:
-    # Operator settings (environment), not visitor text.
-    folium.TileLayer(tiles=tile_url, attr=attribution, name="map").add_to(fmap)
+    # Operator settings (environment), not visitor text. A URL template goes in as a
+    # provider of its own: folium would otherwise search xyzservices' whole catalogue of
+    # provider names for it on every map (some 5 ms) before using it as it is.
+    tiles = tile_url
+    if "{z}" in tile_url:
+        tiles = xyzservices.TileProvider(
+            name="map", url=tile_url, attribution=attribution, html_attribution=attribution
+        )
+    folium.TileLayer(tiles=tiles, attr=attribution, name="map").add_to(fmap)
 
 
-def build_map(
+# A frame depends only on the numbers below and the operator's tiles, so the same frame
+# serves every page that asks for it again (the same search, the same practitioner): folium
+# costs about as much as the rest of such a page. Its element names are then shared by
+# those pages, which is fine because a page holds one map.
+@functools.lru_cache(maxsize=2048)
+def _search_frame(
     origin: tuple[float, float],
-    origin_label: str,
     radius_km: float | None,
-    markers: list[MapMarker],
+    bounds: tuple[float, float, float, float] | None,
     tile_url: str,
     attribution: str,
-) -> MapParts:
-    """A map of the origin, the search radius and clustered practitioner markers."""
-    origin = (float(origin[0]), float(origin[1]))
+) -> Frame:
     fmap = folium.Map(
         location=origin, zoom_start=9, tiles=None, control_scale=True, prefer_canvas=False
     )
@@ -122,20 +150,37 @@ def build_map(
     ).add_to(fmap)
     if radius_km:
         folium.Circle(
-            origin, radius=float(radius_km) * 1000, color="#2a6f97", weight=1, fill=False
+            origin, radius=radius_km * 1000, color="#2a6f97", weight=1, fill=False
         ).add_to(fmap)
     cluster = MarkerCluster(name="practitioners", options={"maxClusterRadius": 40})
     cluster.add_to(fmap)
+    if bounds is not None:
+        south, west, north, east = bounds
+        fmap.fit_bounds([[south, west], [north, east]], padding=(24, 24), max_zoom=13)
+    return _frame(fmap, cluster, origin_dot)
+
+
+def build_map(
+    origin: tuple[float, float],
+    origin_label: str,
+    radius_km: float | None,
+    markers: list[MapMarker],
+    tile_url: str,
+    attribution: str,
+) -> MapParts:
+    """A map of the origin, the search radius and clustered practitioner markers."""
+    origin = (float(origin[0]), float(origin[1]))
     # Frame the nearby results; options far away only when nothing is near.
     focus = [m for m in markers if m.kind == "nearby"] or markers
     points = [origin] + [(float(m.lat), float(m.lon)) for m in focus]
+    bounds = None
     if len(points) > 1:
         lats = [p[0] for p in points]
         lons = [p[1] for p in points]
-        fmap.fit_bounds(
-            [[min(lats), min(lons)], [max(lats), max(lons)]], padding=(24, 24), max_zoom=13
-        )
-    return _frame(fmap, cluster, origin_dot, origin_label, [m.as_data() for m in markers])
+        bounds = (min(lats), min(lons), max(lats), max(lons))
+    radius = float(radius_km) if radius_km else None
+    frame = _search_frame(origin, radius, bounds, tile_url, attribution)
+    return frame.parts(origin_label, [m.as_data() for m in markers])
 
 
 LEVEL_COLOURS = {"none": "#c0392b", "few": "#e08e0b", "served": "#2d8a4e"}
@@ -176,12 +221,17 @@ class CountryMarker:
 
 def build_coverage_map(countries: list[CountryMarker], tile_url: str, attribution: str) -> MapParts:
     """A world map with a dot per country, coloured by how well it is served."""
+    return _world_frame(tile_url, attribution).parts(None, [c.as_data() for c in countries])
+
+
+@functools.lru_cache(maxsize=16)
+def _world_frame(tile_url: str, attribution: str) -> Frame:
     fmap = folium.Map(
         location=(20, 10), zoom_start=2, tiles=None, control_scale=True, world_copy_jump=True
     )
     _tiles(fmap, tile_url, attribution)
     group = folium.FeatureGroup(name="countries").add_to(fmap)
-    return _frame(fmap, group, None, None, [c.as_data() for c in countries])
+    return _frame(fmap, group, None)
 
 
 def practitioner_map(practitioner, tile_url: str, attribution: str) -> MapParts | None:

@@ -238,6 +238,11 @@ def test_settings_read_from_the_environment(environment, built, tmp_path):
     response = app.test_client().get("/")
     assert "https://tiles.example.org" in response.headers["Content-Security-Policy"]
     assert response.headers["Strict-Transport-Security"].startswith("max-age=600;")
+    # The maps draw from those tiles, credited as told.
+    for path in ("/search?lat=64.1&lon=-21.9", "/countries"):
+        page = app.test_client().get(path).get_data(as_text=True)
+        assert '"https://tiles.example.org/{z}/{x}/{y}.png"' in page, path
+        assert '"attribution": "Example tiles"' in page, path
 
 
 def test_a_malformed_setting_is_named(environment, built):
