@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export FLASK_APP := finder
 
-.PHONY: run test install install-dev db lint bench clean
+.PHONY: run serve test install install-dev db lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,13 @@ db: install
 
 run: db
 	$(BIN)/flask run --host 127.0.0.1 --port 5000
+
+# Production: the schema brought up to date, then gunicorn with gunicorn.conf.py (a worker per
+# core, threads, timeouts, access log) and FINDER_ENV=production, which refuses to start
+# without SECRET_KEY and SERVER_NAME or TRUSTED_HOSTS (README, "Production").
+serve: install
+	FINDER_ENV=production $(BIN)/flask init-db
+	FINDER_ENV=production $(BIN)/gunicorn 'finder:create_app()'
 
 # Tests run side by side, one worker per CPU; slow tests start first and each worker is
 # handed one test at a time, so that no worker idles while another has a queue.

@@ -10,12 +10,16 @@ or in GUNICORN_CMD_ARGS.
 import os
 
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
-workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+# One worker per core unless told: each has its own threads for slow clients.
+workers = int(os.environ.get("WEB_CONCURRENCY") or os.cpu_count() or 2)
 worker_class = "gthread"
 threads = int(os.environ.get("GUNICORN_THREADS", "8"))
 timeout = 30  # a worker whose main loop stops for this long is restarted
 graceful_timeout = 10
 keepalive = 5
+# One line per request on stdout (GUNICORN_ACCESS_LOG names a file instead); errors on stderr.
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
+errorlog = "-"
 # Smaller than gunicorn's defaults: no page of this site needs longer lines or more headers.
 limit_request_line = 4094
 limit_request_fields = 50
