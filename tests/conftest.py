@@ -161,22 +161,25 @@ def postgres_schema_engine(url: str):
 
 
 class Clock:
-    """The clock of admin sign-in delays (finder.auth.clock), moved by the test."""
+    """The clock of admin sign-in delays (finder.auth.clock), moved by the test: each reading
+    is one millisecond after the one before (attempts stay in order), whatever the real time,
+    so that a delay never runs out because the machine was slow."""
 
     def __init__(self):
-        self.offset = dt.timedelta()
+        self.now = utcnow()
 
     def __call__(self) -> dt.datetime:
-        return utcnow() + self.offset
+        self.now += dt.timedelta(milliseconds=1)
+        return self.now
 
     def advance(self, seconds: float) -> None:
         """Let this much time pass, as far as sign-in delays can tell."""
-        self.offset += dt.timedelta(seconds=seconds)
+        self.now += dt.timedelta(seconds=seconds)
 
 
 @pytest.fixture
 def clock(monkeypatch) -> Clock:
-    """Sign-in delays pass with clock.advance(seconds) instead of time.sleep."""
+    """Sign-in delays pass with clock.advance(seconds), and only then."""
     clock = Clock()
     monkeypatch.setattr(auth, "clock", clock)
     return clock

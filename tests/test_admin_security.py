@@ -55,8 +55,9 @@ def attempts(app) -> list[tuple[str, str, bool]]:
 
 
 @pytest.fixture
-def admin_app(app):
-    """The demo app with CSRF on and two admins made by `create-admin`."""
+def admin_app(app, clock):
+    """The demo app with CSRF on and two admins made by `create-admin`; sign-in delays pass
+    only when the test moves the clock."""
     app.config["WTF_CSRF_ENABLED"] = True
     runner = app.test_cli_runner()
     for email, password in ((ADMIN_EMAIL, ADMIN_PASSWORD), (OTHER_EMAIL, OTHER_PASSWORD)):
