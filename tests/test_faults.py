@@ -23,7 +23,7 @@ from .conftest import make_app
 from .servers import app_env, gunicorn
 
 CLIENTS = 8
-SUBMISSIONS_EACH = 50
+SUBMISSIONS_EACH = 30
 TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 REFERENCE = re.compile(r"\bS-[A-Z2-9]{8}\b")
 
