@@ -66,9 +66,8 @@ from sqlalchemy.orm import Session  # noqa: E402
 import finder.models  # noqa: E402,F401  (registers every table on db.metadata)
 from finder.database import configure_sqlite  # noqa: E402
 from finder.extensions import db  # noqa: E402
-from finder.geo import HALF_CIRCUMFERENCE_KM  # noqa: E402
 from finder.models import ANY_TECHNIQUE  # noqa: E402
-from finder.nearest import Filters, Neighbourhood, Question, nearest  # noqa: E402
+from finder.nearest import Filters, nearest  # noqa: E402
 
 K = 20
 RADIUS_KM = 100.0
@@ -145,12 +144,6 @@ def build_database(path: str, cities: list, count: int):
         conn.execute("PRAGMA foreign_keys=OFF")  # practitioner/practice_location stay empty
         conn.execute("PRAGMA cache_size=-262144")  # 256 MB while loading only
         conn.execute("BEGIN")
-        # The techniques first, as init-db loads them: the R*Tree's triggers code rows by them.
-        conn.executemany(
-            "INSERT INTO technique (slug, name, short, color, description, position)"
-            " VALUES (?, ?, ?, '#000000', '', ?)",
-            [(slug, slug, slug[:20], n) for n, (slug, _) in enumerate(TECHNIQUE_ODDS)],
-        )
         conn.executemany(INSERT_SQL, search_point_rows(cities, count, seed=1))
         conn.execute("COMMIT")
         loaded = time.perf_counter()
@@ -195,16 +188,6 @@ def origins(cities: list, count: int, seed: int) -> list[tuple[str, float, float
 def project(session: Session, lat: float, lon: float, technique: str | None, radius):
     filters = Filters(techniques=(technique,)) if technique else Filters()
     return [h.practitioner_id for h in nearest(session, lat, lon, filters, k=K, radius_km=radius)]
-
-
-def btree(session: Session, lat: float, lon: float, technique: str | None, radius):
-    """The same exact search through the (technique, lat, lon) B-tree alone, as on PostgreSQL
-    and before the R*Tree: the baseline the R*Tree is measured against."""
-    filters = Filters(techniques=(technique,)) if technique else Filters()
-    hood = Neighbourhood(session, lat, lon, filters)
-    hood.rtree = False
-    question = Question(k=K, radius_km=HALF_CIRCUMFERENCE_KM if radius is None else radius)
-    return [h.practitioner_id for h in hood.answer({0: question})[0]]
 
 
 def naive(session: Session, lat: float, lon: float, technique: str | None, radius):
@@ -283,9 +266,6 @@ def measure(engine, cities: list, places: list, args) -> dict:
             for label, technique, radius in VARIANTS:
                 elapsed, ids = timed(session, project, lat, lon, technique, radius)
                 times.setdefault(("project", label), []).append(elapsed)
-                elapsed, same = timed(session, btree, lat, lon, technique, radius)
-                times.setdefault(("btree", label), []).append(elapsed)
-                assert same == ids, ("R*Tree and B-tree differ", lat, lon, label, ids, same)
                 kinds.setdefault(label, []).append(kind)
                 hits.setdefault(label, []).append(len(ids))
         say(f"  project done in {time.perf_counter() - started:.1f} s")
@@ -340,17 +320,11 @@ def report(results: dict[int, dict]) -> None:
             p50 = percentile(proj, 50)
             ratio = percentile(slow, 50) / p50
             mean_hits = sum(res["hits"][label]) / len(res["hits"][label])
-            tree = times[("btree", label)]
             for method, values, extra in (
                 ("project " + label, proj, f"{ratio:>9,.0f}x"),
-                (
-                    "B-tree only " + label,
-                    tree,
-                    f"{percentile(slow, 50) / percentile(tree, 50):>9,.0f}x",
-                ),
                 ("naive " + label, slow, ""),
             ):
-                shown_hits = f"{mean_hits:.1f}" if not method.startswith("naive") else ""
+                shown_hits = f"{mean_hits:.1f}" if method.startswith("project") else ""
                 say(
                     f"{size:>10,}  {method:<28}{len(values):>5}"
                     f"{percentile(values, 50) * 1e3:>10.2f}{percentile(values, 99) * 1e3:>10.2f}"

@@ -7,7 +7,6 @@ import enum
 import uuid
 
 from sqlalchemy import (
-    DDL,
     JSON,
     Boolean,
     CheckConstraint,
@@ -22,7 +21,6 @@ from sqlalchemy import (
     Table,
     Text,
     and_,
-    event,
 )
 from sqlalchemy.ext.hybrid import hybrid_method, hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -249,50 +247,6 @@ class SearchPoint(db.Model):
             "technique", "lat", "lon", "practitioner_id", "location_id", "country",
         ),
     )  # fmt: skip
-
-
-# On SQLite an R*Tree over the search index bounds the cost of a box scan wherever the box
-# is and however rare the technique: one box per search_point row (same id), the technique
-# as its first coordinate (technique.id × TECHNIQUE_SPACING, 0 for ANY_TECHNIQUE, so that
-# nodes split by technique first), then latitude and longitude. Triggers keep it in step with
-# search_point whoever writes (the app, import-csv, plain SQL). Made with the table by
-# create_all, and for existing databases by migration 0009; PostgreSQL keeps the B-tree.
-TECHNIQUE_SPACING = 1000
-SEARCH_RTREE = "search_point_rtree"
-
-
-def technique_code_sql(row: str) -> str:
-    """SQL for the R*Tree's technique coordinate of a search_point row named `row`."""
-    return (
-        f"CASE WHEN {row}.technique = '{ANY_TECHNIQUE}' THEN 0 ELSE coalesce((SELECT id FROM"
-        f" technique WHERE slug = {row}.technique), -1) * {TECHNIQUE_SPACING} END"
-    )
-
-
-_BOX = (
-    f"NEW.id, {technique_code_sql('NEW')}, {technique_code_sql('NEW')},"
-    " NEW.lat, NEW.lat, NEW.lon, NEW.lon"
-)
-SEARCH_RTREE_DDL = (
-    f"CREATE VIRTUAL TABLE {SEARCH_RTREE} USING rtree("
-    "id, technique_min, technique_max, lat_min, lat_max, lon_min, lon_max)",
-    f"CREATE TRIGGER {SEARCH_RTREE}_insert AFTER INSERT ON search_point BEGIN"
-    f" INSERT INTO {SEARCH_RTREE} VALUES ({_BOX}); END",
-    f"CREATE TRIGGER {SEARCH_RTREE}_delete AFTER DELETE ON search_point BEGIN"
-    f" DELETE FROM {SEARCH_RTREE} WHERE id = OLD.id; END",
-    f"CREATE TRIGGER {SEARCH_RTREE}_update AFTER UPDATE ON search_point BEGIN"
-    f" DELETE FROM {SEARCH_RTREE} WHERE id = OLD.id;"
-    f" INSERT INTO {SEARCH_RTREE} VALUES ({_BOX}); END",
-)
-for _statement in SEARCH_RTREE_DDL:
-    event.listen(
-        SearchPoint.__table__, "after_create", DDL(_statement).execute_if(dialect="sqlite")
-    )
-event.listen(
-    SearchPoint.__table__,
-    "before_drop",
-    DDL(f"DROP TABLE IF EXISTS {SEARCH_RTREE}").execute_if(dialect="sqlite"),
-)
 
 
 class VettingRecord(db.Model):

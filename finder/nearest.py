@@ -18,31 +18,11 @@ import functools
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from sqlalchemy import (
-    and_,
-    bindparam,
-    case,
-    column,
-    exists,
-    func,
-    literal,
-    or_,
-    select,
-    table,
-    union_all,
-)
+from sqlalchemy import and_, bindparam, exists, literal, or_, select
 from sqlalchemy.orm import Session
 
 from .geo import HALF_CIRCUMFERENCE_KM, boxes_around, haversine_km
-from .models import (
-    ANY_TECHNIQUE,
-    SEARCH_RTREE,
-    TECHNIQUE_SPACING,
-    Practitioner,
-    PractitionerLanguage,
-    SearchPoint,
-    Technique,
-)
+from .models import ANY_TECHNIQUE, Practitioner, PractitionerLanguage, SearchPoint
 
 FIRST_RADIUS_KM = 2.0  # the first scan of a neighbourhood reaches at least this far
 GROWTH = 4.0  # how much farther the next scan reaches while a question has seen too few
@@ -138,88 +118,29 @@ class Question:
         )
 
 
-RTREE = table(
-    SEARCH_RTREE,
-    *(column(name) for name in ("id", "technique_min", "technique_max")),
-    *(column(name) for name in ("lat_min", "lat_max", "lon_min", "lon_max")),
-)
-
-
-def _rtree_ids(boxes: int):
-    """SELECT of the ids of the R*Tree boxes (SQLite) that meet the `boxes` boxes of the
-    search, for the techniques asked: the R*Tree narrows, the exact test on search_point
-    decides (it stores 32-bit floats, each box widened to hold its point)."""
-    # The techniques' codes as the triggers give them: technique.id × TECHNIQUE_SPACING, and
-    # -TECHNIQUE_SPACING .. 0 when some technique asked for has no row (ANY_TECHNIQUE's 0).
-    known = (
-        select(
-            case(
-                (func.count(Technique.id) < bindparam("technique_count"), -1),
-                else_=func.min(Technique.id),
-            ),
-            func.coalesce(func.max(Technique.id), 0),
-        )
-        .where(Technique.slug.in_(bindparam("techniques", expanding=True)))
-        .subquery()
-    )
-    low = select(known.c[0] * TECHNIQUE_SPACING).scalar_subquery()
-    high = select(known.c[1] * TECHNIQUE_SPACING).scalar_subquery()
-    r = RTREE.c
-    return union_all(
-        *(
-            select(r.id).where(
-                r.technique_max >= low,
-                r.technique_min <= high,
-                r.lat_max >= bindparam(f"lat_min{i}"),
-                r.lat_min <= bindparam(f"lat_max{i}"),
-                r.lon_max >= bindparam(f"lon_min{i}"),
-                r.lon_min <= bindparam(f"lon_max{i}"),
-            )
-            for i in range(boxes)
-        )
-    )
-
-
 @functools.lru_cache(maxsize=512)
 def _statement(
-    country,
-    language,
-    telehealth,
-    home_visits,
-    gentle,
-    international,
-    speaks,
-    attributes,
-    boxes,
-    rtree=False,
+    country, language, telehealth, home_visits, gentle, international, speaks, attributes, boxes
 ):
-    """The SELECT of index rows inside `boxes` boxes that match the filters; with `rtree`,
-    the rows are found through SQLite's R*Tree (whose cost does not grow with the box).
+    """The SELECT of index rows inside `boxes` boxes that match the filters.
 
     Built once per shape of request (values are bound parameters): building and hashing a
     statement costs more than running it on the index."""
     sp = SearchPoint.__table__
     pr = Practitioner.__table__
     lang = PractitionerLanguage.__table__
-    technique, lat, lon = sp.c.technique, sp.c.lat, sp.c.lon
-    if rtree:
-        # The exact test as expressions no B-tree index serves, so that SQLite finds the
-        # rows by the R*Tree's ids and tests them, instead of scanning the B-tree's band.
-        technique, lat, lon = technique + "", lat + 0.0, lon + 0.0
     conditions = [
-        technique.in_(bindparam("techniques", expanding=True)),
+        sp.c.technique.in_(bindparam("techniques", expanding=True)),
         or_(
             *(
                 and_(
-                    lat.between(bindparam(f"lat_min{i}"), bindparam(f"lat_max{i}")),
-                    lon.between(bindparam(f"lon_min{i}"), bindparam(f"lon_max{i}")),
+                    sp.c.lat.between(bindparam(f"lat_min{i}"), bindparam(f"lat_max{i}")),
+                    sp.c.lon.between(bindparam(f"lon_min{i}"), bindparam(f"lon_max{i}")),
                 )
                 for i in range(boxes)
             )
         ),
     ]
-    if rtree:
-        conditions.append(sp.c.id.in_(_rtree_ids(boxes)))
     if country:
         conditions.append(sp.c.country == bindparam("country"))
     if language:
@@ -280,7 +201,6 @@ class Neighbourhood:
         self.radius_km = 0.0  # every matching row within this distance has been read
         self.rows: list[Row] = []
         self.scans = 0
-        self.rtree = session.get_bind().dialect.name == "sqlite"
 
     def read(self, radius_km: float) -> None:
         """Read every matching row in the boxes around the radius_km circle (if not yet)."""
@@ -289,10 +209,7 @@ class Neighbourhood:
             return
         f = self.filters
         boxes = boxes_around(self.lat, self.lon, radius_km)
-        techniques = list(f.techniques or (ANY_TECHNIQUE,))
-        params: dict = {"techniques": techniques}
-        if self.rtree:
-            params["technique_count"] = len(set(techniques))
+        params: dict = {"techniques": list(f.techniques or (ANY_TECHNIQUE,))}
         for i, box in enumerate(boxes):
             params.update(
                 {
@@ -317,7 +234,6 @@ class Neighbourhood:
             bool(self.speaks),
             self.attributes,
             len(boxes),
-            self.rtree,
         )
         lat, lon = self.lat, self.lon
         self.rows = sorted(

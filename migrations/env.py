@@ -40,12 +40,6 @@ target_db = current_app.extensions['migrate'].db
 # ... etc.
 
 
-def include_name(name, type_, parent_names):
-    """The SQLite R*Tree over the search index (a virtual table and its shadow tables, made by
-    migration 0009) is no model: leave it out of comparisons."""
-    return not (type_ == "table" and name.startswith("search_point_rtree"))
-
-
 def get_metadata():
     if hasattr(target_db, 'metadatas'):
         return target_db.metadatas[None]
@@ -101,7 +95,6 @@ def run_migrations_online():
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),
-            include_name=include_name,
             **conf_args
         )
 
