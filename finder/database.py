@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextvars
+import math
+import sqlite3
 from contextlib import contextmanager
 
 from sqlalchemy import event
@@ -32,6 +34,15 @@ def set_write_intent(flag: bool) -> None:
     _write_intent.set(flag)
 
 
+# SQLite's math functions, for builds without them (SQLITE_ENABLE_MATH_FUNCTIONS off).
+MATH_FUNCTIONS = (
+    ("sin", 1, math.sin),
+    ("cos", 1, math.cos),
+    ("radians", 1, math.radians),
+    ("power", 2, math.pow),
+)
+
+
 def configure_sqlite(engine: Engine, busy_timeout_ms: int = 10000) -> None:
     """WAL, busy timeout, foreign keys on every connection; BEGIN IMMEDIATE for writes."""
     if engine.dialect.name != "sqlite":
@@ -46,6 +57,11 @@ def configure_sqlite(engine: Engine, busy_timeout_ms: int = 10000) -> None:
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        try:  # finder.nearest ranks rows by distance in SQL
+            cursor.execute("SELECT sin(0), cos(0), radians(0), power(0, 2)")
+        except sqlite3.OperationalError:  # an SQLite built without its math functions
+            for name, arity, function in MATH_FUNCTIONS:
+                dbapi_connection.create_function(name, arity, function, deterministic=True)
         cursor.close()
 
     @event.listens_for(engine, "begin")

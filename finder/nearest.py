@@ -15,10 +15,11 @@ a bounded number of index scans (at most `MAX_SCANS`) whatever the place.
 from __future__ import annotations
 
 import functools
+import math
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from sqlalchemy import and_, bindparam, exists, literal, or_, select
+from sqlalchemy import and_, bindparam, exists, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from .geo import HALF_CIRCUMFERENCE_KM, boxes_around, haversine_km
@@ -26,10 +27,16 @@ from .models import ANY_TECHNIQUE, Practitioner, PractitionerLanguage, SearchPoi
 
 FIRST_RADIUS_KM = 2.0  # the first scan of a neighbourhood reaches at least this far
 GROWTH = 4.0  # how much farther the next scan reaches while a question has seen too few
+# A scan returns at most READ_LIMIT rows, the nearest first (ranked in SQL): the circle read
+# then ends at the last of them, and the next scan may return LIMIT_GROWTH times more. So a
+# scan whose box holds most of the table (from mid-ocean) hands over only what is needed.
+READ_LIMIT = 1000
+LIMIT_GROWTH = 8
+EVERY_ROW = 2**62  # the limit of a scan that must return every row (SQL's LIMIT has no "all")
 # From 2 km: 8, 32, 128, 512, 2048, 8192 km, the globe, and one scan to the distance that
-# settles every question: at most 9 scans. A results page starts at its radius (100 km:
-# 400, 1600, 6400 km, the globe: at most 6).
-MAX_SCANS = 9
+# settles every question: 9 scans; limits reached (1,000, 8,000, 64,000 rows...) add one
+# each. A results page starts at its radius (100 km: 400, 1600, 6400 km, the globe).
+MAX_SCANS = 12
 DEFAULT_RADIUS_KM = 100.0
 MAX_RADIUS_KM = 20000.0
 EVERYONE = 10**9  # "k" of a question that wants every match within its radius
@@ -167,11 +174,22 @@ def _statement(
     located = (sp.c.practitioner_id, sp.c.location_id, sp.c.lat, sp.c.lon, sp.c.country)
     if not (attributes or wanted):  # the covering index alone answers
         unknown = [literal(None).label(name) for name in ATTRIBUTES]
-        return select(*located, sp.c.technique, *unknown, spoken).where(*conditions)
+        found = select(*located, sp.c.technique, *unknown, spoken)
+    else:
+        found = select(*located, sp.c.technique, *(pr.c[name] for name in ATTRIBUTES), spoken).join(
+            pr, pr.c.id == sp.c.practitioner_id
+        )
+    return found.where(*conditions).order_by(_chord_squared(sp)).limit(bindparam("limit"))
+
+
+def _chord_squared(sp):
+    """The squared straight-line distance between the row's point and the origin (x, y, z
+    on the unit sphere): it grows with the great-circle distance, so SQL can rank by it."""
+    lat, lon = func.radians(sp.c.lat), func.radians(sp.c.lon)
     return (
-        select(*located, sp.c.technique, *(pr.c[name] for name in ATTRIBUTES), spoken)
-        .join(pr, pr.c.id == sp.c.practitioner_id)
-        .where(*conditions)
+        func.power(func.cos(lat) * func.cos(lon) - bindparam("x"), 2)
+        + func.power(func.cos(lat) * func.sin(lon) - bindparam("y"), 2)
+        + func.power(func.sin(lat) - bindparam("z"), 2)
     )
 
 
@@ -201,15 +219,22 @@ class Neighbourhood:
         self.radius_km = 0.0  # every matching row within this distance has been read
         self.rows: list[Row] = []
         self.scans = 0
+        self.limit: int | None = READ_LIMIT  # rows the next scan may return (None: all)
+        phi, lam = math.radians(lat), math.radians(lon)
+        self.unit = (math.cos(phi) * math.cos(lam), math.cos(phi) * math.sin(lam), math.sin(phi))
 
     def read(self, radius_km: float) -> None:
-        """Read every matching row in the boxes around the radius_km circle (if not yet)."""
+        """Read the matching rows in the boxes around the radius_km circle (if not yet), the
+        nearest first: all of them, or, when the scan's limit is reached, those up to the
+        last row returned (self.radius_km then stops there and the next limit is higher)."""
         radius_km = min(radius_km, HALF_CIRCUMFERENCE_KM)
         if radius_km <= self.radius_km:
             return
         f = self.filters
         boxes = boxes_around(self.lat, self.lon, radius_km)
+        limit = self.limit
         params: dict = {"techniques": list(f.techniques or (ANY_TECHNIQUE,))}
+        params.update(zip("xyz", self.unit, strict=True), limit=limit or EVERY_ROW)
         for i, box in enumerate(boxes):
             params.update(
                 {
@@ -240,8 +265,14 @@ class Neighbourhood:
             Row(haversine_km(lat, lon, r[2], r[3]), *r)
             for r in self.session.execute(statement, params)
         )
-        self.radius_km = radius_km
         self.scans += 1
+        if limit is not None and len(self.rows) >= limit:
+            # Rows beyond the last one returned may lie as near as it, give or take rounding
+            # between SQL's ranking and haversine: claim the circle a hair short of it.
+            self.radius_km = max(0.0, self.rows[-1].distance_km * (1 - 1e-9) - 1e-6)
+            self.limit = limit * LIMIT_GROWTH
+        else:
+            self.radius_km = radius_km
 
     def _found(self, question: Question) -> list[Row]:
         """The first k practitioners the question admits among the rows read, nearest first
@@ -326,5 +357,6 @@ def within(
 def locations_within(session: Session, lat: float, lon: float, radius_km: float) -> list[Row]:
     """Every approved practice location within radius_km (one row each), nearest first."""
     hood = Neighbourhood(session, lat, lon)  # the 'any technique' rows: one per location
+    hood.limit = None  # all of them
     hood.read(radius_km)
     return [row for row in hood.rows if row.distance_km <= radius_km]

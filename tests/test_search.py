@@ -9,13 +9,21 @@ from contextlib import ExitStack
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import Session
 
 from finder.extensions import db
 from finder.geo import boxes_around, haversine_km
-from finder.models import PracticeLocation, Practitioner, Technique
-from finder.nearest import Filters, nearest, within
+from finder.models import PracticeLocation, Practitioner, SearchPoint, Technique
+from finder.nearest import (
+    MAX_SCANS,
+    READ_LIMIT,
+    Filters,
+    Neighbourhood,
+    Question,
+    nearest,
+    within,
+)
 from finder.search import Origin, search
 from finder.techniques import load_techniques
 
@@ -185,6 +193,22 @@ def test_across_the_antimeridian_and_at_the_pole(directory_session):
         got = nearest(directory_session, lat, lon, Filters(), k=25)
         expected = brute_force(directory_session, lat, lon, Filters(), 25, None)
         assert [h.practitioner_id for h in got] == [pid for pid, _ in expected]
+
+
+def test_a_scan_over_most_of_the_table_hands_over_only_the_nearest_rows(directory_session):
+    """The globe's box holds every row; the scan returns the READ_LIMIT nearest, ranked in
+    SQL, and the answer is still brute force's (here and across the limit's edge)."""
+    total = directory_session.scalar(
+        select(func.count()).select_from(SearchPoint).where(SearchPoint.technique == "*")
+    )
+    assert total > READ_LIMIT  # so that the limit is reached
+    for k in (5, 60, 400):
+        hood = Neighbourhood(directory_session, -48.9, -123.4)  # Point Nemo
+        got = hood.answer({0: Question(k=k)})[0]
+        expected = brute_force(directory_session, -48.9, -123.4, Filters(), k, None)
+        assert [h.practitioner_id for h in got] == [pid for pid, _ in expected]
+        assert len(hood.rows) <= READ_LIMIT < total
+        assert hood.scans <= MAX_SCANS
 
 
 def test_within_lists_each_practitioner_once_and_only_approved(directory_session):
