@@ -66,8 +66,9 @@ from sqlalchemy.orm import Session  # noqa: E402
 import finder.models  # noqa: E402,F401  (registers every table on db.metadata)
 from finder.database import configure_sqlite  # noqa: E402
 from finder.extensions import db  # noqa: E402
+from finder.geo import HALF_CIRCUMFERENCE_KM  # noqa: E402
 from finder.models import ANY_TECHNIQUE  # noqa: E402
-from finder.nearest import Filters, nearest  # noqa: E402
+from finder.nearest import Filters, Neighbourhood, Question, nearest  # noqa: E402
 
 K = 20
 RADIUS_KM = 100.0
@@ -190,6 +191,16 @@ def project(session: Session, lat: float, lon: float, technique: str | None, rad
     return [h.practitioner_id for h in nearest(session, lat, lon, filters, k=K, radius_km=radius)]
 
 
+def every_row(session: Session, lat: float, lon: float, technique: str | None, radius):
+    """The same exact search with no limit on the rows a scan hands over (every row of each
+    circle read, as before scans were limited): the baseline the limit is measured against."""
+    filters = Filters(techniques=(technique,)) if technique else Filters()
+    hood = Neighbourhood(session, lat, lon, filters)
+    hood.limit = None
+    question = Question(k=K, radius_km=HALF_CIRCUMFERENCE_KM if radius is None else radius)
+    return [h.practitioner_id for h in hood.answer({0: question})[0]]
+
+
 def naive(session: Session, lat: float, lon: float, technique: str | None, radius):
     rows = session.execute(NAIVE_SQL, {"t": technique or ANY_TECHNIQUE}).all()
     origin = (lat, lon)
@@ -266,6 +277,9 @@ def measure(engine, cities: list, places: list, args) -> dict:
             for label, technique, radius in VARIANTS:
                 elapsed, ids = timed(session, project, lat, lon, technique, radius)
                 times.setdefault(("project", label), []).append(elapsed)
+                elapsed, same = timed(session, every_row, lat, lon, technique, radius)
+                times.setdefault(("every row", label), []).append(elapsed)
+                assert same == ids, ("limited and unlimited scans differ", lat, lon, label)
                 kinds.setdefault(label, []).append(kind)
                 hits.setdefault(label, []).append(len(ids))
         say(f"  project done in {time.perf_counter() - started:.1f} s")
@@ -320,11 +334,17 @@ def report(results: dict[int, dict]) -> None:
             p50 = percentile(proj, 50)
             ratio = percentile(slow, 50) / p50
             mean_hits = sum(res["hits"][label]) / len(res["hits"][label])
+            every = times[("every row", label)]
             for method, values, extra in (
                 ("project " + label, proj, f"{ratio:>9,.0f}x"),
+                (
+                    "every row " + label,
+                    every,
+                    f"{percentile(slow, 50) / percentile(every, 50):>9,.0f}x",
+                ),
                 ("naive " + label, slow, ""),
             ):
-                shown_hits = f"{mean_hits:.1f}" if method.startswith("project") else ""
+                shown_hits = "" if method.startswith("naive") else f"{mean_hits:.1f}"
                 say(
                     f"{size:>10,}  {method:<28}{len(values):>5}"
                     f"{percentile(values, 50) * 1e3:>10.2f}{percentile(values, 99) * 1e3:>10.2f}"
