@@ -86,8 +86,8 @@ TARGET_P50_MS = 1.0
 TARGET_SPEEDUP = 300.0
 TARGET_GAZETTEER_MB = 50.0
 INSERT_SQL = (
-    "INSERT INTO search_point (technique, lat, lon, location_id, practitioner_id, country)"
-    " VALUES (?, ?, ?, ?, ?, ?)"
+    "INSERT INTO search_point (technique, lat, lon, location_id, practitioner_id, country,"
+    " x, y, z) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 NAIVE_SQL = text("SELECT lat, lon, practitioner_id FROM search_point WHERE technique = :t")
 
@@ -119,7 +119,7 @@ def around(rng: random.Random, lat: float, lon: float, sigma_km: float) -> tuple
 
 
 def search_point_rows(cities: list, count: int, seed: int):
-    """SearchPoint rows (technique, lat, lon, location_id, practitioner_id, country)."""
+    """SearchPoint rows (technique, lat, lon, location_id, practitioner_id, country, x, y, z)."""
     rng = random.Random(seed)
     cum = list(itertools.accumulate(c[2] for c in cities))
     picks = rng.choices(cities, cum_weights=cum, k=count)
@@ -129,8 +129,10 @@ def search_point_rows(cities: list, count: int, seed: int):
         slugs = [slug for slug, p in TECHNIQUE_ODDS if rng.random() < p]
         if not slugs:
             slugs = [TECHNIQUE_ODDS[rng.random() < 0.5][0]]
+        phi, lam = math.radians(lat), math.radians(lon)
+        unit = (math.cos(phi) * math.cos(lam), math.cos(phi) * math.sin(lam), math.sin(phi))
         for slug in (*slugs, ANY_TECHNIQUE):
-            yield slug, lat, lon, n, n, country
+            yield slug, lat, lon, n, n, country, *unit
 
 
 def build_database(path: str, cities: list, count: int):

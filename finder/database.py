@@ -39,7 +39,6 @@ MATH_FUNCTIONS = (
     ("sin", 1, math.sin),
     ("cos", 1, math.cos),
     ("radians", 1, math.radians),
-    ("power", 2, math.pow),
 )
 
 
@@ -57,8 +56,8 @@ def configure_sqlite(engine: Engine, busy_timeout_ms: int = 10000) -> None:
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
-        try:  # finder.nearest ranks rows by distance in SQL
-            cursor.execute("SELECT sin(0), cos(0), radians(0), power(0, 2)")
+        try:  # finder.listings places each index row on the unit sphere in SQL
+            cursor.execute("SELECT sin(0), cos(0), radians(0)")
         except sqlite3.OperationalError:  # an SQLite built without its math functions
             for name, arity, function in MATH_FUNCTIONS:
                 dbapi_connection.create_function(name, arity, function, deterministic=True)

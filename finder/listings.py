@@ -16,7 +16,7 @@ from __future__ import annotations
 import uuid
 from itertools import chain
 
-from sqlalchemy import delete, event, insert, literal, select, union_all, update
+from sqlalchemy import delete, event, func, insert, literal, select, union_all, update
 from sqlalchemy.orm import Session
 
 from .models import (
@@ -79,7 +79,7 @@ def index_rows(practitioner_ids, approved_only: bool = True):
     """SELECT of the SearchPoint rows of these practitioners (ids or a SELECT of ids): one per
     location and technique, plus one per location for any technique."""
     loc = PracticeLocation
-    located = (loc.latitude, loc.longitude, loc.id, loc.practitioner_id, loc.country)
+    located = (loc.latitude, loc.longitude, loc.id, loc.practitioner_id, loc.country, *unit(loc))
     listed = [loc.practitioner_id.in_(practitioner_ids)]
     if approved_only:
         approved = select(Practitioner.id).where(Practitioner.listed)
@@ -96,7 +96,27 @@ def index_rows(practitioner_ids, approved_only: bool = True):
     return union_all(by_technique, any_technique)
 
 
-INDEX_COLUMNS = ["technique", "lat", "lon", "location_id", "practitioner_id", "country"]
+INDEX_COLUMNS = [
+    "technique",
+    "lat",
+    "lon",
+    "location_id",
+    "practitioner_id",
+    "country",
+    "x",
+    "y",
+    "z",
+]
+
+
+def unit(loc):
+    """SQL for a location's point on the unit sphere (SearchPoint.x, y, z)."""
+    lat, lon = func.radians(loc.latitude), func.radians(loc.longitude)
+    return (
+        (func.cos(lat) * func.cos(lon)).label("x"),
+        (func.cos(lat) * func.sin(lon)).label("y"),
+        func.sin(lat).label("z"),
+    )
 
 
 def reindex(connection, practitioner_ids) -> None:

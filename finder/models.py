@@ -239,12 +239,18 @@ class SearchPoint(db.Model):
         ForeignKey("practitioner.id", ondelete="CASCADE"), index=True
     )
     country: Mapped[str] = mapped_column(String(2))
+    # The point on the unit sphere (x toward 0°N 0°E, z toward the North Pole): the squared
+    # straight line between two of them grows with the great-circle distance, so SQL ranks
+    # rows by distance with arithmetic alone (finder.nearest).
+    x: Mapped[float] = mapped_column(Float)
+    y: Mapped[float] = mapped_column(Float)
+    z: Mapped[float] = mapped_column(Float)
 
     # Covering: a search reads everything it needs from the index, never the table.
     __table_args__ = (
         Index(
             "ix_search_point_technique_lat_lon_covering",
-            "technique", "lat", "lon", "practitioner_id", "location_id", "country",
+            "technique", "lat", "lon", "practitioner_id", "location_id", "country", "x", "y", "z",
         ),
     )  # fmt: skip
 

@@ -20,7 +20,7 @@ import math
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from sqlalchemy import and_, bindparam, exists, func, literal, or_, select
+from sqlalchemy import and_, bindparam, exists, literal, or_, select
 from sqlalchemy.orm import Session
 
 from .geo import HALF_CIRCUMFERENCE_KM, boxes_around, haversine_km
@@ -184,13 +184,12 @@ def _statement(
 
 
 def _chord_squared(sp):
-    """The squared straight-line distance between the row's point and the origin (x, y, z
-    on the unit sphere): it grows with the great-circle distance, so SQL can rank by it."""
-    lat, lon = func.radians(sp.c.lat), func.radians(sp.c.lon)
+    """The squared straight line from the origin's point on the unit sphere to the row's
+    (SearchPoint.x, y, z): it grows with the great-circle distance, so SQL ranks by it."""
     return (
-        func.power(func.cos(lat) * func.cos(lon) - bindparam("x"), 2)
-        + func.power(func.cos(lat) * func.sin(lon) - bindparam("y"), 2)
-        + func.power(func.sin(lat) - bindparam("z"), 2)
+        (sp.c.x - bindparam("x")) * (sp.c.x - bindparam("x"))
+        + (sp.c.y - bindparam("y")) * (sp.c.y - bindparam("y"))
+        + (sp.c.z - bindparam("z")) * (sp.c.z - bindparam("z"))
     )
 
 

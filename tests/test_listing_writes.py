@@ -3,6 +3,7 @@ no writer has to remember them (finder.listings, migration 0007)."""
 
 from __future__ import annotations
 
+import math
 import os
 import subprocess
 import sys
@@ -157,3 +158,27 @@ def test_every_listing_stores_the_hsds_id_its_ref_gives(app, client):
             select(Practitioner.service_id).where(Practitioner.status == "approved")
         )
     assert client.get(f"/api/v1/hsds/services/{approved}").get_json()["id"] == approved
+
+
+def test_every_index_row_holds_its_point_on_the_unit_sphere(app, tmp_path):
+    """x, y, z (what SQL ranks distances by) follow lat/lon through every writer."""
+    from .import_files import generated_row
+    from .test_cli import run, write_rows
+
+    with app.app_context():
+        p = _first_approved(db.session)
+        p.locations[0].latitude, p.locations[0].longitude = -16.5, 179.9999  # the antimeridian
+        p.locations.append(
+            PracticeLocation(city="Longyearbyen", country="SJ", latitude=89.99, longitude=-180.0)
+        )
+        db.session.commit()
+    path = write_rows(tmp_path / "rows.csv", [generated_row(n, "unit") for n in range(20)])
+    assert run(app, "import-csv", str(path), "--status", "approved").exit_code == 0
+    with app.app_context():
+        rows = db.session.execute(select(SearchPoint.lat, SearchPoint.lon, SearchPoint.x,
+                                         SearchPoint.y, SearchPoint.z)).all()  # fmt: skip
+    assert len(rows) > 1000
+    for lat, lon, x, y, z in rows:
+        phi, lam = math.radians(lat), math.radians(lon)
+        expected = (math.cos(phi) * math.cos(lam), math.cos(phi) * math.sin(lam), math.sin(phi))
+        assert (x, y, z) == pytest.approx(expected, abs=1e-12), (lat, lon)
