@@ -66,7 +66,7 @@ from sqlalchemy.orm import Session  # noqa: E402
 import finder.models  # noqa: E402,F401  (registers every table on db.metadata)
 from finder.database import configure_sqlite  # noqa: E402
 from finder.extensions import db  # noqa: E402
-from finder.geo import HALF_CIRCUMFERENCE_KM  # noqa: E402
+from finder.geo import HALF_CIRCUMFERENCE_KM, unit_vector  # noqa: E402
 from finder.models import ANY_TECHNIQUE  # noqa: E402
 from finder.nearest import Filters, Neighbourhood, Question, nearest  # noqa: E402
 
@@ -129,8 +129,7 @@ def search_point_rows(cities: list, count: int, seed: int):
         slugs = [slug for slug, p in TECHNIQUE_ODDS if rng.random() < p]
         if not slugs:
             slugs = [TECHNIQUE_ODDS[rng.random() < 0.5][0]]
-        phi, lam = math.radians(lat), math.radians(lon)
-        unit = (math.cos(phi) * math.cos(lam), math.cos(phi) * math.sin(lam), math.sin(phi))
+        unit = unit_vector(lat, lon)
         for slug in (*slugs, ANY_TECHNIQUE):
             yield slug, lat, lon, n, n, country, *unit
 

@@ -28,6 +28,13 @@ def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a)))
 
 
+def unit_vector(lat: float, lon: float) -> tuple[float, float, float]:
+    """The point on the unit sphere (x toward 0°N 0°E, z toward the North Pole); the squared
+    straight line between two of them grows with the great-circle distance."""
+    phi, lam = math.radians(lat), math.radians(lon)
+    return math.cos(phi) * math.cos(lam), math.cos(phi) * math.sin(lam), math.sin(phi)
+
+
 def boxes_around(lat: float, lon: float, radius_km: float) -> list[Box]:
     """Boxes that together contain every point within radius_km of (lat, lon).
 

@@ -16,14 +16,13 @@ a bounded number of index scans (at most `MAX_SCANS`) whatever the place.
 from __future__ import annotations
 
 import functools
-import math
 from dataclasses import dataclass
 from typing import NamedTuple
 
 from sqlalchemy import and_, bindparam, exists, literal, or_, select
 from sqlalchemy.orm import Session
 
-from .geo import HALF_CIRCUMFERENCE_KM, boxes_around, haversine_km
+from .geo import HALF_CIRCUMFERENCE_KM, boxes_around, haversine_km, unit_vector
 from .models import ANY_TECHNIQUE, Practitioner, PractitionerLanguage, SearchPoint
 
 FIRST_RADIUS_KM = 2.0  # the first scan of a neighbourhood reaches at least this far
@@ -220,8 +219,7 @@ class Neighbourhood:
         self.rows: list[Row] = []
         self.scans = 0
         self.limit: int | None = READ_LIMIT  # rows the next scan may return (None: all)
-        phi, lam = math.radians(lat), math.radians(lon)
-        self.unit = (math.cos(phi) * math.cos(lam), math.cos(phi) * math.sin(lam), math.sin(phi))
+        self.unit = unit_vector(lat, lon)
 
     def read(self, radius_km: float) -> None:
         """Read the matching rows in the boxes around the radius_km circle (if not yet), the

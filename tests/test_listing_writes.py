@@ -3,7 +3,6 @@ no writer has to remember them (finder.listings, migration 0007)."""
 
 from __future__ import annotations
 
-import math
 import os
 import subprocess
 import sys
@@ -14,6 +13,7 @@ from sqlalchemy import create_engine, select, text
 from sqlalchemy.exc import IntegrityError
 
 from finder.extensions import db
+from finder.geo import unit_vector
 from finder.listings import data_version
 from finder.models import GeocodeCache, PracticeLocation, Practitioner, SearchPoint
 
@@ -179,6 +179,4 @@ def test_every_index_row_holds_its_point_on_the_unit_sphere(app, tmp_path):
                                          SearchPoint.y, SearchPoint.z)).all()  # fmt: skip
     assert len(rows) > 1000
     for lat, lon, x, y, z in rows:
-        phi, lam = math.radians(lat), math.radians(lon)
-        expected = (math.cos(phi) * math.cos(lam), math.cos(phi) * math.sin(lam), math.sin(phi))
-        assert (x, y, z) == pytest.approx(expected, abs=1e-12), (lat, lon)
+        assert (x, y, z) == pytest.approx(unit_vector(lat, lon), abs=1e-12), (lat, lon)
