@@ -87,7 +87,7 @@ TARGET_SPEEDUP = 300.0
 TARGET_GAZETTEER_MB = 50.0
 INSERT_SQL = (
     "INSERT INTO search_point (technique, lat, lon, location_id, practitioner_id, country,"
-    " x, y, z) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " x, y, z, band) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 NAIVE_SQL = text("SELECT lat, lon, practitioner_id FROM search_point WHERE technique = :t")
 
@@ -119,7 +119,8 @@ def around(rng: random.Random, lat: float, lon: float, sigma_km: float) -> tuple
 
 
 def search_point_rows(cities: list, count: int, seed: int):
-    """SearchPoint rows (technique, lat, lon, location_id, practitioner_id, country, x, y, z)."""
+    """SearchPoint rows (technique, lat, lon, location_id, practitioner_id, country, x, y, z,
+    band)."""
     rng = random.Random(seed)
     cum = list(itertools.accumulate(c[2] for c in cities))
     picks = rng.choices(cities, cum_weights=cum, k=count)
@@ -131,7 +132,7 @@ def search_point_rows(cities: list, count: int, seed: int):
             slugs = [TECHNIQUE_ODDS[rng.random() < 0.5][0]]
         unit = unit_vector(lat, lon)
         for slug in (*slugs, ANY_TECHNIQUE):
-            yield slug, lat, lon, n, n, country, *unit
+            yield slug, lat, lon, n, n, country, *unit, math.floor(lat)
 
 
 def build_database(path: str, cities: list, count: int):

@@ -39,6 +39,7 @@ MATH_FUNCTIONS = (
     ("sin", 1, math.sin),
     ("cos", 1, math.cos),
     ("radians", 1, math.radians),
+    ("floor", 1, math.floor),
 )
 
 
@@ -57,7 +58,7 @@ def configure_sqlite(engine: Engine, busy_timeout_ms: int = 10000) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         try:  # finder.listings places each index row on the unit sphere in SQL
-            cursor.execute("SELECT sin(0), cos(0), radians(0)")
+            cursor.execute("SELECT sin(0), cos(0), radians(0), floor(0.5)")
         except sqlite3.OperationalError:  # an SQLite built without its math functions
             for name, arity, function in MATH_FUNCTIONS:
                 dbapi_connection.create_function(name, arity, function, deterministic=True)

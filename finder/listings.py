@@ -16,7 +16,18 @@ from __future__ import annotations
 import uuid
 from itertools import chain
 
-from sqlalchemy import delete, event, func, insert, literal, select, union_all, update
+from sqlalchemy import (
+    Integer,
+    cast,
+    delete,
+    event,
+    func,
+    insert,
+    literal,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from .models import (
@@ -106,16 +117,19 @@ INDEX_COLUMNS = [
     "x",
     "y",
     "z",
+    "band",
 ]
 
 
 def unit(loc):
-    """SQL for a location's point on the unit sphere (SearchPoint.x, y, z)."""
+    """SQL for a location's point on the unit sphere and latitude band (SearchPoint.x, y, z,
+    band)."""
     lat, lon = func.radians(loc.latitude), func.radians(loc.longitude)
     return (
         (func.cos(lat) * func.cos(lon)).label("x"),
         (func.cos(lat) * func.sin(lon)).label("y"),
         func.sin(lat).label("z"),
+        cast(func.floor(loc.latitude), Integer).label("band"),
     )
 
 

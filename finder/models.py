@@ -245,12 +245,16 @@ class SearchPoint(db.Model):
     x: Mapped[float] = mapped_column(Float)
     y: Mapped[float] = mapped_column(Float)
     z: Mapped[float] = mapped_column(Float)
+    # floor(lat): the index seeks each one-degree band of a box by longitude, so a scan reads
+    # the rows of its box, not of every longitude at its latitudes.
+    band: Mapped[int] = mapped_column(Integer)
 
     # Covering: a search reads everything it needs from the index, never the table.
     __table_args__ = (
         Index(
-            "ix_search_point_technique_lat_lon_covering",
-            "technique", "lat", "lon", "practitioner_id", "location_id", "country", "x", "y", "z",
+            "ix_search_point_technique_band_lon_covering",
+            "technique", "band", "lon", "lat", "practitioner_id", "location_id", "country",
+            "x", "y", "z",
         ),
     )  # fmt: skip
 

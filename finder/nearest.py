@@ -16,6 +16,7 @@ a bounded number of index scans (at most `MAX_SCANS`) whatever the place.
 from __future__ import annotations
 
 import functools
+import math
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -141,6 +142,7 @@ def _statement(
         or_(
             *(
                 and_(
+                    sp.c.band.in_(bindparam(f"bands{i}", expanding=True)),
                     sp.c.lat.between(bindparam(f"lat_min{i}"), bindparam(f"lat_max{i}")),
                     sp.c.lon.between(bindparam(f"lon_min{i}"), bindparam(f"lon_max{i}")),
                 )
@@ -236,6 +238,7 @@ class Neighbourhood:
         for i, box in enumerate(boxes):
             params.update(
                 {
+                    f"bands{i}": list(range(math.floor(box.lat_min), math.floor(box.lat_max) + 1)),
                     f"lat_min{i}": box.lat_min,
                     f"lat_max{i}": box.lat_max,
                     f"lon_min{i}": box.lon_min,

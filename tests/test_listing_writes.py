@@ -3,6 +3,7 @@ no writer has to remember them (finder.listings, migration 0007)."""
 
 from __future__ import annotations
 
+import math
 import os
 import subprocess
 import sys
@@ -160,8 +161,9 @@ def test_every_listing_stores_the_hsds_id_its_ref_gives(app, client):
     assert client.get(f"/api/v1/hsds/services/{approved}").get_json()["id"] == approved
 
 
-def test_every_index_row_holds_its_point_on_the_unit_sphere(app, tmp_path):
-    """x, y, z (what SQL ranks distances by) follow lat/lon through every writer."""
+def test_every_index_row_holds_its_point_on_the_unit_sphere_and_its_band(app, tmp_path):
+    """x, y, z (what SQL ranks distances by) and the latitude band (what the index seeks)
+    follow lat/lon through every writer."""
     from .import_files import generated_row
     from .test_cli import run, write_rows
 
@@ -176,7 +178,8 @@ def test_every_index_row_holds_its_point_on_the_unit_sphere(app, tmp_path):
     assert run(app, "import-csv", str(path), "--status", "approved").exit_code == 0
     with app.app_context():
         rows = db.session.execute(select(SearchPoint.lat, SearchPoint.lon, SearchPoint.x,
-                                         SearchPoint.y, SearchPoint.z)).all()  # fmt: skip
+                                         SearchPoint.y, SearchPoint.z, SearchPoint.band)).all()  # fmt: skip
     assert len(rows) > 1000
-    for lat, lon, x, y, z in rows:
+    for lat, lon, x, y, z, band in rows:
         assert (x, y, z) == pytest.approx(unit_vector(lat, lon), abs=1e-12), (lat, lon)
+        assert band == math.floor(lat), (lat, band)
