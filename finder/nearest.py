@@ -2,7 +2,7 @@
 
 No Flask here: every function takes a SQLAlchemy session. SearchPoint holds approved
 listings only, one row per (location, technique) plus one per location under ANY_TECHNIQUE,
-indexed by (technique, lat, lon). A latitude/longitude box around the origin (split at
+indexed by (technique, latitude band, lon, lat). A latitude/longitude box around the origin (split at
 ±180°, all longitudes near the poles) narrows the rows, SQL ranks them by distance and hands
 over the nearest (at most `READ_LIMIT` a scan, more each time that is not enough), exact
 great-circle distances order them, and the box grows until every question asked of the
