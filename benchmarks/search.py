@@ -69,7 +69,7 @@ from finder.database import configure_sqlite  # noqa: E402
 from finder.extensions import db  # noqa: E402
 from finder.geo import HALF_CIRCUMFERENCE_KM, unit_vector  # noqa: E402
 from finder.models import ANY_TECHNIQUE  # noqa: E402
-from finder.nearest import Filters, Neighbourhood, Question, nearest  # noqa: E402
+from finder.nearest import EVERY_ROW, Filters, Neighbourhood, Question, nearest  # noqa: E402
 
 K = 20
 RADIUS_KM = 100.0
@@ -200,7 +200,7 @@ def every_row(session: Session, lat: float, lon: float, technique: str | None, r
     circle read, as before scans were limited): the baseline the limit is measured against."""
     filters = Filters(techniques=(technique,)) if technique else Filters()
     hood = Neighbourhood(session, lat, lon, filters)
-    hood.limit = None
+    hood.limit = EVERY_ROW
     question = Question(k=K, radius_km=HALF_CIRCUMFERENCE_KM if radius is None else radius)
     return [h.practitioner_id for h in hood.answer({0: question})[0]]
 

@@ -90,7 +90,14 @@ def index_rows(practitioner_ids, approved_only: bool = True):
     """SELECT of the SearchPoint rows of these practitioners (ids or a SELECT of ids): one per
     location and technique, plus one per location for any technique."""
     loc = PracticeLocation
-    located = (loc.latitude, loc.longitude, loc.id, loc.practitioner_id, loc.country, *unit(loc))
+    located = (
+        loc.latitude,
+        loc.longitude,
+        loc.id,
+        loc.practitioner_id,
+        loc.country,
+        *placement(loc),
+    )
     listed = [loc.practitioner_id.in_(practitioner_ids)]
     if approved_only:
         approved = select(Practitioner.id).where(Practitioner.listed)
@@ -121,7 +128,7 @@ INDEX_COLUMNS = [
 ]
 
 
-def unit(loc):
+def placement(loc):
     """SQL for a location's point on the unit sphere and latitude band (SearchPoint.x, y, z,
     band)."""
     lat, lon = func.radians(loc.latitude), func.radians(loc.longitude)

@@ -2,9 +2,9 @@
 
 No Flask here: every function takes a SQLAlchemy session. SearchPoint holds approved
 listings only, one row per (location, technique) plus one per location under ANY_TECHNIQUE,
-indexed by (technique, latitude band, lon, lat). A latitude/longitude box around the origin (split at
-±180°, all longitudes near the poles) narrows the rows, SQL ranks them by distance and hands
-over the nearest (at most `READ_LIMIT` a scan, more each time that is not enough), exact
+indexed by (technique, latitude band, lon, lat). A latitude/longitude box around the origin
+(split at ±180°, all longitudes near the poles) narrows the rows, SQL ranks them by distance
+and hands over the nearest (at most `READ_LIMIT` a scan, more each time that is not enough), exact
 great-circle distances order them, and the box grows until every question asked of the
 neighbourhood is answered for certain.
 
@@ -33,7 +33,7 @@ GROWTH = 4.0  # how much farther the next scan reaches while a question has seen
 # scan whose box holds most of the table (from mid-ocean) hands over only what is needed.
 READ_LIMIT = 1000
 LIMIT_GROWTH = 8
-EVERY_ROW = 2**62  # the limit of a scan that must return every row (SQL's LIMIT has no "all")
+EVERY_ROW = 2**62  # the limit that returns every row (SQL's LIMIT has no "all")
 # From 2 km: 8, 32, 128, 512, 2048, 8192 km, the globe, and one scan to the distance that
 # settles every question: 9 scans; limits reached (1,000, 8,000, 64,000 rows...) add one
 # each. A results page starts at its radius (100 km: 400, 1600, 6400 km, the globe).
@@ -220,7 +220,7 @@ class Neighbourhood:
         self.radius_km = 0.0  # every matching row within this distance has been read
         self.rows: list[Row] = []
         self.scans = 0
-        self.limit: int | None = READ_LIMIT  # rows the next scan may return (None: all)
+        self.limit = READ_LIMIT  # rows the next scan may return
         self.unit = unit_vector(lat, lon)
 
     def read(self, radius_km: float) -> None:
@@ -234,7 +234,7 @@ class Neighbourhood:
         boxes = boxes_around(self.lat, self.lon, radius_km)
         limit = self.limit
         params: dict = {"techniques": list(f.techniques or (ANY_TECHNIQUE,))}
-        params.update(zip("xyz", self.unit, strict=True), limit=limit or EVERY_ROW)
+        params.update(zip("xyz", self.unit, strict=True), limit=limit)
         for i, box in enumerate(boxes):
             params.update(
                 {
@@ -267,7 +267,7 @@ class Neighbourhood:
             for r in self.session.execute(statement, params)
         )
         self.scans += 1
-        if limit is not None and len(self.rows) >= limit:
+        if len(self.rows) >= limit:
             # Rows beyond the last one returned may lie as near as it, give or take rounding
             # between SQL's ranking and haversine: claim the circle a hair short of it.
             self.radius_km = max(0.0, self.rows[-1].distance_km * (1 - 1e-9) - 1e-6)
@@ -358,6 +358,6 @@ def within(
 def locations_within(session: Session, lat: float, lon: float, radius_km: float) -> list[Row]:
     """Every approved practice location within radius_km (one row each), nearest first."""
     hood = Neighbourhood(session, lat, lon)  # the 'any technique' rows: one per location
-    hood.limit = None  # all of them
+    hood.limit = EVERY_ROW
     hood.read(radius_km)
     return [row for row in hood.rows if row.distance_km <= radius_km]
