@@ -199,8 +199,7 @@ def every_row(session: Session, lat: float, lon: float, technique: str | None, r
     """The same exact search with no limit on the rows a scan hands over (every row of each
     circle read, as before scans were limited): the baseline the limit is measured against."""
     filters = Filters(techniques=(technique,)) if technique else Filters()
-    hood = Neighbourhood(session, lat, lon, filters)
-    hood.limit = EVERY_ROW
+    hood = Neighbourhood(session, lat, lon, filters, limit=EVERY_ROW)
     question = Question(k=K, radius_km=HALF_CIRCUMFERENCE_KM if radius is None else radius)
     return [h.practitioner_id for h in hood.answer({0: question})[0]]
 

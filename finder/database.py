@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextvars
+import functools
 import math
 import sqlite3
 from contextlib import contextmanager
@@ -43,6 +44,20 @@ MATH_FUNCTIONS = (
 )
 
 
+@functools.cache
+def sqlite_lacks_math() -> bool:
+    """Whether this process's SQLite library was built without its math functions (asked
+    once: every connection uses the same library)."""
+    connection = sqlite3.connect(":memory:")
+    try:
+        connection.execute("SELECT sin(0), cos(0), radians(0), floor(0.5)")
+    except sqlite3.OperationalError:
+        return True
+    finally:
+        connection.close()
+    return False
+
+
 def configure_sqlite(engine: Engine, busy_timeout_ms: int = 10000) -> None:
     """WAL, busy timeout, foreign keys on every connection; BEGIN IMMEDIATE for writes."""
     if engine.dialect.name != "sqlite":
@@ -57,12 +72,10 @@ def configure_sqlite(engine: Engine, busy_timeout_ms: int = 10000) -> None:
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
-        try:  # finder.listings places each index row on the unit sphere in SQL
-            cursor.execute("SELECT sin(0), cos(0), radians(0), floor(0.5)")
-        except sqlite3.OperationalError:  # an SQLite built without its math functions
+        cursor.close()
+        if sqlite_lacks_math():  # finder.listings places each index row on the sphere in SQL
             for name, arity, function in MATH_FUNCTIONS:
                 dbapi_connection.create_function(name, arity, function, deterministic=True)
-        cursor.close()
 
     @event.listens_for(engine, "begin")
     def on_begin(connection):

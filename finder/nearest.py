@@ -214,13 +214,14 @@ class Neighbourhood:
         filters: Filters = Filters(),
         speaks: str | None = None,
         attributes: bool = False,
+        limit: int = READ_LIMIT,
     ):
         self.session, self.lat, self.lon = session, lat, lon
         self.filters, self.speaks, self.attributes = filters, speaks, attributes
         self.radius_km = 0.0  # every matching row within this distance has been read
         self.rows: list[Row] = []
         self.scans = 0
-        self.limit = READ_LIMIT  # rows the next scan may return
+        self.limit = limit  # rows the next scan may return (EVERY_ROW: no limit)
         self.unit = unit_vector(lat, lon)
 
     def read(self, radius_km: float) -> None:
@@ -357,7 +358,7 @@ def within(
 
 def locations_within(session: Session, lat: float, lon: float, radius_km: float) -> list[Row]:
     """Every approved practice location within radius_km (one row each), nearest first."""
-    hood = Neighbourhood(session, lat, lon)  # the 'any technique' rows: one per location
-    hood.limit = EVERY_ROW
+    # The 'any technique' rows: one per location.
+    hood = Neighbourhood(session, lat, lon, limit=EVERY_ROW)
     hood.read(radius_km)
     return [row for row in hood.rows if row.distance_km <= radius_km]
