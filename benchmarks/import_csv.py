@@ -78,7 +78,7 @@ def timed_phases(database: Path, file: Path) -> dict[str, float]:
         with open(file, encoding="utf-8", newline="") as handle:
             rows = list(csv.DictReader(handle))
         start = time.perf_counter()
-        drafts = csv_files.read_csv(rows, slugs)
+        drafts = csv_files.read_csv(rows, slugs, processes=os.cpu_count() or 1)
         db.session.commit()
         checked = time.perf_counter()
         csv_files.refuse_taken_refs(db.session, drafts)

@@ -71,7 +71,9 @@ def _import(path: Path, status: str, demo: bool) -> int:
     _remove_abandoned_runs()
     try:
         with click.progressbar(length=len(rows), label="Checking rows", file=sys.stderr) as bar:
-            drafts = csv_files.read_csv(rows, technique_slugs, locate, progress=bar.update)
+            drafts = csv_files.read_csv(
+                rows, technique_slugs, locate, progress=bar.update, processes=os.cpu_count() or 1
+            )
         db.session.commit()  # geocoding cache entries made while checking
         csv_files.refuse_taken_refs(db.session, drafts)
         db.session.commit()

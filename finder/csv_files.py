@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import multiprocessing
 import os
 import re
 import secrets
@@ -13,6 +14,7 @@ import socket
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,11 +22,13 @@ from sqlalchemy import (
     JSON,
     Date,
     DateTime,
+    bindparam,
     delete,
     func,
     insert,
     literal,
     select,
+    text,
     update,
 )
 from sqlalchemy.orm import Session, selectinload
@@ -44,6 +48,7 @@ from .models import (
     Technique,
     VettingRecord,
     practitioner_technique,
+    stable_id,
     utcnow,
 )
 from .techniques import DATA_DIR
@@ -176,8 +181,9 @@ def _practitioner_fields(row: dict, line: int, errors: list[RowError], slugs: se
     return values, techniques, languages, patterns
 
 
-def _location_fields(row: dict, line: int, errors: list[RowError], locate: Locator | None):
-    """Checked location values of one row, geocoded from the address when coordinates are empty."""
+def _location_fields(row: dict, line: int, errors: list[RowError]):
+    """Checked location values of one row; latitude and longitude are None when both are
+    empty (read_csv then geocodes the address)."""
     location = {name: row.get(name) or "" for name in ("address", "city", "region", "postal_code")}
     try:
         location["country"] = v.country_code(row.get("country") or "")
@@ -198,20 +204,70 @@ def _location_fields(row: dict, line: int, errors: list[RowError], locate: Locat
     if (lat is None) != (lon is None):
         errors.append(RowError(line, "latitude", "give both latitude and longitude, or neither."))
         return None
-    if lat is None:
-        if locate is None:
-            errors.append(RowError(line, "latitude", "coordinates are required here."))
-            return None
-        text = ", ".join(
-            p for p in (location["city"], location["region"], location["country"]) if p
-        )
-        try:
-            lat, lon = locate(text)
-        except Exception as error:  # the geocoder's message is what the user needs
-            errors.append(RowError(line, "city", f"could not place “{text}”: {error}"))
-            return None
     location["latitude"], location["longitude"] = lat, lon
     return location
+
+
+def _check_row(line: int, row: dict, slugs: set[str]) -> tuple:
+    """One row checked on its own: (line, ref, values, techniques, languages, patterns,
+    location or None, errors). Each cell is trimmed, then what spreadsheet_safe quoted is
+    restored (so a quoted leading tab stays: export, import, export is identical)."""
+    errors: list[RowError] = []
+    if None in row:
+        errors.append(RowError(line, "row", "has more values than the header has columns."))
+        return line, "", {}, [], [], [], None, errors
+    row = {name: spreadsheet_text((cell or "").strip()) for name, cell in row.items()}
+    for name, cell in row.items():
+        hidden = v.hidden_character(cell)
+        if hidden is not None:
+            errors.append(
+                RowError(line, name, f"holds an invisible character (U+{ord(hidden):04X}).")
+            )
+    for name in REQUIRED_COLUMNS:
+        if not (row.get(name) or "").strip():
+            errors.append(RowError(line, name, "is required."))
+    for name, limit in TEXT_LIMITS.items():
+        if len(row.get(name) or "") > limit:
+            errors.append(RowError(line, name, f"is longer than {limit} characters."))
+    values, techniques, languages, patterns = _practitioner_fields(row, line, errors, slugs)
+    location = _location_fields(row, line, errors)
+    ref = (row.get("ref") or "").strip()
+    return line, ref, values, techniques, languages, patterns, location, errors
+
+
+# A large file is checked by one process per core (the checks are pure Python: email syntax,
+# phone numbers, codes); geocoding and putting the rows together stay in the calling process.
+CHECK_IN_PARALLEL_FROM = 20_000  # rows; below this, starting processes costs more than it saves
+CHECK_CHUNK = 5_000  # rows per task handed to a checking process
+_rows_to_check: tuple[list[dict], set[str]] = ([], set())
+
+
+def _keep_rows_to_check(rows: list[dict], slugs: set[str]) -> None:
+    global _rows_to_check
+    _rows_to_check = (rows, slugs)
+
+
+def _check_chunk(start: int) -> list[tuple]:
+    rows, slugs = _rows_to_check
+    return [
+        _check_row(index + 2, row, slugs)  # the header is line 1
+        for index, row in enumerate(rows[start : start + CHECK_CHUNK], start)
+    ]
+
+
+def _checked_rows(rows: list[dict], slugs: set[str], processes: int) -> Iterator[tuple]:
+    """Every row checked, in file order; by `processes` forked processes when the file is
+    large enough (they inherit the rows: nothing is copied to them)."""
+    if processes < 2 or len(rows) < CHECK_IN_PARALLEL_FROM:
+        for index, row in enumerate(rows):
+            yield _check_row(index + 2, row, slugs)
+        return
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(
+        processes, mp_context=context, initializer=_keep_rows_to_check, initargs=(rows, slugs)
+    ) as pool:
+        for checked in pool.map(_check_chunk, range(0, len(rows), CHECK_CHUNK)):
+            yield from checked
 
 
 def read_csv(
@@ -219,42 +275,26 @@ def read_csv(
     technique_slugs: set[str],
     locate: Locator | None = None,
     progress: Callable[[int], None] | None = None,
+    processes: int = 1,
 ) -> list[PractitionerDraft]:
     """Check every row; return drafts, or raise ImportRejected listing every bad line and field.
 
-    Rows are as csv.DictReader gives them. Each cell is trimmed, then what spreadsheet_safe
-    quoted is restored (so a quoted leading tab stays: export, import, export is identical)."""
+    Rows are as csv.DictReader gives them. A location without coordinates is placed by
+    `locate` (its city, region and country). With processes > 1 a large file's rows are
+    checked side by side; the result is the same."""
     errors: list[RowError] = []
     drafts: dict[str, PractitionerDraft] = {}
-    unnamed = 0
-    for index, row in enumerate(rows):
-        line = index + 2  # the header is line 1
+    rows = rows if isinstance(rows, list) else list(rows)
+    for checked in _checked_rows(rows, technique_slugs, processes):
+        line, ref, values, techniques, languages, patterns, location, row_errors = checked
         if progress:
             progress(1)
-        if None in row:
-            errors.append(RowError(line, "row", "has more values than the header has columns."))
+        errors += row_errors
+        if not values:  # a row too malformed to read
             continue
-        row = {name: spreadsheet_text((cell or "").strip()) for name, cell in row.items()}
-        for name, cell in row.items():
-            hidden = v.hidden_character(cell)
-            if hidden is not None:
-                errors.append(
-                    RowError(line, name, f"holds an invisible character (U+{ord(hidden):04X}).")
-                )
-        for name in REQUIRED_COLUMNS:
-            if not (row.get(name) or "").strip():
-                errors.append(RowError(line, name, "is required."))
-        for name, limit in TEXT_LIMITS.items():
-            if len(row.get(name) or "") > limit:
-                errors.append(RowError(line, name, f"is longer than {limit} characters."))
-        values, techniques, languages, patterns = _practitioner_fields(
-            row, line, errors, technique_slugs
-        )
-        location = _location_fields(row, line, errors, locate)
-        ref = (row.get("ref") or "").strip()
-        if not ref:
-            unnamed += 1
-            ref = f"row-{line}"
+        if location and location["latitude"] is None:
+            location = _placed(location, line, errors, locate)
+        ref = ref or f"row-{line}"
         draft = drafts.get(ref)
         if draft is None:
             drafts[ref] = PractitionerDraft(ref, line, values, techniques, languages, patterns)
@@ -269,8 +309,24 @@ def read_csv(
         if location:
             drafts[ref].locations.append(location)
     if errors:
+        errors.sort(key=lambda error: error.line)
         raise ImportRejected(errors)
     return list(drafts.values())
+
+
+def _placed(location: dict, line: int, errors: list[RowError], locate: Locator | None):
+    """The location with the coordinates of its city, region and country, or None (with the
+    reason in errors)."""
+    if locate is None:
+        errors.append(RowError(line, "latitude", "coordinates are required here."))
+        return None
+    text = ", ".join(p for p in (location["city"], location["region"], location["country"]) if p)
+    try:
+        location["latitude"], location["longitude"] = locate(text)
+    except Exception as error:  # the geocoder's message is what the user needs
+        errors.append(RowError(line, "city", f"could not place “{text}”: {error}"))
+        return None
+    return location
 
 
 # --- Storing an import: checked file -> staged rows -> one short swap ---------------------
@@ -398,6 +454,52 @@ def _rows_of_children(drafts: list[PractitionerDraft], ids: dict[str, int], tech
     return tables
 
 
+def _insert_many(session: Session, table, rows: list[dict]) -> None:
+    """INSERT rows (dicts with the same keys) with one executemany and no per-row work by
+    SQLAlchemy: the import's volume. Columns left out get their scalar default; a column with
+    a computed default must be given."""
+    if not rows:
+        return
+    given = list(rows[0])
+    defaults = {}
+    for column in table.columns:
+        if column.name in given or column.default is None:
+            continue
+        if not column.default.is_scalar:
+            raise ValueError(f"{table.name}.{column.name} has a computed default: give it.")
+        defaults[column.name] = column.default.arg
+    columns = given + list(defaults)
+    connection = session.connection()
+    compiled = (
+        insert(table)
+        .values({name: bindparam(name, type_=table.c[name].type) for name in columns})
+        .compile(dialect=connection.dialect)
+    )
+    fill = tuple(defaults.values())
+    if compiled.positional:
+        order = [columns.index(name) for name in compiled.positiontup]
+        params = [
+            tuple(values[i] for i in order)
+            for values in (tuple(row.values()) + fill for row in rows)
+        ]
+    else:
+        params = [row | defaults for row in rows]
+    connection.exec_driver_sql(compiled.string, params)
+
+
+# Each write transaction of the staging takes about this long: short enough that a submission
+# waits little, long enough that the pauses between them cost little.
+STAGE_SECONDS = 0.5
+LARGE_CACHE_KIB = 262_144  # SQLite page cache for an import's connection (default: 2 MiB)
+
+
+def _roomy_cache(session: Session) -> None:
+    """A large page cache on SQLite for this connection: indexes of a large directory are
+    written at random places, and a small cache reads their pages again and again."""
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(text(f"PRAGMA cache_size=-{LARGE_CACHE_KIB}"))
+
+
 def stage_drafts(
     session: Session,
     drafts: list[PractitionerDraft],
@@ -405,23 +507,37 @@ def stage_drafts(
     demo: bool = False,
     progress: Callable[[int], None] | None = None,
 ) -> None:
-    """Store checked drafts as IMPORTING rows of `run`, one short write transaction per
-    IMPORT_BATCH practitioners, with one executemany per table (no ORM objects)."""
+    """Store checked drafts as IMPORTING rows of `run`, in short write transactions (about
+    STAGE_SECONDS each, IMPORT_BATCH practitioners to begin with), with one executemany per
+    table (no ORM objects)."""
     technique_ids = dict(session.execute(select(Technique.slug, Technique.id)).all())
+    _roomy_cache(session)
     session.commit()  # a read transaction must not be what later takes the write lock
-    for start in range(0, len(drafts), IMPORT_BATCH):
-        batch = drafts[start : start + IMPORT_BATCH]
+    start, size = 0, IMPORT_BATCH
+    # Dates as the database stores them (SQLite keeps text): converted once, not per row.
+    dialect = session.get_bind().dialect
+    to_stored = Practitioner.__table__.c.created_at.type.dialect_impl(dialect).bind_processor(
+        dialect
+    )
+    stamp = to_stored(utcnow()) if to_stored else utcnow()
+    while start < len(drafts):
+        began = time.perf_counter()
+        batch = drafts[start : start + size]
         refs = [d.ref for d in batch]
         with writing():
-            session.execute(
-                insert(Practitioner.__table__),
+            _insert_many(
+                session,
+                Practitioner.__table__,
                 [
                     d.fields
                     | {
                         "ref": d.ref,
+                        "service_id": stable_id("service", d.ref),
                         "status": IMPORTING,
                         "import_run": run,
                         "demo": bool(d.fields.get("demo")) or demo,
+                        "created_at": stamp,
+                        "updated_at": stamp,
                     }
                     for d in batch
                 ],
@@ -432,11 +548,14 @@ def stage_drafts(
                 ).all()
             )
             for table, rows in _rows_of_children(batch, ids, technique_ids).items():
-                if rows:
-                    session.execute(insert(table), rows)
+                _insert_many(session, table, rows)
             session.commit()
+        start += len(batch)
         if progress:
             progress(len(batch))
+        took = time.perf_counter() - began
+        # Toward STAGE_SECONDS, at most doubling: a slow start is not taken for the norm.
+        size = max(100, min(2 * size, int(size * STAGE_SECONDS / max(took, 0.001))))
         _let_other_writers_in(session)
 
 
@@ -449,6 +568,7 @@ def publish_run(session: Session, run: str, status: str, expected: int, note: st
     )
     now = utcnow()
     revet_due = (now + REVET_AFTER).date() if status == "approved" else None
+    _roomy_cache(session)
     if status == "approved":
         session.execute(
             insert(SearchPoint).from_select(

@@ -114,6 +114,8 @@ def hidden_character(text: str) -> str | None:
     found = _HIDDEN.search(text)
     if found:
         return found.group()
+    if _JOINERS[0] not in text and _JOINERS[1] not in text:
+        return None
     for index, char in enumerate(text):
         if char in _JOINERS:
             before = text[index - 1] if index else ""

@@ -17,7 +17,9 @@ from pathlib import Path
 import pytest
 import requests
 
-from .import_files import CENTRE, NAME_PREFIX, generated_row, write_import_file
+from finder import csv_files
+
+from .import_files import CENTRE, NAME_PREFIX, TECHNIQUES, generated_row, write_import_file
 from .servers import ROOT, app_env, gunicorn
 from .test_cli import run, write_rows
 from .test_submit import GOOD
@@ -154,7 +156,9 @@ def test_a_store_time_failure_removes_every_batch_already_stored(empty_app, tmp_
     result = run(empty_app, "import-csv", str(path), "--status", "approved")
     assert result.exit_code != 0
     assert "storage refused" in result.output and "nothing was imported" in result.output
-    assert "its 1,000 stored listings were removed" in result.output  # two batches had gone in
+    removed = re.search(r"its ([\d,]+) stored listings were removed", result.output)
+    assert removed, result.output  # batches had gone in before the failing one
+    assert int(removed.group(1).replace(",", "")) >= csv_files.IMPORT_BATCH
     for table in ("practitioner", "practice_location", "practitioner_language", "search_point"):
         assert sql(database, f"SELECT count(*) FROM {table}") == 0, table
     assert not published(database)
@@ -195,3 +199,32 @@ def test_a_killed_import_shows_nothing_and_the_next_import_removes_its_rows(
     assert staged(database) == 0
     assert sql(database, "SELECT count(*) FROM practitioner") == 1
     assert sql(database, "SELECT count(*) FROM practice_location") == 1
+
+
+def test_rows_checked_side_by_side_give_the_same_drafts_and_errors(monkeypatch):
+    """A large file is checked by several processes; drafts, their order and every error with
+    its line are what one process finds."""
+    rows = [generated_row(n, "par") for n in range(60)]
+    rows[7]["email"] = "not an address"
+    rows[33]["latitude"] = "north"
+    rows[52]["techniques"] = "reiki"
+    good = [row for n, row in enumerate(rows) if n not in (7, 33, 52)]
+    slugs = set(TECHNIQUES)
+    monkeypatch.setattr(csv_files, "CHECK_IN_PARALLEL_FROM", 10)
+    monkeypatch.setattr(csv_files, "CHECK_CHUNK", 7)  # chunks that cut the file unevenly
+    alone = csv_files.read_csv(good, slugs, processes=1)
+    together = csv_files.read_csv(good, slugs, processes=2)
+    assert [d.ref for d in together] == [d.ref for d in alone] == [r["ref"] for r in good]
+    assert together == alone
+    with pytest.raises(csv_files.ImportRejected) as rejected:
+        csv_files.read_csv(rows, slugs, processes=2)
+    assert [(e.line, e.field) for e in rejected.value.errors] == [
+        (9, "email"),
+        (35, "latitude"),
+        (54, "techniques"),
+    ]
+    # ... and the checking did happen in other processes.
+    monkeypatch.setattr(csv_files, "_check_row", lambda line, row, slugs: (line, os.getpid()))
+    checked = list(csv_files._checked_rows(good, slugs, processes=2))
+    assert [line for line, _ in checked] == list(range(2, len(good) + 2))
+    assert os.getpid() not in {pid for _, pid in checked}
