@@ -60,7 +60,7 @@ REPORT_REASONS = (
     "other",
 )
 PATTERNS = ("upslip", "anterior-rotation", "posterior-rotation", "inflare", "outflare")
-MAX_ID = 2**63 - 1  # the largest id a database integer column holds
+MAX_ID = 2**31 - 1  # the largest id every engine's integer column holds (PostgreSQL's int4)
 ANY_TECHNIQUE = "*"  # SearchPoint.technique of the row that serves searches without a technique
 # Open data ids (HSDS, FHIR) are UUIDs derived from refs: the same listing keeps its ids in
 # every export and across databases.

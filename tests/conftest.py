@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 from jinja2 import BytecodeCache
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, make_url, text
+from sqlalchemy.pool import NullPool
 from werkzeug.serving import make_server
 
 from config import TestConfig
@@ -25,12 +26,25 @@ from finder.models import utcnow
 ROOT = Path(__file__).resolve().parent.parent
 GAZETTEER = os.environ.get("GAZETTEER_PATH", str(ROOT / "instance" / "gazetteer.sqlite"))
 REQUIRE_ALL = os.environ.get("FINDER_REQUIRE_ALL") == "1"
+# The engine every test's database is on: sqlite (a file per test) or postgresql (a database
+# per test on the server at FINDER_TEST_POSTGRES_URL). Tests about SQLite itself (its file,
+# its locking) are marked sqlite_only and left out of a PostgreSQL run.
+ENGINE = os.environ.get("FINDER_TEST_ENGINE", "sqlite").strip().lower()
+POSTGRES_URL = os.environ.get("FINDER_TEST_POSTGRES_URL", "")
+if ENGINE not in ("sqlite", "postgresql"):
+    raise SystemExit(f"FINDER_TEST_ENGINE={ENGINE!r}: use sqlite or postgresql")
 CHROMIUM = "/usr/bin/chromium"
 
 
 def pytest_collection_modifyitems(config, items):
     """Slow tests first (in their usual order), then the rest: under pytest -n the slow ones
-    start at once on every worker, and none of them starts last to keep the others waiting."""
+    start at once on every worker, and none of them starts last to keep the others waiting.
+    On PostgreSQL, tests about SQLite itself are left out (listed as deselected)."""
+    if ENGINE != "sqlite":
+        left_out = [item for item in items if item.get_closest_marker("sqlite_only")]
+        if left_out:
+            config.hook.pytest_deselected(items=left_out)
+            items[:] = [item for item in items if not item.get_closest_marker("sqlite_only")]
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 
@@ -75,40 +89,105 @@ def gazetteer_path() -> str:
     return GAZETTEER
 
 
-@pytest.fixture(scope="session")
-def demo_template(tmp_path_factory, gazetteer_path) -> Path:
-    """A SQLite file made by `init-db` and `seed-demo`, copied for each test that needs it."""
-    path = tmp_path_factory.mktemp("template") / "demo.sqlite"
-    app = make_app(f"sqlite:///{path}")
+class DatabaseTemplate:
+    """A database built once through the real commands, copied for each test that needs it:
+    a SQLite file copied, or on PostgreSQL (FINDER_TEST_ENGINE=postgresql) a database made
+    with CREATE DATABASE ... TEMPLATE. Copies are dropped when the test session ends, or
+    at once by drop()."""
+
+    def __init__(self, url: str):
+        self.url = url
+        self.copies: list[str] = []
+
+    @property
+    def path(self) -> Path:
+        """The SQLite file (SQLite only)."""
+        return Path(make_url(self.url).database)
+
+    def copy(self, tmp_path: Path, name: str = "finder") -> str:
+        """The URL of a new copy of this database."""
+        if ENGINE == "sqlite":
+            path = tmp_path / f"{name}-{self.path.stem}.sqlite"
+            shutil.copy(self.path, path)
+            return f"sqlite:///{path}"
+        url = _new_postgres_database(template=make_url(self.url).database)
+        self.copies.append(url)
+        return url
+
+    def drop(self, url: str) -> None:
+        if url in self.copies:
+            self.copies.remove(url)
+            _drop_postgres_database(url)
+
+    def drop_all(self) -> None:
+        for url in [*self.copies, self.url] if ENGINE != "sqlite" else []:
+            _drop_postgres_database(url)
+        self.copies = []
+
+
+def _postgres_admin():
+    return create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+
+
+def _new_postgres_database(template: str | None = None) -> str:
+    name = f"finder_t_{uuid.uuid4().hex[:12]}"
+    admin = _postgres_admin()
+    with admin.connect() as connection:
+        connection.execute(
+            text(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
+        )
+    admin.dispose()
+    return make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+
+
+def _drop_postgres_database(url: str) -> None:
+    admin = _postgres_admin()
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def _built_template(tmp_path_factory, name: str, commands: list[list[str]]) -> DatabaseTemplate:
+    if ENGINE == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('template') / f'{name}.sqlite'}"
+    else:
+        if not POSTGRES_URL:
+            pytest.fail("FINDER_TEST_ENGINE=postgresql needs FINDER_TEST_POSTGRES_URL")
+        url = _new_postgres_database()
+    app = make_app(url)
     runner = app.test_cli_runner()
-    for command in (["init-db"], ["seed-demo"]):
+    for command in commands:
         result = runner.invoke(args=command)
         assert result.exit_code == 0, result.output
     with app.app_context():
         db.engine.dispose()
-    return path
+    return DatabaseTemplate(url)
 
 
 @pytest.fixture(scope="session")
-def empty_template(tmp_path_factory, gazetteer_path) -> Path:
-    """A SQLite file with the schema and techniques only."""
-    path = tmp_path_factory.mktemp("template") / "empty.sqlite"
-    app = make_app(f"sqlite:///{path}")
-    result = app.test_cli_runner().invoke(args=["init-db"])
-    assert result.exit_code == 0, result.output
-    with app.app_context():
-        db.engine.dispose()
-    return path
+def demo_template(tmp_path_factory, gazetteer_path) -> DatabaseTemplate:
+    """A database made by `init-db` and `seed-demo`, copied for each test that needs it."""
+    template = _built_template(tmp_path_factory, "demo", [["init-db"], ["seed-demo"]])
+    yield template
+    template.drop_all()
 
 
-def _app_from(template: Path, tmp_path: Path):
-    path = tmp_path / f"finder-{template.stem}.sqlite"
-    shutil.copy(template, path)
-    app = make_app(f"sqlite:///{path}")
+@pytest.fixture(scope="session")
+def empty_template(tmp_path_factory, gazetteer_path) -> DatabaseTemplate:
+    """A database with the schema and techniques only."""
+    template = _built_template(tmp_path_factory, "empty", [["init-db"]])
+    yield template
+    template.drop_all()
+
+
+def _app_from(template: DatabaseTemplate, tmp_path: Path):
+    url = template.copy(tmp_path)
+    app = make_app(url)
     yield app
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
+    template.drop(url)
 
 
 @pytest.fixture

@@ -158,10 +158,11 @@ def gunicorn(env: dict[str, str], workers: int = 2, rate_limits: bool = True, **
         server.stop()
 
 
-def app_env(database_path: Path, gazetteer_path: str, secret_key: str = "x" * 40) -> dict:
-    """The environment that points the application at a SQLite file and the gazetteer."""
+def app_env(database: str | Path, gazetteer_path: str, secret_key: str = "x" * 40) -> dict:
+    """The environment that points the application at a database (a URL, or a SQLite file)
+    and the gazetteer."""
     return {
-        "DATABASE_URL": f"sqlite:///{database_path}",
+        "DATABASE_URL": database if isinstance(database, str) else f"sqlite:///{database}",
         "GAZETTEER_PATH": str(gazetteer_path),
         "SECRET_KEY": secret_key,
     }

@@ -314,7 +314,6 @@ def test_cors_preflight_allows_get(client, url):
 
 
 def test_rate_limit_answers_429_json_with_retry_after(demo_template, tmp_path):
-    import shutil
 
     from config import TestConfig
     from finder import create_app
@@ -322,12 +321,11 @@ def test_rate_limit_answers_429_json_with_retry_after(demo_template, tmp_path):
 
     from .conftest import GAZETTEER
 
-    path = tmp_path / "limited.sqlite"
-    shutil.copy(demo_template, path)
+    url = demo_template.copy(tmp_path, "limited")
     app = create_app(
         TestConfig,
         {
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}",
+            "SQLALCHEMY_DATABASE_URI": url,
             "GAZETTEER_PATH": GAZETTEER,
             "RATELIMIT_ENABLED": True,
             "API_RATE_LIMIT": "3 per minute",

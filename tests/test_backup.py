@@ -9,6 +9,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from config import TestConfig
 from finder import create_app
 from finder.extensions import db
@@ -61,6 +63,7 @@ def database_path(app) -> Path:
     return Path(app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///"))
 
 
+@pytest.mark.sqlite_only  # `flask backup` copies a SQLite file
 def test_backup_copies_the_demo_database(app, tmp_path):
     target = tmp_path / "copy.sqlite"
     result = app.test_cli_runner().invoke(args=["backup", str(target)])
@@ -71,6 +74,7 @@ def test_backup_copies_the_demo_database(app, tmp_path):
     assert not list(tmp_path.glob(".copy.sqlite.*"))  # no partial file left behind
 
 
+@pytest.mark.sqlite_only  # `flask backup` copies a SQLite file
 def test_backup_taken_while_another_process_writes_restores_consistently(app, tmp_path):
     source = database_path(app)
     stop = tmp_path / "stop"
@@ -123,6 +127,7 @@ def test_backup_taken_while_another_process_writes_restores_consistently(app, tm
             db.engine.dispose()
 
 
+@pytest.mark.sqlite_only  # `flask backup` copies a SQLite file
 def test_backup_to_an_unwritable_place_says_so(app, tmp_path):
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
@@ -133,6 +138,7 @@ def test_backup_to_an_unwritable_place_says_so(app, tmp_path):
     assert missing.exit_code != 0 and "Cannot write" in missing.output
 
 
+@pytest.mark.sqlite_only  # `flask backup` copies a SQLite file
 def test_backup_over_the_database_itself_is_refused(app):
     source = database_path(app)
     size = source.stat().st_size

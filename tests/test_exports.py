@@ -8,7 +8,6 @@ import datetime as dt
 import json
 import math
 import re
-import shutil
 import uuid
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -217,9 +216,7 @@ def read_package(folder: Path) -> tuple[dict, dict[str, list[dict]], dict[str, l
 def hsds_package(demo_template, standard, tmp_path_factory) -> Path:
     """What export-hsds writes for the demo database: made once, only read by the tests."""
     folder = tmp_path_factory.mktemp("hsds")
-    database = folder / "demo.sqlite"
-    shutil.copy(demo_template, database)
-    app = make_app(f"sqlite:///{database}")
+    app = make_app(demo_template.copy(folder))
     result = run(app, "export-hsds", str(folder / "hsds"), "--standard", str(standard))
     assert result.exit_code == 0, result.output
     with app.app_context():
@@ -231,9 +228,7 @@ def hsds_package(demo_template, standard, tmp_path_factory) -> Path:
 def demo_fhir_export(demo_template, tmp_path_factory) -> Path:
     """What export-fhir writes for the demo database: made once, only read by the tests."""
     folder = tmp_path_factory.mktemp("fhir")
-    database = folder / "demo.sqlite"
-    shutil.copy(demo_template, database)
-    app = make_app(f"sqlite:///{database}")
+    app = make_app(demo_template.copy(folder))
     path = folder / "bundle.json"
     result = run(app, "export-fhir", str(path))
     assert result.exit_code == 0, result.output

@@ -168,11 +168,15 @@ def test_url_for_options_in_the_query_do_not_break_pages(client, url):
     "url",
     [
         "/practitioners/9223372036854775808",
+        "/practitioners/2147483648",  # one past PostgreSQL's integer
+        "/api/v1/practitioners/2147483648",
+        "/practitioners/2147483648/report",
         "/practitioners/99999999999999999999999",
         "/api/v1/practitioners/9223372036854775808",
         "/admin/practitioners/9223372036854775808",
     ],
 )
 def test_ids_beyond_a_database_integer_are_not_found(client, url):
-    """Found by the path fuzzing: an id too big for SQLite's INTEGER answered 500."""
+    """Found by the path fuzzing: an id too big for SQLite's INTEGER answered 500 (and on
+    PostgreSQL, one too big for its 32-bit integer)."""
     assert client.get(url).status_code == 404, url

@@ -21,12 +21,10 @@ def build(demo_template, tmp_path):
     apps = []
 
     def make(**settings):
-        path = tmp_path / f"finder-{len(apps)}.sqlite"
-        path.write_bytes(demo_template.read_bytes())
+        url = demo_template.copy(tmp_path, f"finder-{len(apps)}")
         app = create_app(
             TestConfig,
-            {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}", "GAZETTEER_PATH": GAZETTEER}
-            | settings,
+            {"SQLALCHEMY_DATABASE_URI": url, "GAZETTEER_PATH": GAZETTEER} | settings,
         )
         apps.append(app)
         return app

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import shutil
 import uuid
 
 import pytest
@@ -51,9 +50,7 @@ def docs_client(app):
 @pytest.fixture(scope="module")
 def fuzz_app(demo_template, tmp_path_factory):
     """One app on its own demo database for every generated request of this module."""
-    path = tmp_path_factory.mktemp("openapi") / "demo.sqlite"
-    shutil.copy(demo_template, path)
-    app = with_docs(make_app(f"sqlite:///{path}"))
+    app = with_docs(make_app(demo_template.copy(tmp_path_factory.mktemp("openapi"))))
     yield app
     with app.app_context():
         db.session.remove()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -28,10 +27,8 @@ def environment(monkeypatch, demo_template, tmp_path):
     """A clean environment pointing at a copy of the demo database; returns monkeypatch."""
     for variable in [*ENVIRONMENT, "FINDER_ENV", "FINDER_INSTANCE"]:
         monkeypatch.delenv(variable, raising=False)
-    database = tmp_path / "finder.sqlite"
-    shutil.copy(demo_template, database)
     monkeypatch.setenv("FINDER_INSTANCE", str(tmp_path / "instance"))
-    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{database}")
+    monkeypatch.setenv("DATABASE_URL", demo_template.copy(tmp_path))
     monkeypatch.setenv("GAZETTEER_PATH", GAZETTEER)
     monkeypatch.setenv("RATELIMIT_ENABLED", "0")
     return monkeypatch

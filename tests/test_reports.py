@@ -186,12 +186,11 @@ def test_a_report_without_its_csrf_token_is_refused(app, client):
 
 
 def test_reports_are_rate_limited_by_their_setting(demo_template, tmp_path):
-    path = tmp_path / "limited.sqlite"
-    path.write_bytes(demo_template.read_bytes())
+    url = demo_template.copy(tmp_path, "limited")
     app = create_app(
         TestConfig,
         {
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}",
+            "SQLALCHEMY_DATABASE_URI": url,
             "GAZETTEER_PATH": GAZETTEER,
             "RATELIMIT_ENABLED": True,
             "REPORT_RATE_LIMIT": "2 per hour",

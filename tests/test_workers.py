@@ -24,9 +24,7 @@ STALLED = (
 
 @pytest.fixture
 def database(demo_template, tmp_path):
-    path = tmp_path / "finder.sqlite"
-    shutil.copy(demo_template, path)
-    return path
+    return demo_template.copy(tmp_path)
 
 
 def get(port: int, path: str, timeout: float = 10.0) -> int:

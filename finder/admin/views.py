@@ -179,10 +179,17 @@ def queue():
         query = query.where(Practitioner.due_for_review(dt.date.today()))
     else:
         query = query.where(Practitioner.status == status)
-    country = (request.args.get("country") or "").strip().upper()[:2]
+    # Filters the page's own controls can send, else none (text a database cannot even
+    # compare, such as NUL on PostgreSQL, never reaches a query).
+    techniques = db.session.scalars(select(Technique).order_by(Technique.position)).all()
+    country = (request.args.get("country") or "").strip().upper()
+    if not (len(country) == 2 and country.isascii() and country.isalpha()):
+        country = ""
     if country:
         query = query.where(Practitioner.locations.any(PracticeLocation.country == country))
     technique = (request.args.get("technique") or "").strip()
+    if technique not in {t.slug for t in techniques}:
+        technique = ""
     if technique:
         query = query.where(Practitioner.techniques.any(Technique.slug == technique))
     total = db.session.scalar(select(func.count()).select_from(query.subquery()))
@@ -193,7 +200,6 @@ def queue():
         .limit(PER_PAGE)
         .offset((page - 1) * PER_PAGE)
     ).all()
-    techniques = db.session.scalars(select(Technique).order_by(Technique.position)).all()
     reports = db.session.scalars(
         open_reports()
         .options(selectinload(ListingReport.practitioner))
