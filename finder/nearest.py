@@ -20,9 +20,10 @@ import math
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from sqlalchemy import and_, bindparam, exists, literal, or_, select
+from sqlalchemy import and_, bindparam, exists, literal, or_, select, text
 from sqlalchemy.orm import Session
 
+from . import postgis
 from .geo import HALF_CIRCUMFERENCE_KM, boxes_around, haversine_km, unit_vector
 from .models import ANY_TECHNIQUE, Practitioner, PractitionerLanguage, SearchPoint
 
@@ -38,6 +39,7 @@ EVERY_ROW = 2**62  # the limit that returns every row (SQL's LIMIT has no "all")
 # settles every question: 9 scans; limits reached (1,000, 8,000, 64,000 rows...) add one
 # each. A results page starts at its radius (100 km: 400, 1600, 6400 km, the globe).
 MAX_SCANS = 12
+KNN_FIRST_LIMIT = 64  # rows the first scan asks of PostGIS's index (finder.postgis)
 DEFAULT_RADIUS_KM = 100.0
 MAX_RADIUS_KM = 20000.0
 EVERYONE = 10**9  # "k" of a question that wants every match within its radius
@@ -128,28 +130,50 @@ class Question:
 
 @functools.lru_cache(maxsize=512)
 def _statement(
-    country, language, telehealth, home_visits, gentle, international, speaks, attributes, boxes
+    country,
+    language,
+    telehealth,
+    home_visits,
+    gentle,
+    international,
+    speaks,
+    attributes,
+    boxes,
+    gis=None,
+    bounded=False,
 ):
-    """The SELECT of index rows inside `boxes` boxes that match the filters.
+    """The SELECT of index rows that match the filters, the nearest first: inside `boxes`
+    boxes ranked by the chord to the origin, or with PostGIS (`gis`, its schema) from the
+    GiST index by distance, within `within_m` metres when `bounded`.
 
     Built once per shape of request (values are bound parameters): building and hashing a
     statement costs more than running it on the index."""
     sp = SearchPoint.__table__
     pr = Practitioner.__table__
     lang = PractitionerLanguage.__table__
-    conditions = [
-        sp.c.technique.in_(bindparam("techniques", expanding=True)),
-        or_(
-            *(
-                and_(
-                    sp.c.band.in_(bindparam(f"bands{i}", expanding=True)),
-                    sp.c.lat.between(bindparam(f"lat_min{i}"), bindparam(f"lat_max{i}")),
-                    sp.c.lon.between(bindparam(f"lon_min{i}"), bindparam(f"lon_max{i}")),
+    conditions = [sp.c.technique.in_(bindparam("techniques", expanding=True))]
+    if gis:
+        origin = (
+            f"{gis}.ST_SetSRID({gis}.ST_MakePoint(:origin_lon, :origin_lat), 4326)::{gis}.geography"
+        )
+        point = f"search_point.{postgis.COLUMN}"
+        if bounded:
+            conditions.append(text(f"{gis}.ST_DWithin({point}, {origin}, :within_m, false)"))
+        ranking = text(f"{point} OPERATOR({gis}.<->) {origin}")
+    else:
+        conditions.append(
+            or_(
+                *(
+                    and_(
+                        sp.c.band.in_(bindparam(f"bands{i}", expanding=True)),
+                        sp.c.lat.between(bindparam(f"lat_min{i}"), bindparam(f"lat_max{i}")),
+                        sp.c.lon.between(bindparam(f"lon_min{i}"), bindparam(f"lon_max{i}")),
+                    )
+                    for i in range(boxes)
                 )
-                for i in range(boxes)
             )
-        ),
-    ]
+        )
+        ranking = _chord_squared(sp)
     if country:
         conditions.append(sp.c.country == bindparam("country"))
     if language:
@@ -181,7 +205,7 @@ def _statement(
         found = select(*located, sp.c.technique, *(pr.c[name] for name in ATTRIBUTES), spoken).join(
             pr, pr.c.id == sp.c.practitioner_id
         )
-    return found.where(*conditions).order_by(_chord_squared(sp)).limit(bindparam("limit"))
+    return found.where(*conditions).order_by(ranking).limit(bindparam("limit"))
 
 
 def _chord_squared(sp):
@@ -232,10 +256,22 @@ class Neighbourhood:
         if radius_km <= self.radius_km:
             return
         f = self.filters
-        boxes = boxes_around(self.lat, self.lon, radius_km)
+        gis = postgis.schema_for_search(self.session.connection())
         limit = self.limit
-        params: dict = {"techniques": list(f.techniques or (ANY_TECHNIQUE,))}
-        params.update(zip("xyz", self.unit, strict=True), limit=limit)
+        if gis and self.scans == 0 and radius_km <= FIRST_RADIUS_KM:
+            # The GiST index hands over the nearest rows wherever they are: the first scan
+            # asks for a few of them, with no circle to grow from 2 km.
+            radius_km, limit = HALF_CIRCUMFERENCE_KM, min(limit, KNN_FIRST_LIMIT)
+        bounded = radius_km < HALF_CIRCUMFERENCE_KM
+        params: dict = {"techniques": list(f.techniques or (ANY_TECHNIQUE,)), "limit": limit}
+        if gis:
+            boxes = []
+            params.update(origin_lat=self.lat, origin_lon=self.lon)
+            if bounded:  # on the same sphere as haversine_km, with a margin for rounding
+                params["within_m"] = radius_km * 1000 * (1 + 1e-6) + 1
+        else:
+            boxes = boxes_around(self.lat, self.lon, radius_km)
+            params.update(zip("xyz", self.unit, strict=True))
         for i, box in enumerate(boxes):
             params.update(
                 {
@@ -261,6 +297,8 @@ class Neighbourhood:
             bool(self.speaks),
             self.attributes,
             len(boxes),
+            gis,
+            bool(gis) and bounded,
         )
         lat, lon = self.lat, self.lon
         self.rows = sorted(
@@ -270,8 +308,11 @@ class Neighbourhood:
         self.scans += 1
         if len(self.rows) >= limit:
             # Rows beyond the last one returned may lie as near as it, give or take rounding
-            # between SQL's ranking and haversine: claim the circle a hair short of it.
-            self.radius_km = max(0.0, self.rows[-1].distance_km * (1 - 1e-9) - 1e-6)
+            # between SQL's ranking and haversine: claim the circle a hair short of it
+            # (PostGIS ranks by its own distance: 2 % short, more than sphere and spheroid
+            # ever differ).
+            margin = 0.02 if gis else 1e-9
+            self.radius_km = max(0.0, self.rows[-1].distance_km * (1 - margin) - 1e-6)
             self.limit = limit * LIMIT_GROWTH
         else:
             self.radius_km = radius_km

@@ -13,12 +13,13 @@ import pytest
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.exc import IntegrityError
 
+from finder import postgis
 from finder.extensions import db
 from finder.geo import unit_vector
 from finder.listings import data_version
 from finder.models import GeocodeCache, PracticeLocation, Practitioner, SearchPoint
 
-from .conftest import ROOT
+from .conftest import ROOT, skip_or_fail
 
 
 def _first_approved(session) -> Practitioner:
@@ -139,6 +140,15 @@ def test_migrations_check_statuses_on_postgresql(postgres_url):
                         "false, '', '', '', '', '', '', '', 'bogus', false, now(), now())"
                     )
                 )
+        with engine.begin() as connection:
+            connection.execute(text(f"SET search_path TO {schema}"))
+            # Where the server has PostGIS, revision 0010 gave the index its geography column.
+            gis = connection.execute(
+                text("SELECT count(*) FROM pg_available_extensions WHERE name = 'postgis'")
+            ).scalar()
+            if not gis:
+                skip_or_fail("PostGIS is not installed (apt-get install postgresql-15-postgis-3)")
+            assert postgis.schema_for_search(connection) is not None
     finally:
         with engine.begin() as connection:
             connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import Session
 
+from finder import postgis
 from finder.extensions import db
 from finder.geo import boxes_around, haversine_km
 from finder.models import PracticeLocation, Practitioner, SearchPoint, Technique
@@ -27,7 +28,7 @@ from finder.nearest import (
 from finder.search import Origin, search
 from finder.techniques import load_techniques
 
-from .conftest import postgres_schema_engine
+from .conftest import postgres_schema_engine, skip_or_fail
 
 TECHNIQUES = ["chiropractic", "physical-therapy", "muscle-energy-technique", "si-joint-fusion"]
 COUNTRIES = ["US", "FJ", "NZ", "RU", "AQ", "NO", "KR"]
@@ -116,9 +117,16 @@ def brute_force(session: Session, lat, lon, filters: Filters, k, radius_km):
 
 
 @pytest.fixture(
-    scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+    scope="module",
+    params=[
+        "sqlite",
+        pytest.param("postgres", marks=pytest.mark.postgres),
+        pytest.param("postgis", marks=pytest.mark.postgres),
+    ],
 )
 def directory_session(request, tmp_path_factory):
+    """A session on a generated directory: SQLite, PostgreSQL (the box search) or PostgreSQL
+    with PostGIS (the GiST index's k nearest)."""
     with ExitStack() as stack:
         if request.param == "sqlite":
             from finder.database import configure_sqlite
@@ -133,7 +141,15 @@ def directory_session(request, tmp_path_factory):
                 postgres_schema_engine(request.getfixturevalue("postgres_url"))
             )
         db.metadata.create_all(engine)
+        if request.param == "postgis":
+            with engine.begin() as connection:
+                if not postgis.add_geography(connection):
+                    skip_or_fail(
+                        "PostGIS is not installed (apt-get install postgresql-15-postgis-3)"
+                    )
         with Session(engine) as session:
+            gis = postgis.schema_for_search(session.connection())
+            assert (gis is not None) == (request.param == "postgis")
             build_directory(session, 1500)
             yield session
 

@@ -1,0 +1,97 @@
+"""PostGIS behind the search index, where the PostgreSQL server has it.
+
+Every search_point row gets a geography point (a stored generated column, so no writer
+changes) and a GiST index on (technique, point), with btree_gist for the text column. The
+nearest search then asks the index for rows in order of distance (`<->`, k nearest first)
+instead of scanning latitude/longitude boxes (finder.nearest). Without PostGIS, or on
+SQLite, nothing here applies and the portable box search answers.
+
+The extensions live wherever the server has them (usually `public`); every name of theirs
+is written with that schema, so a connection whose search_path leaves it out still works.
+"""
+
+from __future__ import annotations
+
+import weakref
+
+from sqlalchemy import text
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError
+
+COLUMN = "geog"
+INDEX = "ix_search_point_technique_geog"
+_LOCK = 7_245_001  # advisory lock: two processes creating the extensions at once would clash
+_found: weakref.WeakKeyDictionary[Engine, str | None] = weakref.WeakKeyDictionary()
+
+
+def _extension_schema(connection: Connection) -> str | None:
+    return connection.execute(
+        text(
+            "SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace"
+            " WHERE e.extname = 'postgis'"
+        )
+    ).scalar()
+
+
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def add_geography(connection: Connection) -> bool:
+    """On PostgreSQL with PostGIS and btree_gist available: both extensions (when the user
+    may create them), the geography column and its index. True when they are there."""
+    if connection.dialect.name != "postgresql":
+        return False
+    available = set(
+        connection.execute(
+            text("SELECT name FROM pg_available_extensions WHERE name IN ('postgis', 'btree_gist')")
+        ).scalars()
+    )
+    if available != {"postgis", "btree_gist"}:
+        return False
+    connection.execute(text(f"SELECT pg_advisory_xact_lock({_LOCK})"))
+    try:
+        with connection.begin_nested():
+            connection.execute(text("CREATE EXTENSION IF NOT EXISTS postgis SCHEMA public"))
+            connection.execute(text("CREATE EXTENSION IF NOT EXISTS btree_gist SCHEMA public"))
+    except DBAPIError:  # not allowed to create them: the portable search stays
+        return False
+    gis = _quoted(_extension_schema(connection))
+    connection.execute(
+        text(
+            f"ALTER TABLE search_point ADD COLUMN IF NOT EXISTS {COLUMN} {gis}.geography"
+            f" GENERATED ALWAYS AS ({gis}.ST_SetSRID({gis}.ST_MakePoint(lon, lat), 4326)"
+            f"::{gis}.geography) STORED"
+        )
+    )
+    connection.execute(
+        text(f"CREATE INDEX IF NOT EXISTS {INDEX} ON search_point USING gist (technique, {COLUMN})")
+    )
+    return True
+
+
+def drop_geography(connection: Connection) -> None:
+    """The column and index go; the extensions stay (other things may use them)."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(text(f"DROP INDEX IF EXISTS {INDEX}"))
+        connection.execute(text(f"ALTER TABLE search_point DROP COLUMN IF EXISTS {COLUMN}"))
+
+
+def schema_for_search(connection: Connection) -> str | None:
+    """The quoted schema of PostGIS when search_point has its geography column (the nearest
+    search then asks the GiST index), else None. Asked once per engine."""
+    engine = connection.engine
+    if engine in _found:
+        return _found[engine]
+    found = None
+    if connection.dialect.name == "postgresql":
+        has_column = connection.execute(
+            text(
+                "SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema()"
+                f" AND table_name = 'search_point' AND column_name = '{COLUMN}'"
+            )
+        ).scalar()
+        schema = _extension_schema(connection) if has_column else None
+        found = _quoted(schema) if schema else None
+    _found[engine] = found
+    return found
