@@ -50,23 +50,27 @@ def add_geography(connection: Connection) -> bool:
     if available != {"postgis", "btree_gist"}:
         return False
     connection.execute(text(f"SELECT pg_advisory_xact_lock({_LOCK})"))
-    try:
+    try:  # all or nothing: without any part of it the portable search stays
         with connection.begin_nested():
             connection.execute(text("CREATE EXTENSION IF NOT EXISTS postgis SCHEMA public"))
-            connection.execute(text("CREATE EXTENSION IF NOT EXISTS btree_gist SCHEMA public"))
-    except DBAPIError:  # not allowed to create them: the portable search stays
+            gis = _quoted(_extension_schema(connection))
+            # Beside PostGIS, wherever that is: a restore then needs one schema made first.
+            connection.execute(text(f"CREATE EXTENSION IF NOT EXISTS btree_gist SCHEMA {gis}"))
+            connection.execute(
+                text(
+                    f"ALTER TABLE search_point ADD COLUMN IF NOT EXISTS {COLUMN} {gis}.geography"
+                    f" GENERATED ALWAYS AS ({gis}.ST_SetSRID({gis}.ST_MakePoint(lon, lat), 4326)"
+                    f"::{gis}.geography) STORED"
+                )
+            )
+            connection.execute(
+                text(
+                    f"CREATE INDEX IF NOT EXISTS {INDEX} ON search_point"
+                    f" USING gist (technique, {COLUMN})"
+                )
+            )
+    except DBAPIError:  # not allowed to (create the extensions, use their schema)
         return False
-    gis = _quoted(_extension_schema(connection))
-    connection.execute(
-        text(
-            f"ALTER TABLE search_point ADD COLUMN IF NOT EXISTS {COLUMN} {gis}.geography"
-            f" GENERATED ALWAYS AS ({gis}.ST_SetSRID({gis}.ST_MakePoint(lon, lat), 4326)"
-            f"::{gis}.geography) STORED"
-        )
-    )
-    connection.execute(
-        text(f"CREATE INDEX IF NOT EXISTS {INDEX} ON search_point USING gist (technique, {COLUMN})")
-    )
     return True
 
 
