@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Flask, current_app, request
+from flask import Flask, Response, current_app, request
 from flask_babel import get_locale
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
@@ -111,6 +113,7 @@ def create_app(config_class: type | None = None, overrides: dict | None = None) 
     app.jinja_env.globals["get_locale"] = get_locale
 
     app.add_url_rule("/favicon.ico", "favicon", favicon)
+    app.add_url_rule("/healthz", "health", health)
     assets.init_app(app)
 
     app.after_request(add_security_headers)
@@ -127,6 +130,20 @@ def create_app(config_class: type | None = None, overrides: dict | None = None) 
             "RATELIMIT_STORAGE_URI (for example redis://localhost:6379/0)."
         )
     return app
+
+
+def health():
+    """For load balancers and monitors: 200 "ok" when this process answers and reads its
+    database, else 503. Plain text, never cached, no rate limit, no cookie."""
+    headers = {"Cache-Control": "no-store"}
+    try:
+        db.session.execute(text("SELECT 1"))
+    except SQLAlchemyError:
+        current_app.logger.exception("health check: the database did not answer")
+        return Response("database unavailable\n", 503, headers, mimetype="text/plain")
+    finally:
+        db.session.rollback()
+    return Response("ok\n", 200, headers, mimetype="text/plain")
 
 
 def favicon():

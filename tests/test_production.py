@@ -11,7 +11,7 @@ from argon2 import PasswordHasher, extract_parameters
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from config import ENVIRONMENT, PUBLIC_SECRETS
+from config import ENVIRONMENT, PUBLIC_SECRETS, TestConfig
 from finder import create_app
 from finder.extensions import db
 from finder.models import Admin
@@ -361,3 +361,26 @@ def test_production_needs_a_site_name_or_trusted_hosts(environment, built):
         built()
     environment.setenv("TRUSTED_HOSTS", "finder.example.org")
     assert built().config["PREFERRED_URL_SCHEME"] == "https"
+
+
+def test_health_check_answers_ok_and_503_without_its_database(app, gazetteer_path):
+    """What a load balancer asks: 200 "ok" while the database answers, 503 when it does not;
+    never cached, no cookie, not rate limited."""
+    client = app.test_client()
+    for _ in range(3):
+        response = client.get("/healthz")
+        assert (response.status_code, response.get_data(as_text=True)) == (200, "ok\n")
+        assert response.headers["Cache-Control"] == "no-store"
+        assert "Set-Cookie" not in response.headers
+    unreachable = create_app(
+        TestConfig,
+        {
+            # Nothing listens on port 1 of the loopback: the connection is refused at once.
+            "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://finder@127.0.0.1:1/finder",
+            "GAZETTEER_PATH": gazetteer_path,
+            "RATELIMIT_ENABLED": True,
+        },
+    )
+    response = unreachable.test_client().get("/healthz")
+    assert response.status_code == 503
+    assert response.get_data(as_text=True) == "database unavailable\n"
