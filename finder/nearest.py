@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import functools
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import NamedTuple
 
 from sqlalchemy import and_, bindparam, exists, literal, or_, select, text
@@ -39,6 +39,11 @@ EVERY_ROW = 2**62  # the limit that returns every row (SQL's LIMIT has no "all")
 # settles every question: 9 scans; limits reached (1,000, 8,000, 64,000 rows...) add one
 # each. A results page starts at its radius (100 km: 400, 1600, 6400 km, the globe).
 MAX_SCANS = 12
+# Once a neighbourhood holds this many rows, a question still open that asks for something
+# SQL can filter (a country, telehealth, a language...) gets scans of its own, filtered in
+# SQL: a question nobody nearby answers (telehealth in the patient's language when nobody
+# offers it) would otherwise grow the shared neighbourhood to the whole table.
+SHARED_ROWS_AT_MOST = 2 * READ_LIMIT
 KNN_FIRST_LIMIT = 64  # rows the first scan asks of PostGIS's index (finder.postgis)
 DEFAULT_RADIUS_KM = 100.0
 MAX_RADIUS_KM = 20000.0
@@ -342,6 +347,34 @@ class Neighbourhood:
             return None, min(found[-1].distance_km, question.limit_km)
         return None, None
 
+    def _filtered(self, question: Question) -> tuple[Neighbourhood, Question] | None:
+        """A neighbourhood of its own whose SQL keeps only the rows `question` admits, and
+        the question to ask it; None when the question asks nothing SQL can filter beyond
+        this neighbourhood's filters (or asks for what SQL cannot say)."""
+        f = self.filters
+        narrower: dict = {}
+        for name in ("country", "telehealth", "home_visits", "accepts_international"):
+            theirs = getattr(question, name)
+            if theirs is None:
+                continue
+            if getattr(f, name) not in (None, theirs):
+                return None
+            narrower[name] = theirs
+        if question.speaks is not None:
+            if not question.speaks or not self.speaks or f.language not in (None, self.speaks):
+                return None
+            narrower["language"] = self.speaks
+        if question.techniques and set(question.techniques) != set(f.techniques):
+            if not (f.techniques and set(question.techniques) <= set(f.techniques)):
+                return None  # this neighbourhood reads other rows (or every technique's "*")
+            narrower["techniques"] = question.techniques
+        if not any(getattr(f, name) != value for name, value in narrower.items()):
+            return None
+        hood = Neighbourhood(
+            self.session, self.lat, self.lon, replace(f, **narrower), attributes=self.attributes
+        )
+        return hood, Question(k=question.k, radius_km=question.radius_km)
+
     def answer(self, questions: dict, start_km: float = FIRST_RADIUS_KM) -> dict:
         """Every question's exact answer (key -> hits, nearest first), sharing the scans.
 
@@ -358,19 +391,31 @@ class Neighbourhood:
         self.read(max(start_km, FIRST_RADIUS_KM))
         answers: dict = {}
         while True:
-            certain, unsure = [], False
+            certain, unsure, still_open = [], False, []
             for key, question in questions.items():
                 if key in answers:
                     continue
                 hits, reach = self._answer(question)
                 if hits is not None:
                     answers[key] = hits
-                elif reach is None:
+                    continue
+                still_open.append(key)
+                if reach is None:
                     unsure = True
                 else:
                     certain.append(reach)
-            if not certain and not unsure:
+            if not still_open:
                 return answers
+            if len(self.rows) >= SHARED_ROWS_AT_MOST:
+                moved = False
+                for key in still_open:
+                    own = self._filtered(questions[key])
+                    if own is not None:
+                        hood, question = own
+                        answers[key] = hood.answer({key: question})[key]
+                        moved = True
+                if moved:
+                    continue
             wider = self.radius_km * GROWTH if unsure else 0.0
             self.read(max([wider, *certain]))
 

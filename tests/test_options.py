@@ -437,3 +437,54 @@ def test_banner_says_only_two_near_you_above_two_results(client):
     assert html.count('<li class="result-card') >= 2
     assert "Only 2 near you — here are more worth the trip." in html
     assert "Nobody near you matches yet" not in html
+
+
+@pytest.mark.parametrize(
+    ("lat", "lon", "country", "language"),
+    [
+        (37.57, 126.98, "KR", "ko"),  # Seoul
+        (47.92, 106.92, "MN", "mn"),  # Ulaanbaatar: nobody in the country
+        (30.27, -97.74, "US", "es"),  # Austin, a Spanish page
+        (-30.0, -140.0, None, "en"),  # mid-Pacific
+        (64.15, -21.94, "IS", "is"),  # Reykjavik
+    ],
+)
+def test_questions_moved_to_their_own_filtered_scans_get_the_same_answers(
+    app, monkeypatch, lat, lon, country, language
+):
+    """A large directory gives a still-open question (a country, telehealth, a language) its
+    own scans filtered in SQL: what a search finds is exactly what the shared neighbourhood
+    finds. Forced here from the first scan on the demo directory."""
+    from finder import nearest
+    from finder.nearest import Filters
+    from finder.options import Origin
+    from finder.search import find
+
+    origin = Origin(lat, lon, country, language)
+    moves = []
+    own_scans = nearest.Neighbourhood._filtered
+
+    def counted(hood, question):
+        found = own_scans(hood, question)
+        moves.append(found is not None)
+        return found
+
+    monkeypatch.setattr(nearest.Neighbourhood, "_filtered", counted)
+    variants = [
+        Filters(),
+        Filters(techniques=("muscle-energy-technique",)),
+        Filters(techniques=("chiropractic", "physical-therapy"), gentle=True),
+        Filters(techniques=("physical-therapy",), telehealth=True),
+        Filters(language="ko"),
+    ]
+    with app.app_context():
+        for filters in variants:
+            for radius in (25.0, 100.0):
+                shared, _ = find(db.session, origin, filters, radius_km=radius)
+                db.session.rollback()
+                monkeypatch.setattr(nearest, "SHARED_ROWS_AT_MOST", 0)
+                moved, _ = find(db.session, origin, filters, radius_km=radius)
+                db.session.rollback()
+                monkeypatch.setattr(nearest, "SHARED_ROWS_AT_MOST", 2 * nearest.READ_LIMIT)
+                assert moved == shared, (filters, radius)
+    assert any(moves), "no question was given scans of its own"
