@@ -10,7 +10,12 @@ neighbourhood is answered for certain.
 
 Several questions ("the 3 nearest", "the nearest in Japan", "the nearest who do home visits
 within 60 km") share one `Neighbourhood`: each scan serves them all, so a whole search costs
-a bounded number of index scans (at most `MAX_SCANS`) whatever the place.
+a bounded number of index scans (at most `MAX_SCANS`) whatever the place. In a large
+directory a question still open once the neighbourhood holds `SHARED_ROWS_AT_MOST` rows gets
+scans of its own, filtered in SQL (`Neighbourhood._filtered`), with the same answer.
+
+On PostgreSQL with PostGIS (finder.postgis) the scans ask a GiST index for the nearest rows
+instead of reading boxes.
 """
 
 from __future__ import annotations
