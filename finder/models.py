@@ -256,6 +256,12 @@ class SearchPoint(db.Model):
             "technique", "band", "lon", "lat", "practitioner_id", "location_id", "country",
             "x", "y", "z",
         ),
+        # "The nearest in that country": its rows only (finder.nearest, a question's own scans).
+        Index(
+            "ix_search_point_technique_country_band_lon_covering",
+            "technique", "country", "band", "lon", "lat", "practitioner_id", "location_id",
+            "x", "y", "z",
+        ),
     )  # fmt: skip
 
 
