@@ -417,7 +417,9 @@ class Neighbourhood:
                     own = self._filtered(questions[key])
                     if own is not None:
                         hood, question = own
-                        answers[key] = hood.answer({key: question})[key]
+                        # Everything this neighbourhood read is its too: it starts there.
+                        start = max(self.radius_km, FIRST_RADIUS_KM)
+                        answers[key] = hood.answer({key: question}, start_km=start)[key]
                         moved = True
                 if moved:
                     continue
