@@ -74,6 +74,7 @@ import finder.models  # noqa: E402,F401  (registers every table on db.metadata)
 from finder.database import configure_sqlite  # noqa: E402
 from finder.extensions import db  # noqa: E402
 from finder.geo import HALF_CIRCUMFERENCE_KM, unit_vector  # noqa: E402
+from finder.listings import INDEX_COLUMNS  # noqa: E402
 from finder.models import ANY_TECHNIQUE  # noqa: E402
 from finder.nearest import EVERY_ROW, Filters, Neighbourhood, Question, nearest  # noqa: E402
 
@@ -92,13 +93,11 @@ WARMUP_QUERIES = 20
 # (p50 ms, p99 ms) per variant at 1M on SQLite; within a radius the targets are tighter.
 TARGETS_MS = {"no radius": (0.5, 10.0), "within": (0.3, 2.0)}
 POSTGRES_TARGETS_MS = {"no radius": (2.0, 10.0), "within": (2.0, 10.0)}
-COLUMNS = "technique, lat, lon, location_id, practitioner_id, country, x, y, z, band"
+# The search index's columns, in the order search_point_rows() gives them.
+COLUMNS = ", ".join(INDEX_COLUMNS)
 TARGET_SPEEDUP = 1000.0
 TARGET_GAZETTEER_MB = 50.0
-INSERT_SQL = (
-    "INSERT INTO search_point (technique, lat, lon, location_id, practitioner_id, country,"
-    " x, y, z, band) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-)
+INSERT_SQL = f"INSERT INTO search_point ({COLUMNS}) VALUES ({', '.join('?' * len(INDEX_COLUMNS))})"
 NAIVE_SQL = text("SELECT lat, lon, practitioner_id FROM search_point WHERE technique = :t")
 
 

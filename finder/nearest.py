@@ -257,6 +257,8 @@ class Neighbourhood:
         self.scans = 0
         self.limit = limit  # rows the next scan may return (EVERY_ROW: no limit)
         self.unit = unit_vector(lat, lon)
+        # PostGIS's schema when the index has its GiST point (finder.postgis), else None.
+        self.gis = postgis.schema_for_search(session.connection())
 
     def read(self, radius_km: float) -> None:
         """Read the matching rows in the boxes around the radius_km circle (if not yet), the
@@ -265,8 +267,7 @@ class Neighbourhood:
         radius_km = min(radius_km, HALF_CIRCUMFERENCE_KM)
         if radius_km <= self.radius_km:
             return
-        f = self.filters
-        gis = postgis.schema_for_search(self.session.connection())
+        f, gis = self.filters, self.gis
         limit = self.limit
         if gis and self.scans == 0 and radius_km <= FIRST_RADIUS_KM:
             # The GiST index hands over the nearest rows wherever they are: the first scan

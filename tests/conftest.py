@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 import shutil
 import socket
@@ -125,26 +126,25 @@ class DatabaseTemplate:
         self.copies = []
 
 
+@functools.cache
 def _postgres_admin():
+    """One engine per test process for creating and dropping databases (no pool: nothing
+    stays connected to a database that is about to be copied or dropped)."""
     return create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT", poolclass=NullPool)
 
 
 def _new_postgres_database(template: str | None = None) -> str:
     name = f"finder_t_{uuid.uuid4().hex[:12]}"
-    admin = _postgres_admin()
-    with admin.connect() as connection:
+    with _postgres_admin().connect() as connection:
         connection.execute(
             text(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
         )
-    admin.dispose()
     return make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
 
 
 def _drop_postgres_database(url: str) -> None:
-    admin = _postgres_admin()
-    with admin.connect() as connection:
+    with _postgres_admin().connect() as connection:
         connection.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
-    admin.dispose()
 
 
 def _built_template(tmp_path_factory, name: str, commands: list[list[str]]) -> DatabaseTemplate:

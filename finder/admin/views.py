@@ -58,7 +58,7 @@ from ..models import (
 )
 from ..submissions import check_fields
 from ..templating import code_name, country_name, language_name, readable_json
-from ..validation import whole_number
+from ..validation import FieldError, country_code, whole_number
 from ..vetting import (
     ACTIONS,
     CHECKLIST,
@@ -182,8 +182,9 @@ def queue():
     # Filters the page's own controls can send, else none (text a database cannot even
     # compare, such as NUL on PostgreSQL, never reaches a query).
     techniques = db.session.scalars(select(Technique).order_by(Technique.position)).all()
-    country = (request.args.get("country") or "").strip().upper()
-    if not (len(country) == 2 and country.isascii() and country.isalpha()):
+    try:
+        country = country_code(request.args.get("country") or "")
+    except FieldError:  # none, or not a country
         country = ""
     if country:
         query = query.where(Practitioner.locations.any(PracticeLocation.country == country))
