@@ -21,6 +21,7 @@ from sqlalchemy import (
     Table,
     Text,
     and_,
+    text,
 )
 from sqlalchemy.ext.hybrid import hybrid_method, hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -223,6 +224,28 @@ class PracticeLocation(db.Model):
     practitioner: Mapped[Practitioner] = relationship(back_populates="locations")
 
 
+COVERING_COLUMNS = (
+    "technique", "band", "lon", "lat", "practitioner_id", "location_id", "country", "x", "y", "z",
+)  # fmt: skip
+# A sample level keeps 1 search_point row in SAMPLE_RATIO of the level below, chosen by a hash
+# of its location (so every technique of a location is in or out together, and a level's rows
+# are real rows): level 1 holds 1 in 16, level 2 1 in 256, level 3 1 in 4,096.
+SAMPLE_LEVELS = (1, 2, 3)
+SAMPLE_BITS = 4
+SAMPLE_RATIO = 2**SAMPLE_BITS
+
+
+def sample_clause(level: int, table: str = "") -> str:
+    """SQL true for the rows of a sample level: the partial index's WHERE, which a query must
+    repeat word for word (with `table.` before the column) for SQLite to use that index."""
+    column = f"{table}.location_id" if table else "location_id"
+    return f"({column} * 2654435761) % 4294967296 < {2 ** (32 - SAMPLE_BITS * level)}"
+
+
+def sample_index_name(level: int) -> str:
+    return f"ix_search_point_sample{level}_covering"
+
+
 class SearchPoint(db.Model):
     """Search index row: one per approved location and technique, plus one for 'any technique'.
 
@@ -251,16 +274,21 @@ class SearchPoint(db.Model):
 
     # Covering: a search reads everything it needs from the index, never the table.
     __table_args__ = (
-        Index(
-            "ix_search_point_technique_band_lon_covering",
-            "technique", "band", "lon", "lat", "practitioner_id", "location_id", "country",
-            "x", "y", "z",
-        ),
+        Index("ix_search_point_technique_band_lon_covering", *COVERING_COLUMNS),
         # "The nearest in that country": its rows only (finder.nearest, a question's own scans).
         Index(
             "ix_search_point_technique_country_band_lon_covering",
             "technique", "country", "band", "lon", "lat", "practitioner_id", "location_id",
             "x", "y", "z",
+        ),
+        # Samples of the rows (1 in 16, 256, 4,096): how far the nearest ones lie (finder.nearest).
+        *(
+            Index(
+                sample_index_name(level), *COVERING_COLUMNS,
+                sqlite_where=text(sample_clause(level)),
+                postgresql_where=text(sample_clause(level)),
+            )
+            for level in SAMPLE_LEVELS
         ),
     )  # fmt: skip
 

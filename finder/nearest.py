@@ -14,6 +14,13 @@ a bounded number of index scans (at most `MAX_SCANS`) whatever the place. In a l
 directory a question still open once the neighbourhood holds `SHARED_ROWS_AT_MOST` rows gets
 scans of its own, filtered in SQL (`Neighbourhood._filtered`), with the same answer.
 
+Growing the circle fourfold is cheap until it jumps from nothing (mid-ocean) to a box that
+holds a continent. In a large directory a question still short of k matches once the circle
+reaches `SAMPLES_AFTER_KM` asks the sample levels (1 row in 16, 256, 4,096, each a partial
+index: models.sample_clause) where its k-th match lies at the farthest, and the next scan
+reads that circle, which holds about 16 × k rows wherever the origin is
+(`Neighbourhood._estimates`).
+
 On PostgreSQL with PostGIS (finder.postgis) the scans ask a GiST index for the nearest rows
 instead of reading boxes.
 """
@@ -22,15 +29,26 @@ from __future__ import annotations
 
 import functools
 import math
+import time
+import weakref
 from dataclasses import dataclass, replace
 from typing import NamedTuple
 
-from sqlalchemy import and_, bindparam, exists, literal, or_, select, text
+from sqlalchemy import and_, bindparam, exists, func, literal, or_, select, text
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from . import postgis
 from .geo import HALF_CIRCUMFERENCE_KM, boxes_around, haversine_km, unit_vector
-from .models import ANY_TECHNIQUE, Practitioner, PractitionerLanguage, SearchPoint
+from .models import (
+    ANY_TECHNIQUE,
+    SAMPLE_LEVELS,
+    SAMPLE_RATIO,
+    Practitioner,
+    PractitionerLanguage,
+    SearchPoint,
+    sample_clause,
+)
 
 FIRST_RADIUS_KM = 2.0  # the first scan of a neighbourhood reaches at least this far
 GROWTH = 4.0  # how much farther the next scan reaches while a question has seen too few
@@ -50,6 +68,15 @@ MAX_SCANS = 12
 # offers it) would otherwise grow the shared neighbourhood to the whole table.
 SHARED_ROWS_AT_MOST = 2 * READ_LIMIT
 KNN_FIRST_LIMIT = 64  # rows the first scan asks of PostGIS's index (finder.postgis)
+# A question still short of k matches after the first scan asks the sample levels how far to
+# read (Neighbourhood._estimates) in a directory of at least this many locations; in a
+# smaller one growing the circle costs less than reading the samples.
+SAMPLES_FROM = 20_000
+SAMPLES_AFTER_KM = 30.0  # ... once the circle read reaches this far (nearer, growing is cheap)
+SIZE_KEPT_SECONDS = 300.0  # how long a process trusts its count of the directory's size
+_sizes: weakref.WeakKeyDictionary[Engine, tuple[float, dict]] = weakref.WeakKeyDictionary()
+SIZE_LEVEL = 2  # the sample level counted for the directory's size
+SAMPLE_ROWS_PER_ANSWER = 4  # a level is read first if it should hold 4 × k matches
 DEFAULT_RADIUS_KM = 100.0
 MAX_RADIUS_KM = 20000.0
 EVERYONE = 10**9  # "k" of a question that wants every match within its radius
@@ -151,10 +178,12 @@ def _statement(
     boxes,
     gis=None,
     bounded=False,
+    sample=0,
 ):
     """The SELECT of index rows that match the filters, the nearest first: inside `boxes`
     boxes ranked by the chord to the origin, or with PostGIS (`gis`, its schema) from the
-    GiST index by distance, within `within_m` metres when `bounded`.
+    GiST index by distance, within `within_m` metres when `bounded`; only the rows of sample
+    level `sample` (models.sample_clause) when it is not 0.
 
     Built once per shape of request (values are bound parameters): building and hashing a
     statement costs more than running it on the index."""
@@ -186,6 +215,8 @@ def _statement(
         ranking = _chord_squared(sp)
     if country:
         conditions.append(sp.c.country == bindparam("country"))
+    if sample:
+        conditions.append(text(sample_clause(sample, sp.name)))
     if language:
         conditions.append(
             exists().where(
@@ -249,8 +280,10 @@ class Neighbourhood:
         speaks: str | None = None,
         attributes: bool = False,
         limit: int = READ_LIMIT,
+        sample: int = 0,
     ):
         self.session, self.lat, self.lon = session, lat, lon
+        self.sample = sample  # read only the rows of this sample level (0: every row)
         self.filters, self.speaks, self.attributes = filters, speaks, attributes
         self.radius_km = 0.0  # every matching row within this distance has been read
         self.rows: list[Row] = []
@@ -310,6 +343,7 @@ class Neighbourhood:
             len(boxes),
             gis,
             bool(gis) and bounded,
+            self.sample,
         )
         lat, lon = self.lat, self.lon
         self.rows = sorted(
@@ -377,7 +411,12 @@ class Neighbourhood:
         if not any(getattr(f, name) != value for name, value in narrower.items()):
             return None
         hood = Neighbourhood(
-            self.session, self.lat, self.lon, replace(f, **narrower), attributes=self.attributes
+            self.session,
+            self.lat,
+            self.lon,
+            replace(f, **narrower),
+            attributes=self.attributes,
+            sample=self.sample,
         )
         return hood, Question(k=question.k, radius_km=question.radius_km)
 
@@ -396,8 +435,9 @@ class Neighbourhood:
             raise ValueError("a question about practitioners needs Neighbourhood(attributes=True)")
         self.read(max(start_km, FIRST_RADIUS_KM))
         answers: dict = {}
+        estimates: dict | None = None
         while True:
-            certain, unsure, still_open = [], False, []
+            certain, unsure, still_open = [], [], []
             for key, question in questions.items():
                 if key in answers:
                     continue
@@ -407,7 +447,7 @@ class Neighbourhood:
                     continue
                 still_open.append(key)
                 if reach is None:
-                    unsure = True
+                    unsure.append(key)
                 else:
                     certain.append(reach)
             if not still_open:
@@ -424,8 +464,109 @@ class Neighbourhood:
                         moved = True
                 if moved:
                     continue
-            wider = self.radius_km * GROWTH if unsure else 0.0
+            wider = 0.0
+            if unsure:
+                if estimates is None and self.radius_km >= SAMPLES_AFTER_KM:
+                    estimates = {}
+                    plain = {key: questions[key] for key in unsure if self._plain(questions[key])}
+                    if plain and self._samples_help():
+                        estimates = self._estimates(plain)
+                ahead = [d for key in unsure if (d := (estimates or {}).get(key)) is not None]
+                if len(ahead) == len(unsure):  # each will have k matches by its estimate
+                    wider = min(ahead)
+                    # About SAMPLE_RATIO × k rows lie that near: hand over the nearest few.
+                    wanted = max(questions[key].k for key in unsure)
+                    self.limit = min(self.limit, max(2 * wanted + 16, KNN_FIRST_LIMIT))
+                else:
+                    wider = min([self.radius_km * GROWTH, *ahead])
             self.read(max([wider, *certain]))
+
+    def _plain(self, question: Question) -> bool:
+        """Whether it asks nothing of a row beyond this neighbourhood's filters (one that does
+        moves to scans of its own, filtered in SQL, in a large directory)."""
+        return (
+            set(question.techniques) in (set(), set(self.filters.techniques))
+            and question.country is None
+            and question.telehealth is None
+            and question.home_visits is None
+            and question.accepts_international is None
+            and question.speaks is None
+        )
+
+    def _samples_help(self) -> bool:
+        """Whether to ask the sample levels how far to read: on the box search (PostGIS's
+        index needs no samples) of a large directory, for every matching row but a country's
+        (a country's own index seeks its rows already; the samples have none)."""
+        return (
+            self.sample == 0
+            and not self.gis
+            and self.filters.country is None
+            and sample_counts(self.session).get(ANY_TECHNIQUE, 0) * SAMPLE_RATIO**SIZE_LEVEL
+            >= SAMPLES_FROM
+        )
+
+    def _estimates(self, questions: dict) -> dict:
+        """For each question, a distance within which it certainly has k matches (or None),
+        read from the sample levels, the sparsest first (models.SAMPLE_LEVELS).
+
+        A level's rows are real rows, so the k-th nearest match among them is no nearer than
+        the k-th nearest among all: its distance holds k for certain, and the circle it draws
+        holds about SAMPLE_RATIO × k rows of the level below, wherever the origin is (a level
+        is a random sample of every region's rows alike). The sparsest level is read whole
+        in one scan; each denser one only as far as the level above placed its answers."""
+        reach: dict = {}
+        widest = max(q.k for q in questions.values())
+        counted = sample_counts(self.session)
+        rows = sum(counted.get(t, 0) for t in self.filters.techniques or (ANY_TECHNIQUE,))
+        # From the sparsest level expected to hold enough matches (a technique's share varies).
+        levels = [
+            level
+            for level in sorted(SAMPLE_LEVELS)
+            if level == min(SAMPLE_LEVELS)
+            or rows * SAMPLE_RATIO ** (SIZE_LEVEL - level) >= SAMPLE_ROWS_PER_ANSWER * widest
+        ]
+        for level in reversed(levels):
+            hood = Neighbourhood(
+                self.session,
+                self.lat,
+                self.lon,
+                self.filters,
+                speaks=self.speaks,
+                attributes=self.attributes,
+                limit=min(READ_LIMIT, 2 * widest + 16),
+                sample=level,
+            )
+            asked = {
+                key: replace(q, radius_km=reach.get(key, q.radius_km))
+                for key, q in questions.items()
+            }
+            start = min(reach.values(), default=HALF_CIRCUMFERENCE_KM)
+            for key, hits in hood.answer(asked, start_km=start).items():
+                if len(hits) >= questions[key].k:
+                    reach[key] = hits[-1].distance_km
+                elif questions[key].limit_km < HALF_CIRCUMFERENCE_KM:
+                    reach[key] = questions[key].limit_km  # its own radius settles it
+        return reach
+
+
+def sample_counts(session: Session) -> dict[str, int]:
+    """Rows of sample level SIZE_LEVEL by technique ("*": locations), counted at most once
+    per SIZE_KEPT_SECONDS per engine: they only decide whether and where to read the samples
+    (× 256: about the directory's size), never what a search finds."""
+    engine = session.get_bind()
+    kept = _sizes.get(engine)
+    now = time.monotonic()
+    if kept is not None and now - kept[0] < SIZE_KEPT_SECONDS:
+        return kept[1]
+    sp = SearchPoint.__table__
+    counted = (
+        select(sp.c.technique, func.count())
+        .where(text(sample_clause(SIZE_LEVEL, sp.name)))
+        .group_by(sp.c.technique)
+    )
+    counts = {technique: n for technique, n in session.execute(counted)}
+    _sizes[engine] = (now, counts)
+    return counts
 
 
 def nearest(

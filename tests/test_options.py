@@ -488,3 +488,54 @@ def test_questions_moved_to_their_own_filtered_scans_get_the_same_answers(
                 monkeypatch.setattr(nearest, "SHARED_ROWS_AT_MOST", 2 * nearest.READ_LIMIT)
                 assert moved == shared, (filters, radius)
     assert any(moves), "no question was given scans of its own"
+
+
+@pytest.mark.parametrize(
+    ("lat", "lon", "country", "language"),
+    [
+        (-30.0, -140.0, None, "en"),  # mid-Pacific
+        (47.92, 106.92, "MN", "mn"),  # Ulaanbaatar: nobody in the country
+        (64.15, -21.94, "IS", "is"),  # Reykjavik
+        (-54.8, -68.3, "AR", "es"),  # Tierra del Fuego
+        (37.57, 126.98, "KR", "ko"),  # Seoul
+    ],
+)
+def test_reading_as_far_as_the_samples_say_finds_the_same(
+    app, monkeypatch, lat, lon, country, language
+):
+    """A large directory asks the sample levels how far to read for a question still short
+    of k matches: what a whole search finds is exactly what growing the circle finds.
+    Forced here on the demo directory."""
+    from finder import nearest
+    from finder.nearest import Filters
+    from finder.options import Origin
+    from finder.search import find
+
+    origin = Origin(lat, lon, country, language)
+    reaches = []
+    estimate = nearest.Neighbourhood._estimates
+
+    def kept(hood, questions):
+        found = estimate(hood, questions)
+        reaches.append(found)
+        return found
+
+    monkeypatch.setattr(nearest.Neighbourhood, "_estimates", kept)
+    monkeypatch.setattr(nearest, "SAMPLES_AFTER_KM", 0.0)
+    variants = [
+        Filters(),
+        Filters(techniques=("muscle-energy-technique",)),
+        Filters(techniques=("physical-therapy",), telehealth=True),
+        Filters(language="ko"),
+    ]
+    with app.app_context():
+        for filters in variants:
+            for radius in (25.0, 100.0):
+                monkeypatch.setattr(nearest, "SAMPLES_FROM", 10**12)
+                grown, _ = find(db.session, origin, filters, radius_km=radius)
+                db.session.rollback()
+                monkeypatch.setattr(nearest, "SAMPLES_FROM", 0)
+                sampled, _ = find(db.session, origin, filters, radius_km=radius)
+                db.session.rollback()
+                assert sampled == grown, (filters, radius)
+    assert any(reaches), "the samples never gave a distance"

@@ -196,6 +196,63 @@ def test_nearest_matches_brute_force(directory_session, lat, lon, wanted, k, rad
         assert hit.distance_km == pytest.approx(distance)
 
 
+@settings(
+    max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    lat=latitudes,
+    lon=longitudes,
+    wanted=filters,
+    k=st.integers(1, 40),
+    radius=st.one_of(st.none(), st.floats(1, 20000)),
+)
+def test_reading_as_far_as_the_samples_say_matches_brute_force(
+    directory_session, sampled, lat, lon, wanted, k, radius
+):
+    """The same with the sample levels asked how far to read (a large directory's way,
+    forced here on a small one): the answer is still brute force's."""
+    got = nearest(directory_session, lat, lon, wanted, k=k, radius_km=radius)
+    expected = brute_force(directory_session, lat, lon, wanted, k, radius)
+    assert [h.practitioner_id for h in got] == [pid for pid, _ in expected]
+
+
+@pytest.fixture
+def sampled(monkeypatch, directory_session):
+    """Searches read the sample levels whatever the directory's size; yields the distances
+    they gave (one dict per estimate)."""
+    from finder import nearest as module
+
+    monkeypatch.setattr(module, "SAMPLES_FROM", 0)
+    monkeypatch.setattr(module, "SAMPLES_AFTER_KM", 0.0)
+    given_reaches = []
+    estimate = module.Neighbourhood._estimates
+
+    def kept(hood, questions):
+        found = estimate(hood, questions)
+        given_reaches.append(found)
+        return found
+
+    monkeypatch.setattr(module.Neighbourhood, "_estimates", kept)
+    return given_reaches
+
+
+def test_the_samples_say_how_far_to_read_from_mid_ocean(directory_session, sampled):
+    """From Point Nemo the first scan finds nobody; the samples place the k-th nearest, and
+    one scan to that distance answers. (PostGIS's index needs no samples.)"""
+    gis = postgis.schema_for_search(directory_session.connection())
+    for k in (1, 5, 20):
+        hood = Neighbourhood(directory_session, -48.9, -123.4)
+        hits = hood.answer({0: Question(k=k)})[0]
+        expected = brute_force(directory_session, -48.9, -123.4, Filters(), k, None)
+        assert [h.practitioner_id for h in hits] == [pid for pid, _ in expected]
+        if gis:
+            assert not sampled
+            continue
+        assert sampled and sampled[-1].get(0) is not None  # the samples gave a distance
+        assert sampled[-1][0] >= expected[-1][1]  # never short of the k-th nearest
+        assert hood.scans == 2  # the first scan, then one to where the samples said
+
+
 def test_across_the_antimeridian_and_at_the_pole(directory_session):
     """Hand-picked edge origins give the brute-force answer too."""
     for lat, lon in [
