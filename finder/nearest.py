@@ -180,10 +180,11 @@ def _statement(
     bounded=False,
     sample=0,
 ):
-    """The SELECT of index rows that match the filters, the nearest first: inside `boxes`
-    boxes ranked by the chord to the origin, or with PostGIS (`gis`, its schema) from the
-    GiST index by distance, within `within_m` metres when `bounded`; only the rows of sample
-    level `sample` (models.sample_clause) when it is not 0.
+    """The SELECT of the `limit` index rows nearest the origin that match the filters (in no
+    particular order: the caller sorts them by distance): inside `boxes` boxes ranked by the
+    chord to the origin, or with PostGIS (`gis`, its schema) from the GiST index by
+    distance, within `within_m` metres when `bounded`; only the rows of sample level `sample`
+    (models.sample_clause) when it is not 0.
 
     Built once per shape of request (values are bound parameters): building and hashing a
     statement costs more than running it on the index."""
@@ -230,23 +231,45 @@ def _statement(
         "accepts_international": international,
     }
     wanted = {name: value for name, value in flags.items() if value is not None}
-    conditions.extend(pr.c[name] == value for name, value in wanted.items())
-    spoken = (
-        exists()
-        .where(lang.c.practitioner_id == sp.c.practitioner_id, lang.c.code == bindparam("speaks"))
-        .label("speaks")
-        if speaks
-        else literal(None).label("speaks")
-    )
     located = (sp.c.practitioner_id, sp.c.location_id, sp.c.lat, sp.c.lon, sp.c.country)
-    if not (attributes or wanted):  # the covering index alone answers
-        unknown = [literal(None).label(name) for name in ATTRIBUTES]
-        found = select(*located, sp.c.technique, *unknown, spoken)
-    else:
-        found = select(*located, sp.c.technique, *(pr.c[name] for name in ATTRIBUTES), spoken).join(
-            pr, pr.c.id == sp.c.practitioner_id
+    if wanted:  # the practitioner's flags decide which rows count: joined before ranking
+        conditions.extend(pr.c[name] == value for name, value in wanted.items())
+        attributes_of = [pr.c[name] for name in ATTRIBUTES]
+        return (
+            select(*located, sp.c.technique, *attributes_of, _speaks(sp, speaks))
+            .join(pr, pr.c.id == sp.c.practitioner_id)
+            .where(*conditions)
+            .order_by(ranking)
+            .limit(bindparam("limit"))
         )
-    return found.where(*conditions).order_by(ranking).limit(bindparam("limit"))
+    # Ranked on the index alone: only the rows handed over meet their practitioner (a box
+    # may hold a continent's rows; the limit a few hundred).
+    near = (
+        select(*located, sp.c.technique)
+        .where(*conditions)
+        .order_by(ranking)
+        .limit(bindparam("limit"))
+        .subquery("near")
+    )
+    if not attributes:
+        unknown = [literal(None).label(name) for name in ATTRIBUTES]
+        return select(*near.c, *unknown, _speaks(near, speaks))
+    return select(*near.c, *(pr.c[name] for name in ATTRIBUTES), _speaks(near, speaks)).join_from(
+        near, pr, pr.c.id == near.c.practitioner_id
+    )
+
+
+def _speaks(rows, speaks: bool):
+    """Whether the practitioner of each of `rows` speaks the language bound as :speaks (NULL
+    when no language was given)."""
+    if not speaks:
+        return literal(None).label("speaks")
+    lang = PractitionerLanguage.__table__
+    return (
+        exists()
+        .where(lang.c.practitioner_id == rows.c.practitioner_id, lang.c.code == bindparam("speaks"))
+        .label("speaks")
+    )
 
 
 def _chord_squared(sp):
