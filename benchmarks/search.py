@@ -75,7 +75,7 @@ from finder.database import configure_sqlite  # noqa: E402
 from finder.extensions import db  # noqa: E402
 from finder.geo import HALF_CIRCUMFERENCE_KM, unit_vector  # noqa: E402
 from finder.listings import INDEX_COLUMNS  # noqa: E402
-from finder.models import ANY_TECHNIQUE  # noqa: E402
+from finder.models import ANY_TECHNIQUE, FLAGS  # noqa: E402
 from finder.nearest import EVERY_ROW, Filters, Neighbourhood, Question, nearest  # noqa: E402
 
 K = 20
@@ -95,6 +95,8 @@ TARGETS_MS = {"no radius": (0.5, 10.0), "within": (0.3, 2.0)}
 POSTGRES_TARGETS_MS = {"no radius": (2.0, 10.0), "within": (2.0, 10.0)}
 # The search index's columns, in the order search_point_rows() gives them.
 COLUMNS = ", ".join(INDEX_COLUMNS)
+FLAG_ODDS = [(FLAGS["telehealth"], 0.25), (FLAGS["home_visits"], 0.1),
+             (FLAGS["accepts_international"], 0.2), (FLAGS["gentle_only"], 1 / 3)]  # fmt: skip
 TARGET_SPEEDUP = 1000.0
 TARGET_GAZETTEER_MB = 50.0
 INSERT_SQL = f"INSERT INTO search_point ({COLUMNS}) VALUES ({', '.join('?' * len(INDEX_COLUMNS))})"
@@ -129,7 +131,8 @@ def around(rng: random.Random, lat: float, lon: float, sigma_km: float) -> tuple
 
 def search_point_rows(cities: list, count: int, seed: int):
     """SearchPoint rows (technique, lat, lon, location_id, practitioner_id, country, x, y, z,
-    band)."""
+    band, flags): a practitioner offers telehealth 1 time in 4, home visits 1 in 10, welcomes
+    patients from abroad 1 in 5, is gentle only 1 in 3."""
     rng = random.Random(seed)
     cum = list(itertools.accumulate(c[2] for c in cities))
     picks = rng.choices(cities, cum_weights=cum, k=count)
@@ -140,8 +143,9 @@ def search_point_rows(cities: list, count: int, seed: int):
         if not slugs:
             slugs = [TECHNIQUE_ODDS[rng.random() < 0.5][0]]
         unit = unit_vector(lat, lon)
+        flags = sum(bit for bit, odds in FLAG_ODDS if rng.random() < odds)
         for slug in (*slugs, ANY_TECHNIQUE):
-            yield slug, lat, lon, n, n, country, *unit, math.floor(lat)
+            yield slug, lat, lon, n, n, country, *unit, math.floor(lat), flags
 
 
 def build_database(path: str, cities: list, count: int):

@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 
 from .models import (
     ANY_TECHNIQUE,
+    FLAGS,
     AuditEvent,
     DirectoryState,
     PracticeLocation,
@@ -97,6 +98,7 @@ def index_rows(practitioner_ids, approved_only: bool = True):
         loc.practitioner_id,
         loc.country,
         *placement(loc),
+        flags_of(Practitioner).label("flags"),
     )
     listed = [loc.practitioner_id.in_(practitioner_ids)]
     if approved_only:
@@ -104,13 +106,18 @@ def index_rows(practitioner_ids, approved_only: bool = True):
         listed.append(loc.practitioner_id.in_(approved))
     by_technique = (
         select(Technique.slug, *located)
+        .join(Practitioner, Practitioner.id == loc.practitioner_id)
         .join(
             practitioner_technique, practitioner_technique.c.practitioner_id == loc.practitioner_id
         )
         .join(Technique, Technique.id == practitioner_technique.c.technique_id)
         .where(*listed)
     )
-    any_technique = select(literal(ANY_TECHNIQUE), *located).where(*listed)
+    any_technique = (
+        select(literal(ANY_TECHNIQUE), *located)
+        .join(Practitioner, Practitioner.id == loc.practitioner_id)
+        .where(*listed)
+    )
     return union_all(by_technique, any_technique)
 
 
@@ -125,7 +132,16 @@ INDEX_COLUMNS = [
     "y",
     "z",
     "band",
+    "flags",
 ]
+
+
+def flags_of(practitioner):
+    """SQL for SearchPoint.flags from a practitioner's columns (models.FLAGS)."""
+    return sum(
+        func.coalesce(cast(getattr(practitioner, name), Integer), 0) * bit
+        for name, bit in FLAGS.items()
+    )
 
 
 def placement(loc):

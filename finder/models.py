@@ -226,7 +226,10 @@ class PracticeLocation(db.Model):
 
 COVERING_COLUMNS = (
     "technique", "band", "lon", "lat", "practitioner_id", "location_id", "country", "x", "y", "z",
+    "flags",
 )  # fmt: skip
+# SearchPoint.flags: the practitioner's answers a search filters on, one bit each.
+FLAGS = {"telehealth": 1, "home_visits": 2, "accepts_international": 4, "gentle_only": 8}
 # A sample level keeps 1 search_point row in SAMPLE_RATIO of the level below, chosen by a hash
 # of its location (so every technique of a location is in or out together, and a level's rows
 # are real rows): level 1 holds 1 in 16, level 2 1 in 256, level 3 1 in 4,096.
@@ -271,6 +274,9 @@ class SearchPoint(db.Model):
     # floor(lat): the index seeks each one-degree band of a box by longitude, so a scan reads
     # the rows of its box, not of every longitude at its latitudes.
     band: Mapped[int] = mapped_column(Integer)
+    # The practitioner's FLAGS, so that "who offers telehealth" is answered from the index
+    # without a lookup per row (kept in step by finder.listings like every other column).
+    flags: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     # Covering: a search reads everything it needs from the index, never the table.
     __table_args__ = (
@@ -279,7 +285,7 @@ class SearchPoint(db.Model):
         Index(
             "ix_search_point_technique_country_band_lon_covering",
             "technique", "country", "band", "lon", "lat", "practitioner_id", "location_id",
-            "x", "y", "z",
+            "x", "y", "z", "flags",
         ),
         # Samples of the rows (1 in 16, 256, 4,096): how far the nearest ones lie (finder.nearest).
         *(

@@ -42,9 +42,9 @@ from . import postgis
 from .geo import HALF_CIRCUMFERENCE_KM, boxes_around, haversine_km, unit_vector
 from .models import (
     ANY_TECHNIQUE,
+    FLAGS,
     SAMPLE_LEVELS,
     SAMPLE_RATIO,
-    Practitioner,
     PractitionerLanguage,
     SearchPoint,
     sample_clause,
@@ -117,9 +117,9 @@ class Row(NamedTuple):
     lon: float
     country: str
     technique: str
-    telehealth: bool | None  # None: not read (Neighbourhood without attributes)
-    home_visits: bool | None
-    accepts_international: bool | None
+    telehealth: bool  # the practitioner's answers (SearchPoint.flags)
+    home_visits: bool
+    accepts_international: bool
     speaks: bool | None  # speaks the neighbourhood's language (None: none was given)
 
     def hit(self) -> Hit:
@@ -174,7 +174,6 @@ def _statement(
     gentle,
     international,
     speaks,
-    attributes,
     boxes,
     gis=None,
     bounded=False,
@@ -189,7 +188,6 @@ def _statement(
     Built once per shape of request (values are bound parameters): building and hashing a
     statement costs more than running it on the index."""
     sp = SearchPoint.__table__
-    pr = Practitioner.__table__
     lang = PractitionerLanguage.__table__
     conditions = [sp.c.technique.in_(bindparam("techniques", expanding=True))]
     if gis:
@@ -224,39 +222,29 @@ def _statement(
                 lang.c.practitioner_id == sp.c.practitioner_id, lang.c.code == bindparam("language")
             )
         )
-    flags = {
+    wanted = {
         "telehealth": telehealth,
         "home_visits": home_visits,
         "gentle_only": gentle,
         "accepts_international": international,
     }
-    wanted = {name: value for name, value in flags.items() if value is not None}
+    wanted = {name: value for name, value in wanted.items() if value is not None}
+    if wanted:  # the practitioner's answers, from the index (SearchPoint.flags)
+        mask = sum(FLAGS[name] for name in wanted)
+        bits = sum(FLAGS[name] for name, value in wanted.items() if value)
+        conditions.append(sp.c.flags.bitwise_and(mask) == bits)
     located = (sp.c.practitioner_id, sp.c.location_id, sp.c.lat, sp.c.lon, sp.c.country)
-    if wanted:  # the practitioner's flags decide which rows count: joined before ranking
-        conditions.extend(pr.c[name] == value for name, value in wanted.items())
-        attributes_of = [pr.c[name] for name in ATTRIBUTES]
-        return (
-            select(*located, sp.c.technique, *attributes_of, _speaks(sp, speaks))
-            .join(pr, pr.c.id == sp.c.practitioner_id)
-            .where(*conditions)
-            .order_by(ranking)
-            .limit(bindparam("limit"))
-        )
-    # Ranked on the index alone: only the rows handed over meet their practitioner (a box
-    # may hold a continent's rows; the limit a few hundred).
+    asked = [(sp.c.flags.bitwise_and(FLAGS[name]) != 0).label(name) for name in ATTRIBUTES]
+    # Ranked on the index alone; only the rows handed over are asked about the languages
+    # their practitioner speaks (a box may hold a continent's rows, the limit a few hundred).
     near = (
-        select(*located, sp.c.technique)
+        select(*located, sp.c.technique, *asked)
         .where(*conditions)
         .order_by(ranking)
         .limit(bindparam("limit"))
         .subquery("near")
     )
-    if not attributes:
-        unknown = [literal(None).label(name) for name in ATTRIBUTES]
-        return select(*near.c, *unknown, _speaks(near, speaks))
-    return select(*near.c, *(pr.c[name] for name in ATTRIBUTES), _speaks(near, speaks)).join_from(
-        near, pr, pr.c.id == near.c.practitioner_id
-    )
+    return select(*near.c, _speaks(near, speaks))
 
 
 def _speaks(rows, speaks: bool):
@@ -289,8 +277,7 @@ class Neighbourhood:
     """The index rows around one point that match one set of filters, read outwards.
 
     `speaks` names a language rows can be asked about (Question.speaks) without filtering on
-    it; `attributes` reads what questions may ask about the practitioner (telehealth, home
-    visits, international patients: one lookup per row) besides the covering index. Each scan reads every matching row in the boxes around a circle; rows are kept, sorted
+    it. Each scan reads every matching row in the boxes around a circle; rows are kept, sorted
     by distance, so that any question within the widest circle read so far is answered
     without another scan."""
 
@@ -301,13 +288,12 @@ class Neighbourhood:
         lon: float,
         filters: Filters = Filters(),
         speaks: str | None = None,
-        attributes: bool = False,
         limit: int = READ_LIMIT,
         sample: int = 0,
     ):
         self.session, self.lat, self.lon = session, lat, lon
         self.sample = sample  # read only the rows of this sample level (0: every row)
-        self.filters, self.speaks, self.attributes = filters, speaks, attributes
+        self.filters, self.speaks = filters, speaks
         self.radius_km = 0.0  # every matching row within this distance has been read
         self.rows: list[Row] = []
         self.scans = 0
@@ -362,7 +348,6 @@ class Neighbourhood:
             f.gentle,
             f.accepts_international,
             bool(self.speaks),
-            self.attributes,
             len(boxes),
             gis,
             bool(gis) and bounded,
@@ -438,7 +423,6 @@ class Neighbourhood:
             self.lat,
             self.lon,
             replace(f, **narrower),
-            attributes=self.attributes,
             sample=self.sample,
         )
         return hood, Question(k=question.k, radius_km=question.radius_km)
@@ -449,13 +433,6 @@ class Neighbourhood:
         While some question has not seen k matches the reach grows GROWTH times, so the
         globe is read by the 4th scan; when every open question knows the distance that
         settles it, one scan to the farthest of those ends the search."""
-        asks_attributes = any(
-            q.telehealth is not None or q.home_visits is not None
-            or q.accepts_international is not None
-            for q in questions.values()
-        )  # fmt: skip
-        if asks_attributes and not self.attributes:
-            raise ValueError("a question about practitioners needs Neighbourhood(attributes=True)")
         self.read(max(start_km, FIRST_RADIUS_KM))
         answers: dict = {}
         estimates: dict | None = None
@@ -555,7 +532,6 @@ class Neighbourhood:
                 self.lon,
                 self.filters,
                 speaks=self.speaks,
-                attributes=self.attributes,
                 limit=min(READ_LIMIT, 2 * widest + 16),
                 sample=level,
             )

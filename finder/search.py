@@ -138,7 +138,6 @@ def find(
         origin.lon,
         policy.base_filters(filters),
         speaks=None if filters.language else origin.language,
-        attributes=True,  # options ask about telehealth, home visits, international patients
     )
     if whole_country and origin.country and filters.country in (None, origin.country):
         in_country = replace(filters, country=origin.country)

@@ -193,3 +193,36 @@ def test_every_index_row_holds_its_point_on_the_unit_sphere_and_its_band(app, tm
     for lat, lon, x, y, z, band in rows:
         assert (x, y, z) == pytest.approx(unit_vector(lat, lon), abs=1e-12), (lat, lon)
         assert band == math.floor(lat), (lat, band)
+
+
+def test_a_practitioners_answers_follow_into_the_index_through_every_writer(app, client, tmp_path):
+    """SearchPoint.flags (what "offers telehealth" and the other ticks are answered from)
+    equal the practitioner's own answers after an edit and after an import, and a search
+    for telehealth finds the practitioner only while they offer it."""
+    from finder.models import FLAGS
+
+    from .import_files import generated_row
+    from .test_cli import run, write_rows
+
+    with app.app_context():
+        p = _first_approved(db.session)
+        pid, loc = p.id, p.locations[0]
+        where = {"lat": str(loc.latitude), "lon": str(loc.longitude), "radius": "5"}
+        p.telehealth, p.home_visits, p.gentle_only = False, True, True
+        db.session.commit()
+    assert pid not in _nearby_ids(client, **where, telehealth="y")
+    assert pid in _nearby_ids(client, **where, home_visits="y", gentle="y")
+    with app.app_context():
+        db.session.get(Practitioner, pid).telehealth = True
+        db.session.commit()
+    assert pid in _nearby_ids(client, **where, telehealth="y")
+    path = write_rows(tmp_path / "rows.csv", [generated_row(n, "flags") for n in range(20)])
+    assert run(app, "import-csv", str(path), "--status", "approved").exit_code == 0
+    with app.app_context():
+        answers = {
+            p.id: sum(bit for name, bit in FLAGS.items() if getattr(p, name))
+            for p in db.session.scalars(select(Practitioner))
+        }
+        rows = db.session.execute(select(SearchPoint.practitioner_id, SearchPoint.flags)).all()
+    assert {flags for _, flags in rows} != {0}
+    assert all(flags == answers[pid] for pid, flags in rows)

@@ -170,6 +170,6 @@ def test_a_nearest_search_reads_the_index_a_bounded_number_of_times(app):
     with app.app_context():
         for lat, lon in origins:
             for filters, k in ((Filters(), 20), (Filters(("si-joint-fusion",), "MN"), 3)):
-                hood = Neighbourhood(db.session, lat, lon, filters, attributes=True)
+                hood = Neighbourhood(db.session, lat, lon, filters)
                 hood.answer({0: Question(k=k), 1: Question(k=1, telehealth=True)})
                 assert hood.scans <= MAX_SCANS, (lat, lon, filters, hood.scans)

@@ -102,7 +102,7 @@ def country_page(code: str):
     answers = {}
     if missing:
         everyone = Filters(tuple(missing))
-        hood = Neighbourhood(db.session, place.lat, place.lon, everyone, attributes=True)
+        hood = Neighbourhood(db.session, place.lat, place.lon, everyone)
         questions = {(s, key): q for s, qs in asked.items() for key, q in qs.items()}
         answers = hood.answer(questions, start_km=ACROSS_BORDERS_KM)
     # The country's own listings and the options' practitioners, in one load.
