@@ -73,6 +73,7 @@ KNN_FIRST_LIMIT = 64  # rows the first scan asks of PostGIS's index (finder.post
 # smaller one growing the circle costs less than reading the samples.
 SAMPLES_FROM = 20_000
 SAMPLES_AFTER_KM = 30.0  # ... once the circle read reaches this far (nearer, growing is cheap)
+SAMPLED_K_AT_MOST = 64  # ... for a question that asks for at most this many
 SIZE_KEPT_SECONDS = 300.0  # how long a process trusts its count of the directory's size
 _sizes: weakref.WeakKeyDictionary[Engine, tuple[float, dict]] = weakref.WeakKeyDictionary()
 SIZE_LEVEL = 2  # the sample level counted for the directory's size
@@ -452,7 +453,10 @@ class Neighbourhood:
                     certain.append(reach)
             if not still_open:
                 return answers
-            if len(self.rows) >= SHARED_ROWS_AT_MOST:
+            # In a large directory a question the samples cannot place moves as soon as the
+            # samples are asked: growing the shared circle for it is what they avoid.
+            sampling = self.radius_km >= SAMPLES_AFTER_KM and self._samples_help()
+            if len(self.rows) >= SHARED_ROWS_AT_MOST or sampling:
                 moved = False
                 for key in still_open:
                     own = self._filtered(questions[key])
@@ -468,7 +472,7 @@ class Neighbourhood:
             if unsure:
                 if estimates is None and self.radius_km >= SAMPLES_AFTER_KM:
                     estimates = {}
-                    plain = {key: questions[key] for key in unsure if self._plain(questions[key])}
+                    plain = {key: questions[key] for key in unsure if self._sampled(questions[key])}
                     if plain and self._samples_help():
                         estimates = self._estimates(plain)
                 ahead = [d for key in unsure if (d := (estimates or {}).get(key)) is not None]
@@ -481,11 +485,14 @@ class Neighbourhood:
                     wider = min([self.radius_km * GROWTH, *ahead])
             self.read(max([wider, *certain]))
 
-    def _plain(self, question: Question) -> bool:
-        """Whether it asks nothing of a row beyond this neighbourhood's filters (one that does
-        moves to scans of its own, filtered in SQL, in a large directory)."""
+    def _sampled(self, question: Question) -> bool:
+        """Whether the samples can say how far to read for it: it asks for few matches
+        (SAMPLED_K_AT_MOST; where the patient has hundreds nearby, growing the circle is
+        cheap) and nothing of a row beyond this neighbourhood's filters (one that does moves
+        to scans of its own, filtered in SQL)."""
         return (
-            set(question.techniques) in (set(), set(self.filters.techniques))
+            question.k <= SAMPLED_K_AT_MOST
+            and set(question.techniques) in (set(), set(self.filters.techniques))
             and question.country is None
             and question.telehealth is None
             and question.home_visits is None
