@@ -424,6 +424,7 @@ class Neighbourhood:
             self.lat,
             self.lon,
             replace(f, **narrower),
+            limit=limit_for(question.k),
             sample=self.sample,
         )
         return hood, Question(k=question.k, radius_km=question.radius_km)
@@ -479,10 +480,10 @@ class Neighbourhood:
                 if len(ahead) == len(unsure):  # each will have k matches by its estimate
                     wider = min(ahead)
                     # About SAMPLE_RATIO × k rows lie that near: hand over the nearest few.
-                    wanted = max(questions[key].k for key in unsure)
-                    self.limit = min(self.limit, max(2 * wanted + 16, KNN_FIRST_LIMIT))
-                else:
-                    wider = min([self.radius_km * GROWTH, *ahead])
+                    self.limit = min(self.limit, limit_for(max(questions[key].k for key in unsure)))
+                else:  # no farther than the farthest of them may look
+                    farthest = max(questions[key].limit_km for key in unsure)
+                    wider = min([self.radius_km * GROWTH, farthest, *ahead])
             self.read(max([wider, *certain]))
 
     def _sampled(self, question: Question) -> bool:
@@ -539,7 +540,7 @@ class Neighbourhood:
                 self.lon,
                 self.filters,
                 speaks=self.speaks,
-                limit=min(READ_LIMIT, 2 * widest + 16),
+                limit=limit_for(widest),
                 sample=level,
             )
             asked = {
@@ -553,6 +554,12 @@ class Neighbourhood:
                 elif questions[key].limit_km < HALF_CIRCUMFERENCE_KM:
                     reach[key] = questions[key].limit_km  # its own radius settles it
         return reach
+
+
+def limit_for(k: int) -> int:
+    """The rows a scan for k practitioners hands over at first: a few more than k (some
+    practitioners have several locations), at most READ_LIMIT; more when that is not enough."""
+    return min(READ_LIMIT, max(2 * k + 16, KNN_FIRST_LIMIT))
 
 
 def sample_counts(session: Session) -> dict[str, int]:
@@ -586,7 +593,7 @@ def nearest(
     """The k practitioners nearest to (lat, lon), nearest first, within radius_km if given."""
     limit = HALF_CIRCUMFERENCE_KM if radius_km is None else radius_km
     question = Question(k=k, radius_km=limit)
-    return Neighbourhood(session, lat, lon, filters).answer({0: question})[0]
+    return Neighbourhood(session, lat, lon, filters, limit=limit_for(k)).answer({0: question})[0]
 
 
 def within(
