@@ -3,9 +3,12 @@ clients, via gunicorn, beside a static file served by the same application.
 
 Run: .venv/bin/python benchmarks/load.py [--seconds 60] [--clients 50] [--workers 2]
                                          [--rounds 2] [--json FILE] [--repo CHECKOUT]
+                                         [--database FILE]
 
 --repo serves another checkout of the project (e.g. an older commit, for before/after
-figures measured with the same load generator); the default is this one.
+figures measured with the same load generator); the default is this one. --database serves
+an existing SQLite database instead of building the demo directory (step 1), e.g. the
+million listings benchmarks/api_search.py keeps with --keep.
 
 What it does:
 
@@ -253,6 +256,12 @@ def main() -> None:
     )
     parser.add_argument("--rounds", type=int, default=2, help="interleaved slices per target")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    parser.add_argument(
+        "--database",
+        type=Path,
+        help="serve this SQLite database (made by the commands, e.g. a million imported"
+        " listings: benchmarks/api_search.py --keep) instead of building the demo directory",
+    )
     args = parser.parse_args()
     if not 1 <= args.clients <= 500 or not 1 <= args.seconds <= 3600:
         parser.error("--clients must be 1-500 and --seconds 1-3600")
@@ -260,13 +269,16 @@ def main() -> None:
     paths = targets()
     work = Path(tempfile.mkdtemp(prefix="finder-load-"))
     gazetteer = os.environ.get("GAZETTEER_PATH", str(REPO / "instance" / "gazetteer.sqlite"))
-    database = work / "demo.sqlite"
+    database = args.database.resolve() if args.database else work / "demo.sqlite"
     env = {**os.environ, **app_env(database, gazetteer)}
     server = None
     try:
-        print(f"Building the demo database in {work} (init-db, seed-demo) ...", flush=True)
-        flask(env, "init-db")
-        flask(env, "seed-demo")
+        if args.database:
+            print(f"Serving {database}", flush=True)
+        else:
+            print(f"Building the demo database in {work} (init-db, seed-demo) ...", flush=True)
+            flask(env, "init-db")
+            flask(env, "seed-demo")
         server = GunicornServer(
             app_env(database, gazetteer),
             workers=args.workers,

@@ -348,3 +348,23 @@ def page(browser, live_server):
     page.outside_requests = context.outside_requests
     yield page
     context.close()
+
+
+def force_samples(monkeypatch) -> list[dict]:
+    """Make every search ask the sample levels how far to read once its first scan falls
+    short, whatever the directory's size (finder.nearest.SAMPLES_FROM); returns the list the
+    distances they give are appended to (one dict per asking)."""
+    from finder import nearest
+
+    monkeypatch.setattr(nearest, "SAMPLES_FROM", 0)
+    monkeypatch.setattr(nearest, "SAMPLES_AFTER_KM", 0.0)
+    given: list[dict] = []
+    estimate = nearest.Neighbourhood._estimates
+
+    def kept(hood, questions):
+        found = estimate(hood, questions)
+        given.append(found)
+        return found
+
+    monkeypatch.setattr(nearest.Neighbourhood, "_estimates", kept)
+    return given

@@ -511,17 +511,10 @@ def test_reading_as_far_as_the_samples_say_finds_the_same(
     from finder.options import Origin
     from finder.search import find
 
+    from .conftest import force_samples
+
     origin = Origin(lat, lon, country, language)
-    reaches = []
-    estimate = nearest.Neighbourhood._estimates
-
-    def kept(hood, questions):
-        found = estimate(hood, questions)
-        reaches.append(found)
-        return found
-
-    monkeypatch.setattr(nearest.Neighbourhood, "_estimates", kept)
-    monkeypatch.setattr(nearest, "SAMPLES_AFTER_KM", 0.0)
+    reaches = force_samples(monkeypatch)
     variants = [
         Filters(),
         Filters(techniques=("muscle-energy-technique",)),

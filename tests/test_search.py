@@ -28,7 +28,7 @@ from finder.nearest import (
 from finder.search import Origin, search
 from finder.techniques import load_techniques
 
-from .conftest import postgres_schema_engine, skip_or_fail
+from .conftest import force_samples, postgres_schema_engine, skip_or_fail
 
 TECHNIQUES = ["chiropractic", "physical-therapy", "muscle-energy-technique", "si-joint-fusion"]
 COUNTRIES = ["US", "FJ", "NZ", "RU", "AQ", "NO", "KR"]
@@ -178,6 +178,7 @@ filters = st.builds(
 )
 
 
+@pytest.mark.parametrize("samples", [False, True], ids=["grown", "sampled"])
 @settings(
     max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
@@ -188,7 +189,13 @@ filters = st.builds(
     k=st.integers(1, 40),
     radius=st.one_of(st.none(), st.floats(1, 20000)),
 )
-def test_nearest_matches_brute_force(directory_session, lat, lon, wanted, k, radius):
+def test_nearest_matches_brute_force(
+    directory_session, monkeypatch, samples, lat, lon, wanted, k, radius
+):
+    """Also with the sample levels asked how far to read ("sampled": a large directory's
+    way, forced here on a small one)."""
+    if samples:
+        force_samples(monkeypatch)
     got = nearest(directory_session, lat, lon, wanted, k=k, radius_km=radius)
     expected = brute_force(directory_session, lat, lon, wanted, k, radius)
     assert [h.practitioner_id for h in got] == [pid for pid, _ in expected]
@@ -196,44 +203,10 @@ def test_nearest_matches_brute_force(directory_session, lat, lon, wanted, k, rad
         assert hit.distance_km == pytest.approx(distance)
 
 
-@settings(
-    max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
-@given(
-    lat=latitudes,
-    lon=longitudes,
-    wanted=filters,
-    k=st.integers(1, 40),
-    radius=st.one_of(st.none(), st.floats(1, 20000)),
-)
-def test_reading_as_far_as_the_samples_say_matches_brute_force(
-    directory_session, sampled, lat, lon, wanted, k, radius
-):
-    """The same with the sample levels asked how far to read (a large directory's way,
-    forced here on a small one): the answer is still brute force's."""
-    got = nearest(directory_session, lat, lon, wanted, k=k, radius_km=radius)
-    expected = brute_force(directory_session, lat, lon, wanted, k, radius)
-    assert [h.practitioner_id for h in got] == [pid for pid, _ in expected]
-
-
 @pytest.fixture
-def sampled(monkeypatch, directory_session):
-    """Searches read the sample levels whatever the directory's size; yields the distances
-    they gave (one dict per estimate)."""
-    from finder import nearest as module
-
-    monkeypatch.setattr(module, "SAMPLES_FROM", 0)
-    monkeypatch.setattr(module, "SAMPLES_AFTER_KM", 0.0)
-    given_reaches = []
-    estimate = module.Neighbourhood._estimates
-
-    def kept(hood, questions):
-        found = estimate(hood, questions)
-        given_reaches.append(found)
-        return found
-
-    monkeypatch.setattr(module.Neighbourhood, "_estimates", kept)
-    return given_reaches
+def sampled(monkeypatch):
+    """Searches ask the sample levels; yields the distances they gave (tests.conftest)."""
+    return force_samples(monkeypatch)
 
 
 def test_the_samples_say_how_far_to_read_from_mid_ocean(directory_session, sampled):
