@@ -72,7 +72,7 @@ KNN_FIRST_LIMIT = 64  # rows the first scan asks of PostGIS's index (finder.post
 # read (Neighbourhood._estimates) in a directory of at least this many locations; in a
 # smaller one growing the circle costs less than reading the samples.
 SAMPLES_FROM = 20_000
-SAMPLES_AFTER_KM = 30.0  # ... once the circle read reaches this far (nearer, growing is cheap)
+SAMPLES_AFTER_KM = 120.0  # ... once the circle read reaches this far (nearer, growing is cheap)
 SAMPLED_K_AT_MOST = 64  # ... for a question that asks for at most this many
 SIZE_KEPT_SECONDS = 300.0  # how long a process trusts its count of the directory's size
 _sizes: weakref.WeakKeyDictionary[Engine, tuple[float, dict]] = weakref.WeakKeyDictionary()
