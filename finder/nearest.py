@@ -364,9 +364,11 @@ class Neighbourhood:
             # Rows beyond the last one returned may lie as near as it, give or take rounding
             # between SQL's ranking and haversine: claim the circle a hair short of it
             # (PostGIS ranks by its own distance: 2 % short, more than sphere and spheroid
-            # ever differ).
+            # ever differ) — and never past the circle asked for: the boxes' corners reach
+            # beyond it, but rows outside the boxes were not read.
             margin = 0.02 if gis else 1e-9
-            self.radius_km = max(0.0, self.rows[-1].distance_km * (1 - margin) - 1e-6)
+            last = self.rows[-1].distance_km * (1 - margin) - 1e-6
+            self.radius_km = max(0.0, min(last, radius_km))
             self.limit = limit * LIMIT_GROWTH
         else:
             self.radius_km = radius_km
@@ -476,15 +478,24 @@ class Neighbourhood:
                     plain = {key: questions[key] for key in unsure if self._sampled(questions[key])}
                     if plain and self._samples_help():
                         estimates = self._estimates(plain)
+                        if len(estimates) == len(unsure):
+                            # About SAMPLE_RATIO × k rows lie that near: hand over a few
+                            # (once: a limit reached after this grows as any other).
+                            wanted = max(question.k for question in plain.values())
+                            self.limit = min(self.limit, limit_for(wanted))
                 ahead = [d for key in unsure if (d := (estimates or {}).get(key)) is not None]
                 if len(ahead) == len(unsure):  # each will have k matches by its estimate
                     wider = min(ahead)
-                    # About SAMPLE_RATIO × k rows lie that near: hand over the nearest few.
-                    self.limit = min(self.limit, limit_for(max(questions[key].k for key in unsure)))
                 else:  # no farther than the farthest of them may look
                     farthest = max(questions[key].limit_km for key in unsure)
-                    wider = min([self.radius_km * GROWTH, farthest, *ahead])
-            self.read(max([wider, *certain]))
+                    grown = max(self.radius_km * GROWTH, FIRST_RADIUS_KM)
+                    wider = min([grown, farthest, *ahead])
+            target = max([wider, *certain])
+            if target <= self.radius_km:
+                # A scan that reached its limit at the origin itself (a clinic of many, its
+                # circle claimed 0 km wide): read farther, the limit is higher already.
+                target = max(self.radius_km * GROWTH, FIRST_RADIUS_KM)
+            self.read(target)
 
     def _sampled(self, question: Question) -> bool:
         """Whether the samples can say how far to read for it: it asks for few matches

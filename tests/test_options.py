@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
+from finder import postgis
 from finder.extensions import db
 from finder.geo import haversine_km
 from finder.models import PracticeLocation, Practitioner, UnmetNeed
@@ -531,4 +532,7 @@ def test_reading_as_far_as_the_samples_say_finds_the_same(
                 sampled, _ = find(db.session, origin, filters, radius_km=radius)
                 db.session.rollback()
                 assert sampled == grown, (filters, radius)
-    assert any(reaches), "the samples never gave a distance"
+        if postgis.schema_for_search(db.session.connection()):
+            assert not any(reaches), "PostGIS's index needs no samples"
+        else:
+            assert any(reaches), "the samples never gave a distance"

@@ -7,7 +7,7 @@ import random
 from contextlib import ExitStack
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import Session
@@ -189,6 +189,14 @@ filters = st.builds(
     k=st.integers(1, 40),
     radius=st.one_of(st.none(), st.floats(1, 20000)),
 )
+# A scan that hit its limit once claimed the circle to its last row, beyond the boxes read.
+@example(
+    lat=27.0,
+    lon=0.0,
+    wanted=Filters(techniques=("chiropractic", "physical-therapy"), country="NZ"),
+    k=35,
+    radius=None,
+)
 def test_nearest_matches_brute_force(
     directory_session, monkeypatch, samples, lat, lon, wanted, k, radius
 ):
@@ -306,3 +314,39 @@ def test_boxes_contain_the_whole_circle(lat, lon, radius):
             and box.lon_min - 1e-6 <= plon <= box.lon_max + 1e-6
             for box in boxes
         ), (plat, plon, boxes)
+
+
+def test_a_clinic_of_many_at_the_origin_does_not_stall_the_search(app):
+    """More rows at the origin itself than a scan hands over: the first scan's circle is
+    claimed 0 km wide, and a question none of them answers (telehealth) must still read on
+    and find the one who does, 111 km away, instead of asking for the same circle forever."""
+    import threading
+
+    with app.app_context():
+        techniques = list(db.session.query(Technique))[:2]
+        for n in range(80):
+            p = Practitioner(ref=f"clinic-{n}", name=f"Clinic {n}", status="approved")
+            p.techniques = techniques
+            p.locations = [PracticeLocation(city="N'Djamena", country="TD", latitude=10.0,
+                                            longitude=10.0)]  # fmt: skip
+            db.session.add(p)
+        far = Practitioner(ref="far", name="Far", status="approved", telehealth=True)
+        far.techniques = techniques[:1]
+        far.locations = [PracticeLocation(city="Y", country="TD", latitude=11.0, longitude=10.0)]
+        db.session.add(far)
+        db.session.commit()
+        answers = []
+
+        def ask():
+            with app.app_context():
+                hood = Neighbourhood(db.session, 10.0, 10.0, limit=64)
+                answers.append(hood.answer({0: Question(k=1, telehealth=True), 1: Question(k=3)}))
+
+        asking = threading.Thread(target=ask, daemon=True)
+        asking.start()
+        asking.join(30)
+        assert answers, "the search did not finish"
+        [answer] = answers
+        assert [h.practitioner_id for h in answer[0]] == [far.id]
+        assert answer[0][0].distance_km == pytest.approx(111.2, abs=0.1)
+        assert len(answer[1]) == 3 and all(h.distance_km == 0 for h in answer[1])
