@@ -612,7 +612,8 @@ def within(
 ) -> list[Hit]:
     """Every matching practitioner within radius_km, nearest first (one entry each)."""
     question = Question(k=EVERYONE, radius_km=radius_km)
-    return Neighbourhood(session, lat, lon, filters).answer({0: question}, start_km=radius_km)[0]
+    hood = Neighbourhood(session, lat, lon, filters, limit=EVERY_ROW)  # all of them: one scan
+    return hood.answer({0: question}, start_km=radius_km)[0]
 
 
 def locations_within(session: Session, lat: float, lon: float, radius_km: float) -> list[Row]:

@@ -97,6 +97,9 @@ def test_practitioner_page_and_404(client):
     first = body["nearby"][0]
     html = client.get(f"/practitioners/{first['id']}").get_data(as_text=True)
     assert first["name"].replace("'", "&#39;") in html and "Demo listing" in html
+    # Each address and its directions link read as two things: "Canada · Directions".
+    places = re.findall(r"<li>\s*(.*?)<a class=\"directions\"", html, re.S)
+    assert places and all(re.search(r"\S\s+\u00b7\s*$", place) for place in places), places
     missing = client.get("/practitioners/999999")
     assert missing.status_code == 404 and "could not find that page" in missing.get_data(
         as_text=True
