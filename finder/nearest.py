@@ -34,7 +34,7 @@ import weakref
 from dataclasses import dataclass, replace
 from typing import NamedTuple
 
-from sqlalchemy import and_, bindparam, exists, func, literal, or_, select, text
+from sqlalchemy import and_, bindparam, exists, func, literal, select, text, union_all
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -200,18 +200,6 @@ def _statement(
             conditions.append(text(f"{gis}.ST_DWithin({point}, {origin}, :within_m, false)"))
         ranking = text(f"{point} OPERATOR({gis}.<->) {origin}")
     else:
-        conditions.append(
-            or_(
-                *(
-                    and_(
-                        sp.c.band.in_(bindparam(f"bands{i}", expanding=True)),
-                        sp.c.lat.between(bindparam(f"lat_min{i}"), bindparam(f"lat_max{i}")),
-                        sp.c.lon.between(bindparam(f"lon_min{i}"), bindparam(f"lon_max{i}")),
-                    )
-                    for i in range(boxes)
-                )
-            )
-        )
         ranking = _chord_squared(sp)
     if country:
         conditions.append(sp.c.country == bindparam("country"))
@@ -238,14 +226,36 @@ def _statement(
     asked = [(sp.c.flags.bitwise_and(FLAGS[name]) != 0).label(name) for name in ATTRIBUTES]
     # Ranked on the index alone; only the rows handed over are asked about the languages
     # their practitioner speaks (a box may hold a continent's rows, the limit a few hundred).
-    near = (
-        select(*located, sp.c.technique, *asked)
-        .where(*conditions)
-        .order_by(ranking)
-        .limit(bindparam("limit"))
-        .subquery("near")
-    )
+    if boxes <= 1:
+        within = [_in_box(sp, 0)] if boxes else []
+        near = (
+            select(*located, sp.c.technique, *asked)
+            .where(*conditions, *within)
+            .order_by(ranking)
+            .limit(bindparam("limit"))
+            .subquery("near")
+        )
+    else:  # one SELECT a box: joined by OR, SQLite would read every row of the technique
+        found = union_all(
+            *(
+                select(*located, sp.c.technique, *asked, ranking.label("rank")).where(
+                    *conditions, _in_box(sp, i)
+                )
+                for i in range(boxes)
+            )
+        ).subquery("boxes")
+        columns = [c for c in found.c if c.name != "rank"]
+        near = select(*columns).order_by(found.c.rank).limit(bindparam("limit")).subquery("near")
     return select(*near.c, _speaks(near, speaks))
+
+
+def _in_box(sp, i: int):
+    """The rows inside box i: the index seeks each of its latitude bands by longitude."""
+    return and_(
+        sp.c.band.in_(bindparam(f"bands{i}", expanding=True)),
+        sp.c.lat.between(bindparam(f"lat_min{i}"), bindparam(f"lat_max{i}")),
+        sp.c.lon.between(bindparam(f"lon_min{i}"), bindparam(f"lon_max{i}")),
+    )
 
 
 def _speaks(rows, speaks: bool):
