@@ -199,7 +199,7 @@ class Watcher:
 def context_for(browser, live_server, outside: list[str]):
     """One browser context; any request that leaves the site is written down."""
     context = browser.new_context(viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(15000)
+    context.set_default_timeout(30000)  # a 2-core machine running the suite in parallel
     context.on(
         "request",
         lambda r: None if r.url.startswith((live_server.url, "data:")) else outside.append(r.url),
