@@ -313,15 +313,16 @@ class Neighbourhood:
         # PostGIS's schema when the index has its GiST point (finder.postgis), else None.
         self.gis = postgis.schema_for_search(session.connection())
 
-    def read(self, radius_km: float) -> None:
+    def read(self, radius_km: float, limit: int | None = None) -> None:
         """Read the matching rows in the boxes around the radius_km circle (if not yet), the
-        nearest first: all of them, or, when the scan's limit is reached, those up to the
-        last row returned (self.radius_km then stops there and the next limit is higher)."""
+        nearest first: all of them, or, when the scan's limit (self.limit unless given) is
+        reached, those up to the last row returned (self.radius_km then stops there and the
+        next limit is higher)."""
         radius_km = min(radius_km, HALF_CIRCUMFERENCE_KM)
         if radius_km <= self.radius_km:
             return
         f, gis = self.filters, self.gis
-        limit = self.limit
+        limit = self.limit if limit is None else limit
         if gis and self.scans == 0 and radius_km <= FIRST_RADIUS_KM:
             # The GiST index hands over the nearest rows wherever they are: the first scan
             # asks for a few of them, with no circle to grow from 2 km.
@@ -447,7 +448,11 @@ class Neighbourhood:
         While some question has not seen k matches the reach grows GROWTH times, so the
         globe is read by the 4th scan; when every open question knows the distance that
         settles it, one scan to the farthest of those ends the search."""
-        self.read(max(start_km, FIRST_RADIUS_KM))
+        start_km = max(start_km, FIRST_RADIUS_KM)
+        # Questions for every match within the first circle need every row of it: one scan
+        # hands them all over (a limit would read the circle again for each limit reached).
+        everyone = all(q.k >= EVERYONE and q.limit_km <= start_km for q in questions.values())
+        self.read(start_km, limit=EVERY_ROW if everyone else None)
         answers: dict = {}
         estimates: dict | None = None
         while True:
@@ -622,8 +627,7 @@ def within(
 ) -> list[Hit]:
     """Every matching practitioner within radius_km, nearest first (one entry each)."""
     question = Question(k=EVERYONE, radius_km=radius_km)
-    hood = Neighbourhood(session, lat, lon, filters, limit=EVERY_ROW)  # all of them: one scan
-    return hood.answer({0: question}, start_km=radius_km)[0]
+    return Neighbourhood(session, lat, lon, filters).answer({0: question}, start_km=radius_km)[0]
 
 
 def locations_within(session: Session, lat: float, lon: float, radius_km: float) -> list[Row]:

@@ -26,10 +26,8 @@ from .geocode import Place, country_at, geocode, largest_city
 from .models import PracticeLocation, Practitioner
 from .nearest import (
     DEFAULT_RADIUS_KM,
-    EVERY_ROW,
     EVERYONE,
     MAX_RADIUS_KM,
-    READ_LIMIT,
     Filters,
     Hit,
     Neighbourhood,
@@ -151,11 +149,7 @@ def find(
         nearby = Question(
             k=EVERYONE, radius_km=radius_km, techniques=filters.techniques, country=filters.country
         )
-        # Every match within the radius is listed: one scan hands them all over (a limit
-        # would make it read the circle again, larger, for each limit reached).
-        hood.limit = EVERY_ROW
         everything = hood.answer({"nearby": nearby}, start_km=radius_km)["nearby"]
-        hood.limit = READ_LIMIT
     answers = hood.answer(policy.questions(origin, filters, len(everything)), start_km=radius_km)
     near_ids = {h.practitioner_id for h in everything}
     # A whole country's listings are all on its map; else the page's are shown.
