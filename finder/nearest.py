@@ -27,6 +27,7 @@ instead of reading boxes.
 
 from __future__ import annotations
 
+import bisect
 import functools
 import math
 import time
@@ -39,7 +40,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from . import postgis
-from .geo import HALF_CIRCUMFERENCE_KM, boxes_around, haversine_km, unit_vector
+from .geo import EARTH_RADIUS_KM, HALF_CIRCUMFERENCE_KM, boxes_around, haversine_km, unit_vector
 from .models import (
     ANY_TECHNIQUE,
     FLAGS,
@@ -76,6 +77,7 @@ SAMPLES_AFTER_KM = 120.0  # ... once the circle read reaches this far (nearer, g
 SAMPLED_K_AT_MOST = 64  # ... for a question that asks for at most this many
 SAMPLE_ROWS_PER_ANSWER = 4  # the sparsest level read is the first that should hold 4 × k
 SIZE_LEVEL = 2  # the sample level counted for the directory's size (sample_counts)
+SMALL_COUNTRY_ROWS = 2 * READ_LIMIT  # a country with fewer rows is read whole, not grown to
 SIZE_KEPT_SECONDS = 300.0  # how long a process trusts that count
 _sizes: weakref.WeakKeyDictionary[Engine, tuple[float, dict]] = weakref.WeakKeyDictionary()
 DEFAULT_RADIUS_KM = 100.0
@@ -96,9 +98,9 @@ class Filters:
     accepts_international: bool | None = None
 
 
-@dataclass(frozen=True)
-class Hit:
-    """A practitioner's nearest matching location and its distance from the origin."""
+class Hit(NamedTuple):
+    """A practitioner's nearest matching location and its distance from the origin (a tuple:
+    a search makes one for every nearby row, thousands in a city)."""
 
     practitioner_id: int
     location_id: int
@@ -137,7 +139,9 @@ class Row(NamedTuple):
 @dataclass(frozen=True)
 class Question:
     """'The k nearest practitioners within radius_km' among the neighbourhood's rows that
-    also satisfy the fields set here (None: any)."""
+    also satisfy the fields set here (None: any), leaving out those in `skip` (practitioners
+    a page shows already): the answer starts with the nearest of those when it lies nearer
+    than all the others (the page says whether one it shows is nearer)."""
 
     k: int
     radius_km: float = HALF_CIRCUMFERENCE_KM
@@ -147,6 +151,7 @@ class Question:
     home_visits: bool | None = None
     accepts_international: bool | None = None
     speaks: bool | None = None
+    skip: frozenset[int] = frozenset()
 
     @property
     def limit_km(self) -> float:
@@ -179,12 +184,14 @@ def _statement(
     gis=None,
     bounded=False,
     sample=0,
+    hole=False,
 ):
     """The SELECT of the `limit` index rows nearest the origin that match the filters (in no
     particular order: the caller sorts them by distance): inside `boxes` boxes ranked by the
     chord to the origin, or with PostGIS (`gis`, its schema) from the GiST index by
     distance, within `within_m` metres when `bounded`; only the rows of sample level `sample`
-    (models.sample_clause) when it is not 0.
+    (models.sample_clause) when it is not 0; with a `hole`, only rows beyond the circle the
+    neighbourhood has read already (:inner: a squared chord, or metres with PostGIS).
 
     Built once per shape of request (values are bound parameters): building and hashing a
     statement costs more than running it on the index."""
@@ -198,10 +205,17 @@ def _statement(
         point = f"search_point.{postgis.COLUMN}"
         if bounded:
             conditions.append(text(f"{gis}.ST_DWithin({point}, {origin}, :within_m, false)"))
+        if hole:
+            conditions.append(text(f"NOT {gis}.ST_DWithin({point}, {origin}, :inner, false)"))
         ranking = text(f"{point} OPERATOR({gis}.<->) {origin}")
     else:
         ranking = _chord_squared(sp)
-    if country:
+        if hole:
+            conditions.append(ranking > bindparam("inner"))
+    if country and sample:
+        # Not an index term: the country's index (all its rows) would beat the sample's.
+        conditions.append(func.coalesce(sp.c.country, "") == bindparam("country"))
+    elif country:
         conditions.append(sp.c.country == bindparam("country"))
     if sample:
         conditions.append(text(sample_clause(sample, sp.name)))
@@ -269,6 +283,15 @@ def _speaks(rows, speaks: bool):
         .where(lang.c.practitioner_id == rows.c.practitioner_id, lang.c.code == bindparam("speaks"))
         .label("speaks")
     )
+
+
+def _inner_bound(radius_km: float, gis: bool) -> float:
+    """What a scan's hole is bound to (see _statement): a hair inside the circle read, so
+    that rounding between haversine_km and SQL's distance never hides a row not yet read."""
+    if gis:  # metres on PostGIS's sphere (its radius and haversine's differ by 1e-8)
+        return max(0.0, radius_km * 1000 * (1 - 1e-6) - 1)
+    chord = 2 * math.sin(radius_km / (2 * EARTH_RADIUS_KM))
+    return max(0.0, chord - 1e-12) ** 2 * (1 - 1e-9)
 
 
 def _chord_squared(sp):
@@ -352,6 +375,11 @@ class Neighbourhood:
                 params[name] = value
         if self.speaks:
             params["speaks"] = self.speaks
+        # Rows well inside the circle read so far are known: the scan hands over the ones
+        # beyond it (those near its edge may come again, and are kept once).
+        hole = self.radius_km > 0
+        if hole:
+            params["inner"] = _inner_bound(self.radius_km, bool(gis))
         statement = _statement(
             bool(f.country),
             bool(f.language),
@@ -364,47 +392,67 @@ class Neighbourhood:
             gis,
             bool(gis) and bounded,
             self.sample,
+            hole,
         )
         lat, lon = self.lat, self.lon
-        self.rows = sorted(
-            Row(haversine_km(lat, lon, r[2], r[3]), *r)
-            for r in self.session.execute(statement, params)
-        )
+        result = self.session.execute(statement, params)
+        # The driver's own tuples: SQLAlchemy's rows cost more than a scan of the index.
+        found = [Row(haversine_km(lat, lon, r[2], r[3]), *r) for r in result.cursor.fetchall()]
+        result.close()
         self.scans += 1
-        if len(self.rows) >= limit:
+        if hole:  # rows read before that the scan may hand over again lie near the edge
+            edge = bisect.bisect_left(
+                self.rows, self.radius_km * (1 - 1e-6) - 1e-3, key=lambda row: row.distance_km
+            )
+            known = {(row.location_id, row.technique) for row in self.rows[edge:]}
+            fresh = [row for row in found if (row.location_id, row.technique) not in known]
+            self.rows = sorted(self.rows + fresh)
+        else:
+            self.rows = sorted(found)
+        if len(found) >= limit:
+            found.sort()
             # Rows beyond the last one returned may lie as near as it, give or take rounding
             # between SQL's ranking and haversine: claim the circle a hair short of it
             # (PostGIS ranks by its own distance: 2 % short, more than sphere and spheroid
             # ever differ) — and never past the circle asked for: the boxes' corners reach
             # beyond it, but rows outside the boxes were not read.
             margin = 0.02 if gis else 1e-9
-            last = self.rows[-1].distance_km * (1 - margin) - 1e-6
+            last = found[-1].distance_km * (1 - margin) - 1e-6
             self.radius_km = max(0.0, min(last, radius_km))
             self.limit = limit * LIMIT_GROWTH
         else:
             self.radius_km = radius_km
 
-    def _found(self, question: Question) -> list[Row]:
-        """The first k practitioners the question admits among the rows read, nearest first
-        (each by its nearest admitted location), whether inside the circle read or not."""
+    def _found(self, question: Question) -> tuple[list[Row], Row | None]:
+        """The first k practitioners not skipped that the question admits among the rows
+        read, nearest first (each by its nearest admitted location), whether inside the
+        circle read or not; and the nearest skipped one if it lies nearer than all of them."""
         seen: set[int] = set()
-        found = []
+        found: list[Row] = []
+        skipped = None
+        skip, k, admits = question.skip, question.k, question.admits
         for row in self.rows:
-            if row.practitioner_id not in seen and question.admits(row):
-                seen.add(row.practitioner_id)
+            pid = row.practitioner_id
+            if pid in skip:
+                if skipped is None and not found and admits(row):
+                    skipped = row
+            elif pid not in seen and admits(row):
+                seen.add(pid)
                 found.append(row)
-                if len(found) == question.k:
+                if len(found) == k:
                     break
-        return found
+        return found, skipped
 
     def _answer(self, question: Question) -> tuple[list[Hit] | None, float | None]:
         """The question's answer if the rows read settle it; else None and the distance that
         certainly settles it, or None for that too when not even k matches were seen."""
-        found = self._found(question)
+        found, skipped = self._found(question)
         reach = min(self.radius_km, question.limit_km)
-        inside = [row.hit() for row in found if row.distance_km <= reach]
-        if len(inside) >= question.k or self.radius_km >= question.limit_km:
-            return inside[: question.k], None
+        if (found and len(found) >= question.k and found[-1].distance_km <= reach) or (
+            self.radius_km >= question.limit_km
+        ):
+            first = [skipped] if skipped is not None else []
+            return [row.hit() for row in first + found if row.distance_km <= reach], None
         if len(found) >= question.k:  # the k-th distance seen holds k for certain
             return None, min(found[-1].distance_km, question.limit_km)
         return None, None
@@ -440,7 +488,10 @@ class Neighbourhood:
             limit=limit_for(question.k),
             sample=self.sample,
         )
-        return hood, Question(k=question.k, radius_km=question.radius_km)
+        # What this neighbourhood read holds every row of the narrower one within its circle.
+        hood.rows = [row for row in self.rows if question.admits(row)]
+        hood.radius_km = self.radius_km
+        return hood, Question(k=question.k, radius_km=question.radius_km, skip=question.skip)
 
     def answer(self, questions: dict, start_km: float = FIRST_RADIUS_KM) -> dict:
         """Every question's exact answer (key -> hits, nearest first), sharing the scans.
@@ -504,6 +555,8 @@ class Neighbourhood:
                 else:  # no farther than the farthest of them may look
                     farthest = max(questions[key].limit_km for key in unsure)
                     grown = max(self.radius_km * GROWTH, FIRST_RADIUS_KM)
+                    if self._country_is_small():  # one scan ranks all of its rows
+                        grown = farthest
                     wider = min([grown, farthest, *ahead])
             target = max([wider, *certain])
             if target <= self.radius_km:
@@ -519,6 +572,7 @@ class Neighbourhood:
         to scans of its own, filtered in SQL)."""
         return (
             question.k <= SAMPLED_K_AT_MOST
+            and not question.skip  # a level's k-th match may be one of those skipped
             and set(question.techniques) in (set(), set(self.filters.techniques))
             and question.country is None
             and question.telehealth is None
@@ -529,15 +583,25 @@ class Neighbourhood:
 
     def _samples_help(self) -> bool:
         """Whether to ask the sample levels how far to read: on the box search (PostGIS's
-        index needs no samples) of a large directory, for every matching row but a country's
-        (a country's own index seeks its rows already; the samples have none)."""
-        return (
-            self.sample == 0
-            and not self.gis
-            and self.filters.country is None
-            and sample_counts(self.session).get(ANY_TECHNIQUE, 0) * SAMPLE_RATIO**SIZE_LEVEL
-            >= SAMPLES_FROM
-        )
+        index needs no samples) of a large directory and, for a country's rows, of a country
+        with many (a box that holds a small country whole costs little to read)."""
+        if self.sample or self.gis:
+            return False
+        counted = sample_counts(self.session)
+        size = sum(n for (technique, _), n in counted.items() if technique == ANY_TECHNIQUE)
+        country = self.filters.country
+        here = size if country is None else counted.get((ANY_TECHNIQUE, country), 0)
+        return min(size, here) * SAMPLE_RATIO**SIZE_LEVEL >= SAMPLES_FROM
+
+    def _country_is_small(self) -> bool:
+        """Whether this neighbourhood reads one country's rows and it has so few (about
+        SMALL_COUNTRY_ROWS at most, by the samples) that one scan may rank them all: growing
+        the circle fourfold towards a far country costs a scan a step, each finding nothing."""
+        country = self.filters.country
+        if country is None or self.sample:
+            return False
+        rows = sample_counts(self.session).get((ANY_TECHNIQUE, country), 0)
+        return rows * SAMPLE_RATIO**SIZE_LEVEL < SMALL_COUNTRY_ROWS
 
     def _estimates(self, questions: dict) -> dict:
         """For each question, a distance within which it certainly has k matches (or None),
@@ -551,7 +615,9 @@ class Neighbourhood:
         reach: dict = {}
         widest = max(q.k for q in questions.values())
         counted = sample_counts(self.session)
-        rows = sum(counted.get(t, 0) for t in self.filters.techniques or (ANY_TECHNIQUE,))
+        techniques = self.filters.techniques or (ANY_TECHNIQUE,)
+        country = self.filters.country
+        rows = sum(n for (t, c), n in counted.items() if t in techniques and country in (None, c))
         # From the sparsest level expected to hold enough matches (a technique's share varies).
         levels = [
             level
@@ -588,10 +654,10 @@ def limit_for(k: int) -> int:
     return min(READ_LIMIT, max(2 * k + 16, KNN_FIRST_LIMIT))
 
 
-def sample_counts(session: Session) -> dict[str, int]:
-    """Rows of sample level SIZE_LEVEL by technique ("*": locations), counted at most once
-    per SIZE_KEPT_SECONDS per engine: they only decide whether and where to read the samples
-    (× 256: about the directory's size), never what a search finds."""
+def sample_counts(session: Session) -> dict[tuple[str, str], int]:
+    """Rows of sample level SIZE_LEVEL by technique ("*": locations) and country, counted at
+    most once per SIZE_KEPT_SECONDS per engine: they only decide whether and where to read
+    the samples (× 256: about the directory's size), never what a search finds."""
     engine = session.get_bind()
     kept = _sizes.get(engine)
     now = time.monotonic()
@@ -599,11 +665,11 @@ def sample_counts(session: Session) -> dict[str, int]:
         return kept[1]
     sp = SearchPoint.__table__
     counted = (
-        select(sp.c.technique, func.count())
+        select(sp.c.technique, sp.c.country, func.count())
         .where(text(sample_clause(SIZE_LEVEL, sp.name)))
-        .group_by(sp.c.technique)
+        .group_by(sp.c.technique, sp.c.country)
     )
-    counts = {technique: n for technique, n in session.execute(counted)}
+    counts = {(technique, country): n for technique, country, n in session.execute(counted)}
     _sizes[engine] = (now, counts)
     return counts
 

@@ -23,7 +23,6 @@ TRAVEL_LIMIT = 10
 REMOTE_LIMIT = 5
 HOME_VISIT_LIMIT = 2
 HOME_VISIT_RADIUS_KM = 60.0  # how far a practitioner is assumed to travel to a patient's home
-SKIP_AT_MOST = 500  # shown matches looked past to find the ones not shown
 # How many of an answer's practitioners (not shown nearby) the option lists may use: remote
 # options also skip those worth the trip, home visits those offered remote.
 ROOM = {"remote": REMOTE_LIMIT + TRAVEL_LIMIT, "remote-speaking": REMOTE_LIMIT + TRAVEL_LIMIT,
@@ -58,41 +57,41 @@ class Options:
     remote_language_missing: str | None = None
 
 
-def _skip(count: int) -> int:
-    """How many extra matches to ask for so that `count` shown ones can be left out."""
-    return min(count, SKIP_AT_MOST)
-
-
-def travel_questions(origin: Origin, filters: Filters, shown: int) -> dict[str, Question]:
-    """What to ask the index for options worth the trip (see travel_worthy())."""
-    asked = dict(techniques=filters.techniques, country=filters.country)
+def travel_questions(
+    origin: Origin, filters: Filters, shown: frozenset[int] = frozenset()
+) -> dict[str, Question]:
+    """What to ask the index for options worth the trip (see travel_worthy()); `shown` are
+    the practitioners the page lists already: each answer finds that many more."""
+    asked = dict(techniques=filters.techniques, country=filters.country, skip=shown)
     home = origin.country
     ask = {
-        "anywhere": Question(k=3 + _skip(shown), **asked),
-        "welcoming": Question(k=3 + _skip(shown), accepts_international=True, **asked),
+        "anywhere": Question(k=3, **asked),
+        "welcoming": Question(k=3, accepts_international=True, **asked),
     }
     if home and filters.country in (None, home):
-        ask["home"] = Question(k=2 + _skip(shown), techniques=filters.techniques, country=home)
+        ask["home"] = Question(k=2, techniques=filters.techniques, country=home, skip=shown)
     if home and filters.country is None:
         for code in neighbours(home):
             ask[f"neighbour:{code}"] = Question(k=1, techniques=filters.techniques, country=code)
     return ask
 
 
-def questions(origin: Origin, filters: Filters, shown: int) -> dict[str, Question]:
+def questions(origin: Origin, filters: Filters, shown: frozenset[int]) -> dict[str, Question]:
     """What to ask the index for every option, for a neighbourhood read with
-    `base_filters(filters)` and `speaks=origin.language`; `shown` is how many practitioners
-    the page already lists."""
+    `base_filters(filters)` and `speaks=origin.language`; `shown` are the practitioners the
+    page already lists."""
     ask = travel_questions(origin, filters, shown)
-    # Remote options leave the place filter aside; every ticked box still holds.
-    remote_k = REMOTE_LIMIT + _skip(shown + TRAVEL_LIMIT)
-    ask["remote"] = Question(k=remote_k, techniques=filters.techniques, telehealth=True)
+    # Remote options leave the place filter aside; every ticked box still holds. They skip
+    # those worth the trip too (at most TRAVEL_LIMIT), home visits those offered remote.
+    remote_k = REMOTE_LIMIT + TRAVEL_LIMIT
+    ask["remote"] = Question(k=remote_k, techniques=filters.techniques, telehealth=True, skip=shown)
     if not filters.language and origin.language:
         ask["remote-speaking"] = Question(
-            k=remote_k, techniques=filters.techniques, telehealth=True, speaks=True
+            k=remote_k, techniques=filters.techniques, telehealth=True, speaks=True, skip=shown
         )
     ask["home-visits"] = Question(
-        k=HOME_VISIT_LIMIT + _skip(shown + REMOTE_LIMIT),
+        k=HOME_VISIT_LIMIT + REMOTE_LIMIT,
+        skip=shown,
         radius_km=HOME_VISIT_RADIUS_KM,
         techniques=filters.techniques,
         country=filters.country,

@@ -150,8 +150,8 @@ def find(
             k=EVERYONE, radius_km=radius_km, techniques=filters.techniques, country=filters.country
         )
         everything = hood.answer({"nearby": nearby}, start_km=radius_km)["nearby"]
-    answers = hood.answer(policy.questions(origin, filters, len(everything)), start_km=radius_km)
-    near_ids = {h.practitioner_id for h in everything}
+    near_ids = frozenset(h.practitioner_id for h in everything)
+    answers = hood.answer(policy.questions(origin, filters, near_ids), start_km=radius_km)
     # A whole country's listings are all on its map; else the page's are shown.
     listed = near_ids if whole_country else {h.practitioner_id for h in everything[page]}
     ids = policy.candidates(answers, near_ids) | listed

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from finder import postgis
 from finder.extensions import db
-from finder.geo import boxes_around, haversine_km
+from finder.geo import HALF_CIRCUMFERENCE_KM, boxes_around, haversine_km
 from finder.models import PracticeLocation, Practitioner, SearchPoint, Technique
 from finder.nearest import (
     MAX_SCANS,
@@ -206,6 +206,35 @@ def test_nearest_matches_brute_force(
         force_samples(monkeypatch)
     got = nearest(directory_session, lat, lon, wanted, k=k, radius_km=radius)
     expected = brute_force(directory_session, lat, lon, wanted, k, radius)
+    assert [h.practitioner_id for h in got] == [pid for pid, _ in expected]
+    for hit, (_, distance) in zip(got, expected, strict=True):
+        assert hit.distance_km == pytest.approx(distance)
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    lat=latitudes,
+    lon=longitudes,
+    wanted=filters,
+    k=st.integers(1, 10),
+    radius=st.one_of(st.none(), st.floats(1, 20000)),
+    skipped=st.lists(st.integers(0, 60), max_size=40).map(frozenset),
+)
+def test_skipped_practitioners_are_listed_but_not_counted(
+    directory_session, lat, lon, wanted, k, radius, skipped
+):
+    """A question that skips practitioners (those a page shows already) finds the k nearest
+    others, after the nearest skipped one when it is the nearest of all."""
+    ranked = brute_force(directory_session, lat, lon, wanted, 10**9, radius)
+    skip = frozenset(ranked[i][0] for i in skipped if i < len(ranked))
+    expected = [item for item in ranked if item[0] not in skip][:k]
+    if ranked and ranked[0][0] in skip:
+        expected.insert(0, ranked[0])
+    hood = Neighbourhood(directory_session, lat, lon, wanted)
+    limit = HALF_CIRCUMFERENCE_KM if radius is None else radius
+    got = hood.answer({0: Question(k=k, radius_km=limit, skip=skip)})[0]
     assert [h.practitioner_id for h in got] == [pid for pid, _ in expected]
     for hit, (_, distance) in zip(got, expected, strict=True):
         assert hit.distance_km == pytest.approx(distance)

@@ -98,7 +98,7 @@ def country_page(code: str):
     # neighbourhood of the index answers every technique's questions with shared scans.
     missing = [slug for slug in techniques if counts.get(slug, 0) == 0]
     origin = Origin(place.lat, place.lon, code, page_language())
-    asked = {slug: policy.travel_questions(origin, Filters((slug,)), 0) for slug in missing}
+    asked = {slug: policy.travel_questions(origin, Filters((slug,))) for slug in missing}
     answers = {}
     if missing:
         everyone = Filters(tuple(missing))
