@@ -26,3 +26,13 @@ limit_request_fields = 50
 limit_request_field_size = 8190
 # X-Forwarded-Proto is believed from these addresses only (the proxy on this machine).
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+
+def post_worker_init(worker):
+    """Once the application is loaded, what it loaded (the gazetteer's country data, the
+    routes, the compiled templates) lives as long as the worker: moved out of the garbage
+    collector's sight, a collection no longer walks its hundred thousand objects (a search
+    that reads a city's thousands of rows triggers several)."""
+    import gc
+
+    gc.freeze()

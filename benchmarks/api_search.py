@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import gc
 import os
 import random
 import sys
@@ -103,6 +104,8 @@ def timings(database: Path, places: list, warmup: list) -> list[float]:
     client = app.test_client()
     seconds = []
     for measured, points in ((False, warmup), (True, places)):
+        if measured:
+            gc.freeze()  # as gunicorn.conf.py's post_worker_init does in each worker
         for _kind, lat, lon in points:
             for technique in (None, RARE):
                 query = {"lat": f"{lat:.5f}", "lon": f"{lon:.5f}"}

@@ -58,6 +58,55 @@ def boxes_around(lat: float, lon: float, radius_km: float) -> list[Box]:
     return [Box(lat_min, lat_max, lon_min, lon_max)]
 
 
+SLAB_DEGREES = 8.0  # slabs_around: a circle taller than this is cut into slabs this tall
+
+
+def slabs_around(lat: float, lon: float, radius_km: float) -> list[Box]:
+    """Boxes that together contain every point within radius_km of (lat, lon), no two of
+    which share a point: boxes_around's, but a circle taller than SLAB_DEGREES is cut into
+    latitude slabs, each only as wide as the circle is within it. A large circle's box, or
+    one far from the equator, is much wider than the circle (from 60° N, a 3,700 km circle's
+    box holds every longitude from 27° N to the pole)."""
+    boxes = boxes_around(lat, lon, radius_km)
+    lat_min, lat_max = boxes[0].lat_min, boxes[0].lat_max
+    slabs = math.ceil((lat_max - lat_min) / SLAB_DEGREES)
+    angle = radius_km / EARTH_RADIUS_KM
+    if slabs <= 1 or angle >= math.pi / 2:
+        return boxes
+    p0 = math.radians(lat)
+    cos_d = math.cos(angle)
+
+    def half_width(phi: float) -> float:
+        """How far in longitude (degrees) the circle reaches at latitude phi."""
+        p = math.radians(phi)
+        across = math.cos(p) * math.cos(p0)
+        if across <= 1e-12:
+            return 180.0
+        c = (cos_d - math.sin(p) * math.sin(p0)) / across
+        return 180.0 if c <= -1 else 0.0 if c >= 1 else math.degrees(math.acos(c))
+
+    # Where the circle is widest, unless it holds a pole (then it widens all the way).
+    ratio = math.sin(p0) / cos_d
+    widest = math.degrees(math.asin(ratio)) if abs(ratio) < 1 else None
+    cuts = [lat_min + (lat_max - lat_min) * i / slabs for i in range(slabs)] + [lat_max]
+    found: list[Box] = []
+    for i in range(slabs):
+        low, high = cuts[i], cuts[i + 1]
+        if i:  # a row on a cut belongs to the slab below it only
+            low = math.nextafter(low, math.inf)
+        inside = [low, high] + ([widest] if widest is not None and low < widest < high else [])
+        reach = max(half_width(phi) for phi in inside) + 1e-7
+        if reach >= 180:
+            found.append(Box(low, high, -180.0, 180.0))
+        elif lon - reach < -180:
+            found += [Box(low, high, lon - reach + 360, 180.0), Box(low, high, -180.0, lon + reach)]
+        elif lon + reach > 180:
+            found += [Box(low, high, lon - reach, 180.0), Box(low, high, -180.0, lon + reach - 360)]
+        else:
+            found.append(Box(low, high, lon - reach, lon + reach))
+    return found
+
+
 def to_km(value: float, unit: str) -> float:
     """A distance in `unit` ("km" or "mi") as km."""
     return value * KM_PER_MILE if unit == "mi" else value

@@ -40,7 +40,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from . import postgis
-from .geo import EARTH_RADIUS_KM, HALF_CIRCUMFERENCE_KM, boxes_around, haversine_km, unit_vector
+from .geo import EARTH_RADIUS_KM, HALF_CIRCUMFERENCE_KM, haversine_km, slabs_around, unit_vector
 from .models import (
     ANY_TECHNIQUE,
     FLAGS,
@@ -358,7 +358,7 @@ class Neighbourhood:
             if bounded:  # on the same sphere as haversine_km, with a margin for rounding
                 params["within_m"] = radius_km * 1000 * (1 + 1e-6) + 1
         else:
-            boxes = boxes_around(self.lat, self.lon, radius_km)
+            boxes = slabs_around(self.lat, self.lon, radius_km)
             params.update(zip("xyz", self.unit, strict=True))
         for i, box in enumerate(boxes):
             params.update(

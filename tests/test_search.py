@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from finder import postgis
 from finder.extensions import db
-from finder.geo import HALF_CIRCUMFERENCE_KM, boxes_around, haversine_km
+from finder.geo import HALF_CIRCUMFERENCE_KM, boxes_around, haversine_km, slabs_around
 from finder.models import PracticeLocation, Practitioner, SearchPoint, Technique
 from finder.nearest import (
     MAX_SCANS,
@@ -343,6 +343,36 @@ def test_boxes_contain_the_whole_circle(lat, lon, radius):
             and box.lon_min - 1e-6 <= plon <= box.lon_max + 1e-6
             for box in boxes
         ), (plat, plon, boxes)
+
+
+@given(lat=latitudes, lon=longitudes, radius=st.floats(0.01, 20000))
+def test_slabs_contain_the_whole_circle_and_never_overlap(lat, lon, radius):
+    """The slabs a tall circle is cut into hold every point of it (its edge, and the
+    points between the origin and the edge) and share no point: a row is read once."""
+    slabs = slabs_around(lat, lon, radius)
+    angle = radius / 6371.0088
+    p1, l1 = math.radians(lat), math.radians(lon)
+    for bearing in range(0, 360, 10):
+        for part in (1.0, 0.999, 0.7, 0.3):
+            b, reach = math.radians(bearing), angle * part
+            p2 = math.asin(
+                math.sin(p1) * math.cos(reach) + math.cos(p1) * math.sin(reach) * math.cos(b)
+            )
+            l2 = l1 + math.atan2(
+                math.sin(b) * math.sin(reach) * math.cos(p1),
+                math.cos(reach) - math.sin(p1) * math.sin(p2),
+            )
+            plat = math.degrees(p2)
+            plon = (math.degrees(l2) + 540) % 360 - 180
+            assert any(
+                box.lat_min - 1e-6 <= plat <= box.lat_max + 1e-6
+                and box.lon_min - 1e-6 <= plon <= box.lon_max + 1e-6
+                for box in slabs
+            ), (plat, plon, slabs)
+    for i, one in enumerate(slabs):
+        for other in slabs[i + 1 :]:
+            apart = one.lat_max < other.lat_min or other.lat_max < one.lat_min
+            assert apart or one.lon_max < other.lon_min or other.lon_max < one.lon_min
 
 
 def test_a_clinic_of_many_at_the_origin_does_not_stall_the_search(app):
