@@ -58,18 +58,21 @@ def boxes_around(lat: float, lon: float, radius_km: float) -> list[Box]:
     return [Box(lat_min, lat_max, lon_min, lon_max)]
 
 
-SLAB_DEGREES = 8.0  # slabs_around: a circle taller than this is cut into slabs this tall
+SLAB_DEGREES = 8.0  # slabs_around: a circle taller than this is cut into slabs this tall,
+MAX_SLABS = 4  # ... into this many at most (each a SELECT, or two across ±180°),
+SLABS_WORTH = 0.5  # ... and only when the slabs' area is at most half the box's
 
 
 def slabs_around(lat: float, lon: float, radius_km: float) -> list[Box]:
     """Boxes that together contain every point within radius_km of (lat, lon), no two of
     which share a point: boxes_around's, but a circle taller than SLAB_DEGREES is cut into
-    latitude slabs, each only as wide as the circle is within it. A large circle's box, or
+    latitude slabs, each only as wide as the circle is within it, when that halves the
+    area read. A large circle's box, or
     one far from the equator, is much wider than the circle (from 60° N, a 3,700 km circle's
     box holds every longitude from 27° N to the pole)."""
     boxes = boxes_around(lat, lon, radius_km)
     lat_min, lat_max = boxes[0].lat_min, boxes[0].lat_max
-    slabs = math.ceil((lat_max - lat_min) / SLAB_DEGREES)
+    slabs = min(math.ceil((lat_max - lat_min) / SLAB_DEGREES), MAX_SLABS)
     angle = radius_km / EARTH_RADIUS_KM
     if slabs <= 1 or angle >= math.pi / 2:
         return boxes
@@ -104,7 +107,17 @@ def slabs_around(lat: float, lon: float, radius_km: float) -> list[Box]:
             found += [Box(low, high, lon - reach, 180.0), Box(low, high, -180.0, lon + reach - 360)]
         else:
             found.append(Box(low, high, lon - reach, lon + reach))
-    return found
+    # Each slab is a SELECT of its own: worth it only where they cut the area read down.
+    return found if _area(found) < SLABS_WORTH * _area(boxes) else boxes
+
+
+def _area(boxes: list[Box]) -> float:
+    """The boxes' area on the unit sphere (steradians)."""
+    return sum(
+        (math.sin(math.radians(b.lat_max)) - math.sin(math.radians(b.lat_min)))
+        * math.radians(b.lon_max - b.lon_min)
+        for b in boxes
+    )
 
 
 def to_km(value: float, unit: str) -> float:
