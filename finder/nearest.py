@@ -40,7 +40,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from . import postgis
-from .geo import EARTH_RADIUS_KM, HALF_CIRCUMFERENCE_KM, haversine_km, slabs_around, unit_vector
+from .geo import EARTH_RADIUS_KM, HALF_CIRCUMFERENCE_KM, slabs_around, unit_vector
 from .models import (
     ANY_TECHNIQUE,
     FLAGS,
@@ -185,19 +185,24 @@ def _statement(
     bounded=False,
     sample=0,
     hole=False,
+    techniques=1,
+    bands=1,
 ):
     """The SELECT of the `limit` index rows nearest the origin that match the filters (in no
     particular order: the caller sorts them by distance): inside `boxes` boxes ranked by the
     chord to the origin, or with PostGIS (`gis`, its schema) from the GiST index by
     distance, within `within_m` metres when `bounded`; only the rows of sample level `sample`
     (models.sample_clause) when it is not 0; with a `hole`, only rows beyond the circle the
-    neighbourhood has read already (:inner: a squared chord, or metres with PostGIS).
+    neighbourhood has read already (:inner: a squared chord, or metres with PostGIS). It
+    asks for `techniques` techniques (:t0, :t1...) and `bands` latitude bands a box (:b0_0,
+    :b0_1... for box 0; a box with fewer repeats its last).
 
-    Built once per shape of request (values are bound parameters): building and hashing a
-    statement costs more than running it on the index."""
+    Built once per shape of request (values are bound parameters, no list expanded at run
+    time: _sql() renders it once): building and hashing a statement costs more than running
+    it on the index."""
     sp = SearchPoint.__table__
     lang = PractitionerLanguage.__table__
-    conditions = [sp.c.technique.in_(bindparam("techniques", expanding=True))]
+    conditions = [sp.c.technique.in_([bindparam(f"t{j}") for j in range(techniques)])]
     if gis:
         origin = (
             f"{gis}.ST_SetSRID({gis}.ST_MakePoint(:origin_lon, :origin_lat), 4326)::{gis}.geography"
@@ -240,33 +245,43 @@ def _statement(
     asked = [(sp.c.flags.bitwise_and(FLAGS[name]) != 0).label(name) for name in ATTRIBUTES]
     # Ranked on the index alone; only the rows handed over are asked about the languages
     # their practitioner speaks (a box may hold a continent's rows, the limit a few hundred).
+    # The squared chord comes first: the caller measures the great-circle distance from it.
+    chord = _chord_squared(sp).label("chord")
     if boxes <= 1:
-        within = [_in_box(sp, 0)] if boxes else []
+        within = [_in_box(sp, 0, bands)] if boxes else []
         near = (
-            select(*located, sp.c.technique, *asked)
+            select(chord, *located, sp.c.technique, *asked)
             .where(*conditions, *within)
-            .order_by(ranking)
+            .order_by(ranking if gis else chord)
             .limit(bindparam("limit"))
             .subquery("near")
         )
     else:  # one SELECT a box: joined by OR, SQLite would read every row of the technique
         found = union_all(
             *(
-                select(*located, sp.c.technique, *asked, ranking.label("rank")).where(
-                    *conditions, _in_box(sp, i)
+                select(chord, *located, sp.c.technique, *asked).where(
+                    *conditions, _in_box(sp, i, bands)
                 )
                 for i in range(boxes)
             )
         ).subquery("boxes")
-        columns = [c for c in found.c if c.name != "rank"]
-        near = select(*columns).order_by(found.c.rank).limit(bindparam("limit")).subquery("near")
+        near = select(*found.c).order_by(found.c.chord).limit(bindparam("limit")).subquery("near")
     return select(*near.c, _speaks(near, speaks))
 
 
-def _in_box(sp, i: int):
+@functools.lru_cache(maxsize=1024)
+def _sql(statement, dialect) -> tuple[str, tuple[str, ...] | None, dict]:
+    """A _statement() as the driver's SQL, with the order of its parameters' names when the
+    driver takes them by position (None: by name), and the values bound in the statement."""
+    compiled = statement.compile(dialect=dialect)
+    order = tuple(compiled.positiontup) if compiled.positional else None
+    return str(compiled), order, dict(compiled.params)
+
+
+def _in_box(sp, i: int, bands: int):
     """The rows inside box i: the index seeks each of its latitude bands by longitude."""
     return and_(
-        sp.c.band.in_(bindparam(f"bands{i}", expanding=True)),
+        sp.c.band.in_([bindparam(f"b{i}_{j}") for j in range(bands)]),
         sp.c.lat.between(bindparam(f"lat_min{i}"), bindparam(f"lat_max{i}")),
         sp.c.lon.between(bindparam(f"lon_min{i}"), bindparam(f"lon_max{i}")),
     )
@@ -292,6 +307,12 @@ def _inner_bound(radius_km: float, gis: bool) -> float:
         return max(0.0, radius_km * 1000 * (1 - 1e-6) - 1)
     chord = 2 * math.sin(radius_km / (2 * EARTH_RADIUS_KM))
     return max(0.0, chord - 1e-12) ** 2 * (1 - 1e-9)
+
+
+def _chord_km(chord_squared: float) -> float:
+    """The great-circle distance (as haversine_km measures it) of a squared chord on the
+    unit sphere: a square root and an arcsine instead of haversine's eight calls a row."""
+    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(chord_squared) / 2))
 
 
 def _chord_squared(sp):
@@ -351,7 +372,9 @@ class Neighbourhood:
             # asks for a few of them, with no circle to grow from 2 km.
             radius_km, limit = HALF_CIRCUMFERENCE_KM, min(limit, KNN_FIRST_LIMIT)
         bounded = radius_km < HALF_CIRCUMFERENCE_KM
-        params: dict = {"techniques": list(f.techniques or (ANY_TECHNIQUE,)), "limit": limit}
+        techniques = f.techniques or (ANY_TECHNIQUE,)
+        params: dict = {f"t{j}": technique for j, technique in enumerate(techniques)}
+        params["limit"] = limit
         if gis:
             boxes = []
             params.update(origin_lat=self.lat, origin_lon=self.lon)
@@ -359,11 +382,15 @@ class Neighbourhood:
                 params["within_m"] = radius_km * 1000 * (1 + 1e-6) + 1
         else:
             boxes = slabs_around(self.lat, self.lon, radius_km)
-            params.update(zip("xyz", self.unit, strict=True))
+        params.update(zip("xyz", self.unit, strict=True))
+        # As many bands a box as the tallest has, rounded up to a power of two: few shapes.
+        tallest = max((math.floor(b.lat_max) - math.floor(b.lat_min) + 1 for b in boxes), default=1)
+        bands = 1 << (tallest - 1).bit_length()
         for i, box in enumerate(boxes):
+            low, high = math.floor(box.lat_min), math.floor(box.lat_max)
+            params.update({f"b{i}_{j}": min(low + j, high) for j in range(bands)})
             params.update(
                 {
-                    f"bands{i}": list(range(math.floor(box.lat_min), math.floor(box.lat_max) + 1)),
                     f"lat_min{i}": box.lat_min,
                     f"lat_max{i}": box.lat_max,
                     f"lon_min{i}": box.lon_min,
@@ -393,11 +420,18 @@ class Neighbourhood:
             bool(gis) and bounded,
             self.sample,
             hole,
+            len(techniques),
+            bands,
         )
-        lat, lon = self.lat, self.lon
-        result = self.session.execute(statement, params)
-        # The driver's own tuples: SQLAlchemy's rows cost more than a scan of the index.
-        found = [Row(haversine_km(lat, lon, r[2], r[3]), *r) for r in result.cursor.fetchall()]
+        connection = self.session.connection()
+        sql, order, defaults = _sql(statement, connection.dialect)
+        values = {**defaults, **params}
+        if order is not None:
+            values = tuple(values[name] for name in order)
+        # Run as the driver's SQL and read the driver's tuples: compiling the statement's
+        # parameters and making SQLAlchemy's rows cost more than a scan of the index.
+        result = connection.exec_driver_sql(sql, values)
+        found = [Row(_chord_km(r[0]), *r[1:]) for r in result.cursor.fetchall()]
         result.close()
         self.scans += 1
         if hole:  # rows read before that the scan may hand over again lie near the edge
