@@ -351,6 +351,7 @@ class Neighbourhood:
         self.filters, self.speaks = filters, speaks
         self.radius_km = 0.0  # every matching row within this distance has been read
         self.rows: list[Row] = []
+        self._views_scan, self._views = -1, {}  # see _view()
         self.scans = 0
         self.limit = limit  # rows the next scan may return (EVERY_ROW: no limit)
         self.unit = unit_vector(lat, lon)
@@ -383,9 +384,12 @@ class Neighbourhood:
         else:
             boxes = slabs_around(self.lat, self.lon, radius_km)
         params.update(zip("xyz", self.unit, strict=True))
-        # As many bands a box as the tallest has, rounded up to a power of two: few shapes.
+        # As many bands a box as the tallest has, rounded up to a power of 4: few shapes of
+        # statement to compile (a repeated band costs the IN list nothing).
         tallest = max((math.floor(b.lat_max) - math.floor(b.lat_min) + 1 for b in boxes), default=1)
-        bands = 1 << (tallest - 1).bit_length()
+        bands = 1
+        while bands < tallest:
+            bands *= 4
         for i, box in enumerate(boxes):
             low, high = math.floor(box.lat_min), math.floor(box.lat_max)
             params.update({f"b{i}_{j}": min(low + j, high) for j in range(bands)})
@@ -457,34 +461,67 @@ class Neighbourhood:
         else:
             self.radius_km = radius_km
 
-    def _found(self, question: Question) -> tuple[list[Row], Row | None]:
+    def _found(self, question: Question) -> list[Row]:
         """The first k practitioners not skipped that the question admits among the rows
         read, nearest first (each by its nearest admitted location), whether inside the
-        circle read or not; and the nearest skipped one if it lies nearer than all of them."""
+        circle read or not."""
         seen: set[int] = set()
         found: list[Row] = []
-        skipped = None
-        skip, k, admits = question.skip, question.k, question.admits
-        for row in self.rows:
+        k, admits = question.k, question.admits
+        for row in self._view(question.country, question.skip):
             pid = row.practitioner_id
-            if pid in skip:
-                if skipped is None and not found and admits(row):
-                    skipped = row
-            elif pid not in seen and admits(row):
+            if pid not in seen and admits(row):
                 seen.add(pid)
                 found.append(row)
                 if len(found) == k:
                     break
-        return found, skipped
+        return found
+
+    def _skipped_first(self, question: Question, found: list[Row]) -> Row | None:
+        """The nearest row read that the question admits if it is a skipped practitioner's
+        and lies before the `found` ones."""
+        if not question.skip:
+            return None
+        before = found[0] if found else None
+        for row in self._view(question.country):
+            if row is before:
+                return None
+            if question.admits(row):
+                return row if row.practitioner_id in question.skip else None
+        return None
+
+    def _view(self, country: str | None, skip: frozenset[int] = frozenset()) -> list[Row]:
+        """The rows read in `country` (None: all) but those of skipped practitioners, kept
+        until the next scan: the questions of a search share a few views (the nearest in
+        each neighbouring country, those not shown among a city's thousands shown)."""
+        if self._views_scan != self.scans:
+            self._views_scan, self._views = self.scans, {}
+        key = (country, id(skip))
+        kept = self._views.get(key)
+        if kept is None or kept[0] is not skip:
+            if skip:
+                rows = [r for r in self._view(country) if r.practitioner_id not in skip]
+            elif country is None:
+                rows = self.rows
+            else:
+                if None not in self._views:  # every country's rows, in one pass
+                    by_country: dict[str, list[Row]] = {}
+                    for row in self.rows:
+                        by_country.setdefault(row.country, []).append(row)
+                    self._views[None] = (skip, by_country)
+                rows = self._views[None][1].get(country, [])
+            kept = self._views[key] = (skip, rows)
+        return kept[1]
 
     def _answer(self, question: Question) -> tuple[list[Hit] | None, float | None]:
         """The question's answer if the rows read settle it; else None and the distance that
         certainly settles it, or None for that too when not even k matches were seen."""
-        found, skipped = self._found(question)
+        found = self._found(question)
         reach = min(self.radius_km, question.limit_km)
         if (found and len(found) >= question.k and found[-1].distance_km <= reach) or (
             self.radius_km >= question.limit_km
         ):
+            skipped = self._skipped_first(question, found)
             first = [skipped] if skipped is not None else []
             return [row.hit() for row in first + found if row.distance_km <= reach], None
         if len(found) >= question.k:  # the k-th distance seen holds k for certain
@@ -522,8 +559,14 @@ class Neighbourhood:
             limit=limit_for(question.k),
             sample=self.sample,
         )
-        # What this neighbourhood read holds every row of the narrower one within its circle.
-        hood.rows = [row for row in self.rows if question.admits(row)]
+        # What this neighbourhood read holds every row of the narrower one within its circle
+        # (but those of skipped practitioners after the nearest row: nobody asks for them).
+        hood.rows = [
+            row for row in self._view(question.country, question.skip) if question.admits(row)
+        ]
+        skipped = self._skipped_first(question, hood.rows)
+        if skipped is not None:
+            hood.rows.insert(0, skipped)
         hood.radius_km = self.radius_km
         return hood, Question(k=question.k, radius_km=question.radius_km, skip=question.skip)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import random
 from contextlib import ExitStack
+from dataclasses import replace
 
 import pytest
 from hypothesis import HealthCheck, example, given, settings
@@ -229,15 +230,56 @@ def test_skipped_practitioners_are_listed_but_not_counted(
     others, after the nearest skipped one when it is the nearest of all."""
     ranked = brute_force(directory_session, lat, lon, wanted, 10**9, radius)
     skip = frozenset(ranked[i][0] for i in skipped if i < len(ranked))
-    expected = [item for item in ranked if item[0] not in skip][:k]
-    if ranked and ranked[0][0] in skip:
-        expected.insert(0, ranked[0])
+    expected = expected_answer(ranked, k, skip)
     hood = Neighbourhood(directory_session, lat, lon, wanted)
     limit = HALF_CIRCUMFERENCE_KM if radius is None else radius
     got = hood.answer({0: Question(k=k, radius_km=limit, skip=skip)})[0]
-    assert [h.practitioner_id for h in got] == [pid for pid, _ in expected]
-    for hit, (_, distance) in zip(got, expected, strict=True):
-        assert hit.distance_km == pytest.approx(distance)
+    assert [h.practitioner_id for h in got] == expected
+    distances = dict(ranked)
+    for hit in got:
+        assert hit.distance_km == pytest.approx(distances[hit.practitioner_id])
+
+
+def expected_answer(ranked, k, skip):
+    """A question's answer from a brute-force ranking: the k nearest not skipped, after the
+    nearest skipped one when it is the nearest of all."""
+    expected = [item for item in ranked if item[0] not in skip][:k]
+    if ranked and ranked[0][0] in skip:
+        expected.insert(0, ranked[0])
+    return [pid for pid, _ in expected]
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    lat=latitudes,
+    lon=longitudes,
+    wanted=filters.map(lambda f: replace(f, country=None)),
+    countries=st.lists(st.sampled_from(COUNTRIES), min_size=1, max_size=3, unique=True),
+    k=st.integers(1, 6),
+    skipped=st.lists(st.integers(0, 60), max_size=40).map(frozenset),
+)
+def test_questions_for_several_countries_share_a_neighbourhood(
+    directory_session, lat, lon, wanted, countries, k, skipped
+):
+    """The nearest in each of several countries, some skipping practitioners, and the
+    nearest anywhere, asked of one neighbourhood: each the brute-force answer."""
+    everywhere = brute_force(directory_session, lat, lon, wanted, 10**9, None)
+    skip = frozenset(everywhere[i][0] for i in skipped if i < len(everywhere))
+    questions = {"anywhere": Question(k=k + 2, skip=skip)}
+    for n, country in enumerate(countries):
+        questions[country] = Question(k=k, country=country, skip=skip if n % 2 else frozenset())
+    answers = Neighbourhood(directory_session, lat, lon, wanted).answer(questions)
+    assert [h.practitioner_id for h in answers["anywhere"]] == expected_answer(
+        everywhere, k + 2, skip
+    )
+    for country in countries:
+        ranked = brute_force(
+            directory_session, lat, lon, replace(wanted, country=country), 10**9, None
+        )
+        got = [h.practitioner_id for h in answers[country]]
+        assert got == expected_answer(ranked, k, questions[country].skip), country
 
 
 @pytest.fixture
