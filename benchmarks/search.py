@@ -211,7 +211,14 @@ def build_postgres_database(url: str, name: str, cities: list, count: int, gis: 
     finally:
         raw.close()
     loaded = time.perf_counter()
-    if gis:
+    if gis:  # the techniques first, as init-db loads them: each gets its own GiST index
+        from sqlalchemy.orm import Session
+
+        from finder.techniques import load_techniques
+
+        with Session(engine) as session:
+            load_techniques(session)
+            session.commit()
         with engine.begin() as connection:
             if not postgis.add_geography(connection):
                 raise SystemExit("--postgis: PostGIS and btree_gist are not available")

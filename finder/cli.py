@@ -14,7 +14,7 @@ from flask import current_app
 from flask_migrate import upgrade
 from sqlalchemy import func, select
 
-from . import csv_files, open_data, techniques
+from . import csv_files, open_data, postgis, techniques
 from .auth import hasher
 from .database import writing
 from .extensions import db
@@ -196,6 +196,11 @@ def register_commands(app) -> None:
         with writing():
             count = techniques.load_techniques(db.session)
             db.session.commit()
+        with writing():  # PostGIS: an index on each technique's points (finder.postgis)
+            made = postgis.index_techniques(db.session.connection())
+            db.session.commit()
+        if made:
+            click.echo(f"Made {len(made)} PostGIS indexes: {', '.join(made)}.")
         click.echo(f"Database ready; {count} techniques.")
 
     @app.cli.command("seed-demo")

