@@ -387,7 +387,10 @@ class Neighbourhood:
             # The GiST index hands over the nearest rows wherever they are: the first scan
             # asks for a few of them, with no circle to grow from 2 km.
             radius_km, limit = HALF_CIRCUMFERENCE_KM, min(limit, KNN_FIRST_LIMIT)
-        bounded = radius_km < HALF_CIRCUMFERENCE_KM
+        # PostGIS bounds a scan by distance only when it wants every row: else the k nearest
+        # from the index stop at the limit (ST_DWithin of a wide circle, from mid-ocean, had
+        # PostgreSQL collect every row in it first: 400 ms).
+        bounded = radius_km < HALF_CIRCUMFERENCE_KM and limit >= EVERY_ROW
         techniques = f.techniques or (ANY_TECHNIQUE,)
         params: dict = {f"t{j}": technique for j, technique in enumerate(techniques)}
         params["limit"] = limit
@@ -467,11 +470,12 @@ class Neighbourhood:
             found.sort()
             # Rows beyond the last one returned may lie as near as it, give or take rounding
             # between SQL's ranking and haversine: claim the circle a hair short of it
-            # (PostGIS ranks by its own distance: 2 % short, more than sphere and spheroid
-            # ever differ) — and never past the circle asked for: the boxes' corners reach
-            # beyond it, but rows outside the boxes were not read.
-            margin = 0.02 if gis else 1e-9
-            last = found[-1].distance_km * (1 - margin) - 1e-6
+            # (PostGIS's `<->` on geography measures on a sphere of the same radius, within
+            # 5e-9 of haversine here: 1e-6 short, and a metre) — and never past the circle
+            # asked for: the boxes' corners reach beyond it, but rows outside the boxes were
+            # not read.
+            margin, metres = (1e-6, 1e-3) if gis else (1e-9, 1e-6)
+            last = found[-1].distance_km * (1 - margin) - metres
             self.radius_km = max(0.0, min(last, radius_km))
             self.limit = limit * LIMIT_GROWTH
         else:
