@@ -50,7 +50,13 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from . import postgis
-from .geo import EARTH_RADIUS_KM, HALF_CIRCUMFERENCE_KM, slabs_around, unit_vector
+from .geo import (
+    EARTH_RADIUS_KM,
+    HALF_CIRCUMFERENCE_KM,
+    boxes_around,
+    slabs_around,
+    unit_vector,
+)
 from .models import (
     ANY_TECHNIQUE,
     FLAGS,
@@ -400,7 +406,10 @@ class Neighbourhood:
             if bounded:  # on the same sphere as haversine_km, with a margin for rounding
                 params["within_m"] = radius_km * 1000 * (1 + 1e-6) + 1
         else:
-            boxes = slabs_around(self.lat, self.lon, radius_km)
+            # A sample level is sparse: its box costs little more than slabs would, and
+            # each shape of statement is compiled once (slabs make more shapes).
+            around = boxes_around if self.sample else slabs_around
+            boxes = around(self.lat, self.lon, radius_km)
         params.update(zip("xyz", self.unit, strict=True))
         # As many bands a box as the tallest has, rounded up to a power of 4: few shapes of
         # statement to compile (a repeated band costs the IN list nothing).
