@@ -206,6 +206,7 @@ def _statement(
     techniques=1,
     bands=1,
     technique=None,
+    ordered=True,
 ):
     """The SELECT of the `limit` index rows nearest the origin that match the filters (in no
     particular order: the caller sorts them by distance): inside `boxes` boxes ranked by the
@@ -215,7 +216,7 @@ def _statement(
     neighbourhood has read already (:inner: a squared chord, or metres with PostGIS). It
     asks for `techniques` techniques (:t0, :t1...) and `bands` latitude bands a box (:b0_0,
     :b0_1... for box 0; a box with fewer repeats its last), or the one `technique` (an SQL
-    literal) written into it.
+    literal) written into it. Not `ordered`, it hands over every row (no ranking, no limit).
 
     Built once per shape of request (values are bound parameters, no list expanded at run
     time: _sql() renders it once): building and hashing a statement costs more than running
@@ -272,13 +273,10 @@ def _statement(
     chord = _chord_squared(sp).label("chord")
     if boxes <= 1:
         within = [_in_box(sp, 0, bands)] if boxes else []
-        near = (
-            select(chord, *located, sp.c.technique, *asked)
-            .where(*conditions, *within)
-            .order_by(ranking if gis else chord)
-            .limit(bindparam("limit"))
-            .subquery("near")
-        )
+        near = select(chord, *located, sp.c.technique, *asked).where(*conditions, *within)
+        if ordered:
+            near = near.order_by(ranking if gis else chord).limit(bindparam("limit"))
+        near = near.subquery("near")
     else:  # one SELECT a box: joined by OR, SQLite would read every row of the technique
         found = union_all(
             *(
@@ -288,7 +286,10 @@ def _statement(
                 for i in range(boxes)
             )
         ).subquery("boxes")
-        near = select(*found.c).order_by(found.c.chord).limit(bindparam("limit")).subquery("near")
+        near = select(*found.c)
+        if ordered:
+            near = near.order_by(found.c.chord).limit(bindparam("limit"))
+        near = near.subquery("near")
     return select(*near.c, _speaks(near, speaks))
 
 
@@ -456,6 +457,7 @@ class Neighbourhood:
             len(techniques),
             bands,
             postgis.technique_literal(techniques[0]) if gis and len(techniques) == 1 else None,
+            limit < EVERY_ROW,  # every row is sorted here anyway: SQL need not rank them
         )
         connection = self.session.connection()
         sql, order, defaults = _sql(statement, connection.dialect)
