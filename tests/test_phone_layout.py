@@ -153,3 +153,21 @@ def test_wide_screen_keeps_the_map_beside_the_list(page, live_server):
     listing = page.locator(".results-list").bounding_box()
     frame = page.locator(".map-frame").bounding_box()
     assert frame["x"] >= listing["x"] + listing["width"]
+
+
+@pytest.mark.parametrize("lang", ["en", "ko", "es"])
+def test_hidden_controls_stay_hidden_and_a_long_place_wraps(phone, live_server, lang):
+    """ "Untick all" waits until something is ticked (a class's display once overrode the
+    hidden attribute), and a place typed as one long word, quoted back in the error, wraps
+    instead of widening the page (it once made it 2,363 px wide)."""
+    page = phone(lang)
+    visit(page, live_server.url, RESULTS, "results")
+    assert page.locator("#clear-shortlist").is_hidden()
+    page.locator(".result-card input[type=checkbox]").first.check()
+    assert page.locator("#clear-shortlist").is_visible()
+    visit(page, live_server.url, "/", "home")
+    page.fill("input[name=location]", "A" * 200)
+    page.locator("form.search-form button[type=submit]").first.click()
+    page.wait_for_load_state()
+    assert page.locator(".error-summary").is_visible()
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= PHONE["width"]
