@@ -375,7 +375,7 @@ class Neighbourhood:
         self.filters, self.speaks = filters, speaks
         self.radius_km = 0.0  # every matching row within this distance has been read
         self.rows: list[Row] = []
-        self._views_scan, self._views = -1, {}  # see _view()
+        self._views_scan, self._views, self._by_country = -1, {}, None  # see _view()
         self.scans = 0
         self.limit = limit  # rows the next scan may return (EVERY_ROW: no limit)
         self.unit = unit_vector(lat, lon)
@@ -480,7 +480,6 @@ class Neighbourhood:
         else:
             self.rows = sorted(found)
         if len(found) >= limit:
-            found.sort()
             # Rows beyond the last one returned may lie as near as it, give or take rounding
             # between SQL's ranking and haversine: claim the circle a hair short of it
             # (PostGIS's `<->` on geography measures on a sphere of the same radius, within
@@ -488,7 +487,7 @@ class Neighbourhood:
             # asked for: the boxes' corners reach beyond it, but rows outside the boxes were
             # not read.
             margin, metres = (1e-6, 1e-3) if gis else (1e-9, 1e-6)
-            last = found[-1].distance_km * (1 - margin) - metres
+            last = max(row.distance_km for row in found) * (1 - margin) - metres
             self.radius_km = max(0.0, min(last, radius_km))
             self.limit = limit * LIMIT_GROWTH
         else:
@@ -528,22 +527,19 @@ class Neighbourhood:
         until the next scan: the questions of a search share a few views (the nearest in
         each neighbouring country, those not shown among a city's thousands shown)."""
         if self._views_scan != self.scans:
-            self._views_scan, self._views = self.scans, {}
-        key = (country, id(skip))
-        kept = self._views.get(key)
+            self._views_scan, self._views, self._by_country = self.scans, {}, None
+        if not skip:
+            if country is None:
+                return self.rows
+            if self._by_country is None:  # every country's rows, in one pass
+                self._by_country = {}
+                for row in self.rows:
+                    self._by_country.setdefault(row.country, []).append(row)
+            return self._by_country.get(country, [])
+        kept = self._views.get((country, id(skip)))
         if kept is None or kept[0] is not skip:
-            if skip:
-                rows = [r for r in self._view(country) if r.practitioner_id not in skip]
-            elif country is None:
-                rows = self.rows
-            else:
-                if None not in self._views:  # every country's rows, in one pass
-                    by_country: dict[str, list[Row]] = {}
-                    for row in self.rows:
-                        by_country.setdefault(row.country, []).append(row)
-                    self._views[None] = (skip, by_country)
-                rows = self._views[None][1].get(country, [])
-            kept = self._views[key] = (skip, rows)
+            rows = [r for r in self._view(country) if r.practitioner_id not in skip]
+            kept = self._views[(country, id(skip))] = (skip, rows)
         return kept[1]
 
     def _answer(self, question: Question) -> tuple[list[Hit] | None, float | None]:
@@ -697,11 +693,9 @@ class Neighbourhood:
         with many (a box that holds a small country whole costs little to read)."""
         if self.sample or self.gis:
             return False
-        counted = sample_counts(self.session)
-        size = sum(n for (technique, _), n in counted.items() if technique == ANY_TECHNIQUE)
-        country = self.filters.country
-        here = size if country is None else counted.get((ANY_TECHNIQUE, country), 0)
-        return min(size, here) * SAMPLE_RATIO**SIZE_LEVEL >= SAMPLES_FROM
+        size = self._estimated_rows((ANY_TECHNIQUE,), None)
+        here = self._estimated_rows((ANY_TECHNIQUE,), self.filters.country)
+        return min(size, here) >= SAMPLES_FROM
 
     def _country_is_small(self) -> bool:
         """Whether this neighbourhood reads one country's rows and it has so few (about
@@ -710,8 +704,14 @@ class Neighbourhood:
         country = self.filters.country
         if country is None or self.sample:
             return False
-        rows = sample_counts(self.session).get((ANY_TECHNIQUE, country), 0)
-        return rows * SAMPLE_RATIO**SIZE_LEVEL < SMALL_COUNTRY_ROWS
+        return self._estimated_rows((ANY_TECHNIQUE,), country) < SMALL_COUNTRY_ROWS
+
+    def _estimated_rows(self, techniques: tuple[str, ...], country: str | None) -> int:
+        """About how many index rows of these techniques (in that country; None: anywhere)
+        the directory holds, from the sample level counted (sample_counts)."""
+        counted = sample_counts(self.session)
+        rows = sum(n for (t, c), n in counted.items() if t in techniques and country in (None, c))
+        return rows * SAMPLE_RATIO**SIZE_LEVEL
 
     def _estimates(self, questions: dict) -> dict:
         """For each question, a distance within which it certainly has k matches (or None),
@@ -724,16 +724,15 @@ class Neighbourhood:
         in one scan; each denser one only as far as the level above placed its answers."""
         reach: dict = {}
         widest = max(q.k for q in questions.values())
-        counted = sample_counts(self.session)
-        techniques = self.filters.techniques or (ANY_TECHNIQUE,)
-        country = self.filters.country
-        rows = sum(n for (t, c), n in counted.items() if t in techniques and country in (None, c))
+        rows = self._estimated_rows(
+            self.filters.techniques or (ANY_TECHNIQUE,), self.filters.country
+        )
         # From the sparsest level expected to hold enough matches (a technique's share varies).
         levels = [
             level
             for level in sorted(SAMPLE_LEVELS)
             if level == min(SAMPLE_LEVELS)
-            or rows * SAMPLE_RATIO ** (SIZE_LEVEL - level) >= SAMPLE_ROWS_PER_ANSWER * widest
+            or rows // SAMPLE_RATIO**level >= SAMPLE_ROWS_PER_ANSWER * widest
         ]
         for level in reversed(levels):
             hood = Neighbourhood(
