@@ -98,6 +98,12 @@ SIZE_LEVEL = 2  # the sample level counted for the directory's size (sample_coun
 SMALL_COUNTRY_ROWS = 2 * READ_LIMIT  # a country with fewer rows is read whole, not grown to
 SIZE_KEPT_SECONDS = 300.0  # how long a process trusts that count
 _sizes: weakref.WeakKeyDictionary[Engine, tuple[float, dict]] = weakref.WeakKeyDictionary()
+# A results circle holding more rows than this is a crowd (search.find): its practitioners
+# are counted (Neighbourhood.practitioners_within), the page's read, and the options sought
+# beyond it (Neighbourhood.answer_around), each scan reaching BEYOND_GROWTH times farther.
+CROWD_ROWS = READ_LIMIT
+BEYOND_GROWTH = 2.0
+_INSIDE = object()  # answer_around's key for a question's nearest row inside the circle
 DEFAULT_RADIUS_KM = 100.0
 MAX_RADIUS_KM = 20000.0
 EVERYONE = 10**9  # "k" of a question that wants every match within its radius
@@ -175,6 +181,17 @@ class Question:
     def limit_km(self) -> float:
         return min(self.radius_km, HALF_CIRCUMFERENCE_KM)
 
+    def covers(self, other: Question) -> bool:
+        """Whether this question admits every row `other` admits (k, radius and skip aside)."""
+        return (
+            (
+                not self.techniques
+                or (bool(other.techniques) and set(other.techniques) <= set(self.techniques))
+            )
+            and self.country in (None, other.country)
+            and all(getattr(self, name) in (None, getattr(other, name)) for name in ASKED)
+        )
+
     def admits(self, row: Row) -> bool:
         return (
             (not self.techniques or row.technique in self.techniques)
@@ -207,6 +224,7 @@ def _statement(
     bands=1,
     technique=None,
     ordered=True,
+    ids=False,
 ):
     """The SELECT of the `limit` index rows nearest the origin that match the filters (in no
     particular order: the caller sorts them by distance): inside `boxes` boxes ranked by the
@@ -217,6 +235,8 @@ def _statement(
     asks for `techniques` techniques (:t0, :t1...) and `bands` latitude bands a box (:b0_0,
     :b0_1... for box 0; a box with fewer repeats its last), or the one `technique` (an SQL
     literal) written into it. Not `ordered`, it hands over every row (no ranking, no limit).
+    With `ids`, only the squared chord and the practitioner of every row within the circle
+    (:outer, a squared chord, or :within_m with PostGIS).
 
     Built once per shape of request (values are bound parameters, no list expanded at run
     time: _sql() renders it once): building and hashing a statement costs more than running
@@ -241,6 +261,8 @@ def _statement(
         ranking = _chord_squared(sp)
         if hole:
             conditions.append(ranking > bindparam("inner"))
+        if ids:
+            conditions.append(ranking <= bindparam("outer"))
     if country and sample:
         # Not an index term: the country's index (all its rows) would beat the sample's.
         conditions.append(func.coalesce(sp.c.country, "") == bindparam("country"))
@@ -266,23 +288,24 @@ def _statement(
         bits = sum(FLAGS[name] for name, value in wanted.items() if value)
         conditions.append(sp.c.flags.bitwise_and(mask) == bits)
     located = (sp.c.practitioner_id, sp.c.location_id, sp.c.lat, sp.c.lon, sp.c.country)
-    asked = [(sp.c.flags.bitwise_and(FLAGS[name]) != 0).label(name) for name in ATTRIBUTES]
+    asked = [sp.c.technique]
+    asked += [(sp.c.flags.bitwise_and(FLAGS[name]) != 0).label(name) for name in ATTRIBUTES]
     # Ranked on the index alone; only the rows handed over are asked about the languages
     # their practitioner speaks (a box may hold a continent's rows, the limit a few hundred).
     # The squared chord comes first: the caller measures the great-circle distance from it.
     chord = _chord_squared(sp).label("chord")
+    if ids:
+        located, asked = (sp.c.practitioner_id,), []
     if boxes <= 1:
         within = [_in_box(sp, 0, bands)] if boxes else []
-        near = select(chord, *located, sp.c.technique, *asked).where(*conditions, *within)
+        near = select(chord, *located, *asked).where(*conditions, *within)
         if ordered:
             near = near.order_by(ranking if gis else chord).limit(bindparam("limit"))
         near = near.subquery("near")
     else:  # one SELECT a box: joined by OR, SQLite would read every row of the technique
         found = union_all(
             *(
-                select(chord, *located, sp.c.technique, *asked).where(
-                    *conditions, _in_box(sp, i, bands)
-                )
+                select(chord, *located, *asked).where(*conditions, _in_box(sp, i, bands))
                 for i in range(boxes)
             )
         ).subquery("boxes")
@@ -290,6 +313,8 @@ def _statement(
         if ordered:
             near = near.order_by(found.c.chord).limit(bindparam("limit"))
         near = near.subquery("near")
+    if ids:
+        return select(*near.c)
     return select(*near.c, _speaks(near, speaks))
 
 
@@ -350,6 +375,7 @@ def _chord_squared(sp):
 
 
 ATTRIBUTES = ("telehealth", "home_visits", "accepts_international")
+ASKED = (*ATTRIBUTES, "speaks")  # what a question asks of a row besides technique and country
 
 
 class Neighbourhood:
@@ -378,6 +404,10 @@ class Neighbourhood:
         self._views_scan, self._views, self._by_country = -1, {}, None  # see _view()
         self.scans = 0
         self.limit = limit  # rows the next scan may return (EVERY_ROW: no limit)
+        self.growth = GROWTH  # how much farther each scan reaches (answer())
+        # Holding this many rows, a question still open that SQL can filter moves to scans
+        # of its own (answer()).
+        self.shared_rows = SHARED_ROWS_AT_MOST
         self.unit = unit_vector(lat, lon)
         # PostGIS's schema when the index has its GiST point (finder.postgis), else None.
         self.gis = postgis.schema_for_search(session.connection())
@@ -390,16 +420,54 @@ class Neighbourhood:
         radius_km = min(radius_km, HALF_CIRCUMFERENCE_KM)
         if radius_km <= self.radius_km:
             return
-        f, gis = self.filters, self.gis
-        limit = self.limit if limit is None else limit
-        if gis and self.scans == 0 and radius_km <= FIRST_RADIUS_KM:
+        if self.gis and self.scans == 0 and radius_km <= FIRST_RADIUS_KM and limit is None:
             # The GiST index hands over the nearest rows wherever they are: the first scan
             # asks for a few of them, with no circle to grow.
-            radius_km, limit = HALF_CIRCUMFERENCE_KM, min(limit, KNN_FIRST_LIMIT)
+            radius_km, limit = HALF_CIRCUMFERENCE_KM, min(self.limit, KNN_FIRST_LIMIT)
+        limit = self.limit if limit is None else limit
+        hole = self.radius_km > 0
+        rows = self._fetch(self.filters, radius_km, limit, hole_km=self.radius_km if hole else None)
+        found = [Row(_chord_km(r[0]), *r[1:]) for r in rows]
+        self.scans += 1
+        if hole:  # rows read before that the scan may hand over again lie near the edge
+            edge = bisect.bisect_left(
+                self.rows, self.radius_km * (1 - 1e-6) - 1e-3, key=lambda row: row.distance_km
+            )
+            known = {(row.location_id, row.technique) for row in self.rows[edge:]}
+            fresh = [row for row in found if (row.location_id, row.technique) not in known]
+            self.rows = sorted(self.rows + fresh)
+        else:
+            self.rows = sorted(found)
+        if len(found) >= limit:
+            # Rows beyond the last one returned may lie as near as it, give or take rounding
+            # between SQL's ranking and haversine: claim the circle a hair short of it
+            # (PostGIS's `<->` on geography measures on a sphere of the same radius, within
+            # 5e-9 of haversine here: 1e-6 short, and a metre) — and never past the circle
+            # asked for: the boxes' corners reach beyond it, but rows outside the boxes were
+            # not read.
+            margin, metres = (1e-6, 1e-3) if self.gis else (1e-9, 1e-6)
+            last = max(row.distance_km for row in found) * (1 - margin) - metres
+            self.radius_km = max(0.0, min(last, radius_km))
+            self.limit = limit * LIMIT_GROWTH
+        else:
+            self.radius_km = radius_km
+
+    def _fetch(
+        self,
+        f: Filters,
+        radius_km: float,
+        limit: int,
+        hole_km: float | None = None,
+        ids: bool = False,
+    ) -> list[tuple]:
+        """The driver's rows of one scan for the rows matching `f` in the boxes around the
+        radius_km circle (beyond hole_km if given): the `limit` nearest, or with `ids` the
+        (squared chord, practitioner) of every row inside the circle, give or take rounding."""
+        gis = self.gis
         # PostGIS bounds a scan by distance only when it wants every row: else the k nearest
         # from the index stop at the limit (ST_DWithin of a wide circle, from mid-ocean, had
         # PostgreSQL collect every row in it first: 400 ms).
-        bounded = radius_km < HALF_CIRCUMFERENCE_KM and limit >= EVERY_ROW
+        bounded = radius_km < HALF_CIRCUMFERENCE_KM and (limit >= EVERY_ROW or ids)
         techniques = f.techniques or (ANY_TECHNIQUE,)
         params: dict = {f"t{j}": technique for j, technique in enumerate(techniques)}
         params["limit"] = limit
@@ -413,6 +481,10 @@ class Neighbourhood:
             # each shape of statement is compiled once (slabs make more shapes).
             around = boxes_around if self.sample else slabs_around
             boxes = around(self.lat, self.lon, radius_km)
+            if ids:  # the squared chord of the circle, a hair wider for rounding
+                params["outer"] = (2 * math.sin(radius_km / (2 * EARTH_RADIUS_KM))) ** 2 * (
+                    1 + 1e-9
+                ) + 1e-15
         params.update(zip("xyz", self.unit, strict=True))
         # As many bands a box as the tallest has, rounded up to a power of 4: few shapes of
         # statement to compile (a repeated band costs the IN list nothing).
@@ -434,13 +506,14 @@ class Neighbourhood:
         for name, value in (("country", f.country), ("language", f.language)):
             if value:
                 params[name] = value
-        if self.speaks:
+        speaks = bool(self.speaks) and not ids
+        if speaks:
             params["speaks"] = self.speaks
         # Rows well inside the circle read so far are known: the scan hands over the ones
         # beyond it (those near its edge may come again, and are kept once).
-        hole = self.radius_km > 0
+        hole = hole_km is not None
         if hole:
-            params["inner"] = _inner_bound(self.radius_km, bool(gis))
+            params["inner"] = _inner_bound(hole_km, bool(gis))
         statement = _statement(
             bool(f.country),
             bool(f.language),
@@ -448,7 +521,7 @@ class Neighbourhood:
             f.home_visits,
             f.gentle,
             f.accepts_international,
-            bool(self.speaks),
+            speaks,
             len(boxes),
             gis,
             bool(gis) and bounded,
@@ -457,7 +530,8 @@ class Neighbourhood:
             len(techniques),
             bands,
             postgis.technique_literal(techniques[0]) if gis and len(techniques) == 1 else None,
-            limit < EVERY_ROW,  # every row is sorted here anyway: SQL need not rank them
+            limit < EVERY_ROW and not ids,  # every row is sorted here anyway: SQL need not rank
+            ids,
         )
         connection = self.session.connection()
         sql, order, defaults = _sql(statement, connection.dialect)
@@ -467,31 +541,9 @@ class Neighbourhood:
         # Run as the driver's SQL and read the driver's tuples: compiling the statement's
         # parameters and making SQLAlchemy's rows cost more than a scan of the index.
         result = connection.exec_driver_sql(sql, values)
-        found = [Row(_chord_km(r[0]), *r[1:]) for r in result.cursor.fetchall()]
+        rows = result.cursor.fetchall()
         result.close()
-        self.scans += 1
-        if hole:  # rows read before that the scan may hand over again lie near the edge
-            edge = bisect.bisect_left(
-                self.rows, self.radius_km * (1 - 1e-6) - 1e-3, key=lambda row: row.distance_km
-            )
-            known = {(row.location_id, row.technique) for row in self.rows[edge:]}
-            fresh = [row for row in found if (row.location_id, row.technique) not in known]
-            self.rows = sorted(self.rows + fresh)
-        else:
-            self.rows = sorted(found)
-        if len(found) >= limit:
-            # Rows beyond the last one returned may lie as near as it, give or take rounding
-            # between SQL's ranking and haversine: claim the circle a hair short of it
-            # (PostGIS's `<->` on geography measures on a sphere of the same radius, within
-            # 5e-9 of haversine here: 1e-6 short, and a metre) — and never past the circle
-            # asked for: the boxes' corners reach beyond it, but rows outside the boxes were
-            # not read.
-            margin, metres = (1e-6, 1e-3) if gis else (1e-9, 1e-6)
-            last = max(row.distance_km for row in found) * (1 - margin) - metres
-            self.radius_km = max(0.0, min(last, radius_km))
-            self.limit = limit * LIMIT_GROWTH
-        else:
-            self.radius_km = radius_km
+        return rows
 
     def _found(self, question: Question) -> list[Row]:
         """The first k practitioners not skipped that the question admits among the rows
@@ -588,6 +640,7 @@ class Neighbourhood:
             limit=limit_for(question.k),
             sample=self.sample,
         )
+        hood.growth = self.growth
         # What this neighbourhood read holds every row of the narrower one within its circle
         # (but those of skipped practitioners after the nearest row: nobody asks for them).
         hood.rows = [
@@ -631,7 +684,7 @@ class Neighbourhood:
             # In a large directory a question the samples cannot place moves as soon as the
             # samples are asked: growing the shared circle for it is what they avoid.
             sampling = self.radius_km >= SAMPLES_AFTER_KM and self._samples_help()
-            if len(self.rows) >= SHARED_ROWS_AT_MOST or sampling:
+            if len(self.rows) >= self.shared_rows or sampling:
                 moved = False
                 for key in still_open:
                     own = self._filtered(questions[key])
@@ -660,7 +713,7 @@ class Neighbourhood:
                     wider = min(ahead)
                 else:  # no farther than the farthest of them may look
                     farthest = max(questions[key].limit_km for key in unsure)
-                    grown = max(self.radius_km * GROWTH, FIRST_RADIUS_KM)
+                    grown = max(self.radius_km * self.growth, FIRST_RADIUS_KM)
                     if self._country_is_small():  # one scan ranks all of its rows
                         grown = farthest
                     wider = min([grown, farthest, *ahead])
@@ -668,8 +721,66 @@ class Neighbourhood:
             if target <= self.radius_km:
                 # A scan that reached its limit at the origin itself (a clinic of many, its
                 # circle claimed 0 km wide): read farther, the limit is higher already.
-                target = max(self.radius_km * GROWTH, FIRST_RADIUS_KM)
+                target = max(self.radius_km * self.growth, FIRST_RADIUS_KM)
             self.read(target)
+
+    def practitioners_within(self, question: Question) -> frozenset[int]:
+        """Every practitioner with a row within the question's radius that it admits (its k
+        and skip aside; it asks nothing of the language spoken): one scan handing over two
+        numbers a row, a city's thousands at a fraction of what reading them costs."""
+        assert question.speaks is None, "SQL says who speaks the language only of rows read"
+        narrower = {name: getattr(question, name) for name in ("country", *ATTRIBUTES)}
+        f = replace(
+            self.filters,
+            techniques=question.techniques or self.filters.techniques,
+            **{name: value for name, value in narrower.items() if value is not None},
+        )
+        radius = question.limit_km
+        inside = _inner_bound(radius, False)  # a squared chord certainly within the radius
+        return frozenset(
+            pid
+            for chord, pid in self._fetch(f, radius, EVERY_ROW, ids=True)
+            if chord <= inside or _chord_km(chord) <= radius
+        )
+
+    def answer_around(self, nearby: Question, shown: frozenset[int], questions: dict) -> dict:
+        """answer() for questions asked beside `nearby` (every match within its radius, by
+        `practitioners_within`: `shown`) when this neighbourhood has read only part of that
+        circle, a city's thousands.
+
+        A question that skips `shown` and admits only rows `nearby` admits finds nothing
+        inside the circle: a neighbourhood of its own reads beyond it (scans with a hole),
+        growing by BEYOND_GROWTH, and the nearest row the question admits inside, if any (a
+        shown practitioner's), comes first as answer() puts it (this neighbourhood finds
+        it). Every other question is answered here, each that SQL can filter by scans of
+        its own (the shared rows are a crowd)."""
+        radius = nearby.limit_km
+        outside = {key: q for key, q in questions.items() if q.skip is shown and nearby.covers(q)}
+        asked = {key: q for key, q in questions.items() if key not in outside}
+        for key, q in outside.items():
+            inside = replace(q, k=1, radius_km=min(radius, q.radius_km), skip=frozenset())
+            asked[(_INSIDE, key)] = inside
+        self.shared_rows = 0
+        answers = self.answer(asked)
+        if not outside:
+            return answers
+        beyond = Neighbourhood(
+            self.session,
+            self.lat,
+            self.lon,
+            self.filters,
+            speaks=self.speaks,
+            limit=limit_for(max(q.k for q in outside.values())),
+            sample=self.sample,
+        )
+        beyond.radius_km, beyond.growth = radius, BEYOND_GROWTH
+        far = beyond.answer(outside, start_km=radius)
+        for key in outside:
+            first, hits = answers.pop((_INSIDE, key)), far[key]
+            if first and hits and hits[0].practitioner_id in shown:
+                hits = hits[1:]  # a shown one beyond the circle: the one inside is nearer
+            answers[key] = first + hits
+        return answers
 
     def _sampled(self, question: Question) -> bool:
         """Whether the samples can say how far to read for it: it asks for few matches

@@ -20,6 +20,7 @@ from geopy.distance import geodesic
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
+from . import nearest as index
 from . import options as policy
 from .geo import HALF_CIRCUMFERENCE_KM, haversine_km
 from .geocode import Place, country_at, geocode, largest_city
@@ -61,7 +62,10 @@ UNDERSERVED_BELOW = 3  # fewer nearby matches than this and the search is unders
 class Found:
     """Everything one search finds, before paging: what a cache keeps."""
 
-    everything: list[Hit]  # every nearby match, nearest first
+    # The nearby matches, nearest first: every one, or in a crowd (more than
+    # nearest.CROWD_ROWS rows within the radius) those up to the end of the page asked for.
+    everything: list[Hit]
+    total: int  # how many nearby matches there are
     radius_km: float
     options: Options
     whole_country: bool
@@ -139,25 +143,37 @@ def find(
         policy.base_filters(filters),
         speaks=None if filters.language else origin.language,
     )
+    crowd = None
     if whole_country and origin.country and filters.country in (None, origin.country):
         in_country = replace(filters, country=origin.country)
         everything = within(session, origin.lat, origin.lon, in_country, HALF_CIRCUMFERENCE_KM)
         if everything:  # a margin for geodesic distances (within 0.6% of great-circle ones)
             radius_km = max(radius_km, math.ceil(everything[-1].distance_km * 1.006))
+        near_ids = frozenset(h.practitioner_id for h in everything)
     else:
         whole_country = False
         nearby = Question(
             k=EVERYONE, radius_km=radius_km, techniques=filters.techniques, country=filters.country
         )
-        everything = hood.answer({"nearby": nearby}, start_km=radius_km)["nearby"]
-    near_ids = frozenset(h.practitioner_id for h in everything)
-    answers = hood.answer(policy.questions(origin, filters, near_ids), start_km=radius_km)
+        hood.read(radius_km, limit=index.CROWD_ROWS)
+        if hood.radius_km >= nearby.limit_km:  # every row of the circle read
+            everything = hood.answer({"nearby": nearby}, start_km=radius_km)["nearby"]
+            near_ids = frozenset(h.practitioner_id for h in everything)
+        else:  # a crowd: counted, read as far as the page, its options sought beyond it
+            crowd = nearby
+            near_ids = hood.practitioners_within(nearby)
+            everything = hood.answer({"nearby": replace(nearby, k=page.stop)})["nearby"]
+    asked = policy.questions(origin, filters, near_ids)
+    if crowd is None:
+        answers = hood.answer(asked, start_km=radius_km)
+    else:
+        answers = hood.answer_around(crowd, near_ids, asked)
     # A whole country's listings are all on its map; else the page's are shown.
     listed = near_ids if whole_country else {h.practitioner_id for h in everything[page]}
     ids = policy.candidates(answers, near_ids) | listed
     people = load_practitioners(session, ids)
     chosen = policy.choose(origin, filters, answers, near_ids, people, today or dt.date.today())
-    return Found(everything, radius_km, chosen, whole_country), people
+    return Found(everything, len(near_ids), radius_km, chosen, whole_country), people
 
 
 def page_of(found: Found, page: int, per_page: int) -> SearchResult:
@@ -165,9 +181,9 @@ def page_of(found: Found, page: int, per_page: int) -> SearchResult:
     start = (page - 1) * per_page
     return SearchResult(
         nearby=found.everything[start : start + per_page],
-        total=len(found.everything),
+        total=found.total,
         radius_km=found.radius_km,
-        underserved=len(found.everything) < UNDERSERVED_BELOW,
+        underserved=found.total < UNDERSERVED_BELOW,
         travel_worthy=found.options.travel_worthy,
         remote=found.options.remote,
         remote_language_missing=found.options.remote_language_missing,
@@ -299,10 +315,11 @@ def run_search(
     where = Origin(origin.lat, origin.lon, origin.country, language)
     today = dt.date.today()
     key = (version, today, where, request.filters, request.radius_km, centre is not None)
+    shown = slice((request.page - 1) * request.per_page, request.page * request.per_page)
     found = cache.get(key) if cache is not None and version is not None else None
     people = None
-    if found is None:
-        shown = slice((request.page - 1) * request.per_page, request.page * request.per_page)
+    if found is None or len(found.everything) < min(shown.stop, found.total):
+        # Not found before, or a crowd read as far as an earlier page only.
         found, people = find(
             session, where, request.filters, request.radius_km, centre is not None, shown, today
         )

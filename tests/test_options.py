@@ -536,3 +536,73 @@ def test_reading_as_far_as_the_samples_say_finds_the_same(
             assert not any(reaches), "PostGIS's index needs no samples"
         else:
             assert any(reaches), "the samples never gave a distance"
+
+
+@pytest.mark.parametrize(
+    ("lat", "lon", "country", "language"),
+    [
+        (30.27, -97.74, "US", "es"),  # Austin, a Spanish page
+        (37.57, 126.98, "KR", "ko"),  # Seoul
+        (48.86, 2.35, "FR", "fr"),  # Paris: neighbours all around
+        (47.92, 106.92, "MN", "mn"),  # Ulaanbaatar: nobody in the country
+        (64.15, -21.94, "IS", "is"),  # Reykjavik
+    ],
+)
+def test_a_crowd_read_as_far_as_the_page_finds_what_reading_it_all_finds(
+    app, monkeypatch, lat, lon, country, language
+):
+    """More than nearest.CROWD_ROWS rows within the radius: the search counts the crowd,
+    reads it only as far as the page, and seeks the options beyond the circle; every page,
+    total and option is exactly what reading the whole circle gives. Forced here on the demo
+    directory (a crowd of more than 2 rows)."""
+    from finder import nearest
+    from finder.nearest import Filters
+    from finder.options import Origin
+    from finder.search import find, page_of
+
+    origin = Origin(lat, lon, country, language)
+    variants = [
+        Filters(),
+        Filters(techniques=("muscle-energy-technique",)),
+        Filters(techniques=("chiropractic", "physical-therapy"), gentle=True),
+        Filters(techniques=("physical-therapy",), telehealth=True),
+        Filters(country="US"),
+        Filters(language="ko"),
+    ]
+    crowds = 0
+    with app.app_context():
+        for filters in variants:
+            for radius in (25.0, 100.0, 1000.0, 5000.0):
+                for page in (1, 2, 3):
+                    shown = slice((page - 1) * 4, page * 4)
+                    monkeypatch.setattr(nearest, "CROWD_ROWS", 10**9)
+                    whole, _ = find(db.session, origin, filters, radius, page=shown)
+                    db.session.rollback()
+                    monkeypatch.setattr(nearest, "CROWD_ROWS", 2)
+                    crowd, _ = find(db.session, origin, filters, radius, page=shown)
+                    db.session.rollback()
+                    assert page_of(crowd, page, 4) == page_of(whole, page, 4), (filters, radius)
+                    assert crowd.total == len(whole.everything)
+                    crowds += len(crowd.everything) < crowd.total
+    assert crowds, "no search was a crowd"
+
+
+def test_the_pages_of_a_crowd_are_the_nearest_in_order(client, app, monkeypatch):
+    """Through the API, page after page of a crowd (the first page kept, the next ones read
+    farther): each lists the next nearest, and the total counts every match in the radius."""
+    from finder import nearest
+    from finder.nearest import Filters, within
+
+    monkeypatch.setattr(nearest, "CROWD_ROWS", 2)
+    with app.app_context():
+        expected = within(db.session, 30.27, -97.74, Filters(), 400.0)
+    assert len(expected) > 12
+    seen = []
+    for page in (1, 2, 3, 1):
+        body = client.get(
+            f"/api/v1/search?lat=30.27&lon=-97.74&radius=400&per_page=5&page={page}"
+        ).get_json()
+        assert body["total"] == len(expected)
+        seen.append([entry["id"] for entry in body["nearby"]])
+    ids = [hit.practitioner_id for hit in expected]
+    assert seen == [ids[0:5], ids[5:10], ids[10:15], ids[0:5]]
