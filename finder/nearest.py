@@ -98,11 +98,15 @@ SIZE_LEVEL = 2  # the sample level counted for the directory's size (sample_coun
 SMALL_COUNTRY_ROWS = 2 * READ_LIMIT  # a country with fewer rows is read whole, not grown to
 SIZE_KEPT_SECONDS = 300.0  # how long a process trusts that count
 _sizes: weakref.WeakKeyDictionary[Engine, tuple[float, dict]] = weakref.WeakKeyDictionary()
-# A results circle holding more rows than this is a crowd (search.find): its practitioners
-# are counted (Neighbourhood.practitioners_within), the page's read, and the options sought
-# beyond it (Neighbourhood.answer_around), each scan reaching BEYOND_GROWTH times farther.
+# In a large directory (SAMPLES_FROM) a search counts the rows within its radius first
+# (Neighbourhood.practitioners_within): more than this is a crowd, read only as far as the
+# page (search.find); options are sought beyond the circle (Neighbourhood.answer_around),
+# each scan reaching BEYOND_GROWTH times farther.
 CROWD_ROWS = READ_LIMIT
 BEYOND_GROWTH = 2.0
+# Every scan beyond reads the crowd's rows again (the box holds the circle): the first asks
+# for enough rows to answer every question at once (the 15 nearest offering telehealth...).
+BEYOND_LIMIT = 512
 _INSIDE = object()  # answer_around's key for a question's nearest row inside the circle
 DEFAULT_RADIUS_KM = 100.0
 MAX_RADIUS_KM = 20000.0
@@ -698,17 +702,25 @@ class Neighbourhood:
                     continue
             wider = 0.0
             if unsure:
+                # A country's question: the samples kept in memory say how far, no scan.
+                kept = {key: self._kept_reach(questions[key]) for key in unsure}
+                kept = {key: reach for key, reach in kept.items() if reach is not None}
                 if estimates is None and self.radius_km >= SAMPLES_AFTER_KM:
                     estimates = {}
-                    plain = {key: questions[key] for key in unsure if self._sampled(questions[key])}
+                    plain = {
+                        key: questions[key]
+                        for key in unsure
+                        if key not in kept and self._sampled(questions[key])
+                    }
                     if plain and self._samples_help():
                         estimates = self._estimates(plain)
-                        if len(estimates) == len(unsure):
+                        if len(estimates) + len(kept) == len(unsure):
                             # About SAMPLE_RATIO × k rows lie that near: hand over a few
                             # (once: a limit reached after this grows as any other).
                             wanted = max(question.k for question in plain.values())
                             self.limit = min(self.limit, limit_for(wanted))
-                ahead = [d for key in unsure if (d := (estimates or {}).get(key)) is not None]
+                ahead = [*kept.values()]
+                ahead += [d for key in unsure if (d := (estimates or {}).get(key)) is not None]
                 if len(ahead) == len(unsure):  # each will have k matches by its estimate
                     wider = min(ahead)
                 else:  # no farther than the farthest of them may look
@@ -724,10 +736,11 @@ class Neighbourhood:
                 target = max(self.radius_km * self.growth, FIRST_RADIUS_KM)
             self.read(target)
 
-    def practitioners_within(self, question: Question) -> frozenset[int]:
+    def practitioners_within(self, question: Question) -> tuple[frozenset[int], int]:
         """Every practitioner with a row within the question's radius that it admits (its k
-        and skip aside; it asks nothing of the language spoken): one scan handing over two
-        numbers a row, a city's thousands at a fraction of what reading them costs."""
+        and skip aside; it asks nothing of the language spoken), and how many rows: one scan
+        handing over two numbers a row, a city's thousands at a fraction of what reading
+        them costs."""
         assert question.speaks is None, "SQL says who speaks the language only of rows read"
         narrower = {name: getattr(question, name) for name in ("country", *ATTRIBUTES)}
         f = replace(
@@ -737,30 +750,31 @@ class Neighbourhood:
         )
         radius = question.limit_km
         inside = _inner_bound(radius, False)  # a squared chord certainly within the radius
-        return frozenset(
+        pids = [
             pid
             for chord, pid in self._fetch(f, radius, EVERY_ROW, ids=True)
             if chord <= inside or _chord_km(chord) <= radius
-        )
+        ]
+        return frozenset(pids), len(pids)
 
     def answer_around(self, nearby: Question, shown: frozenset[int], questions: dict) -> dict:
-        """answer() for questions asked beside `nearby` (every match within its radius, by
-        `practitioners_within`: `shown`) when this neighbourhood has read only part of that
-        circle, a city's thousands.
+        """answer() for questions asked beside `nearby` (every match within its radius:
+        `shown`, by `practitioners_within` when this neighbourhood has read only part of that
+        circle, a city's thousands).
 
         A question that skips `shown` and admits only rows `nearby` admits finds nothing
-        inside the circle: a neighbourhood of its own reads beyond it (scans with a hole),
-        growing by BEYOND_GROWTH, and the nearest row the question admits inside, if any (a
-        shown practitioner's), comes first as answer() puts it (this neighbourhood finds
-        it). Every other question is answered here, each that SQL can filter by scans of
-        its own (the shared rows are a crowd)."""
+        inside the circle: a neighbourhood of its own reads beyond it (scans with a hole,
+        growing by BEYOND_GROWTH, the first handing over BEYOND_LIMIT rows so that one scan
+        answers most), and the nearest row the question admits inside, if any (a shown
+        practitioner's), comes first as answer() puts it (found here). One that asks no
+        farther than the circle has an empty answer (no shown one first: nobody asks that
+        of those). Every other question is answered here."""
         radius = nearby.limit_km
         outside = {key: q for key, q in questions.items() if q.skip is shown and nearby.covers(q)}
         asked = {key: q for key, q in questions.items() if key not in outside}
         for key, q in outside.items():
-            inside = replace(q, k=1, radius_km=min(radius, q.radius_km), skip=frozenset())
-            asked[(_INSIDE, key)] = inside
-        self.shared_rows = 0
+            if q.limit_km > radius:
+                asked[(_INSIDE, key)] = replace(q, k=1, radius_km=radius, skip=frozenset())
         answers = self.answer(asked)
         if not outside:
             return answers
@@ -770,12 +784,15 @@ class Neighbourhood:
             self.lon,
             self.filters,
             speaks=self.speaks,
-            limit=limit_for(max(q.k for q in outside.values())),
+            limit=BEYOND_LIMIT,
             sample=self.sample,
         )
         beyond.radius_km, beyond.growth = radius, BEYOND_GROWTH
         far = beyond.answer(outside, start_km=radius)
-        for key in outside:
+        for key, q in outside.items():
+            if q.limit_km <= radius:  # within the circle: only shown ones (not put first)
+                answers[key] = []
+                continue
             first, hits = answers.pop((_INSIDE, key)), far[key]
             if first and hits and hits[0].practitioner_id in shown:
                 hits = hits[1:]  # a shown one beyond the circle: the one inside is nearer
@@ -797,6 +814,10 @@ class Neighbourhood:
             and question.accepts_international is None
             and question.speaks is None
         )
+
+    def is_large(self) -> bool:
+        """Whether the directory holds SAMPLES_FROM locations or more (by the samples)."""
+        return self._estimated_rows((ANY_TECHNIQUE,), None) >= SAMPLES_FROM
 
     def _samples_help(self) -> bool:
         """Whether to ask the sample levels how far to read: on the box search (PostGIS's
@@ -823,6 +844,39 @@ class Neighbourhood:
         counted = sample_counts(self.session)
         rows = sum(n for (t, c), n in counted.items() if t in techniques and country in (None, c))
         return rows * SAMPLE_RATIO**SIZE_LEVEL
+
+    def _kept_reach(self, question: Question) -> float | None:
+        """For a question of one country (the nearest in a neighbouring one...), a distance
+        within which it has k matches by the sample rows kept in memory (sample_rows), with
+        no scan; None when too few of them match or it asks for a language (not kept)."""
+        f = self.filters
+        country = question.country or f.country
+        if country is None or f.language or question.speaks is not None or self.sample:
+            return None
+        wanted = {"gentle_only": f.gentle}
+        for name in ATTRIBUTES:
+            theirs = getattr(question, name)
+            wanted[name] = getattr(f, name) if theirs is None else theirs
+        wanted = {name: value for name, value in wanted.items() if value is not None}
+        mask = sum(FLAGS[name] for name in wanted)
+        bits = sum(FLAGS[name] for name, value in wanted.items() if value)
+        techniques = set(f.techniques or (ANY_TECHNIQUE,))
+        if question.techniques:
+            techniques &= set(question.techniques)
+        kept = sample_rows(self.session)
+        x, y, z = self.unit
+        chords = sorted(
+            ((rx - x) * (rx - x) + (ry - y) * (ry - y) + (rz - z) * (rz - z), pid)
+            for technique in techniques
+            for rx, ry, rz, flags, pid in kept.get((technique, country), ())
+            if flags & mask == bits and pid not in question.skip
+        )
+        seen: set[int] = set()
+        for chord, pid in chords:
+            seen.add(pid)
+            if len(seen) == question.k:  # a hair farther, for rounding between engines
+                return min(_chord_km(chord) * (1 + 1e-9) + 1e-6, question.limit_km)
+        return None
 
     def _estimates(self, questions: dict) -> dict:
         """For each question, a distance within which it certainly has k matches (or None),
@@ -875,23 +929,32 @@ def limit_for(k: int) -> int:
 
 
 def sample_counts(session: Session) -> dict[tuple[str, str], int]:
-    """Rows of sample level SIZE_LEVEL by technique ("*": locations) and country, counted at
-    most once per SIZE_KEPT_SECONDS per engine: they only decide whether and where to read
-    the samples (× 256: about the directory's size), never what a search finds."""
+    """Rows of sample level SIZE_LEVEL by technique ("*": locations) and country (× 256:
+    about the directory's size): they only decide whether and where to read the samples,
+    never what a search finds."""
+    return {key: len(rows) for key, rows in sample_rows(session).items()}
+
+
+def sample_rows(session: Session) -> dict[tuple[str, str], list[tuple]]:
+    """The rows of sample level SIZE_LEVEL (1 in 256) by technique and country, each as
+    (x, y, z, flags, practitioner), read at most once per SIZE_KEPT_SECONDS per engine: a
+    few thousand at a million locations. Real rows, so the k-th nearest that a question
+    admits among them lies no nearer than its answer's k-th (Neighbourhood._kept_reach);
+    a row removed since only makes a scan find too few, and the search reads on."""
     engine = session.get_bind()
     kept = _sizes.get(engine)
     now = time.monotonic()
     if kept is not None and now - kept[0] < SIZE_KEPT_SECONDS:
         return kept[1]
     sp = SearchPoint.__table__
-    counted = (
-        select(sp.c.technique, sp.c.country, func.count())
-        .where(text(sample_clause(SIZE_LEVEL, sp.name)))
-        .group_by(sp.c.technique, sp.c.country)
-    )
-    counts = {(technique, country): n for technique, country, n in session.execute(counted)}
-    _sizes[engine] = (now, counts)
-    return counts
+    read = select(
+        sp.c.technique, sp.c.country, sp.c.x, sp.c.y, sp.c.z, sp.c.flags, sp.c.practitioner_id
+    ).where(text(sample_clause(SIZE_LEVEL, sp.name)))
+    rows: dict[tuple[str, str], list[tuple]] = {}
+    for technique, country, *row in session.execute(read):
+        rows.setdefault((technique, country), []).append(tuple(row))
+    _sizes[engine] = (now, rows)
+    return rows
 
 
 def nearest(

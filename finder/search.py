@@ -143,31 +143,36 @@ def find(
         policy.base_filters(filters),
         speaks=None if filters.language else origin.language,
     )
-    crowd = None
+    large = hood.is_large()
     if whole_country and origin.country and filters.country in (None, origin.country):
         in_country = replace(filters, country=origin.country)
         everything = within(session, origin.lat, origin.lon, in_country, HALF_CIRCUMFERENCE_KM)
         if everything:  # a margin for geodesic distances (within 0.6% of great-circle ones)
             radius_km = max(radius_km, math.ceil(everything[-1].distance_km * 1.006))
-        near_ids = frozenset(h.practitioner_id for h in everything)
+        large = False
     else:
         whole_country = False
         nearby = Question(
             k=EVERYONE, radius_km=radius_km, techniques=filters.techniques, country=filters.country
         )
-        hood.read(radius_km, limit=index.CROWD_ROWS)
-        if hood.radius_km >= nearby.limit_km:  # every row of the circle read
-            everything = hood.answer({"nearby": nearby}, start_km=radius_km)["nearby"]
-            near_ids = frozenset(h.practitioner_id for h in everything)
-        else:  # a crowd: counted, read as far as the page, its options sought beyond it
-            crowd = nearby
-            near_ids = hood.practitioners_within(nearby)
-            everything = hood.answer({"nearby": replace(nearby, k=page.stop)})["nearby"]
-    asked = policy.questions(origin, filters, near_ids)
-    if crowd is None:
-        answers = hood.answer(asked, start_km=radius_km)
+    # In a large directory the rows within the radius are counted first: a crowd is read
+    # only as far as the page, and options are sought beyond the circle.
+    crowd = False
+    if large:
+        near_ids, rows = hood.practitioners_within(nearby)
+        crowd = rows > index.CROWD_ROWS
+    if crowd:
+        everything = hood.answer({"nearby": replace(nearby, k=page.stop)})["nearby"]
+        hood.shared_rows = 0  # a question SQL can filter gets scans of its own at once
     else:
-        answers = hood.answer_around(crowd, near_ids, asked)
+        if not whole_country:
+            everything = hood.answer({"nearby": nearby}, start_km=radius_km)["nearby"]
+        near_ids = frozenset(h.practitioner_id for h in everything)
+    asked = policy.questions(origin, filters, near_ids)
+    if large:
+        answers = hood.answer_around(nearby, near_ids, asked)
+    else:
+        answers = hood.answer(asked, start_km=radius_km)
     # A whole country's listings are all on its map; else the page's are shown.
     listed = near_ids if whole_country else {h.practitioner_id for h in everything[page]}
     ids = policy.candidates(answers, near_ids) | listed

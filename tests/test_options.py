@@ -551,10 +551,11 @@ def test_reading_as_far_as_the_samples_say_finds_the_same(
 def test_a_crowd_read_as_far_as_the_page_finds_what_reading_it_all_finds(
     app, monkeypatch, lat, lon, country, language
 ):
-    """More than nearest.CROWD_ROWS rows within the radius: the search counts the crowd,
-    reads it only as far as the page, and seeks the options beyond the circle; every page,
-    total and option is exactly what reading the whole circle gives. Forced here on the demo
-    directory (a crowd of more than 2 rows)."""
+    """In a large directory a search counts the rows within its radius, reads a crowd (more
+    than nearest.CROWD_ROWS) only as far as the page, and seeks the options beyond the
+    circle: every page, total and option is exactly what the small directory's way (read
+    the whole circle, options from there out) gives. Forced here on the demo directory (a
+    crowd of more than 2 rows)."""
     from finder import nearest
     from finder.nearest import Filters
     from finder.options import Origin
@@ -575,15 +576,18 @@ def test_a_crowd_read_as_far_as_the_page_finds_what_reading_it_all_finds(
             for radius in (25.0, 100.0, 1000.0, 5000.0):
                 for page in (1, 2, 3):
                     shown = slice((page - 1) * 4, page * 4)
-                    monkeypatch.setattr(nearest, "CROWD_ROWS", 10**9)
+                    monkeypatch.setattr(nearest, "SAMPLES_FROM", 10**12)  # a small directory
                     whole, _ = find(db.session, origin, filters, radius, page=shown)
                     db.session.rollback()
-                    monkeypatch.setattr(nearest, "CROWD_ROWS", 2)
-                    crowd, _ = find(db.session, origin, filters, radius, page=shown)
-                    db.session.rollback()
-                    assert page_of(crowd, page, 4) == page_of(whole, page, 4), (filters, radius)
-                    assert crowd.total == len(whole.everything)
-                    crowds += len(crowd.everything) < crowd.total
+                    expected = page_of(whole, page, 4)
+                    monkeypatch.setattr(nearest, "SAMPLES_FROM", 0)  # a large one
+                    for crowd_rows in (10**9, 2):
+                        monkeypatch.setattr(nearest, "CROWD_ROWS", crowd_rows)
+                        large, _ = find(db.session, origin, filters, radius, page=shown)
+                        db.session.rollback()
+                        assert page_of(large, page, 4) == expected, (filters, radius, crowd_rows)
+                        assert large.total == len(whole.everything)
+                        crowds += len(large.everything) < large.total
     assert crowds, "no search was a crowd"
 
 
@@ -593,6 +597,7 @@ def test_the_pages_of_a_crowd_are_the_nearest_in_order(client, app, monkeypatch)
     from finder import nearest
     from finder.nearest import Filters, within
 
+    monkeypatch.setattr(nearest, "SAMPLES_FROM", 0)
     monkeypatch.setattr(nearest, "CROWD_ROWS", 2)
     with app.app_context():
         expected = within(db.session, 30.27, -97.74, Filters(), 400.0)
