@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
 import phonenumbers
 import pycountry
 from email_validator import EmailNotValidError, validate_email
+from email_validator.syntax import DOT_ATOM_TEXT
 
 from .models import PracticeLocation, Practitioner
 from .words import say
@@ -149,7 +151,7 @@ def email_address(value: str) -> str:
     problem = None
     if hidden_character(address) or address.startswith(FORMULA_STARTS):
         problem = say("“%(value)s” is not an email address.", value=value)
-    else:
+    elif not _plain_email(address):
         try:
             validate_email(address, check_deliverability=False)
         except EmailNotValidError:
@@ -157,6 +159,31 @@ def email_address(value: str) -> str:
     if problem:
         raise FieldError(problem)
     return address
+
+
+def _plain_email(address: str) -> bool:
+    """Whether email-validator certainly accepts the address without being asked again: a
+    short one whose part before the @ is its plain "dot-atom" (DOT_ATOM_TEXT) and whose
+    domain it accepted before (a large import repeats a few domains a million times; the
+    domain's checks are most of the cost). False means: ask it."""
+    local, at, domain = address.rpartition("@")
+    return (
+        bool(at)
+        and len(address) <= 254
+        and len(local) <= 64
+        and domain.isascii()
+        and DOT_ATOM_TEXT.fullmatch(local) is not None
+        and _domain_accepted(domain)
+    )
+
+
+@functools.lru_cache(maxsize=1024)
+def _domain_accepted(domain: str) -> bool:
+    try:
+        validate_email(f"a@{domain}", check_deliverability=False)
+    except EmailNotValidError:
+        return False
+    return True
 
 
 _URL = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
