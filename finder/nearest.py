@@ -239,8 +239,8 @@ def _statement(
     asks for `techniques` techniques (:t0, :t1...) and `bands` latitude bands a box (:b0_0,
     :b0_1... for box 0; a box with fewer repeats its last), or the one `technique` (an SQL
     literal) written into it. Not `ordered`, it hands over every row (no ranking, no limit).
-    With `ids`, only the squared chord and the practitioner of every row within the circle
-    (:outer, a squared chord, or :within_m with PostGIS).
+    With `ids`, only the practitioner of every row within the circle (:outer, a squared
+    chord: _chord_bound).
 
     Built once per shape of request (values are bound parameters, no list expanded at run
     time: _sql() renders it once): building and hashing a statement costs more than running
@@ -265,8 +265,9 @@ def _statement(
         ranking = _chord_squared(sp)
         if hole:
             conditions.append(ranking > bindparam("inner"))
-        if ids:
-            conditions.append(ranking <= bindparam("outer"))
+
+    if ids:  # exactly the rows a neighbourhood finds within the circle
+        conditions.append(_chord_squared(sp) <= bindparam("outer"))
     if country and sample:
         # Not an index term: the country's index (all its rows) would beat the sample's.
         conditions.append(func.coalesce(sp.c.country, "") == bindparam("country"))
@@ -318,7 +319,7 @@ def _statement(
             near = near.order_by(found.c.chord).limit(bindparam("limit"))
         near = near.subquery("near")
     if ids:
-        return select(*near.c)
+        return select(near.c.practitioner_id)
     return select(*near.c, _speaks(near, speaks))
 
 
@@ -366,6 +367,20 @@ def _chord_km(chord_squared: float) -> float:
     """The great-circle distance (as haversine_km measures it) of a squared chord on the
     unit sphere: a square root and an arcsine instead of haversine's eight calls a row."""
     return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(chord_squared) / 2))
+
+
+@functools.lru_cache(maxsize=256)
+def _chord_bound(radius_km: float) -> float:
+    """The largest squared chord whose distance (_chord_km) is at most radius_km: SQL's
+    `chord <= bound` keeps exactly the rows a neighbourhood finds within radius_km."""
+    if radius_km >= HALF_CIRCUMFERENCE_KM:
+        return 4.0
+    bound = (2 * math.sin(radius_km / (2 * EARTH_RADIUS_KM))) ** 2
+    while bound > 0 and _chord_km(bound) > radius_km:
+        bound = math.nextafter(bound, 0.0)
+    while _chord_km(math.nextafter(bound, 4.0)) <= radius_km:
+        bound = math.nextafter(bound, 4.0)
+    return bound
 
 
 def _chord_squared(sp):
@@ -466,7 +481,7 @@ class Neighbourhood:
     ) -> list[tuple]:
         """The driver's rows of one scan for the rows matching `f` in the boxes around the
         radius_km circle (beyond hole_km if given): the `limit` nearest, or with `ids` the
-        (squared chord, practitioner) of every row inside the circle, give or take rounding."""
+        practitioner of every row inside the circle."""
         gis = self.gis
         # PostGIS bounds a scan by distance only when it wants every row: else the k nearest
         # from the index stop at the limit (ST_DWithin of a wide circle, from mid-ocean, had
@@ -485,10 +500,6 @@ class Neighbourhood:
             # each shape of statement is compiled once (slabs make more shapes).
             around = boxes_around if self.sample else slabs_around
             boxes = around(self.lat, self.lon, radius_km)
-            if ids:  # the squared chord of the circle, a hair wider for rounding
-                params["outer"] = (2 * math.sin(radius_km / (2 * EARTH_RADIUS_KM))) ** 2 * (
-                    1 + 1e-9
-                ) + 1e-15
         params.update(zip("xyz", self.unit, strict=True))
         # As many bands a box as the tallest has, rounded up to a power of 4: few shapes of
         # statement to compile (a repeated band costs the IN list nothing).
@@ -510,6 +521,8 @@ class Neighbourhood:
         for name, value in (("country", f.country), ("language", f.language)):
             if value:
                 params[name] = value
+        if ids:
+            params["outer"] = _chord_bound(radius_km)
         speaks = bool(self.speaks) and not ids
         if speaks:
             params["speaks"] = self.speaks
@@ -739,7 +752,7 @@ class Neighbourhood:
     def practitioners_within(self, question: Question) -> tuple[frozenset[int], int]:
         """Every practitioner with a row within the question's radius that it admits (its k
         and skip aside; it asks nothing of the language spoken), and how many rows: one scan
-        handing over two numbers a row, a city's thousands at a fraction of what reading
+        handing over one number a row, a city's thousands at a fraction of what reading
         them costs."""
         assert question.speaks is None, "SQL says who speaks the language only of rows read"
         narrower = {name: getattr(question, name) for name in ("country", *ATTRIBUTES)}
@@ -748,14 +761,8 @@ class Neighbourhood:
             techniques=question.techniques or self.filters.techniques,
             **{name: value for name, value in narrower.items() if value is not None},
         )
-        radius = question.limit_km
-        inside = _inner_bound(radius, False)  # a squared chord certainly within the radius
-        pids = [
-            pid
-            for chord, pid in self._fetch(f, radius, EVERY_ROW, ids=True)
-            if chord <= inside or _chord_km(chord) <= radius
-        ]
-        return frozenset(pids), len(pids)
+        rows = self._fetch(f, question.limit_km, EVERY_ROW, ids=True)
+        return frozenset(row[0] for row in rows), len(rows)
 
     def answer_around(self, nearby: Question, shown: frozenset[int], questions: dict) -> dict:
         """answer() for questions asked beside `nearby` (every match within its radius:

@@ -611,3 +611,19 @@ def test_the_pages_of_a_crowd_are_the_nearest_in_order(client, app, monkeypatch)
         seen.append([entry["id"] for entry in body["nearby"]])
     ids = [hit.practitioner_id for hit in expected]
     assert seen == [ids[0:5], ids[5:10], ids[10:15], ids[0:5]]
+
+
+@pytest.mark.parametrize(("lat", "lon"), [(30.27, -97.74), (37.57, 126.98), (-33.87, 151.21)])
+def test_counting_a_crowd_keeps_exactly_the_rows_on_the_circle(app, lat, lon):
+    """The crowd is counted in SQL: a location exactly on the circle (the radius is its
+    distance) is in it, and one a hair beyond is not, as when the circle is read."""
+    from finder.nearest import Filters, Neighbourhood, Question, within
+
+    with app.app_context():
+        for hit in within(db.session, lat, lon, Filters(), 3000.0)[3:40:6]:
+            for radius in (hit.distance_km, math.nextafter(hit.distance_km, 0.0)):
+                hood = Neighbourhood(db.session, lat, lon)
+                counted, _ = hood.practitioners_within(Question(k=1, radius_km=radius))
+                read = {h.practitioner_id for h in within(db.session, lat, lon, Filters(), radius)}
+                assert counted == read, radius
+                assert (hit.practitioner_id in counted) == (radius == hit.distance_km)
