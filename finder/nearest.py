@@ -775,13 +775,17 @@ class Neighbourhood:
         answers most), and the nearest row the question admits inside, if any (a shown
         practitioner's), comes first as answer() puts it (found here). One that asks no
         farther than the circle has an empty answer (no shown one first: nobody asks that
-        of those). Every other question is answered here."""
+        of those). Every other question is answered here, each still open after what this
+        neighbourhood read by scans of its own (filtered in SQL)."""
         radius = nearby.limit_km
         outside = {key: q for key, q in questions.items() if q.skip is shown and nearby.covers(q)}
         asked = {key: q for key, q in questions.items() if key not in outside}
         for key, q in outside.items():
             if q.limit_km > radius:
                 asked[(_INSIDE, key)] = replace(q, k=1, radius_km=radius, skip=frozenset())
+        # What is still open here asks for something SQL can filter (the nearest in a
+        # neighbouring country): scans of its own at once, not a shared circle grown for it.
+        self.shared_rows = 0
         answers = self.answer(asked)
         if not outside:
             return answers

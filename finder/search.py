@@ -163,7 +163,6 @@ def find(
         crowd = rows > index.CROWD_ROWS
     if crowd:
         everything = hood.answer({"nearby": replace(nearby, k=page.stop)})["nearby"]
-        hood.shared_rows = 0  # a question SQL can filter gets scans of its own at once
     else:
         if not whole_country:
             everything = hood.answer({"nearby": nearby}, start_km=radius_km)["nearby"]
