@@ -21,6 +21,11 @@ index: models.sample_clause) where its k-th match lies at the farthest, and the 
 reads that circle, which holds about 16 × k rows wherever the origin is
 (`Neighbourhood._estimates`).
 
+A search's nearby list in a large directory is counted first (`practitioners_within`): a
+crowd (more than CROWD_ROWS rows within the radius, a city of thousands) is read only as far
+as the page, and the options, which leave the nearby practitioners out, are sought beyond the
+circle by neighbourhoods of their own that start at its edge (`answer_around`).
+
 On PostgreSQL with PostGIS (finder.postgis) the scans ask a GiST index for the nearest rows
 instead of reading boxes.
 """
