@@ -103,6 +103,10 @@ SIZE_LEVEL = 2  # the sample level counted for the directory's size (sample_coun
 SMALL_COUNTRY_ROWS = 2 * READ_LIMIT  # a country with fewer rows is read whole, not grown to
 SIZE_KEPT_SECONDS = 300.0  # how long a process trusts that count
 _sizes: weakref.WeakKeyDictionary[Engine, tuple[float, dict]] = weakref.WeakKeyDictionary()
+# A neighbourhood filtered by a language spoken by at most this many practitioners reads all
+# of their rows at once (few_speak, Neighbourhood.read).
+FEW_SPEAKERS = 1000
+_speakers: weakref.WeakKeyDictionary[Engine, dict] = weakref.WeakKeyDictionary()
 # In a large directory (SAMPLES_FROM) a search counts the rows within its radius first
 # (Neighbourhood.practitioners_within): more than this is a crowd, read only as far as the
 # page (search.find); options are sought beyond the circle (Neighbourhood.answer_around),
@@ -234,6 +238,7 @@ def _statement(
     technique=None,
     ordered=True,
     ids=False,
+    speakers=False,
 ):
     """The SELECT of the `limit` index rows nearest the origin that match the filters (in no
     particular order: the caller sorts them by distance): inside `boxes` boxes ranked by the
@@ -245,14 +250,20 @@ def _statement(
     :b0_1... for box 0; a box with fewer repeats its last), or the one `technique` (an SQL
     literal) written into it. Not `ordered`, it hands over every row (no ranking, no limit).
     With `ids`, only the practitioner of every row within the circle (:outer, a squared
-    chord: _chord_bound).
+    chord: _chord_bound). With `speakers` (and no boxes), every row of the practitioners who
+    speak :language, wherever they are, found through their ids (Neighbourhood.read).
 
     Built once per shape of request (values are bound parameters, no list expanded at run
     time: _sql() renders it once): building and hashing a statement costs more than running
     it on the index."""
     sp = SearchPoint.__table__
     lang = PractitionerLanguage.__table__
-    if technique:  # PostGIS: named, so that its own index serves (postgis.technique_literal)
+    if speakers:  # not an index term: the practitioners' ids are (SQLite would read every
+        # row of the technique instead)
+        conditions = [
+            func.coalesce(sp.c.technique, "").in_([bindparam(f"t{j}") for j in range(techniques)])
+        ]
+    elif technique:  # PostGIS: named, so that its own index serves (postgis.technique_literal)
         conditions = [sp.c.technique == literal_column(technique)]
     else:
         conditions = [sp.c.technique.in_([bindparam(f"t{j}") for j in range(techniques)])]
@@ -280,7 +291,10 @@ def _statement(
         conditions.append(sp.c.country == bindparam("country"))
     if sample:
         conditions.append(text(sample_clause(sample, sp.name)))
-    if language:
+    if speakers:
+        spoken = select(lang.c.practitioner_id).where(lang.c.code == bindparam("language"))
+        conditions.append(sp.c.practitioner_id.in_(spoken))
+    elif language:
         conditions.append(
             exists().where(
                 lang.c.practitioner_id == sp.c.practitioner_id, lang.c.code == bindparam("language")
@@ -444,6 +458,15 @@ class Neighbourhood:
         radius_km = min(radius_km, HALF_CIRCUMFERENCE_KM)
         if radius_km <= self.radius_km:
             return
+        language = self.filters.language
+        if language and not self.scans and not self.sample and few_speak(self.session, language):
+            # Few speak it: all of their rows in one scan (through their ids), and the
+            # circle is the globe. A box would grow to the globe when none is near, asking
+            # each row it reads who speaks the language (1.2 s at a million).
+            rows = self._fetch(self.filters, HALF_CIRCUMFERENCE_KM, EVERY_ROW, speakers=True)
+            self.rows = sorted(Row(_chord_km(r[0]), *r[1:]) for r in rows)
+            self.radius_km, self.scans = HALF_CIRCUMFERENCE_KM, 1
+            return
         if self.gis and self.scans == 0 and radius_km <= FIRST_RADIUS_KM and limit is None:
             # The GiST index hands over the nearest rows wherever they are: the first scan
             # asks for a few of them, with no circle to grow.
@@ -483,10 +506,12 @@ class Neighbourhood:
         limit: int,
         hole_km: float | None = None,
         ids: bool = False,
+        speakers: bool = False,
     ) -> list[tuple]:
         """The driver's rows of one scan for the rows matching `f` in the boxes around the
         radius_km circle (beyond hole_km if given): the `limit` nearest, or with `ids` the
-        practitioner of every row inside the circle."""
+        practitioner of every row inside the circle; with `speakers`, every row of those who
+        speak f.language, anywhere."""
         gis = self.gis
         # PostGIS bounds a scan by distance only when it wants every row: else the k nearest
         # from the index stop at the limit (ST_DWithin of a wide circle, from mid-ocean, had
@@ -500,6 +525,8 @@ class Neighbourhood:
             params.update(origin_lat=self.lat, origin_lon=self.lon)
             if bounded:  # on the same sphere as haversine_km, with a margin for rounding
                 params["within_m"] = radius_km * 1000 * (1 + 1e-6) + 1
+        elif speakers:  # wherever they are
+            boxes = []
         else:
             # A sample level is sparse: its box costs little more than slabs would, and
             # each shape of statement is compiled once (slabs make more shapes).
@@ -554,6 +581,7 @@ class Neighbourhood:
             postgis.technique_literal(techniques[0]) if gis and len(techniques) == 1 else None,
             limit < EVERY_ROW and not ids,  # every row is sorted here anyway: SQL need not rank
             ids,
+            speakers,
         )
         connection = self.session.connection()
         sql, order, defaults = _sql(statement, connection.dialect)
@@ -971,6 +999,23 @@ def sample_rows(session: Session) -> dict[tuple[str, str], list[tuple]]:
         rows.setdefault((technique, country), []).append(tuple(row))
     _sizes[engine] = (now, rows)
     return rows
+
+
+def few_speak(session: Session, language: str) -> bool:
+    """Whether at most FEW_SPEAKERS practitioners speak the language (counted no further),
+    asked at most once per SIZE_KEPT_SECONDS per engine and language: it only decides how
+    a neighbourhood reads, never what it finds."""
+    engine = session.get_bind()
+    kept = _speakers.setdefault(engine, {})
+    now = time.monotonic()
+    known = kept.get(language)
+    if known is not None and now - known[0] < SIZE_KEPT_SECONDS:
+        return known[1]
+    lang = PractitionerLanguage.__table__
+    some = select(literal(1)).where(lang.c.code == language).limit(FEW_SPEAKERS + 1).subquery()
+    few = session.scalar(select(func.count()).select_from(some)) <= FEW_SPEAKERS
+    kept[language] = (now, few)
+    return few
 
 
 def nearest(

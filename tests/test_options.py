@@ -627,3 +627,53 @@ def test_counting_a_crowd_keeps_exactly_the_rows_on_the_circle(app, lat, lon):
                 read = {h.practitioner_id for h in within(db.session, lat, lon, Filters(), radius)}
                 assert counted == read, radius
                 assert (hit.practitioner_id in counted) == (radius == hit.distance_km)
+
+
+@pytest.mark.parametrize(
+    ("lat", "lon", "country", "language"),
+    [
+        (37.57, 126.98, "KR", "ko"),  # Seoul, a Korean page
+        (47.92, 106.92, "MN", "mn"),  # Ulaanbaatar: nobody speaks Mongolian
+        (30.27, -97.74, "US", "es"),  # Austin, a Spanish page
+        (-30.0, -140.0, None, "ko"),  # mid-Pacific
+    ],
+)
+def test_a_language_few_speak_is_read_whole_with_the_same_answers(
+    app, monkeypatch, lat, lon, country, language
+):
+    """A neighbourhood filtered by a language at most nearest.FEW_SPEAKERS practitioners
+    speak reads every row of theirs at once instead of growing a circle to the globe: a
+    whole search finds exactly the same. Forced both ways on the demo directory."""
+    from finder import nearest
+    from finder.nearest import Filters
+    from finder.options import Origin
+    from finder.search import find
+
+    origin = Origin(lat, lon, country, language)
+    variants = [
+        Filters(),
+        Filters(language="ko"),
+        Filters(language="es", techniques=("physical-therapy",)),
+        Filters(language="en", telehealth=True),
+        Filters(language="mn"),
+    ]
+    read_whole = []
+    real = nearest.Neighbourhood._fetch
+
+    def fetch(hood, *args, **kwargs):
+        read_whole.append(kwargs.get("speakers", False))
+        return real(hood, *args, **kwargs)
+
+    monkeypatch.setattr(nearest.Neighbourhood, "_fetch", fetch)
+    with app.app_context():
+        for filters in variants:
+            for radius in (25.0, 100.0):
+                answers = []
+                for few in (0, 10**9):
+                    monkeypatch.setattr(nearest, "FEW_SPEAKERS", few)
+                    nearest._speakers.clear()
+                    found, _ = find(db.session, origin, filters, radius_km=radius)
+                    db.session.rollback()
+                    answers.append(found)
+                assert answers[0] == answers[1], (filters, radius)
+    assert any(read_whole), "no neighbourhood read a language's speakers whole"
