@@ -734,7 +734,7 @@ class Neighbourhood:
             # In a large directory a question the samples cannot place moves as soon as the
             # samples are asked: growing the shared circle for it is what they avoid.
             sampling = self.radius_km >= SAMPLES_AFTER_KM and self._samples_help()
-            if len(self.rows) >= self.shared_rows or sampling:
+            if (self.scans and len(self.rows) >= self.shared_rows) or sampling:
                 moved = False
                 for key in still_open:
                     own = self._filtered(questions[key])
@@ -831,7 +831,9 @@ class Neighbourhood:
             limit=BEYOND_LIMIT,
             sample=self.sample,
         )
-        beyond.radius_km, beyond.growth = radius, BEYOND_GROWTH
+        # After its first scan, what is still open is rare (telehealth in a language few
+        # speak): scans of its own at once.
+        beyond.radius_km, beyond.growth, beyond.shared_rows = radius, BEYOND_GROWTH, 0
         far = beyond.answer(outside, start_km=radius)
         for key, q in outside.items():
             if q.limit_km <= radius:  # within the circle: only shown ones (not put first)
