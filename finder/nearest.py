@@ -871,6 +871,9 @@ class Neighbourhood:
         with many (a box that holds a small country whole costs little to read)."""
         if self.sample or self.gis:
             return False
+        language = self.filters.language
+        if language and not self.scans and few_speak(self.session, language):
+            return False  # its first scan reads every speaker's rows (read())
         size = self._estimated_rows((ANY_TECHNIQUE,), None)
         here = self._estimated_rows((ANY_TECHNIQUE,), self.filters.country)
         return min(size, here) >= SAMPLES_FROM
