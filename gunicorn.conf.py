@@ -29,10 +29,30 @@ forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 
 
 def post_worker_init(worker):
-    """Once the application is loaded, what it loaded (the gazetteer's country data, the
-    routes, the compiled templates) lives as long as the worker: moved out of the garbage
+    """Once the application is loaded, a few searches build the SQL searches use; then what
+    it loaded (the gazetteer's country data, the routes, the compiled templates, that SQL)
+    lives as long as the worker: moved out of the garbage
     collector's sight, a collection no longer walks its hundred thousand objects (a search
     that reads a city's thousands of rows triggers several)."""
     import gc
 
+    _warm_up(worker)
     gc.freeze()
+
+
+def _warm_up(worker) -> None:
+    """A few searches before the first request (finder.search.warm_up): best effort, a
+    worker that cannot make them (no database yet) starts all the same."""
+    try:
+        from finder.extensions import db
+        from finder.search import warm_up
+
+        app = worker.wsgi
+        with app.app_context():
+            try:
+                made = warm_up(db.session)
+            finally:
+                db.session.remove()
+        worker.log.info("warmed up with %d searches", made)
+    except Exception as error:  # noqa: BLE001 - never keep a worker from starting
+        worker.log.warning("no warm-up: %s", error)

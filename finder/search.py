@@ -180,6 +180,30 @@ def find(
     return Found(everything, len(near_ids), radius_km, chosen, whole_country), people
 
 
+# Far-apart places for warm_up(): cities, oceans, either side of ±180°, near the poles.
+WARM_UP_PLACES = (
+    (37.57, 126.98, "KR"), (40.71, -74.01, "US"), (-33.87, 151.21, "AU"), (51.51, -0.13, "GB"),
+    (22.57, 113.88, "CN"), (-21.69, -43.31, "BR"), (64.68, -47.36, "GL"), (19.7, -155.1, "US"),
+    (52.97, 174.04, "US"), (0.0, -140.0, None), (-60.0, 0.0, None), (80.0, 0.0, None),
+)  # fmt: skip
+
+
+def warm_up(session: Session) -> int:
+    """Search from WARM_UP_PLACES, with and without a technique and a page language, so that
+    a new worker has built the shapes of SQL that searches use (each is compiled once per
+    process, up to 10 ms for a wide one) before its first patient does: gunicorn.conf.py's
+    post_worker_init. Reads only; returns how many searches it made."""
+    rare = ("muscle-energy-technique",)
+    made = 0
+    for lat, lon, country in WARM_UP_PLACES:
+        for filters in (Filters(), Filters(techniques=rare)):
+            for language in (None, "en", "ko"):
+                find(session, Origin(lat, lon, country, language), filters)
+                made += 1
+    session.rollback()
+    return made
+
+
 def page_of(found: Found, page: int, per_page: int) -> SearchResult:
     """One page of what a search found."""
     start = (page - 1) * per_page

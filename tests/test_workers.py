@@ -104,3 +104,18 @@ def test_a_limit_holds_across_workers_sharing_redis(database, redis_url):
         statuses = [get(server.port, "/countries/JP") for _ in range(24)]
     assert statuses.count(200) == 10, (statuses, server.log())
     assert statuses.count(429) == 14
+
+
+def test_each_worker_warms_up_with_searches_before_serving(database):
+    """gunicorn.conf.py's post_worker_init searches from far-apart places (finder.search.
+    warm_up) in each worker before its first request; the site then serves as usual."""
+    from finder.search import WARM_UP_PLACES
+
+    with gunicorn(app_env(database, GAZETTEER), workers=2, rate_limits=False) as server:
+        assert get(server.port, "/api/v1/search?lat=37.57&lon=126.98", timeout=15) == 200
+        deadline = time.monotonic() + 30
+        while server.log().count("warmed up with") < 2 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        log = server.log()
+    assert log.count(f"warmed up with {len(WARM_UP_PLACES) * 6} searches") == 2, log
+    assert "no warm-up" not in log and "Traceback" not in log, log
