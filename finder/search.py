@@ -135,7 +135,10 @@ def find(
     nearby ones (loaded once).
 
     With whole_country, "nearby" is every match in the origin's country, nearest to the
-    origin first (the country's main population centre), and the radius covers them all."""
+    origin first (the country's main population centre), and the radius covers them all.
+    In a large directory (nearest.SAMPLES_FROM) a crowd within the radius (more than
+    nearest.CROWD_ROWS rows) is counted, not read: the Found holds its nearest as far as
+    `page`, and options are sought beyond the circle (Neighbourhood.answer_around)."""
     hood = Neighbourhood(
         session,
         origin.lat,
