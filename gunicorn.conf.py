@@ -31,9 +31,9 @@ forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 def post_worker_init(worker):
     """Once the application is loaded, a few searches build the SQL searches use; then what
     it loaded (the gazetteer's country data, the routes, the compiled templates, that SQL)
-    lives as long as the worker: moved out of the garbage
-    collector's sight, a collection no longer walks its hundred thousand objects (a search
-    that reads a city's thousands of rows triggers several)."""
+    lives as long as the worker: moved out of the garbage collector's sight, a collection
+    no longer walks its hundred thousand objects (a search that reads a city's thousands of
+    rows triggers several)."""
     import gc
 
     _warm_up(worker)

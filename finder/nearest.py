@@ -99,14 +99,14 @@ SAMPLES_FROM = 20_000
 SAMPLES_AFTER_KM = 120.0  # ... once the circle read reaches this far (nearer, growing is cheap)
 SAMPLED_K_AT_MOST = 64  # ... for a question that asks for at most this many
 SAMPLE_ROWS_PER_ANSWER = 4  # the sparsest level read is the first that should hold 4 × k
-SIZE_LEVEL = 2  # the sample level counted for the directory's size (sample_counts)
+SIZE_LEVEL = 2  # the sample level kept for the directory's size and reaches (Samples)
 SMALL_COUNTRY_ROWS = 2 * READ_LIMIT  # a country with fewer rows is read whole, not grown to
 SIZE_KEPT_SECONDS = 300.0  # how long a process trusts that count
-_sizes: weakref.WeakKeyDictionary[Engine, tuple[float, dict]] = weakref.WeakKeyDictionary()
+# What a process keeps per engine for SIZE_KEPT_SECONDS (_kept_for): the samples, who speaks.
+_kept: weakref.WeakKeyDictionary[Engine, dict] = weakref.WeakKeyDictionary()
 # A neighbourhood filtered by a language spoken by at most this many practitioners reads all
 # of their rows at once (few_speak, Neighbourhood.read).
 FEW_SPEAKERS = 1000
-_speakers: weakref.WeakKeyDictionary[Engine, dict] = weakref.WeakKeyDictionary()
 # In a large directory (SAMPLES_FROM) a search counts the rows within its radius first
 # (Neighbourhood.practitioners_within): more than this is a crowd, read only as far as the
 # page (search.find); options are sought beyond the circle (Neighbourhood.answer_around),
@@ -306,10 +306,8 @@ def _statement(
         "gentle_only": gentle,
         "accepts_international": international,
     }
-    wanted = {name: value for name, value in wanted.items() if value is not None}
-    if wanted:  # the practitioner's answers, from the index (SearchPoint.flags)
-        mask = sum(FLAGS[name] for name in wanted)
-        bits = sum(FLAGS[name] for name, value in wanted.items() if value)
+    mask, bits = _flag_bits(wanted)
+    if mask:  # the practitioner's answers, from the index (SearchPoint.flags)
         conditions.append(sp.c.flags.bitwise_and(mask) == bits)
     located = (sp.c.practitioner_id, sp.c.location_id, sp.c.lat, sp.c.lon, sp.c.country)
     asked = [sp.c.technique]
@@ -371,6 +369,14 @@ def _speaks(rows, speaks: bool):
         .where(lang.c.practitioner_id == rows.c.practitioner_id, lang.c.code == bindparam("speaks"))
         .label("speaks")
     )
+
+
+def _flag_bits(wanted: dict[str, bool | None]) -> tuple[int, int]:
+    """(mask, bits) such that a row's `flags & mask == bits` when it has every answer asked
+    for in `wanted` (a FLAGS name -> True, False, or None for any)."""
+    asked = {name: value for name, value in wanted.items() if value is not None}
+    mask = sum(FLAGS[name] for name in asked)
+    return mask, sum(FLAGS[name] for name, value in asked.items() if value)
 
 
 def _inner_bound(radius_km: float, gis: bool) -> float:
@@ -788,14 +794,18 @@ class Neighbourhood:
         handing over one number a row, a city's thousands at a fraction of what reading
         them costs."""
         assert question.speaks is None, "SQL says who speaks the language only of rows read"
-        narrower = {name: getattr(question, name) for name in ("country", *ATTRIBUTES)}
-        f = replace(
+        rows = self._fetch(self._narrowed(question), question.limit_km, EVERY_ROW, ids=True)
+        return frozenset(row[0] for row in rows), len(rows)
+
+    def _narrowed(self, question: Question) -> Filters:
+        """This neighbourhood's filters with what the question asks of a row besides the
+        language (its techniques, country and answers) in place of theirs."""
+        asked = {name: getattr(question, name) for name in ("country", *ATTRIBUTES)}
+        return replace(
             self.filters,
             techniques=question.techniques or self.filters.techniques,
-            **{name: value for name, value in narrower.items() if value is not None},
+            **{name: value for name, value in asked.items() if value is not None},
         )
-        rows = self._fetch(f, question.limit_km, EVERY_ROW, ids=True)
-        return frozenset(row[0] for row in rows), len(rows)
 
     def answer_around(self, nearby: Question, shown: frozenset[int], questions: dict) -> dict:
         """answer() for questions asked beside `nearby` (every match within its radius:
@@ -889,30 +899,24 @@ class Neighbourhood:
 
     def _estimated_rows(self, techniques: tuple[str, ...], country: str | None) -> int:
         """About how many index rows of these techniques (in that country; None: anywhere)
-        the directory holds, from the sample level counted (sample_counts)."""
-        counted = sample_counts(self.session)
-        rows = sum(n for (t, c), n in counted.items() if t in techniques and country in (None, c))
-        return rows * SAMPLE_RATIO**SIZE_LEVEL
+        the directory holds, from the sample level kept (Samples.estimated_rows)."""
+        return _samples(self.session).estimated_rows(techniques, country)
 
     def _kept_reach(self, question: Question) -> float | None:
         """For a question of one country (the nearest in a neighbouring one...), a distance
-        within which it has k matches by the sample rows kept in memory (sample_rows), with
+        within which it has k matches by the sample rows kept in memory (_samples), with
         no scan; None when too few of them match or it asks for a language (not kept)."""
         f = self.filters
-        country = question.country or f.country
+        asked = self._narrowed(question)
+        country = asked.country
         if country is None or f.language or question.speaks is not None or self.sample:
             return None
-        wanted = {"gentle_only": f.gentle}
-        for name in ATTRIBUTES:
-            theirs = getattr(question, name)
-            wanted[name] = getattr(f, name) if theirs is None else theirs
-        wanted = {name: value for name, value in wanted.items() if value is not None}
-        mask = sum(FLAGS[name] for name in wanted)
-        bits = sum(FLAGS[name] for name, value in wanted.items() if value)
+        wanted = {name: getattr(asked, name) for name in ATTRIBUTES}
+        mask, bits = _flag_bits({**wanted, "gentle_only": asked.gentle})
         techniques = set(f.techniques or (ANY_TECHNIQUE,))
         if question.techniques:
             techniques &= set(question.techniques)
-        kept = sample_rows(self.session)
+        kept = _samples(self.session).rows
         x, y, z = self.unit
         chords = sorted(
             ((rx - x) * (rx - x) + (ry - y) * (ry - y) + (rz - z) * (rz - z), pid)
@@ -977,24 +981,49 @@ def limit_for(k: int) -> int:
     return min(READ_LIMIT, max(2 * k + 16, KNN_FIRST_LIMIT))
 
 
-def sample_counts(session: Session) -> dict[tuple[str, str], int]:
-    """Rows of sample level SIZE_LEVEL by technique ("*": locations) and country (× 256:
-    about the directory's size): they only decide whether and where to read the samples,
-    never what a search finds."""
-    return {key: len(rows) for key, rows in sample_rows(session).items()}
-
-
-def sample_rows(session: Session) -> dict[tuple[str, str], list[tuple]]:
-    """The rows of sample level SIZE_LEVEL (1 in 256) by technique and country, each as
-    (x, y, z, flags, practitioner), read at most once per SIZE_KEPT_SECONDS per engine: a
-    few thousand at a million locations. Real rows, so the k-th nearest that a question
-    admits among them lies no nearer than its answer's k-th (Neighbourhood._kept_reach);
-    a row removed since only makes a scan find too few, and the search reads on."""
-    engine = session.get_bind()
-    kept = _sizes.get(engine)
+def _kept_for(session: Session, key, compute):
+    """compute(session), computed at most once per SIZE_KEPT_SECONDS per engine and key:
+    for what decides how to read (the samples, who speaks a language), never what a search
+    finds."""
+    kept = _kept.setdefault(session.get_bind(), {})
     now = time.monotonic()
-    if kept is not None and now - kept[0] < SIZE_KEPT_SECONDS:
-        return kept[1]
+    known = kept.get(key)
+    if known is None or now - known[0] >= SIZE_KEPT_SECONDS:
+        known = kept[key] = (now, compute(session))
+    return known[1]
+
+
+class Samples:
+    """The rows of sample level SIZE_LEVEL (1 in 256) by technique and country, each as
+    (x, y, z, flags, practitioner): a few thousand at a million locations. Real rows, so the
+    k-th nearest that a question admits among them lies no nearer than its answer's k-th
+    (Neighbourhood._kept_reach); a row removed since only makes a scan find too few, and the
+    search reads on. Counted (× 256), they say about how large the directory is."""
+
+    def __init__(self, rows: dict[tuple[str, str], list[tuple]]):
+        self.rows = rows
+        self._estimates: dict = {}
+
+    def estimated_rows(self, techniques: tuple[str, ...], country: str | None) -> int:
+        """About how many index rows of these techniques (in that country; None: anywhere)
+        the directory holds (several times a search: summed once)."""
+        key = (techniques, country)
+        if key not in self._estimates:
+            rows = sum(
+                len(found)
+                for (t, c), found in self.rows.items()
+                if t in techniques and country in (None, c)
+            )
+            self._estimates[key] = rows * SAMPLE_RATIO**SIZE_LEVEL
+        return self._estimates[key]
+
+
+def _samples(session: Session) -> Samples:
+    """The sample level kept by this process (read at most once per SIZE_KEPT_SECONDS)."""
+    return _kept_for(session, "samples", _read_samples)
+
+
+def _read_samples(session: Session) -> Samples:
     sp = SearchPoint.__table__
     read = select(
         sp.c.technique, sp.c.country, sp.c.x, sp.c.y, sp.c.z, sp.c.flags, sp.c.practitioner_id
@@ -1002,25 +1031,20 @@ def sample_rows(session: Session) -> dict[tuple[str, str], list[tuple]]:
     rows: dict[tuple[str, str], list[tuple]] = {}
     for technique, country, *row in session.execute(read):
         rows.setdefault((technique, country), []).append(tuple(row))
-    _sizes[engine] = (now, rows)
-    return rows
+    return Samples(rows)
 
 
 def few_speak(session: Session, language: str) -> bool:
     """Whether at most FEW_SPEAKERS practitioners speak the language (counted no further),
     asked at most once per SIZE_KEPT_SECONDS per engine and language: it only decides how
     a neighbourhood reads, never what it finds."""
-    engine = session.get_bind()
-    kept = _speakers.setdefault(engine, {})
-    now = time.monotonic()
-    known = kept.get(language)
-    if known is not None and now - known[0] < SIZE_KEPT_SECONDS:
-        return known[1]
-    lang = PractitionerLanguage.__table__
-    some = select(literal(1)).where(lang.c.code == language).limit(FEW_SPEAKERS + 1).subquery()
-    few = session.scalar(select(func.count()).select_from(some)) <= FEW_SPEAKERS
-    kept[language] = (now, few)
-    return few
+
+    def count(session: Session) -> bool:
+        lang = PractitionerLanguage.__table__
+        some = select(literal(1)).where(lang.c.code == language).limit(FEW_SPEAKERS + 1)
+        return session.scalar(select(func.count()).select_from(some.subquery())) <= FEW_SPEAKERS
+
+    return _kept_for(session, ("speaks", language), count)
 
 
 def nearest(

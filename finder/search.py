@@ -146,15 +146,14 @@ def find(
         policy.base_filters(filters),
         speaks=None if filters.language else origin.language,
     )
-    large = hood.is_large()
+    large = False
     if whole_country and origin.country and filters.country in (None, origin.country):
         in_country = replace(filters, country=origin.country)
         everything = within(session, origin.lat, origin.lon, in_country, HALF_CIRCUMFERENCE_KM)
         if everything:  # a margin for geodesic distances (within 0.6% of great-circle ones)
             radius_km = max(radius_km, math.ceil(everything[-1].distance_km * 1.006))
-        large = False
     else:
-        whole_country = False
+        whole_country, large = False, hood.is_large()
         nearby = Question(
             k=EVERYONE, radius_km=radius_km, techniques=filters.techniques, country=filters.country
         )

@@ -671,7 +671,7 @@ def test_a_language_few_speak_is_read_whole_with_the_same_answers(
                 answers = []
                 for few in (0, 10**9):
                     monkeypatch.setattr(nearest, "FEW_SPEAKERS", few)
-                    nearest._speakers.clear()
+                    nearest._kept.clear()
                     found, _ = find(db.session, origin, filters, radius_km=radius)
                     db.session.rollback()
                     answers.append(found)

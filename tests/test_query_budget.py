@@ -66,7 +66,7 @@ def statements(app, client, url: str, **headers) -> tuple[int, list[str]]:
 @pytest.fixture
 def warm(app, client):
     """The worker has served a page and a search (from a point no test searches: it counts
-    the directory's size once, finder.nearest.sample_counts)."""
+    the directory's size once, finder.nearest.Samples)."""
     assert client.get("/").status_code == 200
     assert client.get("/api/v1/search?lat=-45&lon=-150").status_code == 200
     return client
