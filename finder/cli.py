@@ -50,6 +50,11 @@ def _remove_abandoned_runs() -> None:
 def _import(path: Path, status: str, demo: bool) -> int:
     """Check the whole file, then store it in short batches, invisible until one final swap;
     returns how many practitioners were imported. Progress goes to stderr."""
+    with csv_files.without_cycle_collection():
+        return _import_file(path, status, demo)
+
+
+def _import_file(path: Path, status: str, demo: bool) -> int:
     settings = settings_from_config(current_app.config)
     technique_slugs = set(db.session.scalars(select(Technique.slug)))
     if not technique_slugs:

@@ -3,10 +3,13 @@ other writers in), and exporting the approved directory (cells a spreadsheet can
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
+import gc
 import io
 import multiprocessing
+import operator
 import os
 import re
 import secrets
@@ -232,6 +235,8 @@ def _check_row(line: int, row: dict, slugs: set[str]) -> tuple:
     values, techniques, languages, patterns = _practitioner_fields(row, line, errors, slugs)
     location = _location_fields(row, line, errors)
     ref = (row.get("ref") or "").strip()
+    if ref:  # made here, by the checking processes, for a large file
+        values["service_id"] = stable_id("service", ref)
     return line, ref, values, techniques, languages, patterns, location, errors
 
 
@@ -294,7 +299,9 @@ def read_csv(
             continue
         if location and location["latitude"] is None:
             location = _placed(location, line, errors, locate)
-        ref = ref or f"row-{line}"
+        if not ref:
+            ref = f"row-{line}"
+            values["service_id"] = stable_id("service", ref)
         draft = drafts.get(ref)
         if draft is None:
             drafts[ref] = PractitionerDraft(ref, line, values, techniques, languages, patterns)
@@ -380,6 +387,20 @@ def abandoned_runs(session: Session) -> dict[str, int]:
     return {run: count for run, count, newest in rows if not _run_is_alive(run or "", newest)}
 
 
+@contextlib.contextmanager
+def without_cycle_collection() -> Iterator[None]:
+    """Python's cycle collector paused: a large file is millions of objects that live until
+    the import ends, and the collector would walk them all again and again (at 1M rows it
+    took half the checking time). What the import makes is freed by reference counting."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def _let_other_writers_in(session: Session) -> None:
     """Between two batches: on SQLite, leave the write lock free long enough to be taken."""
     if session.get_bind().dialect.name == "sqlite":
@@ -427,64 +448,78 @@ def refuse_taken_refs(session: Session, drafts: list[PractitionerDraft]) -> None
         )
 
 
-def _rows_of_children(drafts: list[PractitionerDraft], ids: dict[str, int], technique_ids):
-    """Rows of each table that hangs off the practitioner, for drafts whose ids are known."""
-    tables = {
-        PracticeLocation.__table__: [],
-        PractitionerLanguage.__table__: [],
-        PractitionerPattern.__table__: [],
-        practitioner_technique: [],
-    }
+def _rows_of_children(drafts: list[PractitionerDraft], technique_ids) -> dict:
+    """Rows of each table that hangs off the practitioner, naming the practitioner by ref
+    (the INSERT looks its id up): they are made before the write lock is taken."""
+    locations, languages, patterns, techniques = [], [], [], []
     for d in drafts:
-        pid = ids[d.ref]
-        tables[PracticeLocation.__table__] += [
-            {"practitioner_id": pid, "position": i, **loc} for i, loc in enumerate(d.locations)
-        ]
-        tables[PractitionerLanguage.__table__] += [
-            {"practitioner_id": pid, "code": code, "position": i}
-            for i, code in enumerate(d.languages)
-        ]
-        tables[PractitionerPattern.__table__] += [
-            {"practitioner_id": pid, "slug": slug, "position": i}
-            for i, slug in enumerate(d.patterns)
-        ]
-        tables[practitioner_technique] += [
-            {"practitioner_id": pid, "technique_id": technique_ids[slug]} for slug in d.techniques
-        ]
-    return tables
+        ref = d.ref
+        locations += [{"ref": ref, "position": i, **loc} for i, loc in enumerate(d.locations)]
+        languages += [{"ref": ref, "code": c, "position": i} for i, c in enumerate(d.languages)]
+        patterns += [{"ref": ref, "slug": s, "position": i} for i, s in enumerate(d.patterns)]
+        techniques += [{"ref": ref, "technique_id": technique_ids[s]} for s in d.techniques]
+    return {
+        PracticeLocation.__table__: locations,
+        PractitionerLanguage.__table__: languages,
+        PractitionerPattern.__table__: patterns,
+        practitioner_technique: techniques,
+    }
 
 
-def _insert_many(session: Session, table, rows: list[dict]) -> None:
-    """INSERT rows (dicts with the same keys) with one executemany and no per-row work by
-    SQLAlchemy: the import's volume. Columns left out get their scalar default; a column with
-    a computed default must be given."""
-    if not rows:
-        return
-    given = list(rows[0])
-    defaults = {}
-    for column in table.columns:
-        if column.name in given or column.default is None:
-            continue
-        if not column.default.is_scalar:
-            raise ValueError(f"{table.name}.{column.name} has a computed default: give it.")
-        defaults[column.name] = column.default.arg
-    columns = given + list(defaults)
-    connection = session.connection()
-    compiled = (
-        insert(table)
-        .values({name: bindparam(name, type_=table.c[name].type) for name in columns})
-        .compile(dialect=connection.dialect)
-    )
-    fill = tuple(defaults.values())
-    if compiled.positional:
-        order = [columns.index(name) for name in compiled.positiontup]
-        params = [
-            tuple(values[i] for i in order)
-            for values in (tuple(row.values()) + fill for row in rows)
-        ]
-    else:
-        params = [row | defaults for row in rows]
-    connection.exec_driver_sql(compiled.string, params)
+class _BulkInsert:
+    """One INSERT statement for many rows of `table` given as dicts with the same keys, made
+    into the driver's parameters with no per-row work by SQLAlchemy: the import's volume.
+    Columns left out get their scalar default (a computed default must be given); a "ref"
+    key stands for practitioner_id, looked up by the statement itself."""
+
+    def __init__(self, dialect, table, keys: tuple[str, ...]):
+        by_ref = "ref" in keys and "ref" not in table.c
+        defaults = {}
+        for column in table.columns:
+            if column.name in keys or column.default is None:
+                continue
+            if not column.default.is_scalar:
+                raise ValueError(f"{table.name}.{column.name} has a computed default: give it.")
+            defaults[column.name] = column.default.arg
+        values = {
+            name: bindparam(name, type_=table.c[name].type) for name in keys if name in table.c
+        }
+        if by_ref:
+            values["practitioner_id"] = (
+                select(Practitioner.id)
+                .where(Practitioner.ref == bindparam("ref"))
+                .scalar_subquery()
+            )
+        values |= {name: bindparam(name, type_=table.c[name].type) for name in defaults}
+        compiled = insert(table).values(values).compile(dialect=dialect)
+        self.sql = compiled.string
+        self.fill = tuple(defaults.values())
+        self.defaults = defaults
+        self.order = None
+        if compiled.positional:  # SQLite: a tuple a row, in the statement's order
+            names = list(keys) + list(defaults)
+            positions = [names.index(name) for name in compiled.positiontup]
+            if len(positions) == 1:
+                self.order = lambda values, at=positions[0]: (values[at],)
+            else:
+                self.order = operator.itemgetter(*positions)
+
+    def parameters(self, rows: list[dict]) -> list:
+        if self.order is None:
+            return [row | self.defaults for row in rows]
+        order, fill = self.order, self.fill
+        return [order(tuple(row.values()) + fill) for row in rows]
+
+
+def _bulk_inserts(session: Session, tables: dict) -> list[tuple[str, list]]:
+    """(SQL, parameters) of each table's rows, ready for executemany."""
+    dialect = session.get_bind().dialect
+    made = []
+    for table, rows in tables.items():
+        if rows:
+            statement = _BulkInsert(dialect, table, tuple(rows[0]))
+            made.append((statement.sql, statement.parameters(rows)))
+    return made
 
 
 # Each write transaction of the staging takes about this long: short enough that a submission
@@ -500,63 +535,76 @@ def _roomy_cache(session: Session) -> None:
         session.execute(text(f"PRAGMA cache_size=-{LARGE_CACHE_KIB}"))
 
 
+@dataclass
+class Staging:
+    """How a staging went: its write transactions, the longest, and the time spent waiting
+    with the lock free beyond the time taken to make the next batch."""
+
+    batches: int = 0
+    longest: float = 0.0
+    paused: float = 0.0
+
+
 def stage_drafts(
     session: Session,
     drafts: list[PractitionerDraft],
     run: str,
     demo: bool = False,
     progress: Callable[[int], None] | None = None,
-) -> None:
+) -> Staging:
     """Store checked drafts as IMPORTING rows of `run`, in short write transactions (about
     STAGE_SECONDS each, IMPORT_BATCH practitioners to begin with), with one executemany per
-    table (no ORM objects)."""
+    table (no ORM objects). Each batch's rows are made while the lock is free for others."""
     technique_ids = dict(session.execute(select(Technique.slug, Technique.id)).all())
     _roomy_cache(session)
     session.commit()  # a read transaction must not be what later takes the write lock
-    start, size = 0, IMPORT_BATCH
+    sqlite = session.get_bind().dialect.name == "sqlite"
     # Dates as the database stores them (SQLite keeps text): converted once, not per row.
     dialect = session.get_bind().dialect
     to_stored = Practitioner.__table__.c.created_at.type.dialect_impl(dialect).bind_processor(
         dialect
     )
     stamp = to_stored(utcnow()) if to_stored else utcnow()
+    staging = Staging()
+    start, size, released = 0, IMPORT_BATCH, None
     while start < len(drafts):
-        began = time.perf_counter()
         batch = drafts[start : start + size]
-        refs = [d.ref for d in batch]
+        practitioners = [
+            d.fields
+            | {
+                "ref": d.ref,
+                "status": IMPORTING,
+                "import_run": run,
+                "demo": bool(d.fields.get("demo")) or demo,
+                "created_at": stamp,
+                "updated_at": stamp,
+            }
+            for d in batch
+        ]
+        tables = {Practitioner.__table__: practitioners} | _rows_of_children(batch, technique_ids)
+        statements = _bulk_inserts(session, tables)
+        if released is not None and sqlite:
+            # SQLite has no queue for its write lock: leave it free long enough to be taken.
+            rest = SQLITE_PAUSE_S - (time.perf_counter() - released)
+            if rest > 0:
+                time.sleep(rest)
+                staging.paused += rest
+        began = time.perf_counter()
         with writing():
-            _insert_many(
-                session,
-                Practitioner.__table__,
-                [
-                    d.fields
-                    | {
-                        "ref": d.ref,
-                        "service_id": stable_id("service", d.ref),
-                        "status": IMPORTING,
-                        "import_run": run,
-                        "demo": bool(d.fields.get("demo")) or demo,
-                        "created_at": stamp,
-                        "updated_at": stamp,
-                    }
-                    for d in batch
-                ],
-            )
-            ids = dict(
-                session.execute(
-                    select(Practitioner.ref, Practitioner.id).where(Practitioner.ref.in_(refs))
-                ).all()
-            )
-            for table, rows in _rows_of_children(batch, ids, technique_ids).items():
-                _insert_many(session, table, rows)
+            connection = session.connection()
+            for sql, parameters in statements:
+                connection.exec_driver_sql(sql, parameters)
             session.commit()
+        released = time.perf_counter()
+        took = released - began
+        staging.batches += 1
+        staging.longest = max(staging.longest, took)
         start += len(batch)
         if progress:
             progress(len(batch))
-        took = time.perf_counter() - began
         # Toward STAGE_SECONDS, at most doubling: a slow start is not taken for the norm.
         size = max(100, min(2 * size, int(size * STAGE_SECONDS / max(took, 0.001))))
-        _let_other_writers_in(session)
+    return staging
 
 
 def publish_run(session: Session, run: str, status: str, expected: int, note: str) -> None:
