@@ -449,15 +449,23 @@ def refuse_taken_refs(session: Session, drafts: list[PractitionerDraft]) -> None
 
 
 def _rows_of_children(drafts: list[PractitionerDraft], technique_ids) -> dict:
-    """Rows of each table that hangs off the practitioner, naming the practitioner by ref
-    (the INSERT looks its id up): they are made before the write lock is taken."""
+    """Rows of each table that hangs off the practitioner, made before the write lock is
+    taken: "practitioner_id" is the practitioner's place in `drafts` until the ids are known
+    (_BulkInsert.with_ids)."""
     locations, languages, patterns, techniques = [], [], [], []
-    for d in drafts:
-        ref = d.ref
-        locations += [{"ref": ref, "position": i, **loc} for i, loc in enumerate(d.locations)]
-        languages += [{"ref": ref, "code": c, "position": i} for i, c in enumerate(d.languages)]
-        patterns += [{"ref": ref, "slug": s, "position": i} for i, s in enumerate(d.patterns)]
-        techniques += [{"ref": ref, "technique_id": technique_ids[s]} for s in d.techniques]
+    for at, d in enumerate(drafts):
+        locations += [
+            {"practitioner_id": at, "position": i, **loc} for i, loc in enumerate(d.locations)
+        ]
+        languages += [
+            {"practitioner_id": at, "code": c, "position": i} for i, c in enumerate(d.languages)
+        ]
+        patterns += [
+            {"practitioner_id": at, "slug": s, "position": i} for i, s in enumerate(d.patterns)
+        ]
+        techniques += [
+            {"practitioner_id": at, "technique_id": technique_ids[s]} for s in d.techniques
+        ]
     return {
         PracticeLocation.__table__: locations,
         PractitionerLanguage.__table__: languages,
@@ -469,11 +477,17 @@ def _rows_of_children(drafts: list[PractitionerDraft], technique_ids) -> dict:
 class _BulkInsert:
     """One INSERT statement for many rows of `table` given as dicts with the same keys, made
     into the driver's parameters with no per-row work by SQLAlchemy: the import's volume.
-    Columns left out get their scalar default (a computed default must be given); a "ref"
-    key stands for practitioner_id, looked up by the statement itself."""
+    Columns left out get their scalar default (a computed default must be given).
+
+    A row of a table that hangs off the practitioner gives as "practitioner_id" the
+    practitioner's place in its batch. On SQLite the batch's practitioners get consecutive
+    ids (a new rowid is the largest plus one, and the import holds the write lock), and
+    `with_ids` adds the first; elsewhere ids come from a sequence that other writers share,
+    and the statement looks the id up by the practitioner's ref."""
 
     def __init__(self, dialect, table, keys: tuple[str, ...]):
-        by_ref = "ref" in keys and "ref" not in table.c
+        child = "practitioner_id" in keys
+        self.by_ref = child and dialect.name != "sqlite"
         defaults = {}
         for column in table.columns:
             if column.name in keys or column.default is None:
@@ -481,10 +495,8 @@ class _BulkInsert:
             if not column.default.is_scalar:
                 raise ValueError(f"{table.name}.{column.name} has a computed default: give it.")
             defaults[column.name] = column.default.arg
-        values = {
-            name: bindparam(name, type_=table.c[name].type) for name in keys if name in table.c
-        }
-        if by_ref:
+        values = {name: bindparam(name, type_=table.c[name].type) for name in keys}
+        if self.by_ref:
             values["practitioner_id"] = (
                 select(Practitioner.id)
                 .where(Practitioner.ref == bindparam("ref"))
@@ -495,7 +507,7 @@ class _BulkInsert:
         self.sql = compiled.string
         self.fill = tuple(defaults.values())
         self.defaults = defaults
-        self.order = None
+        self.order = self.id_at = None
         if compiled.positional:  # SQLite: a tuple a row, in the statement's order
             names = list(keys) + list(defaults)
             positions = [names.index(name) for name in compiled.positiontup]
@@ -503,23 +515,58 @@ class _BulkInsert:
                 self.order = lambda values, at=positions[0]: (values[at],)
             else:
                 self.order = operator.itemgetter(*positions)
+            if child:
+                self.id_at = list(compiled.positiontup).index("practitioner_id")
 
-    def parameters(self, rows: list[dict]) -> list:
+    def parameters(self, rows: list[dict], refs: list[str]) -> list:
+        """The driver's parameters of `rows`, whose batch's practitioners have these refs."""
         if self.order is None:
+            if self.by_ref:
+                return [row | self.defaults | {"ref": refs[row["practitioner_id"]]} for row in rows]
             return [row | self.defaults for row in rows]
         order, fill = self.order, self.fill
         return [order(tuple(row.values()) + fill) for row in rows]
 
+    def with_ids(self, parameters: list, first_id: int) -> list:
+        """`parameters` with each practitioner's place in the batch made its id."""
+        at = self.id_at
+        if at is None:
+            return parameters
+        return [(*p[:at], first_id + p[at], *p[at + 1 :]) for p in parameters]
 
-def _bulk_inserts(session: Session, tables: dict) -> list[tuple[str, list]]:
-    """(SQL, parameters) of each table's rows, ready for executemany."""
+
+def _bulk_inserts(session: Session, tables: dict, refs: list[str]) -> list:
+    """(_BulkInsert, parameters) of each table's rows, ready for executemany."""
     dialect = session.get_bind().dialect
     made = []
     for table, rows in tables.items():
         if rows:
             statement = _BulkInsert(dialect, table, tuple(rows[0]))
-            made.append((statement.sql, statement.parameters(rows)))
+            made.append((statement, statement.parameters(rows, refs)))
     return made
+
+
+def _store_batch(session: Session, statements: list, refs: list[str]) -> None:
+    """Run one batch's INSERTs, the practitioners' first; inside a write transaction."""
+    connection = session.connection()
+    (practitioners, rows), *children = statements
+    first_id = None
+    if session.get_bind().dialect.name == "sqlite":
+        first_id = connection.exec_driver_sql(
+            "SELECT coalesce(max(id), 0) + 1 FROM practitioner"
+        ).scalar_one()
+    connection.exec_driver_sql(practitioners.sql, rows)
+    if first_id is not None:
+        last_id = first_id + len(refs) - 1
+        stored = dict(
+            connection.exec_driver_sql(
+                "SELECT id, ref FROM practitioner WHERE id IN (?, ?)", (first_id, last_id)
+            ).all()
+        )
+        if stored != {first_id: refs[0], last_id: refs[-1]}:
+            raise ImportFailed("the practitioners of a batch were not given consecutive ids.")
+    for statement, rows in children:
+        connection.exec_driver_sql(statement.sql, statement.with_ids(rows, first_id))
 
 
 # Each write transaction of the staging takes about this long: short enough that a submission
@@ -582,7 +629,8 @@ def stage_drafts(
             for d in batch
         ]
         tables = {Practitioner.__table__: practitioners} | _rows_of_children(batch, technique_ids)
-        statements = _bulk_inserts(session, tables)
+        refs = [d.ref for d in batch]
+        statements = _bulk_inserts(session, tables, refs)
         if released is not None and sqlite:
             # SQLite has no queue for its write lock: leave it free long enough to be taken.
             rest = SQLITE_PAUSE_S - (time.perf_counter() - released)
@@ -591,9 +639,7 @@ def stage_drafts(
                 staging.paused += rest
         began = time.perf_counter()
         with writing():
-            connection = session.connection()
-            for sql, parameters in statements:
-                connection.exec_driver_sql(sql, parameters)
+            _store_batch(session, statements, refs)
             session.commit()
         released = time.perf_counter()
         took = released - began

@@ -3,6 +3,7 @@ file shows before it is all stored, and a failed or killed import leaves nothing
 
 from __future__ import annotations
 
+import csv
 import os
 import re
 import signal
@@ -96,6 +97,38 @@ def visible_generated(url: str) -> tuple[int, bool]:
     return api, NAME_PREFIX in page
 
 
+def in_file(file: Path) -> dict[str, tuple]:
+    """ref -> (latitude, longitude, techniques, languages) as the import file gives them."""
+    with open(file, encoding="utf-8", newline="") as handle:
+        return {
+            row["ref"]: (
+                float(row["latitude"]),
+                float(row["longitude"]),
+                frozenset(row["techniques"].split(";")),
+                frozenset(row["languages"].split(";")),
+            )
+            for row in csv.DictReader(handle)
+        }
+
+
+def stored_as_in_file(database: Path) -> dict[str, tuple]:
+    """The same, as stored: each practitioner's location, techniques and languages."""
+    with sqlite3.connect(database, timeout=10) as connection:
+        rows = connection.execute(
+            "SELECT p.ref, l.latitude, l.longitude,"
+            " (SELECT group_concat(t.slug, ';') FROM practitioner_technique pt"
+            "  JOIN technique t ON t.id = pt.technique_id WHERE pt.practitioner_id = p.id),"
+            " (SELECT group_concat(code, ';') FROM practitioner_language"
+            "  WHERE practitioner_id = p.id)"
+            " FROM practitioner p JOIN practice_location l ON l.practitioner_id = p.id"
+            " WHERE p.ref LIKE 'gen-%'"
+        ).fetchall()
+    return {
+        ref: (lat, lon, frozenset(techniques.split(";")), frozenset(languages.split(";")))
+        for ref, lat, lon, techniques, languages in rows
+    }
+
+
 # The batches and pauses of an import are there for SQLite's one write lock; these tests read
 # its file with sqlite3 and kill the importer part way through its batches.
 @pytest.mark.sqlite_only
@@ -137,6 +170,7 @@ def test_submissions_are_stored_within_two_seconds_during_a_large_import(
     assert sql(database, "SELECT count(*) FROM practitioner WHERE status = 'pending'") == len(
         results
     )
+    assert stored_as_in_file(database) == in_file(file)
     output = log.read_text()
     for phase in ("Checking rows", "Storing", "Publishing"):
         assert phase in output
