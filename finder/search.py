@@ -16,13 +16,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from threading import Lock
 
-from geopy.distance import geodesic
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from . import nearest as index
 from . import options as policy
-from .geo import HALF_CIRCUMFERENCE_KM, haversine_km
+from .geo import HALF_CIRCUMFERENCE_KM, geodesic_km, haversine_km
 from .geocode import Place, country_at, geocode, largest_city
 from .models import PracticeLocation, Practitioner
 from .nearest import (
@@ -364,7 +363,7 @@ def run_search(
 def result_entry(origin: Place, hit: Hit, practitioner: Practitioner, url_for_id) -> dict:
     """One result as the API contract shapes it."""
     location = next(loc for loc in practitioner.locations if loc.id == hit.location_id)
-    distance = geodesic((origin.lat, origin.lon), (hit.lat, hit.lon)).km
+    distance = geodesic_km(origin.lat, origin.lon, hit.lat, hit.lon)
     return {
         "id": practitioner.id,
         "name": practitioner.name,
