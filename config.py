@@ -125,6 +125,9 @@ class Config:
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = False
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    # How long a write waits for SQLite's lock (another writer, or the swap of a large
+    # import) before the visitor is told the directory is busy (503, what they sent kept).
+    SQLITE_BUSY_TIMEOUT_MS = 10_000
     REMEMBER_COOKIE_DURATION = 0  # admins never get a remember-me cookie
     LOGIN_DELAY_SECONDS = 2.0
     LOGIN_DELAY_CAP_SECONDS = 300.0

@@ -35,6 +35,19 @@ def set_write_intent(flag: bool) -> None:
     _write_intent.set(flag)
 
 
+# PostgreSQL's lock_not_available: a lock_timeout ran out.
+_LOCK_NOT_AVAILABLE = "55P03"
+
+
+def database_busy(error: Exception) -> bool:
+    """Whether a database error means only that another writer held the lock for longer
+    than this one would wait (SQLite's busy timeout, PostgreSQL's lock_timeout)."""
+    cause = getattr(error, "orig", None) or error
+    if isinstance(cause, sqlite3.OperationalError):
+        return str(cause).startswith(("database is locked", "database is busy"))
+    return getattr(cause, "sqlstate", None) == _LOCK_NOT_AVAILABLE
+
+
 # SQLite's math functions, for builds without them (SQLITE_ENABLE_MATH_FUNCTIONS off).
 MATH_FUNCTIONS = (
     ("sin", 1, math.sin),

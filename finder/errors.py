@@ -1,9 +1,17 @@
 """Error pages in one place: JSON under /api, HTML elsewhere; the session is rolled back."""
 
 from flask import current_app, jsonify, render_template, request
+from flask_babel import gettext as _
 from flask_limiter import RateLimitExceeded
-from werkzeug.exceptions import HTTPException, RequestEntityTooLarge, SecurityError
+from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import (
+    HTTPException,
+    RequestEntityTooLarge,
+    SecurityError,
+    ServiceUnavailable,
+)
 
+from .database import database_busy, set_write_intent
 from .extensions import db
 from .limits import seconds_until_reset
 
@@ -49,6 +57,9 @@ def _kept_headers(error: HTTPException) -> list[tuple[str, str]]:
     return headers
 
 
+BUSY_RETRY_AFTER_S = 60
+
+
 def register_error_handlers(app) -> None:
     """404/4xx/500 handlers for the whole application."""
     # First of all, before CSRF protection reads (a cut-off copy of) the form.
@@ -68,6 +79,33 @@ def register_error_handlers(app) -> None:
             # An untrusted Host: no URL can be built for it, so no page with links either.
             return error.description, status, {"Content-Type": "text/plain; charset=utf-8"}
         return render_template("error.html", error=error), status, _kept_headers(error)
+
+    @app.errorhandler(OperationalError)
+    def database_error(error: OperationalError):
+        """Another writer held the lock too long (the swap of a large import, say): 503 with
+        Retry-After, and on the submission form what the visitor typed, ready to send again."""
+        if not database_busy(error):
+            return unexpected_error(error)
+        db.session.rollback()
+        set_write_intent(False)  # what is shown now only reads: it need not wait for the lock
+        busy = ServiceUnavailable(
+            _(
+                "The directory is busy with a large update and could not store this just now. "
+                "Nothing was changed: please send it again in a minute."
+            ),
+            retry_after=BUSY_RETRY_AFTER_S,
+        )
+        if request.endpoint == "public.submit" and not wants_json():
+            from .public.views import submission_form  # imported here: it imports the package
+
+            form = submission_form()
+            # A suggestion that was being sent comes back with its pin, ready to send again.
+            preview = "send" in request.form and form.validate()
+            page = render_template(
+                "submit.html", form=form, error=busy.description, preview=preview
+            )
+            return page, 503, _kept_headers(busy)
+        return http_error(busy)
 
     @app.errorhandler(Exception)
     def unexpected_error(error: Exception):
