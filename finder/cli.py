@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import os
 import sqlite3
 import sys
@@ -65,19 +64,20 @@ def _import_file(path: Path, status: str, demo: bool) -> int:
         return place.lat, place.lon
 
     try:
-        with open(path, encoding="utf-8-sig", newline="") as handle:
-            rows = list(csv.DictReader(handle))
-    except (OSError, UnicodeDecodeError, csv.Error) as error:
+        data = path.read_bytes()
+    except OSError as error:
         raise click.ClickException(f"Cannot read {path}: {error}") from None
-    if rows and "name" not in rows[0]:
-        raise click.ClickException(
-            f"{path} has no header row with the columns {', '.join(csv_files.CSV_COLUMNS)}."
-        )
-    _remove_abandoned_runs()
     try:
+        rows, lines = csv_files.read_rows(data)
+        _remove_abandoned_runs()
         with click.progressbar(length=len(rows), label="Checking rows", file=sys.stderr) as bar:
             drafts = csv_files.read_csv(
-                rows, technique_slugs, locate, progress=bar.update, processes=os.cpu_count() or 1
+                rows,
+                technique_slugs,
+                locate,
+                progress=bar.update,
+                processes=os.cpu_count() or 1,
+                lines=lines,
             )
         db.session.commit()  # geocoding cache entries made while checking
         csv_files.refuse_taken_refs(db.session, drafts)

@@ -139,6 +139,111 @@ class ImportRejected(Exception):
 Locator = Callable[[str], tuple[float, float]]
 
 
+# --- Reading a file: bytes -> rows keyed by the contract's column names ------------------
+
+DELIMITERS = (",", ";", "\t")  # a spreadsheet in many languages saves "CSV" with semicolons
+
+
+def column_name(header: str) -> str:
+    """A header cell as the contract names its column, case and spacing aside ("NPI",
+    " website ", "Postal Code" and "postal-code" are npi, website and postal_code)."""
+    return re.sub(r"[\s\-]+", "_", header.strip()).lower()
+
+
+def _not_utf8(data: bytes, error: UnicodeDecodeError) -> ImportRejected:
+    """The line and column of the first bytes that are not UTF-8."""
+    line = data.count(b"\n", 0, error.start) + 1
+    field = "file"
+    text = data.decode("utf-8-sig", errors="replace")
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header = next(reader, [])
+    for record in reader:
+        for index, cell in enumerate(record):
+            if "\ufffd" in cell:
+                line = reader.line_num
+                field = column_name(header[index]) if index < len(header) else f"column {index + 1}"
+                break
+        else:
+            continue
+        break
+    byte = data[error.start : error.start + 1].hex().upper()
+    return ImportRejected(
+        [
+            RowError(
+                line,
+                field,
+                f"is not UTF-8 text (byte 0x{byte}); save the file as UTF-8 "
+                "(in a spreadsheet: “CSV UTF-8”) and import it again.",
+            )
+        ]
+    )
+
+
+def _delimiter(first_line: str) -> str:
+    """The delimiter that splits the header line into known columns (a comma unless the
+    header reads as semicolon- or tab-separated)."""
+    for delimiter in DELIMITERS:
+        cells = next(csv.reader([first_line], delimiter=delimiter), [])
+        if len(cells) > 1 and column_name(cells[0]) in CSV_COLUMNS:
+            return delimiter
+    return ","
+
+
+def read_rows(data: bytes) -> tuple[list[dict], list[int]]:
+    """A CSV file's rows as dicts keyed by the contract's column names (CSV_COLUMNS), every
+    cell a string, and the line each ends on (blank lines are skipped). The header is matched
+    case- and space-insensitively; an unknown, repeated or missing required column refuses
+    the whole file, naming it, so that no value is ever dropped unread. ImportRejected lists
+    every problem (line 1 is the header)."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise _not_utf8(data, error) from None
+    delimiter = _delimiter(text.split("\n", 1)[0])
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    try:
+        header = next(reader, [])
+        names = [column_name(cell) for cell in header]
+        errors = []
+        seen: dict[str, str] = {}
+        for cell, name in zip(header, names, strict=True):
+            if name not in CSV_COLUMNS:
+                errors.append(
+                    RowError(
+                        1,
+                        cell.strip() or "header",
+                        f"“{cell}” is not a column this import reads; the columns are "
+                        f"{', '.join(CSV_COLUMNS)}.",
+                    )
+                )
+            elif name in seen:
+                errors.append(
+                    RowError(1, name, f"“{seen[name]}” and “{cell}” are the same column: keep one.")
+                )
+            else:
+                seen[name] = cell
+        for name in REQUIRED_COLUMNS:
+            if name not in seen:
+                errors.append(RowError(1, name, "the header has no such column; it is required."))
+        if errors:
+            raise ImportRejected(errors)
+        rows, lines = [], []
+        width = len(names)
+        for record in reader:
+            if not any(cell.strip() for cell in record):
+                continue  # a blank line (spreadsheets leave them at the end)
+            row = dict(zip(names, record, strict=False))
+            if len(record) > width:
+                row[None] = record[width:]  # what _check_row reports as too many values
+            rows.append(row)
+            lines.append(reader.line_num)
+        return rows, lines
+    except csv.Error as error:
+        raise ImportRejected(
+            [RowError(reader.line_num, "file", f"is not valid CSV: {error}.")]
+        ) from None
+
+
 def _repeated(items: list[str]) -> list[str]:
     return [item for item, count in Counter(items).items() if count > 1]
 
@@ -244,32 +349,38 @@ def _check_row(line: int, row: dict, slugs: set[str]) -> tuple:
 # phone numbers, codes); geocoding and putting the rows together stay in the calling process.
 CHECK_IN_PARALLEL_FROM = 20_000  # rows; below this, starting processes costs more than it saves
 CHECK_CHUNK = 5_000  # rows per task handed to a checking process
-_rows_to_check: tuple[list[dict], set[str]] = ([], set())
+_rows_to_check: tuple[list[dict], list[int], set[str]] = ([], [], set())
 
 
-def _keep_rows_to_check(rows: list[dict], slugs: set[str]) -> None:
+def _keep_rows_to_check(rows: list[dict], lines: list[int], slugs: set[str]) -> None:
     global _rows_to_check
-    _rows_to_check = (rows, slugs)
+    _rows_to_check = (rows, lines, slugs)
 
 
 def _check_chunk(start: int) -> list[tuple]:
-    rows, slugs = _rows_to_check
+    rows, lines, slugs = _rows_to_check
+    end = start + CHECK_CHUNK
     return [
-        _check_row(index + 2, row, slugs)  # the header is line 1
-        for index, row in enumerate(rows[start : start + CHECK_CHUNK], start)
+        _check_row(line, row, slugs)
+        for line, row in zip(lines[start:end], rows[start:end], strict=True)
     ]
 
 
-def _checked_rows(rows: list[dict], slugs: set[str], processes: int) -> Iterator[tuple]:
+def _checked_rows(
+    rows: list[dict], lines: list[int], slugs: set[str], processes: int
+) -> Iterator[tuple]:
     """Every row checked, in file order; by `processes` forked processes when the file is
     large enough (they inherit the rows: nothing is copied to them)."""
     if processes < 2 or len(rows) < CHECK_IN_PARALLEL_FROM:
-        for index, row in enumerate(rows):
-            yield _check_row(index + 2, row, slugs)
+        for line, row in zip(lines, rows, strict=True):
+            yield _check_row(line, row, slugs)
         return
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(
-        processes, mp_context=context, initializer=_keep_rows_to_check, initargs=(rows, slugs)
+        processes,
+        mp_context=context,
+        initializer=_keep_rows_to_check,
+        initargs=(rows, lines, slugs),
     ) as pool:
         for checked in pool.map(_check_chunk, range(0, len(rows), CHECK_CHUNK)):
             yield from checked
@@ -281,16 +392,19 @@ def read_csv(
     locate: Locator | None = None,
     progress: Callable[[int], None] | None = None,
     processes: int = 1,
+    lines: list[int] | None = None,
 ) -> list[PractitionerDraft]:
     """Check every row; return drafts, or raise ImportRejected listing every bad line and field.
 
-    Rows are as csv.DictReader gives them. A location without coordinates is placed by
+    Rows are as read_rows (or csv.DictReader) gives them; `lines` the line of each (by
+    default one a row after the header). A location without coordinates is placed by
     `locate` (its city, region and country). With processes > 1 a large file's rows are
     checked side by side; the result is the same."""
     errors: list[RowError] = []
     drafts: dict[str, PractitionerDraft] = {}
     rows = rows if isinstance(rows, list) else list(rows)
-    for checked in _checked_rows(rows, technique_slugs, processes):
+    lines = lines or list(range(2, len(rows) + 2))  # the header is line 1
+    for checked in _checked_rows(rows, lines, technique_slugs, processes):
         line, ref, values, techniques, languages, patterns, location, row_errors = checked
         if progress:
             progress(1)

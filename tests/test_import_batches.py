@@ -262,6 +262,7 @@ def test_rows_checked_side_by_side_give_the_same_drafts_and_errors(monkeypatch):
     ]
     # ... and the checking did happen in other processes.
     monkeypatch.setattr(csv_files, "_check_row", lambda line, row, slugs: (line, os.getpid()))
-    checked = list(csv_files._checked_rows(good, slugs, processes=2))
-    assert [line for line, _ in checked] == list(range(2, len(good) + 2))
+    lines = list(range(2, len(good) + 2))
+    checked = list(csv_files._checked_rows(good, lines, slugs, processes=2))
+    assert [line for line, _ in checked] == lines
     assert os.getpid() not in {pid for _, pid in checked}
