@@ -297,8 +297,14 @@ def _qualified(
 ) -> Place:
     """A city (or ZIP code) within every qualifier."""
     scopes: list[Scope] = [(None, None)]
-    for qualifier in qualifiers:
+    region_code = False
+    for position, qualifier in enumerate(qualifiers, 1):
         options = _scopes(gazetteer, qualifier)
+        if position < len(qualifiers) and ADMIN1_CODE.fullmatch(qualifier):
+            # "city, region, country" with the region's code as GeoNames gives it ("08" is
+            # Ontario in CA, "BS" Basel-City in CH, not the Bahamas): what the directory
+            # stores and exports, so that a listing geocodes back.
+            options, region_code = [*options, (None, qualifier.upper())], True
         if not options:
             return _unknown_qualifier(gazetteer, city, text, lenient)
         scopes = _narrow(scopes, options)
@@ -308,7 +314,12 @@ def _qualified(
             return place
     if cities := _cities_in(gazetteer, city, scopes):
         return _pick(gazetteer, cities, text)
+    if region_code:  # not a region code after all ("Paris, ON")
+        return _unknown_qualifier(gazetteer, city, text, lenient)
     raise _not_found(text)
+
+
+ADMIN1_CODE = re.compile(r"[0-9a-z]{1,3}")  # a GeoNames admin1 code, as normalise leaves it
 
 
 def _unknown_qualifier(gazetteer: Gazetteer, city: str, text: str, lenient: bool) -> Place:

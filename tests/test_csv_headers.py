@@ -1,7 +1,7 @@
-"""`import-csv` never drops a value unread: header names are matched case- and
-space-insensitively, and a column it does not know, a column given twice or a required one
-missing refuses the whole file, naming it; encoding and delimiter problems are named with
-their line and column."""
+"""CSV that never loses a value: header names are matched case- and space-insensitively,
+and a column `import-csv` does not know, a column given twice or a required one missing
+refuses the whole file, naming it; encoding and delimiter problems are named with their line
+and column; what `export-csv` writes geocodes back."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ from sqlalchemy import select
 
 from finder.csv_files import CSV_COLUMNS
 from finder.extensions import db
-from finder.models import Practitioner
+from finder.geo import haversine_km
+from finder.models import PracticeLocation, Practitioner
 
 from .test_cli import GOOD_ROW, count, run
 
@@ -110,3 +111,33 @@ def test_lines_are_counted_as_in_the_file_past_blank_lines_and_quoted_line_break
     result = run(empty_app, "import-csv", str(write(tmp_path / "lines.csv", CSV_COLUMNS, rows)))
     assert result.exit_code != 0
     assert "line 5, country:" in result.output
+
+
+def test_an_export_without_its_coordinates_geocodes_back_by_city_region_and_country(
+    app, empty_app, tmp_path
+):
+    """The regions an export writes are GeoNames codes ("08" Ontario, "BS" Basel-City, not
+    the Bahamas); with the coordinates cleared, every row is placed again near where it was."""
+    exported = tmp_path / "export.csv"
+    assert run(app, "export-csv", str(exported)).exit_code == 0
+    with open(exported, encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    where = {(r["ref"], r["city"]): (float(r["latitude"]), float(r["longitude"])) for r in rows}
+    assert {(r["country"], r["region"]) for r in rows} >= {("CA", "08"), ("CH", "BS")}
+    blank = [{**r, "latitude": "", "longitude": ""} for r in rows]
+    path = write(tmp_path / "blank.csv", list(rows[0]), [list(r.values()) for r in blank])
+    result = run(empty_app, "import-csv", str(path), "--status", "approved")
+    assert result.exit_code == 0, result.output
+    with empty_app.app_context():
+        placed = db.session.execute(
+            select(Practitioner.ref, PracticeLocation.city, PracticeLocation.latitude,
+                   PracticeLocation.longitude)
+            .join(PracticeLocation)
+        ).all()  # fmt: skip
+    assert len(placed) == len(rows)
+    far = [
+        (ref, city)
+        for ref, city, lat, lon in placed
+        if haversine_km(lat, lon, *where[(ref, city)]) > 60
+    ]
+    assert far == []
