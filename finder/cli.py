@@ -234,10 +234,15 @@ def register_commands(app) -> None:
 
     @app.cli.command("export-csv")
     @click.argument("file", type=click.Path(dir_okay=False, writable=True, path_type=Path))
-    def export_csv(file: Path):
+    @click.option(
+        "--spreadsheet",
+        is_flag=True,
+        help="Byte order mark and CRLF line ends, for spreadsheets to open as-is.",
+    )
+    def export_csv(file: Path, spreadsheet: bool):
         """Write every approved listing to FILE (one row per practice location)."""
         rows = csv_files.export_rows(db.session)
-        csv_files.write_csv(file, rows)
+        csv_files.write_csv(file, rows, spreadsheet=spreadsheet)
         click.echo(f"Wrote {len(rows)} rows to {file}.")
 
     @app.cli.command("export-hsds")

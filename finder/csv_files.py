@@ -853,16 +853,19 @@ def export_rows(session: Session) -> list[dict]:
     return rows
 
 
-def write_csv(path: Path, rows: list[dict]) -> None:
-    """Write rows with the contract's columns, UTF-8, '\\n' line ends, cells spreadsheet-safe.
+def write_csv(path: Path, rows: list[dict], spreadsheet: bool = False) -> None:
+    """Write rows with the contract's columns, UTF-8, '\\n' line ends, cells spreadsheet-safe;
+    with `spreadsheet`, a byte order mark and '\\r\\n' line ends, as spreadsheets open a file
+    as-is (without the mark, Excel reads UTF-8 as the machine's own code page).
 
     Rows are made with '\\r\\n' ends, which makes the csv module quote a cell holding a CR
-    (with '\\n' it would not, and a reader would split the row there), then ended with '\\n'."""
+    (with '\\n' it would not, and a reader would split the row there), then ended as asked."""
     line = io.StringIO()
     writer = csv.DictWriter(line, fieldnames=CSV_COLUMNS, lineterminator="\r\n")
-    with open(path, "w", encoding="utf-8", newline="") as handle:
+    encoding, end = ("utf-8-sig", "\r\n") if spreadsheet else ("utf-8", "\n")
+    with open(path, "w", encoding=encoding, newline="") as handle:
         for row in [dict(zip(CSV_COLUMNS, CSV_COLUMNS, strict=True)), *rows]:
             writer.writerow({name: spreadsheet_safe(cell) for name, cell in row.items()})
-            handle.write(line.getvalue().removesuffix("\r\n") + "\n")
+            handle.write(line.getvalue().removesuffix("\r\n") + end)
             line.seek(0)
             line.truncate()

@@ -141,3 +141,24 @@ def test_an_export_without_its_coordinates_geocodes_back_by_city_region_and_coun
         if haversine_km(lat, lon, *where[(ref, city)]) > 60
     ]
     assert far == []
+
+
+def test_the_spreadsheet_export_has_a_byte_order_mark_and_crlf_and_imports_the_same(
+    app, empty_app, tmp_path
+):
+    plain, sheet = tmp_path / "plain.csv", tmp_path / "sheet.csv"
+    assert run(app, "export-csv", str(plain)).exit_code == 0
+    assert run(app, "export-csv", str(sheet), "--spreadsheet").exit_code == 0
+    data = sheet.read_bytes()
+    assert data.startswith(b"\xef\xbb\xbf") and not plain.read_bytes().startswith(b"\xef")
+    # The same rows, each ended with CRLF (no demo cell holds a line break of its own).
+    assert data == b"\xef\xbb\xbf" + plain.read_bytes().replace(b"\n", b"\r\n")
+    with (
+        open(plain, encoding="utf-8", newline="") as a,
+        open(sheet, encoding="utf-8-sig", newline="") as b,
+    ):
+        assert list(csv.reader(a)) == list(csv.reader(b))
+    assert run(empty_app, "import-csv", str(sheet), "--status", "approved").exit_code == 0
+    again = tmp_path / "again.csv"
+    assert run(empty_app, "export-csv", str(again)).exit_code == 0
+    assert again.read_bytes() == plain.read_bytes()
