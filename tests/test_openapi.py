@@ -224,7 +224,8 @@ def test_open_data_media_types_and_statuses_are_documented(docs_client):
     assert set(answers[FHIR_SEARCH]) == {"200", "304", "400", "429"}
     for path in (HSDS_PAGE, HSDS_ONE):
         for status in set(answers[path]) - {"304", "429"}:
-            assert list(answers[path][status]["content"]) == ["application/json"]
+            ndjson = ["application/x-ndjson"] if (path, status) == (HSDS_PAGE, "200") else []
+            assert list(answers[path][status]["content"]) == ["application/json", *ndjson]
     for status in ("200", "400"):
         assert list(answers[FHIR_SEARCH][status]["content"]) == ["application/fhir+json"]
     # 304 and 429 are the API's shared responses (the rate limit answers with error JSON).

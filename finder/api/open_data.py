@@ -5,11 +5,16 @@ locations from the index search (finder.nearest)."""
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
+import json
 import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, jsonify, request, stream_with_context, url_for
 from flask_limiter import RateLimitExceeded
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from .. import nearest
@@ -18,9 +23,10 @@ from ..errors import error_response
 from ..extensions import db
 from ..geo import KM_PER_MILE
 from ..links import this_url
-from ..models import PracticeLocation, Practitioner
+from ..listings import data_version
+from ..models import PracticeLocation, Practitioner, Technique, stable_id
 from ..nearest import DEFAULT_RADIUS_KM, MAX_RADIUS_KM
-from ..validation import decimal_number
+from ..validation import decimal_number, hidden_character
 from . import openapi as oas
 from .http import finish_read, rate_limited, too_many_requests
 
@@ -65,19 +71,84 @@ def whole_number(name: str, default: int, low: int, high: int) -> int:
 # --- queries ---------------------------------------------------------------------------
 
 
-def hsds_service_page(session: Session, page: int, per_page: int) -> dict:
-    """One page of approved services in the HSDS Page shape, ordered by ref."""
-    approved = Practitioner.listed
-    total = session.scalar(select(func.count()).select_from(Practitioner).where(approved))
-    rows = session.scalars(
-        select(Practitioner)
-        .where(approved)
-        .order_by(Practitioner.ref)
-        .offset((page - 1) * per_page)
-        .limit(per_page)
-        .options(selectinload(Practitioner.techniques), selectinload(Practitioner.pattern_rows))
+@dataclass(frozen=True)
+class ServiceFilter:
+    """What the HSDS /services filters ask: words to find, techniques (None: any; empty: a
+    term or taxonomy this directory does not have, so nothing), changed on or after."""
+
+    words: tuple[str, ...] = ()
+    techniques: tuple[str, ...] | None = None
+    modified_after: dt.datetime | None = None
+
+    def conditions(self) -> list:
+        found = [Practitioner.listed]
+        for word in self.words:
+            pattern = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            found.append(
+                or_(
+                    Practitioner.name.ilike(pattern, escape="\\"),
+                    Practitioner.clinic.ilike(pattern, escape="\\"),
+                    Practitioner.credentials.ilike(pattern, escape="\\"),
+                    Practitioner.locations.any(PracticeLocation.city.ilike(pattern, escape="\\")),
+                )
+            )
+        if self.techniques is not None:
+            found.append(Practitioner.techniques.any(Technique.slug.in_(self.techniques)))
+        if self.modified_after is not None:
+            found.append(Practitioner.updated_at >= self.modified_after)
+        return found
+
+
+def _services(wanted: ServiceFilter, full: bool):
+    loads = [selectinload(Practitioner.techniques), selectinload(Practitioner.pattern_rows)]
+    if full:
+        loads += [selectinload(Practitioner.language_rows), selectinload(Practitioner.locations)]
+    return (
+        select(Practitioner).where(*wanted.conditions()).order_by(Practitioner.ref).options(*loads)
     )
-    return shapes.hsds_page([shapes.hsds_service_summary(p) for p in rows], total, page, per_page)
+
+
+def _service_json(p: Practitioner, full: bool) -> dict:
+    return shapes.hsds_service(p) if full else shapes.hsds_service_summary(p)
+
+
+def hsds_service_page(
+    session: Session,
+    page: int,
+    per_page: int,
+    wanted: ServiceFilter = ServiceFilter(),
+    full: bool = False,
+) -> dict:
+    """One page of the approved services `wanted` asks for, in the HSDS Page shape, ordered
+    by ref; each with its one-to-one fields and organization, or fully nested with `full`."""
+    total = session.scalar(
+        select(func.count()).select_from(Practitioner).where(*wanted.conditions())
+    )
+    rows = session.scalars(_services(wanted, full).offset((page - 1) * per_page).limit(per_page))
+    return shapes.hsds_page([_service_json(p, full) for p in rows], total, page, per_page)
+
+
+NDJSON_BATCH = 500
+
+
+def hsds_service_lines(session: Session, wanted: ServiceFilter, full: bool) -> Iterator[str]:
+    """Every approved service `wanted` asks for, one JSON document a line (ndjson), read
+    NDJSON_BATCH at a time by ref so that a whole directory streams in bounded memory."""
+    after = ""
+    while True:
+        batch = list(
+            session.scalars(
+                _services(wanted, full).where(Practitioner.ref > after).limit(NDJSON_BATCH)
+            )
+        )
+        for p in batch:
+            yield (
+                json.dumps(_service_json(p, full), ensure_ascii=False, separators=(",", ":")) + "\n"
+            )
+        if len(batch) < NDJSON_BATCH:
+            return
+        after = batch[-1].ref
+        session.expunge_all()
 
 
 def find_approved_service(session: Session, service_id: str) -> Practitioner | None:
@@ -116,15 +187,128 @@ def locations_within(
 # --- HSDS 3.0 --------------------------------------------------------------------------
 
 
+HSDS_VERSION = "3.0"
+HSDS_PROFILE = "https://docs.openreferral.org/en/latest/hsds/"  # the standard, no profile
+SERVICE_PARAMETERS = (
+    "search", "page", "per_page", "format", "taxonomy_term_id", "taxonomy_id",
+    "organization_id", "modified_after", "minimal", "full",
+)  # fmt: skip
+MAX_SEARCH = 200
+NDJSON = "application/x-ndjson"
+
+
+def _known_parameters(known: tuple[str, ...]) -> None:
+    """BadRequest for a query parameter this operation does not define."""
+    for name in request.args:
+        if name not in known:
+            raise BadRequest(name, f"{name} is not a parameter of this operation.")
+
+
+def boolean_parameter(name: str) -> bool:
+    """true or false (absent: false), or BadRequest."""
+    raw = request.args.get(name, "false")
+    if raw not in ("true", "false"):
+        raise BadRequest(name, f"{name} must be true or false.")
+    return raw == "true"
+
+
+def uuid_parameter(name: str) -> str | None:
+    """A UUID in its usual text form, or None when absent; BadRequest otherwise."""
+    raw = request.args.get(name)
+    if raw is None:
+        return None
+    try:
+        return str(uuid.UUID(raw.strip()))
+    except ValueError:
+        raise BadRequest(name, f"{name} must be a UUID.") from None
+
+
+def datetime_parameter(name: str) -> dt.datetime | None:
+    """An ISO 8601 date or date and time (UTC unless an offset is given), as naive UTC."""
+    raw = request.args.get(name)
+    if raw is None:
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(raw.strip())
+    except ValueError:
+        raise BadRequest(
+            name, f"{name} must be an ISO 8601 date or date-time, e.g. 2026-11-30T09:00:00Z."
+        ) from None
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(dt.UTC).replace(tzinfo=None)
+    return moment
+
+
+def service_filter() -> ServiceFilter:
+    """The /services filters of this request; BadRequest names one that cannot be used."""
+    search = request.args.get("search", "")
+    if len(search) > MAX_SEARCH:
+        raise BadRequest("search", f"search must be at most {MAX_SEARCH} characters.")
+    if hidden_character(search) is not None:
+        raise BadRequest("search", "search holds an invisible or control character.")
+    techniques = None
+    if (term := uuid_parameter("taxonomy_term_id")) is not None:
+        slugs = db.session.scalars(select(Technique.slug))
+        terms = {stable_id("technique", slug): slug for slug in slugs}  # as the terms are made
+        techniques = (terms[term],) if term in terms else ()
+    if (taxonomy := uuid_parameter("taxonomy_id")) is not None:
+        if taxonomy != shapes.taxonomy_record()["id"]:
+            techniques = ()  # every service here has terms of this directory's taxonomy only
+    if request.args.get("organization_id") is not None:
+        raise BadRequest(
+            "organization_id",
+            "organization_id is not supported: each service here is provided by its own "
+            "organization, given in the service (organization_id); read /services/{id}.",
+        )
+    return ServiceFilter(
+        words=tuple(search.split()),
+        techniques=techniques,
+        modified_after=datetime_parameter("modified_after"),
+    )
+
+
+@bp.get("/api/v1/hsds/")
+def hsds_root():
+    """What this HSDS API is: its version, profile and OpenAPI document."""
+    site = url_for("public.index", _external=True).rstrip("/")
+    return jsonify(
+        {"version": HSDS_VERSION, "profile": HSDS_PROFILE, "openapi_url": f"{site}/openapi.json"}
+    )
+
+
 @bp.get("/api/v1/hsds/services")
 def hsds_services():
-    """A page of approved services in the HSDS 3.0 Page shape (`page`, `per_page`)."""
+    """Approved services in the HSDS 3.0 Page shape (`page`, `per_page`), narrowed by the
+    standard's filters (`search`, `taxonomy_term_id`, `taxonomy_id`, `modified_after`),
+    fully nested with `full=true`, or all of them as ndjson with `format=ndjson`. A filter
+    this directory cannot honour (`organization_id`, `minimal=true`) is refused, never
+    ignored."""
     try:
+        _known_parameters(SERVICE_PARAMETERS)
+        wanted = service_filter()
+        full = boolean_parameter("full")
+        if boolean_parameter("minimal"):
+            raise BadRequest("minimal", "minimal is not supported: ask for pages of services.")
+        form = request.args.get("format", "json")
+        if form not in ("json", "ndjson"):
+            raise BadRequest("format", "format must be json or ndjson.")
+        if form == "ndjson":
+            for name in ("page", "per_page"):
+                if name in request.args:
+                    raise BadRequest(
+                        name, "format=ndjson gives every result: leave out page and per_page."
+                    )
+            lines = hsds_service_lines(db.session, wanted, full)
+            response = Response(stream_with_context(lines), mimetype=NDJSON)
+            # Streamed, so not hashed: the data version and the question make the ETag.
+            asked = hashlib.sha256(request.query_string).hexdigest()[:16]
+            response.set_etag(f"{data_version(db.session)}-{asked}", weak=True)
+            return response
         page = whole_number("page", 1, 1, MAX_PAGE)
         per_page = whole_number("per_page", DEFAULT_PER_PAGE, 1, MAX_PER_PAGE)
     except BadRequest as error:
         return error_response(400, "bad_parameter", error.message, error.field)
-    return jsonify(hsds_service_page(db.session, page, per_page))
+    return jsonify(hsds_service_page(db.session, page, per_page, wanted, full))
 
 
 @bp.get("/api/v1/hsds/services/<service_id>")
@@ -493,17 +677,66 @@ def open_data_paths() -> dict:
                 oas.integer(minimum=1, maximum=MAX_PER_PAGE, default=DEFAULT_PER_PAGE),
                 "Services per page; out-of-range values are refused, not clamped.",
             ),
+            oas.query(
+                "search",
+                oas.text(maxLength=MAX_SEARCH),
+                "Words that must each appear (any case) in the name, credentials, clinic or "
+                "a location's city; control and invisible characters are refused.",
+            ),
+            oas.query(
+                "taxonomy_term_id",
+                _uuid(),
+                "Only services with this taxonomy term (a technique; see a service's "
+                "attributes). A UUID of no term finds nothing.",
+            ),
+            oas.query(
+                "taxonomy_id",
+                _uuid(),
+                "Only services with a term of this taxonomy: this directory's technique "
+                "taxonomy finds every service, any other UUID none.",
+            ),
+            oas.query(
+                "modified_after",
+                oas.text(format="date-time"),
+                "Only services whose listing changed on or after this ISO 8601 date or "
+                "date-time (UTC unless an offset is given); compare `last_modified`.",
+            ),
+            oas.query("full", oas.boolean(), "true: each service fully nested, as /services/{id}."),
+            oas.query(
+                "format",
+                oas.text(enum=["json", "ndjson"]),
+                "ndjson: every matching service, one JSON document a line, without pages "
+                "(leave out page and per_page).",
+            ),
         ],
         errors=[
             (
                 "400",
                 oas.error(
-                    "page or per_page is not a whole number in range; `field` names it.",
+                    "A parameter that cannot be used (not a whole number in range, not a UUID, "
+                    "not a date, a filter this directory does not support such as "
+                    "organization_id or minimal, an unknown one); `field` names it.",
                     ["bad_parameter"],
-                    ["page", "per_page"],
                 ),
             )
         ],
+    )
+    hsds_page["get"]["responses"]["200"]["content"][NDJSON] = {"schema": oas.text()}
+    hsds_root_operation = oas.operation(
+        "getHsdsApiMeta",
+        "What this HSDS API is",
+        "The HSDS version, profile and OpenAPI document of this API." + standard,
+        oas.ok(
+            "The API's relationship with HSDS.",
+            oas.obj(
+                {
+                    "version": oas.text(const=HSDS_VERSION),
+                    "profile": oas.text(format="uri"),
+                    "openapi_url": oas.text(format="uri"),
+                },
+                ["version", "profile", "openapi_url"],
+            ),
+        ),
     )
     hsds_one = oas.operation(
         "getHsdsService",
@@ -560,6 +793,7 @@ def open_data_paths() -> dict:
     )
     return {
         "paths": {
+            "/api/v1/hsds/": hsds_root_operation,
             "/api/v1/hsds/services": hsds_page,
             "/api/v1/hsds/services/{id}": hsds_one,
             "/fhir/Location": fhir,

@@ -1,0 +1,178 @@
+"""The HSDS API's `/` and the filters of `/services` as the standard's OpenAPI defines them:
+each one changes the answer as specified, or is refused with 400 naming it — never ignored;
+every answer validates against the standard's schemas."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+
+import pytest
+from sqlalchemy import func, select
+
+from finder.extensions import db
+from finder.models import Practitioner, Technique, utcnow
+
+from .test_exports import (
+    CANONICAL,
+    SERVICES_PAGE,
+    approved_count,
+    registry,
+    schema_errors,
+    standard,
+)
+
+__all__ = ["registry", "standard"]  # fixtures used here
+
+SERVICES = "/api/v1/hsds/services"
+SERVICE = CANONICAL + "compiled/service.json"
+SERVICE_LIST = CANONICAL + "compiled/service_list.json"
+
+
+def page(client, **query) -> dict:
+    response = client.get(SERVICES, query_string={"per_page": 100, **query})
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return response.get_json()
+
+
+def every(client, **query) -> list[dict]:
+    """Every service the query finds, page after page."""
+    found, number = [], 1
+    while True:
+        body = page(client, page=number, **query)
+        found += body["contents"]
+        if body["last_page"] or body["empty"]:
+            return found
+        number += 1
+
+
+def refused(client, query: str) -> dict:
+    response = client.get(f"{SERVICES}?{query}")
+    assert response.status_code == 400, (query, response.status_code)
+    return response.get_json()["error"]
+
+
+def test_the_root_says_version_profile_and_where_the_openapi_document_is(client):
+    body = client.get("/api/v1/hsds/").get_json()
+    assert body["version"] == "3.0" and body["profile"].startswith("https://")
+    assert body["openapi_url"].endswith("/openapi.json")
+    document = client.get("/" + body["openapi_url"].split("/", 3)[3]).get_json()
+    assert "/api/v1/hsds/services" in document["paths"]
+
+
+def test_modified_after_returns_only_the_listing_edited_since(app, client, registry):
+    cutoff = utcnow() + dt.timedelta(seconds=1)
+    with app.app_context():
+        edited = db.session.scalar(
+            select(Practitioner).where(Practitioner.listed).order_by(Practitioner.ref.desc())
+        )
+        edited.updated_at = cutoff + dt.timedelta(minutes=5)  # as the edit would stamp it
+        db.session.commit()
+        wanted = edited.service_id
+    since = cutoff.replace(microsecond=0).isoformat() + "Z"
+    body = page(client, modified_after=since)
+    assert schema_errors(registry, SERVICES_PAGE, body) == []
+    assert [s["id"] for s in body["contents"]] == [wanted] and body["total_items"] == 1
+    # The same instant with an offset, and a date before everything: all of them.
+    tokyo = (cutoff + dt.timedelta(hours=9)).replace(microsecond=0).isoformat() + "+09:00"
+    assert page(client, modified_after=tokyo)["total_items"] == 1
+    assert page(client, modified_after="2000-01-01")["total_items"] == approved_count(app)
+    assert refused(client, "modified_after=yesterday")["field"] == "modified_after"
+
+
+def test_taxonomy_term_and_taxonomy_narrow_to_the_technique(app, client, registry):
+    with app.app_context():
+        met = db.session.scalar(
+            select(func.count())
+            .select_from(Practitioner)
+            .where(
+                Practitioner.listed,
+                Practitioner.techniques.any(Technique.slug == "muscle-energy-technique"),
+            )
+        )
+    one = every(client, full="true")[0]
+    terms = {a["taxonomy_term"]["code"]: a["taxonomy_term"] for a in one["attributes"]}
+    some = next(iter(terms.values()))
+    taxonomy = some["taxonomy_detail"]["id"]
+    term = next(
+        (t["id"] for s in every(client, full="true") for a in s["attributes"]
+         for t in [a["taxonomy_term"]] if t["code"] == "muscle-energy-technique"),
+    )  # fmt: skip
+    found = every(client, taxonomy_term_id=term, full="true")
+    assert 0 < len(found) == met < approved_count(app)
+    for service in found:
+        assert schema_errors(registry, SERVICE, service) == []
+        assert "muscle-energy-technique" in {
+            a["taxonomy_term"]["code"] for a in service["attributes"]
+        }
+    assert page(client, taxonomy_term_id=str(uuid.uuid4()))["total_items"] == 0
+    assert refused(client, "taxonomy_term_id=met")["field"] == "taxonomy_term_id"
+    assert page(client, taxonomy_id=taxonomy)["total_items"] == approved_count(app)
+    assert page(client, taxonomy_id=str(uuid.uuid4()))["total_items"] == 0
+    both = page(client, taxonomy_id=taxonomy, taxonomy_term_id=term)
+    assert both["total_items"] == met
+
+
+def test_search_finds_every_word_in_any_case_and_takes_wildcards_literally(app, client):
+    with app.app_context():
+        p = db.session.scalar(
+            select(Practitioner).where(Practitioner.listed, Practitioner.clinic != "")
+        )
+        name_word = p.name.split()[0]
+        city = p.locations[0].city
+    found = every(client, search=f"{name_word.upper()} {city.lower()}")
+    assert p.service_id in {s["id"] for s in found}
+    for service in found:
+        text = json.dumps(service).lower()
+        assert name_word.lower() in text
+    assert page(client, search="%")["total_items"] == 0
+    assert page(client, search="_")["total_items"] == 0
+    assert page(client, search="")["total_items"] == approved_count(app)
+    assert refused(client, "search=a%00b")["field"] == "search"
+    assert refused(client, "search=" + "x" * 201)["field"] == "search"
+
+
+def test_full_nests_each_service_and_the_page_still_validates(client, registry):
+    body = page(client, full="true", per_page=10)
+    assert schema_errors(registry, SERVICES_PAGE, body) == []
+    for service in body["contents"]:
+        assert schema_errors(registry, SERVICE, service) == []
+        assert "service_at_locations" in service and "attributes" in service
+    plain = page(client, full="false", per_page=10)
+    assert all("service_at_locations" not in s for s in plain["contents"])
+    assert [s["id"] for s in plain["contents"]] == [s["id"] for s in body["contents"]]
+    assert refused(client, "full=yes")["field"] == "full"
+
+
+def test_ndjson_streams_every_matching_service_one_a_line(app, client, registry):
+    response = client.get(SERVICES, query_string={"format": "ndjson"})
+    assert response.status_code == 200 and response.mimetype == "application/x-ndjson"
+    assert response.headers["ETag"].startswith('W/"')
+    lines = response.get_data(as_text=True).splitlines()
+    services = [json.loads(line) for line in lines]
+    assert len(services) == approved_count(app)
+    assert [s["id"] for s in services] == [s["id"] for s in every(client)]
+    assert all(schema_errors(registry, SERVICE_LIST, s) == [] for s in services[:50])
+    again = client.get(SERVICES, query_string={"format": "ndjson"},
+                       headers={"If-None-Match": response.headers["ETag"]})  # fmt: skip
+    assert again.status_code == 304
+    narrowed = client.get(SERVICES, query_string={"format": "ndjson", "search": "zzzz-none"})
+    assert narrowed.get_data(as_text=True) == ""
+    assert refused(client, "format=ndjson&page=2")["field"] == "page"
+    assert refused(client, "format=xml")["field"] == "format"
+
+
+@pytest.mark.parametrize(
+    "query, field",
+    [
+        (f"organization_id={uuid.uuid4()}", "organization_id"),
+        ("minimal=true", "minimal"),
+        ("postcode=10115", "postcode"),
+        ("colour=green", "colour"),
+    ],
+)
+def test_a_filter_this_directory_cannot_honour_is_refused_naming_it(client, query, field):
+    error = refused(client, query)
+    assert error["field"] == field and error["code"] == "bad_parameter"
+    assert field in error["message"]
