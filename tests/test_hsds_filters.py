@@ -166,7 +166,7 @@ def test_ndjson_streams_every_matching_service_one_a_line(app, client, registry)
 @pytest.mark.parametrize(
     "query, field",
     [
-        (f"organization_id={uuid.uuid4()}", "organization_id"),
+        ("organization_id=2f1d6b8e-0c4a-4f7e-9d2b-5a3c1e7f9b10", "organization_id"),
         ("minimal=true", "minimal"),
         ("postcode=10115", "postcode"),
         ("colour=green", "colour"),
