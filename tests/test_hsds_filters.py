@@ -176,3 +176,53 @@ def test_a_filter_this_directory_cannot_honour_is_refused_naming_it(client, quer
     error = refused(client, query)
     assert error["field"] == field and error["code"] == "bad_parameter"
     assert field in error["message"]
+
+
+TAXONOMY = CANONICAL + "taxonomy.json"
+TERM = CANONICAL + "taxonomy_term.json"
+TERMS_PAGE = CANONICAL + "openapi.json#/paths/~1taxonomy_terms/get/responses/200/content/application~1json/schema"  # fmt: skip
+TAXONOMIES_PAGE = CANONICAL + "openapi.json#/paths/~1taxonomies/get/responses/200/content/application~1json/schema"  # fmt: skip
+
+
+def test_the_taxonomy_and_its_terms_are_listed_read_and_filtered(app, client, registry):
+    with app.app_context():
+        slugs = list(db.session.scalars(select(Technique.slug).order_by(Technique.position)))
+    taxonomies = client.get("/api/v1/hsds/taxonomies").get_json()
+    assert schema_errors(registry, TAXONOMIES_PAGE, taxonomies) == []
+    (taxonomy,) = taxonomies["contents"]
+    assert client.get(f"/api/v1/hsds/taxonomies/{taxonomy['id']}").get_json() == taxonomy
+    assert schema_errors(registry, TAXONOMY, taxonomy) == []
+    terms = client.get("/api/v1/hsds/taxonomy_terms").get_json()
+    assert schema_errors(registry, TERMS_PAGE, terms) == []
+    assert [t["code"] for t in terms["contents"]] == slugs
+    for term in terms["contents"]:
+        assert schema_errors(registry, TERM, term) == []
+        assert term["taxonomy_id"] == taxonomy["id"]
+        assert client.get(f"/api/v1/hsds/taxonomy_terms/{term['id']}").get_json() == term
+    # The terms are the ones services carry, and taxonomy_term_id finds them by it.
+    met = next(t for t in terms["contents"] if t["code"] == "muscle-energy-technique")
+    for service in every(client, taxonomy_term_id=met["id"], full="true"):
+        assert met["id"] in {a["taxonomy_term"]["id"] for a in service["attributes"]}
+
+    def codes(**query):
+        body = client.get("/api/v1/hsds/taxonomy_terms", query_string=query).get_json()
+        return [t["code"] for t in body["contents"]]
+
+    assert codes(search="MUSCLE energy") == ["muscle-energy-technique"]
+    assert codes(taxonomy_id=taxonomy["id"], top_only="true") == slugs
+    assert codes(taxonomy_id=str(uuid.UUID(int=1))) == []
+    assert codes(parent_id=met["id"]) == []
+    assert codes(per_page=2, page=2) == slugs[2:4]
+    lines = client.get("/api/v1/hsds/taxonomy_terms?format=ndjson").get_data(as_text=True)
+    assert [json.loads(line)["code"] for line in lines.splitlines()] == slugs
+    for query, field in [
+        ("top_only=maybe", "top_only"),
+        ("parent_id=x", "parent_id"),
+        ("format=csv", "format"),
+        ("colour=1", "colour"),
+    ]:
+        answer = client.get(f"/api/v1/hsds/taxonomy_terms?{query}")
+        assert answer.status_code == 400 and answer.get_json()["error"]["field"] == field
+    for path in ("taxonomies", "taxonomy_terms"):
+        missing = client.get(f"/api/v1/hsds/{path}/{uuid.UUID(int=2)}")
+        assert missing.status_code == 404 and missing.get_json()["error"]["code"] == "not_found"

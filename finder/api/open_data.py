@@ -320,6 +320,86 @@ def hsds_service(service_id: str):
     return jsonify(shapes.hsds_service(practitioner))
 
 
+TAXONOMY_PARAMETERS = ("search", "page", "per_page", "format")
+TERM_PARAMETERS = (*TAXONOMY_PARAMETERS, "taxonomy_id", "top_only", "parent_id")
+
+
+def _technique_terms() -> list[dict]:
+    """The technique taxonomy's terms, in the directory's order of techniques."""
+    techniques = db.session.scalars(select(Technique).order_by(Technique.position, Technique.id))
+    return [shapes.compact(shapes.taxonomy_term_record(t)) for t in techniques]
+
+
+def _listing(items: list[dict], known: tuple[str, ...], narrow=None):
+    """A small HSDS list (the taxonomy and its terms) paged, searched or as ndjson, after
+    the parameters `known` and `narrow(items)` have had their say."""
+    try:
+        _known_parameters(known)
+        words = request.args.get("search", "").casefold().split()
+        if narrow is not None:
+            items = narrow(items)
+        items = [
+            item for item in items
+            if all(w in f"{item.get('name', '')} {item.get('code', '')}".casefold() for w in words)
+        ]  # fmt: skip
+        form = request.args.get("format", "json")
+        if form not in ("json", "ndjson"):
+            raise BadRequest("format", "format must be json or ndjson.")
+        if form == "ndjson":
+            for name in ("page", "per_page"):
+                if name in request.args:
+                    raise BadRequest(
+                        name, "format=ndjson gives every result: leave out page and per_page."
+                    )
+            lines = "".join(json.dumps(i, ensure_ascii=False) + "\n" for i in items)
+            return Response(lines, mimetype=NDJSON)
+        page = whole_number("page", 1, 1, MAX_PAGE)
+        per_page = whole_number("per_page", DEFAULT_PER_PAGE, 1, MAX_PER_PAGE)
+    except BadRequest as error:
+        return error_response(400, "bad_parameter", error.message, error.field)
+    shown = items[(page - 1) * per_page : page * per_page]
+    return jsonify(shapes.hsds_page(shown, len(items), page, per_page))
+
+
+@bp.get("/api/v1/hsds/taxonomies")
+def hsds_taxonomies():
+    """The directory's one taxonomy (its techniques), in the HSDS Page shape."""
+    return _listing([shapes.compact(shapes.taxonomy_record())], TAXONOMY_PARAMETERS)
+
+
+@bp.get("/api/v1/hsds/taxonomies/<taxonomy_id>")
+def hsds_taxonomy(taxonomy_id: str):
+    record = shapes.compact(shapes.taxonomy_record())
+    if taxonomy_id != record["id"]:
+        return error_response(404, "not_found", "No taxonomy has this id.", "id")
+    return jsonify(record)
+
+
+@bp.get("/api/v1/hsds/taxonomy_terms")
+def hsds_taxonomy_terms():
+    """The techniques as taxonomy terms, in the HSDS Page shape; `taxonomy_id` narrows to a
+    taxonomy, `top_only` and `parent_id` to the tree's top (every technique is a top term)."""
+
+    def narrow(terms: list[dict]) -> list[dict]:
+        taxonomy = uuid_parameter("taxonomy_id")
+        if taxonomy is not None and taxonomy != shapes.taxonomy_record()["id"]:
+            return []
+        boolean_parameter("top_only")  # every term is at the top: true and false alike
+        if uuid_parameter("parent_id") is not None:
+            return []  # no term has a parent
+        return terms
+
+    return _listing(_technique_terms(), TERM_PARAMETERS, narrow)
+
+
+@bp.get("/api/v1/hsds/taxonomy_terms/<term_id>")
+def hsds_taxonomy_term(term_id: str):
+    term = next((t for t in _technique_terms() if t["id"] == term_id), None)
+    if term is None:
+        return error_response(404, "not_found", "No taxonomy term has this id.", "id")
+    return jsonify(term)
+
+
 # --- FHIR R4 ---------------------------------------------------------------------------
 
 
@@ -422,7 +502,44 @@ def hsds_schemas() -> dict:
     fills. Empty fields are left out, never null."""
     summary_required = ["id", "organization_id", "status", "organization"]
     address_fields = ["address_1", "city", "state_province", "postal_code", "country"]
+    page_fields = {
+        "total_items": oas.integer(minimum=0),
+        "total_pages": oas.integer(minimum=0),
+        "page_number": oas.integer(minimum=1, maximum=MAX_PAGE),
+        "size": oas.integer("Items on this page.", minimum=0, maximum=MAX_PER_PAGE),
+        "first_page": oas.boolean(),
+        "last_page": oas.boolean(),
+        "empty": oas.boolean(),
+    }
+
+    def page_of(item: str, description: str) -> dict:
+        return _record(
+            page_fields | {"contents": _array(oas.ref(item), maxItems=MAX_PER_PAGE)},
+            [*page_fields, "contents"],
+            description,
+        )
+
     return {
+        "HsdsTaxonomy": _record(
+            {"id": _uuid(), "name": oas.text(), "description": oas.text(), "uri": oas.text()},
+            ["id", "name", "description"],
+            "The directory's technique taxonomy (taxonomy.json).",
+        ),
+        "HsdsTaxonomyTerm": _record(
+            {
+                "id": _uuid(),
+                "code": oas.text("The technique's slug."),
+                "name": oas.text(),
+                "description": oas.text(),
+                "taxonomy": oas.text(),
+                "taxonomy_id": _uuid(),
+                "language": oas.text(),
+            },
+            ["id", "name", "description"],
+            "A technique as a taxonomy term (taxonomy_term.json).",
+        ),
+        "HsdsTaxonomyPage": page_of("HsdsTaxonomy", "The HSDS 3.0 Page of taxonomies."),
+        "HsdsTaxonomyTermPage": page_of("HsdsTaxonomyTerm", "The HSDS 3.0 Page of terms."),
         "HsdsOrganization": _record(
             {"id": _uuid(), "name": oas.text(), "description": oas.text()}, ["id"]
         ),
@@ -722,6 +839,71 @@ def open_data_paths() -> dict:
         ],
     )
     hsds_page["get"]["responses"]["200"]["content"][NDJSON] = {"schema": oas.text()}
+    paging = [
+        oas.query("search", oas.text(maxLength=MAX_SEARCH), "Words that must each appear."),
+        oas.query("page", oas.integer(minimum=1, maximum=MAX_PAGE, default=1), "Page number."),
+        oas.query(
+            "per_page",
+            oas.integer(minimum=1, maximum=MAX_PER_PAGE, default=DEFAULT_PER_PAGE),
+            "Items per page.",
+        ),
+        oas.query(
+            "format",
+            oas.text(enum=["json", "ndjson"]),
+            "ndjson: every item, one a line, without pages.",
+        ),
+    ]
+    refused = [
+        (
+            "400",
+            oas.error("A parameter that cannot be used; `field` names it.", ["bad_parameter"]),
+        )
+    ]
+
+    def listing(operation_id: str, summary: str, item_page: str, parameters: list) -> dict:
+        found = oas.operation(
+            operation_id,
+            summary,
+            summary + "." + standard,
+            oas.ok(summary + ".", oas.ref(item_page)),
+            parameters=parameters,
+            errors=refused,
+        )
+        found["get"]["responses"]["200"]["content"][NDJSON] = {"schema": oas.text()}
+        return found
+
+    def one(operation_id: str, summary: str, item: str) -> dict:
+        return oas.operation(
+            operation_id,
+            summary,
+            summary + "." + standard,
+            oas.ok(summary + ".", oas.ref(item)),
+            parameters=[
+                {
+                    "name": "id",
+                    "in": "path",
+                    "required": True,
+                    "description": "The id, as in the list; anything else is a 404.",
+                    "schema": _uuid(),
+                }
+            ],
+            errors=[("404", oas.error("No such id.", ["not_found"], ["id"]))],
+        )
+
+    taxonomies = listing(
+        "listHsdsTaxonomies", "The taxonomies (one: the techniques)", "HsdsTaxonomyPage", paging
+    )
+    terms = listing(
+        "listHsdsTaxonomyTerms",
+        "The techniques as taxonomy terms",
+        "HsdsTaxonomyTermPage",
+        [
+            *paging,
+            oas.query("taxonomy_id", _uuid(), "Terms of this taxonomy (another: none)."),
+            oas.query("top_only", oas.boolean(), "Every term here is at the top."),
+            oas.query("parent_id", _uuid(), "Terms under this one: none here."),
+        ],
+    )
     hsds_root_operation = oas.operation(
         "getHsdsApiMeta",
         "What this HSDS API is",
@@ -795,6 +977,12 @@ def open_data_paths() -> dict:
         "paths": {
             "/api/v1/hsds/": hsds_root_operation,
             "/api/v1/hsds/services": hsds_page,
+            "/api/v1/hsds/taxonomies": taxonomies,
+            "/api/v1/hsds/taxonomies/{id}": one("getHsdsTaxonomy", "One taxonomy", "HsdsTaxonomy"),
+            "/api/v1/hsds/taxonomy_terms": terms,
+            "/api/v1/hsds/taxonomy_terms/{id}": one(
+                "getHsdsTaxonomyTerm", "One taxonomy term", "HsdsTaxonomyTerm"
+            ),
             "/api/v1/hsds/services/{id}": hsds_one,
             "/fhir/Location": fhir,
         },
