@@ -20,6 +20,32 @@ def wants_json() -> bool:
     return request.path.startswith(("/api/", "/fhir/")) or request.path == "/openapi.json"
 
 
+def wants_fhir() -> bool:
+    """A request of the FHIR API: its errors are OperationOutcomes."""
+    return request.path == "/fhir" or request.path.startswith("/fhir/")
+
+
+# FHIR's issue-type codes for the HTTP statuses this site answers with.
+FHIR_ISSUE_CODES = {
+    400: "invalid",
+    404: "not-found",
+    405: "not-supported",
+    413: "too-costly",
+    429: "throttled",
+    500: "exception",
+    503: "transient",
+}
+
+
+def fhir_error_response(status: int, message: str, headers=()):
+    """An OperationOutcome with one error issue, as the FHIR API answers."""
+    from .api.open_data import fhir_error  # the API imports this module
+
+    response = fhir_error(status, FHIR_ISSUE_CODES.get(status, "processing"), message)
+    response.headers.extend(list(headers))
+    return response
+
+
 def error_response(status: int, code: str, message: str, field: str | None = None, **extra):
     """The API's error body: {"error": {"code", "message", "field", ...}}."""
     body = {"error": {"code": code, "message": message, "field": field, **extra}}
@@ -72,6 +98,10 @@ def register_error_handlers(app) -> None:
         if isinstance(error, RequestEntityTooLarge):
             error.description = too_large_message()
         code = (error.name or "error").lower().replace(" ", "_")
+        if wants_fhir():
+            return fhir_error_response(
+                status, error.description or error.name, _kept_headers(error)
+            )
         if wants_json():
             body, _ = error_response(status, code, error.description or error.name)
             return body, status, _kept_headers(error)
@@ -111,6 +141,8 @@ def register_error_handlers(app) -> None:
     def unexpected_error(error: Exception):
         db.session.rollback()
         app.logger.exception("Unhandled error on %s", request.path)
+        if wants_fhir():
+            return fhir_error_response(500, "Something went wrong on our side.")
         if wants_json():
             return error_response(500, "internal_error", "Something went wrong on our side.")
         return render_template("error.html", error=None), 500

@@ -33,7 +33,20 @@ from .http import finish_read, rate_limited, too_many_requests
 bp = Blueprint("open_data", __name__)
 # Read-only like the rest of the API: CORS-open, cached by ETag, one shared rate limit.
 bp.after_request(finish_read)
-bp.register_error_handler(RateLimitExceeded, too_many_requests)
+
+
+def _too_many_requests(error: RateLimitExceeded):
+    """429 with Retry-After: an OperationOutcome under /fhir, the API's JSON elsewhere."""
+    answer = too_many_requests(error)
+    if not request.path.startswith("/fhir/"):
+        return answer
+    response, _status = answer
+    outcome = fhir_error(429, "throttled", response.get_json()["error"]["message"])
+    outcome.headers["Retry-After"] = response.headers["Retry-After"]
+    return outcome
+
+
+bp.register_error_handler(RateLimitExceeded, _too_many_requests)
 rate_limited(bp)
 
 FHIR_JSON = "application/fhir+json"
