@@ -17,7 +17,7 @@ from . import assets
 from .database import configure_sqlite, set_write_intent
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
 from .i18n import LANGUAGES, remember_choice, select_locale
-from .links import search_url, switch_url
+from .links import page_url, search_url, switch_url
 from .models import MAX_ID
 from .security import LastResort, add_security_headers, csp_nonce
 
@@ -109,6 +109,7 @@ def create_app(config_class: type | None = None, overrides: dict | None = None) 
     app.after_request(remember_choice)
     app.jinja_env.globals["LANGUAGES"] = LANGUAGES
     app.jinja_env.globals["lang_url"] = switch_url
+    app.jinja_env.globals["page_url"] = page_url
     app.jinja_env.globals["search_url"] = search_url
     app.jinja_env.globals["get_locale"] = get_locale
 

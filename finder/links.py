@@ -48,16 +48,30 @@ def shortlist_url(
     return path + (f"?{urlencode(pairs)}" if pairs else "")
 
 
-def switch_url(code: str) -> str:
-    """This page in another language (GET pages keep their query; others go home)."""
+def switch_url(code: str | None) -> str:
+    """This page in another language (GET pages keep their query; others go home); with no
+    code, the page without one (the visitor's own language)."""
+    chosen = [("lang", code)] if code else []
     if request.method == "GET" and request.endpoint and request.endpoint != "static":
         try:
             path = url_for(request.endpoint, **(request.view_args or {}))
         except BuildError:  # an endpoint that cannot be built again: go home instead
-            return url_for("public.index", lang=code)
+            return url_for("public.index", **dict(chosen))
         pairs = [(k, v) for k, v in request.args.items(multi=True) if k != "lang"]
-        return f"{path}?{urlencode([*pairs, ('lang', code)])}"
-    return url_for("public.index", lang=code)
+        query = urlencode([*pairs, *chosen])
+        return f"{path}?{query}" if query else path
+    return url_for("public.index", **dict(chosen))
+
+
+def page_url(code: str | None) -> str:
+    """switch_url as an absolute URL: the canonical and alternate links of a page."""
+    return site_url(switch_url(code))
+
+
+def site_url(path: str) -> str:
+    """A path of this site as an absolute URL, on the site's configured name (SERVER_NAME)
+    when there is one."""
+    return url_for("public.index", _external=True).rstrip("/") + path
 
 
 def this_url() -> str:
