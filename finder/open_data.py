@@ -13,6 +13,8 @@ import json
 import math
 import os
 import re
+import tempfile
+import zipfile
 from collections import Counter
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -361,16 +363,47 @@ def load_hsds_descriptor(standard_dir: Path) -> dict:
     return json.loads((standard_dir / "datapackage.json").read_text(encoding="utf-8"))
 
 
+# The licence the directory's data are published under (Data Package `licenses`): free to
+# reuse with attribution, as referral platforms need to copy a directory into their own.
+DATA_LICENSES = [
+    {
+        "name": "CC-BY-4.0",
+        "path": "https://creativecommons.org/licenses/by/4.0/",
+        "title": "Creative Commons Attribution 4.0 International",
+    }
+]
+
+
 def package_descriptor(standard: dict) -> dict:
-    """This directory's datapackage.json: the standard's tables under our own name."""
-    descriptor = {key: value for key, value in standard.items() if key != "license"}
+    """This directory's datapackage.json: the standard's tables under our own name, with
+    the data's licence."""
+    descriptor = {
+        key: value for key, value in standard.items() if key not in ("license", "licenses")
+    }
     descriptor.update(
         name="si-joint-practitioner-finder",
         title="SI-Joint Practitioner Finder: approved listings (HSDS 3.0)",
         description="Vetted SI-joint practitioners as Open Referral HSDS 3.0 tables; "
         "see docs/open-data.md for the mapping.",
+        licenses=DATA_LICENSES,
     )
     return descriptor
+
+
+def write_hsds_zip(session: Session, target: Path, standard_dir: Path) -> None:
+    """The datapackage (write_hsds_package) as one zip file at target, written beside it and
+    moved into place at once: a reader never sees half a file."""
+    with tempfile.TemporaryDirectory(dir=target.parent) as folder:
+        package = Path(folder) / "hsds"
+        write_hsds_package(session, package, standard_dir)
+        partial = Path(folder) / "package.zip"
+        with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as archive:
+            for path in sorted(package.iterdir()):
+                # A fixed date: the same data give the same bytes.
+                info = zipfile.ZipInfo(path.name, date_time=(2020, 1, 1, 0, 0, 0))
+                info.compress_type = zipfile.ZIP_DEFLATED
+                archive.writestr(info, path.read_bytes())
+        os.replace(partial, target)
 
 
 def _cell(value) -> str:

@@ -5,8 +5,10 @@ every answer validates against the standard's schemas."""
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 import uuid
+import zipfile
 
 import pytest
 from sqlalchemy import func, select
@@ -18,12 +20,13 @@ from .test_exports import (
     CANONICAL,
     SERVICES_PAGE,
     approved_count,
+    hsds_package,
     registry,
     schema_errors,
     standard,
 )
 
-__all__ = ["registry", "standard"]  # fixtures used here
+__all__ = ["hsds_package", "registry", "standard"]  # fixtures used here
 
 SERVICES = "/api/v1/hsds/services"
 SERVICE = CANONICAL + "compiled/service.json"
@@ -226,3 +229,36 @@ def test_the_taxonomy_and_its_terms_are_listed_read_and_filtered(app, client, re
     for path in ("taxonomies", "taxonomy_terms"):
         missing = client.get(f"/api/v1/hsds/{path}/{uuid.UUID(int=2)}")
         assert missing.status_code == 404 and missing.get_json()["error"]["code"] == "not_found"
+
+
+def test_the_datapackage_downloads_as_a_zip_with_its_licence_same_as_export_hsds(
+    app, client, hsds_package, tmp_path
+):
+    response = client.get("/api/v1/hsds/datapackage.zip")
+    assert response.status_code == 200 and response.mimetype == "application/zip"
+    assert "attachment" in response.headers["Content-Disposition"]
+    with zipfile.ZipFile(io.BytesIO(response.data)) as archive:
+        names = sorted(archive.namelist())
+        assert names == sorted(p.name for p in hsds_package.iterdir())
+        for name in names:
+            assert archive.read(name) == (hsds_package / name).read_bytes(), name
+        descriptor = json.loads(archive.read("datapackage.json"))
+    assert descriptor["licenses"] == [
+        {
+            "name": "CC-BY-4.0",
+            "path": "https://creativecommons.org/licenses/by/4.0/",
+            "title": "Creative Commons Attribution 4.0 International",
+        }
+    ]
+    again = client.get(
+        "/api/v1/hsds/datapackage.zip", headers={"If-None-Match": response.headers["ETag"]}
+    )
+    assert again.status_code == 304
+    with app.app_context():  # a change to a listing makes a new package
+        p = db.session.scalar(select(Practitioner).where(Practitioner.listed))
+        p.phone = "+14155550100"
+        db.session.commit()
+    changed = client.get(
+        "/api/v1/hsds/datapackage.zip", headers={"If-None-Match": response.headers["ETag"]}
+    )
+    assert changed.status_code == 200 and changed.headers["ETag"] != response.headers["ETag"]

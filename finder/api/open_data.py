@@ -8,11 +8,22 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
-from flask import Blueprint, Response, jsonify, request, stream_with_context, url_for
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    jsonify,
+    request,
+    send_file,
+    stream_with_context,
+    url_for,
+)
 from flask_limiter import RateLimitExceeded
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
@@ -331,6 +342,35 @@ def hsds_service(service_id: str):
     if practitioner is None:
         return error_response(404, "not_found", "No approved service has this id.", "id")
     return jsonify(shapes.hsds_service(practitioner))
+
+
+KEEP_OLD_PACKAGES_S = 3600  # a package of an older data version may still be being sent
+
+
+@bp.get("/api/v1/hsds/datapackage.zip")
+def hsds_datapackage():
+    """Every approved listing as the HSDS 3.0 CSV datapackage (what export-hsds writes, with
+    the data's licence), zipped: made once per data version, kept under the instance folder."""
+    standard = Path(current_app.config.get("HSDS_STANDARD_DIR") or shapes.HSDS_STANDARD_DIR)
+    if not (standard / "datapackage.json").is_file():
+        return error_response(503, "unavailable", "The HSDS standard files are not installed.")
+    folder = Path(current_app.instance_path) / "exports"
+    folder.mkdir(parents=True, exist_ok=True)
+    version = data_version(db.session) or "none"
+    target = folder / f"hsds-{version}.zip"
+    if not target.is_file():
+        shapes.write_hsds_zip(db.session, target, standard)
+        for old in folder.glob("hsds-*.zip"):
+            if old != target and time.time() - old.stat().st_mtime > KEEP_OLD_PACKAGES_S:
+                old.unlink(missing_ok=True)
+    return send_file(
+        target,
+        mimetype="application/zip",
+        as_attachment=True,
+        download_name="si-joint-practitioner-finder-hsds.zip",
+        etag=version,
+        max_age=oas.CACHE_SECONDS,
+    )
 
 
 TAXONOMY_PARAMETERS = ("search", "page", "per_page", "format")
@@ -917,6 +957,21 @@ def open_data_paths() -> dict:
             oas.query("parent_id", _uuid(), "Terms under this one: none here."),
         ],
     )
+    package_operation = oas.operation(
+        "getHsdsDatapackage",
+        "Every approved listing as the HSDS 3.0 CSV datapackage (zip)",
+        "What `export-hsds` writes — datapackage.json (with the data's licence, CC-BY-4.0) and "
+        "one CSV per HSDS table — zipped; made once per data version." + standard,
+        {
+            "description": "The zipped datapackage.",
+            "headers": {
+                name: oas.ref(name, "headers")
+                for name in ("ETag", "Cache-Control", "Access-Control-Allow-Origin")
+            },
+            "content": {"application/zip": {"schema": oas.text(format="binary")}},
+        },
+        errors=[("503", oas.error("The HSDS standard files are not installed.", ["unavailable"]))],
+    )
     hsds_root_operation = oas.operation(
         "getHsdsApiMeta",
         "What this HSDS API is",
@@ -989,6 +1044,7 @@ def open_data_paths() -> dict:
     return {
         "paths": {
             "/api/v1/hsds/": hsds_root_operation,
+            "/api/v1/hsds/datapackage.zip": package_operation,
             "/api/v1/hsds/services": hsds_page,
             "/api/v1/hsds/taxonomies": taxonomies,
             "/api/v1/hsds/taxonomies/{id}": one("getHsdsTaxonomy", "One taxonomy", "HsdsTaxonomy"),
