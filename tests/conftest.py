@@ -75,10 +75,10 @@ class SharedTemplateCode(BytecodeCache):
 TEMPLATE_CODE = SharedTemplateCode()
 
 
-def make_app(database_url: str):
+def make_app(database_url: str, **settings):
     app = create_app(
         TestConfig,
-        {"SQLALCHEMY_DATABASE_URI": database_url, "GAZETTEER_PATH": GAZETTEER},
+        {"SQLALCHEMY_DATABASE_URI": database_url, "GAZETTEER_PATH": GAZETTEER} | settings,
     )
     app.jinja_env.bytecode_cache = TEMPLATE_CODE
     return app

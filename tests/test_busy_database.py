@@ -13,12 +13,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from config import TestConfig
-from finder import create_app
 from finder.extensions import db
 from finder.models import Practitioner, UnmetNeed
 
-from .conftest import GAZETTEER, LiveServer, loopback_context
+from .conftest import LiveServer, loopback_context, make_app
 from .test_submit_browser import words
 
 pytestmark = [pytest.mark.browser, pytest.mark.sqlite_only]
@@ -34,14 +32,7 @@ BUSY = (
 @pytest.fixture
 def busy_site(demo_template, tmp_path):
     url = demo_template.copy(tmp_path)
-    app = create_app(
-        TestConfig,
-        {
-            "SQLALCHEMY_DATABASE_URI": url,
-            "GAZETTEER_PATH": GAZETTEER,
-            "SQLITE_BUSY_TIMEOUT_MS": BUSY_MS,
-        },
-    )
+    app = make_app(url, SQLITE_BUSY_TIMEOUT_MS=BUSY_MS)
     server = LiveServer(app)
     yield app, server, Path(url.removeprefix("sqlite:///"))
     server.stop()

@@ -6,10 +6,7 @@ from __future__ import annotations
 
 from fhir.resources.R4B.operationoutcome import OperationOutcome
 
-from config import TestConfig
-from finder import create_app
-
-from .conftest import GAZETTEER
+from .conftest import make_app
 
 NEAR = "/fhir/Location?near=30.2672|-97.7431|50|km"
 
@@ -35,15 +32,8 @@ def test_a_method_the_fhir_api_does_not_take_is_not_supported_with_allow(client)
 
 
 def test_the_fhir_rate_limit_answers_throttled_with_retry_after(demo_template, tmp_path):
-    url = demo_template.copy(tmp_path)
-    app = create_app(
-        TestConfig,
-        {
-            "SQLALCHEMY_DATABASE_URI": url,
-            "GAZETTEER_PATH": GAZETTEER,
-            "RATELIMIT_ENABLED": True,
-            "API_RATE_LIMIT": "1 per minute",
-        },
+    app = make_app(
+        demo_template.copy(tmp_path), RATELIMIT_ENABLED=True, API_RATE_LIMIT="1 per minute"
     )
     client = app.test_client()
     assert client.get(NEAR).status_code == 200

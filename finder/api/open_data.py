@@ -263,6 +263,21 @@ def datetime_parameter(name: str) -> dt.datetime | None:
     return moment
 
 
+def ndjson_asked() -> bool:
+    """Whether `format` asks for ndjson (every result, one a line, no pages) rather than
+    json; BadRequest for another format, or for page or per_page beside ndjson."""
+    form = request.args.get("format", "json")
+    if form not in ("json", "ndjson"):
+        raise BadRequest("format", "format must be json or ndjson.")
+    if form == "ndjson":
+        for name in ("page", "per_page"):
+            if name in request.args:
+                raise BadRequest(
+                    name, "format=ndjson gives every result: leave out page and per_page."
+                )
+    return form == "ndjson"
+
+
 def service_filter() -> ServiceFilter:
     """The /services filters of this request; BadRequest names one that cannot be used."""
     search = request.args.get("search", "")
@@ -313,15 +328,7 @@ def hsds_services():
         full = boolean_parameter("full")
         if boolean_parameter("minimal"):
             raise BadRequest("minimal", "minimal is not supported: ask for pages of services.")
-        form = request.args.get("format", "json")
-        if form not in ("json", "ndjson"):
-            raise BadRequest("format", "format must be json or ndjson.")
-        if form == "ndjson":
-            for name in ("page", "per_page"):
-                if name in request.args:
-                    raise BadRequest(
-                        name, "format=ndjson gives every result: leave out page and per_page."
-                    )
+        if ndjson_asked():
             lines = hsds_service_lines(db.session, wanted, full)
             response = Response(stream_with_context(lines), mimetype=NDJSON)
             # Streamed, so not hashed: the data version and the question make the ETag.
@@ -395,15 +402,7 @@ def _listing(items: list[dict], known: tuple[str, ...], narrow=None):
             item for item in items
             if all(w in f"{item.get('name', '')} {item.get('code', '')}".casefold() for w in words)
         ]  # fmt: skip
-        form = request.args.get("format", "json")
-        if form not in ("json", "ndjson"):
-            raise BadRequest("format", "format must be json or ndjson.")
-        if form == "ndjson":
-            for name in ("page", "per_page"):
-                if name in request.args:
-                    raise BadRequest(
-                        name, "format=ndjson gives every result: leave out page and per_page."
-                    )
+        if ndjson_asked():
             lines = "".join(json.dumps(i, ensure_ascii=False) + "\n" for i in items)
             return Response(lines, mimetype=NDJSON)
         page = whole_number("page", 1, 1, MAX_PAGE)
@@ -601,28 +600,8 @@ def hsds_schemas() -> dict:
             summary_required,
             "A service's own fields and its organization (compiled/service_list.json).",
         ),
-        "HsdsServicePage": _record(
-            {
-                "total_items": oas.integer("Approved services.", minimum=0),
-                "total_pages": oas.integer(minimum=0),
-                "page_number": oas.integer(minimum=1, maximum=MAX_PAGE),
-                "size": oas.integer("Items on this page.", minimum=0, maximum=MAX_PER_PAGE),
-                "first_page": oas.boolean(),
-                "last_page": oas.boolean(),
-                "empty": oas.boolean(),
-                "contents": _array(oas.ref("HsdsServiceSummary"), maxItems=MAX_PER_PAGE),
-            },
-            [
-                "total_items",
-                "total_pages",
-                "page_number",
-                "size",
-                "first_page",
-                "last_page",
-                "empty",
-                "contents",
-            ],
-            "The HSDS 3.0 Page; a page after the last is empty.",
+        "HsdsServicePage": page_of(
+            "HsdsServiceSummary", "The HSDS 3.0 Page; a page after the last is empty."
         ),
         "HsdsAddress": _record(
             {
