@@ -738,3 +738,109 @@ def operation_outcome(code: str, message: str) -> OperationOutcome:
             "issue": [{"severity": "error", "code": code, "diagnostics": message}],
         }
     )
+
+
+# --- schema.org (JSON-LD on practitioner pages) and vCard ---------------------------------
+
+# schema.org's MedicalSpecialty for each technique (it names no chiropractic of its own).
+SCHEMA_ORG_SPECIALTIES = {
+    "chiropractic": "https://schema.org/Musculoskeletal",
+    "physical-therapy": "https://schema.org/Physiotherapy",
+    "muscle-energy-technique": "https://schema.org/Musculoskeletal",
+    "si-joint-fusion": "https://schema.org/Surgical",
+}
+
+
+def _postal_address(loc: PracticeLocation) -> dict:
+    return compact(
+        {
+            "@type": "PostalAddress",
+            "streetAddress": loc.address,
+            "addressLocality": loc.city,
+            "addressRegion": loc.region,
+            "postalCode": loc.postal_code,
+            "addressCountry": loc.country,
+        }
+    )
+
+
+def _geo(loc: PracticeLocation) -> dict:
+    return {"@type": "GeoCoordinates", "latitude": loc.latitude, "longitude": loc.longitude}
+
+
+def schema_org_practitioner(p: Practitioner, page_url: str) -> dict:
+    """The practitioner as schema.org JSON-LD: a Physician (schema.org's type for a medical
+    practitioner's practice) at each location, with its specialties, languages and contact."""
+    specialties = list(dict.fromkeys(SCHEMA_ORG_SPECIALTIES[s] for s in p.technique_slugs))
+    record = {
+        "@context": "https://schema.org",
+        "@type": "Physician",
+        "@id": page_url,
+        "url": page_url,
+        "name": display_name(p),
+        "description": service_description(p),
+        "medicalSpecialty": specialties,
+        "knowsAbout": [t.name for t in p.techniques],
+        "availableLanguage": p.languages,
+        "telephone": p.phone,
+        "email": _email(p),
+        "sameAs": [p.website] if p.website else [],
+        "address": [_postal_address(loc) for loc in p.locations],
+        "geo": _geo(p.locations[0]) if p.locations else None,
+        "location": [
+            {"@type": "Place", "address": _postal_address(loc), "geo": _geo(loc)}
+            for loc in p.locations
+        ],
+        "parentOrganization": (
+            {"@type": "MedicalClinic", "name": p.clinic.strip()} if p.clinic.strip() else None
+        ),
+    }
+    return compact(record)
+
+
+def _vcard_text(value: str) -> str:
+    """A vCard text value: backslash, comma, semicolon and line breaks escaped (RFC 6350)."""
+    value = value.replace("\\", "\\\\").replace(",", "\\,").replace(";", "\\;")
+    return value.replace("\r\n", "\\n").replace("\n", "\\n").replace("\r", "\\n")
+
+
+def _fold(line: str) -> str:
+    """A content line folded at 75 octets, continuation lines starting with a space."""
+    out, current = [], ""
+    for char in line:
+        if len((current + char).encode("utf-8")) > 75:
+            out.append(current)
+            current = " "
+        current += char
+    out.append(current)
+    return "\r\n".join(out)
+
+
+def vcard(p: Practitioner, page_url: str) -> str:
+    """The practitioner as a vCard 3.0 (the version phones and mail programs all read)."""
+    lines = [
+        "BEGIN:VCARD",
+        "VERSION:3.0",
+        f"FN:{_vcard_text(display_name(p))}",
+        f"N:{_vcard_text(p.name)};;;;",
+    ]
+    if p.clinic.strip():
+        lines.append(f"ORG:{_vcard_text(p.clinic.strip())}")
+    if p.credentials:
+        lines.append(f"TITLE:{_vcard_text(p.credentials)}")
+    if p.phone:
+        lines.append(f"TEL;TYPE=WORK,VOICE:{_vcard_text(p.phone)}")
+    if email := _email(p):
+        lines.append(f"EMAIL;TYPE=INTERNET,WORK:{_vcard_text(email)}")
+    if p.website:
+        lines.append(f"URL:{_vcard_text(p.website)}")
+    for loc in p.locations:
+        parts = ["", "", loc.address, loc.city, loc.region, loc.postal_code, loc.country]
+        lines.append("ADR;TYPE=WORK:" + ";".join(_vcard_text(part) for part in parts))
+    if p.locations:
+        lines.append(f"GEO:{p.locations[0].latitude:.6f};{p.locations[0].longitude:.6f}")
+    techniques = ", ".join(t.name for t in p.techniques)
+    lines.append(f"NOTE:{_vcard_text(f'SI-joint care: {techniques}. Listing: {page_url}')}")
+    lines.append(f"SOURCE:{_vcard_text(page_url)}")
+    lines.append("END:VCARD")
+    return "".join(_fold(line) + "\r\n" for line in lines)

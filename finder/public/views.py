@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from babel.lists import format_list
-from flask import abort, current_app, render_template, request, url_for
+from flask import Response, abort, current_app, render_template, request, url_for
 from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from .. import cached
+from .. import cached, open_data
 from ..api.views import geocoder_settings, searched
 from ..extensions import db
 from ..forms import (
@@ -24,7 +24,7 @@ from ..geo import from_km
 from ..geocode import AmbiguousPlace, GeocodeError, geocode
 from ..i18n import default_unit
 from ..limits import pages_limited, submit_limited, unmet_need_limited
-from ..links import FILTER_PARAMS, search_url, shortlist_url
+from ..links import FILTER_PARAMS, search_url, shortlist_url, site_url
 from ..maps import MapMarker, build_map, practitioner_map
 from ..models import Practitioner, Technique
 from ..search import DEFAULT_RADIUS_KM, Outcome, nearest_distance_km
@@ -325,7 +325,31 @@ def practitioner(practitioner_id: int):
     if item is None:
         abort(404)
     tiles = current_app.config["TILE_URL"], current_app.config["TILE_ATTRIBUTION"]
-    return render_template("practitioner.html", p=item, map=practitioner_map(item, *tiles))
+    page = site_url(url_for("public.practitioner", practitioner_id=item.id))
+    return render_template(
+        "practitioner.html",
+        p=item,
+        map=practitioner_map(item, *tiles),
+        structured=open_data.schema_org_practitioner(item, page),
+    )
+
+
+@bp.get("/practitioners/<int:practitioner_id>.vcf")
+def practitioner_vcard(practitioner_id: int):
+    """One approved practitioner as a vCard, to keep in a phone's contacts."""
+    item = db.session.scalar(
+        select(Practitioner)
+        .where(Practitioner.id == practitioner_id, Practitioner.listed)
+        .options(selectinload(Practitioner.techniques), selectinload(Practitioner.locations))
+    )
+    if item is None:
+        abort(404)
+    page = site_url(url_for("public.practitioner", practitioner_id=item.id))
+    return Response(
+        open_data.vcard(item, page),
+        mimetype="text/vcard",
+        headers={"Content-Disposition": f'attachment; filename="practitioner-{item.id}.vcf"'},
+    )
 
 
 def submission_form() -> SubmissionForm:
