@@ -208,6 +208,53 @@ def schemas(technique_slugs: list[str]) -> dict:
                 "total": integer("Nearby matches on every page.", minimum=0),
             }
         ),
+        "SearchFeatureCollection": obj(
+            {
+                "type": text(const="FeatureCollection"),
+                "features": {"type": "array", "items": ref("SearchFeature")},
+                "origin": ref("Place"),
+                "radius_km": number(minimum=0),
+                "underserved": boolean("Fewer than 3 matches are nearby."),
+                "page": integer(minimum=1, maximum=MAX_PAGE),
+                "per_page": integer(minimum=1, maximum=MAX_PER_PAGE),
+                "total": integer("Nearby matches on every page.", minimum=0),
+            },
+            description="A search's results as GeoJSON (RFC 7946).",
+        ),
+        "SearchFeature": obj(
+            {
+                "type": text(const="Feature"),
+                "id": integer(minimum=1),
+                "geometry": obj(
+                    {
+                        "type": text(const="Point"),
+                        "coordinates": {
+                            "type": "array",
+                            "items": number(),
+                            "minItems": 2,
+                            "maxItems": 2,
+                            "description": "[longitude, latitude]",
+                        },
+                    }
+                ),
+                "properties": {
+                    "type": "object",
+                    "required": ["group", "id", "name", "distance_km", "url"],
+                    "properties": {
+                        "group": text(enum=["nearby", "travel_worthy", "remote"]),
+                        **{
+                            name: schema
+                            for name, schema in result_properties().items()
+                            if name not in ("lat", "lon")
+                        },
+                        "reason": text("Options only: why it was suggested."),
+                        "travel": ref("Travel"),
+                    },
+                    "additionalProperties": False,
+                },
+            },
+            description="A result or option: its nearest location as a Point.",
+        ),
         "Technique": obj({"slug": ref("TechniqueSlug"), "name": text(), "description": text()}),
         "Techniques": obj({"techniques": {"type": "array", "items": ref("Technique")}}),
         "Location": obj(
@@ -410,6 +457,21 @@ def paths() -> dict:
             "(telehealth) options. Remote options and the wording of reasons follow "
             "Accept-Language.",
             ok("Search results.", ref("SearchResults")),
+            parameters=search_parameters(),
+            errors=[("400", "BadParameter"), ("422", "UnknownPlace")],
+        ),
+        f"{PREFIX}/search.geojson": operation(
+            "searchPractitionersGeoJSON",
+            "The same search as GeoJSON",
+            "The answer of /search as a GeoJSON FeatureCollection (RFC 7946): a Point feature "
+            "per result and option ([longitude, latitude]), whose properties are the result's "
+            "fields and its `group` (nearby, travel_worthy, remote); origin, radius_km, "
+            "underserved, page, per_page and total beside the features.",
+            ok(
+                "Search results as GeoJSON.",
+                ref("SearchFeatureCollection"),
+                media_type="application/geo+json",
+            ),
             parameters=search_parameters(),
             errors=[("400", "BadParameter"), ("422", "UnknownPlace")],
         ),

@@ -62,8 +62,37 @@ def search():
     return cached.answer(search_answer)
 
 
-def search_answer():
-    """The search's JSON answer, or the error's (see search())."""
+@bp.get("/search.geojson")
+def search_geojson():
+    """The same search as a GeoJSON FeatureCollection (RFC 7946): a Point feature per result
+    and option, its group (nearby, travel_worthy, remote) among its properties."""
+    return cached.answer(lambda: search_answer(geojson=True))
+
+
+GEOJSON = "application/geo+json"
+RESULT_GROUPS = ("nearby", "travel_worthy", "remote")
+
+
+def feature_collection(body: dict) -> dict:
+    """A search answer (the contract's JSON) as GeoJSON: what is not a result stays beside
+    the features, as RFC 7946 allows."""
+    features = [
+        {
+            "type": "Feature",
+            "id": entry["id"],
+            "geometry": {"type": "Point", "coordinates": [entry["lon"], entry["lat"]]},
+            "properties": {"group": group}
+            | {k: v for k, v in entry.items() if k not in ("lat", "lon")},
+        }
+        for group in RESULT_GROUPS
+        for entry in body[group]
+    ]
+    rest = {k: v for k, v in body.items() if k not in RESULT_GROUPS}
+    return {"type": "FeatureCollection", "features": features} | rest
+
+
+def search_answer(geojson: bool = False):
+    """The search's JSON (or GeoJSON) answer, or the error's (see search())."""
     try:
         search_request = parse_search_args(request.args, technique_slugs())
     except BadParameter as error:
@@ -82,19 +111,20 @@ def search_answer():
     def link(pid):
         return url_for("public.practitioner", practitioner_id=pid, _external=True)
 
-    response = jsonify(
-        {
-            "origin": place_json(outcome.origin),
-            "radius_km": result.radius_km,
-            "underserved": result.underserved,
-            "nearby": outcome.entries(result.nearby, link),
-            "travel_worthy": outcome.entries(result.travel_worthy, link, say_reason),
-            "remote": outcome.entries(result.remote, link, say_reason),
-            "page": search_request.page,
-            "per_page": search_request.per_page,
-            "total": result.total,
-        }
-    )
+    body = {
+        "origin": place_json(outcome.origin),
+        "radius_km": result.radius_km,
+        "underserved": result.underserved,
+        "nearby": outcome.entries(result.nearby, link),
+        "travel_worthy": outcome.entries(result.travel_worthy, link, say_reason),
+        "remote": outcome.entries(result.remote, link, say_reason),
+        "page": search_request.page,
+        "per_page": search_request.per_page,
+        "total": result.total,
+    }
+    response = jsonify(feature_collection(body) if geojson else body)
+    if geojson:
+        response.mimetype = GEOJSON
     response.vary.add("Accept-Language")  # remote options and reasons follow the language
     return response
 
