@@ -4,6 +4,8 @@ latitude] order, its group and fields as properties; errors stay the API's JSON.
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 QUERIES = [
@@ -42,3 +44,29 @@ def test_errors_of_the_geojson_search_are_the_apis_json(client):
     assert bad.status_code == 400 and bad.get_json()["error"]["field"] == "lon"
     unknown = client.get("/api/v1/search.geojson?location=Qwxzyv")
     assert unknown.status_code == 422 and unknown.mimetype == "application/json"
+
+
+def test_every_approved_location_as_geojson_narrowed_by_a_box_across_the_meridian(app, client):
+    from sqlalchemy import select
+
+    from finder.extensions import db
+    from finder.models import PracticeLocation, Practitioner
+
+    with app.app_context():
+        rows = db.session.execute(
+            select(PracticeLocation.id, PracticeLocation.latitude, PracticeLocation.longitude)
+            .join(Practitioner)
+            .where(Practitioner.listed)
+        ).all()
+    response = client.get("/api/v1/locations.geojson")
+    assert response.status_code == 200 and response.mimetype == "application/geo+json"
+    collection = json.loads(response.data)
+    assert collection["type"] == "FeatureCollection"
+    got = {f["id"]: tuple(f["geometry"]["coordinates"]) for f in collection["features"]}
+    assert got == {lid: (lon, lat) for lid, lat, lon in rows}
+    # A box from 170°E across 180° to 170°W, 50°S to the equator: New Zealand, Fiji...
+    boxed = json.loads(client.get("/api/v1/locations.geojson?bbox=170,-50,-170,0").data)
+    inside = {lid for lid, lat, lon in rows if -50 <= lat <= 0 and (lon >= 170 or lon <= -170)}
+    assert inside and {f["id"] for f in boxed["features"]} == inside
+    for query in ("bbox=1,2,3", "bbox=0,10,5,-10", "bbox=a,b,c,d", "colour=1"):
+        assert client.get(f"/api/v1/locations.geojson?{query}").status_code == 400, query

@@ -351,6 +351,86 @@ def hsds_service(service_id: str):
     return jsonify(shapes.hsds_service(practitioner))
 
 
+GEOJSON_BATCH = 2000
+
+
+def _bbox() -> tuple[float, float, float, float] | None:
+    """bbox=west,south,east,north in degrees (RFC 7946 order), or None; BadRequest otherwise.
+    A west beyond the east crosses the 180th meridian."""
+    raw = request.args.get("bbox")
+    if raw is None:
+        return None
+    parts = [decimal_number(part) for part in raw.split(",")]
+    if len(parts) != 4 or any(part is None for part in parts):
+        raise BadRequest("bbox", "bbox must be west,south,east,north in degrees.")
+    west, south, east, north = parts
+    if not (-180 <= west <= 180 and -180 <= east <= 180 and -90 <= south <= north <= 90):
+        raise BadRequest("bbox", "bbox must be west,south,east,north in degrees.")
+    return west, south, east, north
+
+
+def location_features(session: Session, bbox) -> Iterator[str]:
+    """Every approved practice location (within bbox) as a GeoJSON FeatureCollection, written
+    GEOJSON_BATCH locations at a time by id."""
+    loc = PracticeLocation
+    wanted = [Practitioner.listed]
+    if bbox is not None:
+        west, south, east, north = bbox
+        wanted.append(loc.latitude.between(south, north))
+        if west <= east:
+            wanted.append(loc.longitude.between(west, east))
+        else:
+            wanted.append(or_(loc.longitude >= west, loc.longitude <= east))
+    query = (
+        select(loc.id, loc.practitioner_id, Practitioner.name, loc.city, loc.country,
+               loc.latitude, loc.longitude)
+        .join(Practitioner, Practitioner.id == loc.practitioner_id)
+        .where(*wanted)
+        .order_by(loc.id)
+        .limit(GEOJSON_BATCH)
+    )  # fmt: skip
+    yield '{"type":"FeatureCollection","features":['
+    after, first = 0, True
+    while True:
+        rows = session.execute(query.where(loc.id > after)).all()
+        for location_id, pid, name, city, country, lat, lon in rows:
+            feature = {
+                "type": "Feature",
+                "id": location_id,
+                "geometry": {"type": "Point", "coordinates": [lon, lat]},
+                "properties": {
+                    "practitioner_id": pid,
+                    "name": name,
+                    "city": city,
+                    "country": country,
+                    "url": url_for("public.practitioner", practitioner_id=pid, _external=True),
+                },
+            }
+            yield ("" if first else ",") + json.dumps(feature, ensure_ascii=False)
+            first = False
+        if len(rows) < GEOJSON_BATCH:
+            break
+        after = rows[-1][0]
+    yield "]}\n"
+
+
+@bp.get("/api/v1/locations.geojson")
+def locations_geojson():
+    """Every approved practice location as GeoJSON (RFC 7946), streamed; `bbox` narrows to
+    a box."""
+    try:
+        _known_parameters(("bbox",))
+        bbox = _bbox()
+    except BadRequest as error:
+        return error_response(400, "bad_parameter", error.message, error.field)
+    response = Response(
+        stream_with_context(location_features(db.session, bbox)), mimetype="application/geo+json"
+    )
+    asked = hashlib.sha256(request.query_string).hexdigest()[:16]
+    response.set_etag(f"{data_version(db.session)}-{asked}", weak=True)
+    return response
+
+
 KEEP_OLD_PACKAGES_S = 3600  # a package of an older data version may still be being sent
 
 
@@ -513,6 +593,8 @@ def fhir_location_search():
 
 # --- OpenAPI ---------------------------------------------------------------------------
 
+_DEG = r"[+-]?[0-9]{1,3}(\.[0-9]+)?"
+BBOX_PATTERN = rf"^{_DEG},{_DEG},{_DEG},{_DEG}$"
 UUID_PATTERN = "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 
 
@@ -936,6 +1018,66 @@ def open_data_paths() -> dict:
             oas.query("parent_id", _uuid(), "Terms under this one: none here."),
         ],
     )
+    locations_operation = oas.operation(
+        "listLocationsGeoJSON",
+        "Every approved practice location as GeoJSON",
+        "A GeoJSON FeatureCollection (RFC 7946), streamed: a Point per approved location "
+        "([longitude, latitude]) with its practitioner's id, name, city, country and page."
+        + standard,
+        oas.ok(
+            "The locations.",
+            oas.obj(
+                {
+                    "type": oas.text(const="FeatureCollection"),
+                    "features": _array(
+                        _record(
+                            {
+                                "type": oas.text(const="Feature"),
+                                "id": oas.integer(minimum=1),
+                                "geometry": _record(
+                                    {
+                                        "type": oas.text(const="Point"),
+                                        "coordinates": _array(oas.number(), minItems=2, maxItems=2),
+                                    },
+                                    ["type", "coordinates"],
+                                ),
+                                "properties": _record(
+                                    {
+                                        "practitioner_id": oas.integer(minimum=1),
+                                        "name": oas.text(),
+                                        "city": oas.text(),
+                                        "country": oas.text(),
+                                        "url": oas.text(format="uri"),
+                                    },
+                                    ["practitioner_id", "name", "url"],
+                                ),
+                            },
+                            ["type", "id", "geometry", "properties"],
+                        )
+                    ),
+                },
+                ["type", "features"],
+            ),
+            media_type="application/geo+json",
+        ),
+        parameters=[
+            oas.query(
+                "bbox",
+                oas.text(pattern=BBOX_PATTERN),
+                "west,south,east,north in degrees (a west beyond the east crosses 180°).",
+            )
+        ],
+        errors=[
+            (
+                "400",
+                oas.error(
+                    "bbox is not four numbers in range, or a parameter is unknown; `field` "
+                    "names it.",
+                    ["bad_parameter"],
+                ),
+            )
+        ],
+    )
     package_operation = oas.operation(
         "getHsdsDatapackage",
         "Every approved listing as the HSDS 3.0 CSV datapackage (zip)",
@@ -1024,6 +1166,7 @@ def open_data_paths() -> dict:
         "paths": {
             "/api/v1/hsds/": hsds_root_operation,
             "/api/v1/hsds/datapackage.zip": package_operation,
+            "/api/v1/locations.geojson": locations_operation,
             "/api/v1/hsds/services": hsds_page,
             "/api/v1/hsds/taxonomies": taxonomies,
             "/api/v1/hsds/taxonomies/{id}": one("getHsdsTaxonomy", "One taxonomy", "HsdsTaxonomy"),
