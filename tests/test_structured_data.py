@@ -41,7 +41,7 @@ def listed(app, hostile: bool = False) -> dict:
 
 
 def json_ld(html: str) -> dict:
-    (block,) = re.findall(r'<script type="application/ld\+json">(.*?)</script>', html, re.S)
+    (block,) = re.findall(r'<script type="application/ld\+json"[^>]*>(.*?)</script>', html, re.S)
     return json.loads(block)
 
 
