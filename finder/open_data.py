@@ -23,6 +23,7 @@ from urllib.parse import quote
 
 from babel import Locale
 from fhir.resources.R4B.bundle import Bundle
+from fhir.resources.R4B.capabilitystatement import CapabilityStatement
 from fhir.resources.R4B.location import Location as FhirLocation
 from fhir.resources.R4B.operationoutcome import OperationOutcome
 from fhir.resources.R4B.organization import Organization as FhirOrganization
@@ -844,3 +845,48 @@ def vcard(p: Practitioner, page_url: str) -> str:
     lines.append(f"SOURCE:{_vcard_text(page_url)}")
     lines.append("END:VCARD")
     return "".join(_fold(line) + "\r\n" for line in lines)
+
+
+def capability_statement(base_url: str, published: str) -> CapabilityStatement:
+    """What the FHIR API supports, exactly: a search of Location by distance."""
+    return CapabilityStatement.model_validate(
+        {
+            "resourceType": "CapabilityStatement",
+            "status": "active",
+            "date": published,
+            "publisher": "SI-Joint Practitioner Finder",
+            "kind": "instance",
+            "software": {"name": "SI-Joint Practitioner Finder"},
+            "implementation": {
+                "description": "Approved SI-joint practitioners' practice locations.",
+                "url": base_url,
+            },
+            "fhirVersion": "4.0.1",
+            "format": ["json"],
+            "rest": [
+                {
+                    "mode": "server",
+                    "resource": [
+                        {
+                            "type": "Location",
+                            "interaction": [{"code": "search-type"}],
+                            "searchParam": [
+                                {
+                                    "name": "near",
+                                    "definition": "http://hl7.org/fhir/SearchParameter/Location-near",
+                                    "type": "special",
+                                    "documentation": "latitude|longitude|distance|units; "
+                                    "units km, m or [mi_i]; nearest first.",
+                                },
+                                {
+                                    "name": "_count",
+                                    "type": "number",
+                                    "documentation": "Entries at most, 1 to 100.",
+                                },
+                            ],
+                        }
+                    ],
+                }
+            ],
+        }
+    )

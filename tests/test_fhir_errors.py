@@ -49,3 +49,22 @@ def test_the_rest_of_the_api_keeps_its_json_errors(client):
     assert response.status_code == 404 and response.get_json()["error"]["code"] == "not_found"
     response = client.post("/api/v1/search")
     assert response.status_code == 405 and "error" in response.get_json()
+
+
+def test_metadata_states_exactly_what_the_fhir_api_supports(client):
+    from fhir.resources.R4B.capabilitystatement import CapabilityStatement
+
+    response = client.get("/fhir/metadata")
+    assert response.status_code == 200 and response.mimetype == "application/fhir+json"
+    statement = CapabilityStatement.model_validate_json(response.get_data(as_text=True))
+    assert statement.fhirVersion == "4.0.1" and statement.kind == "instance"
+    (rest,) = statement.rest
+    assert [(r.type, [i.code for i in r.interaction]) for r in rest.resource] == [
+        ("Location", ["search-type"])
+    ]
+    (location,) = rest.resource
+    supported = {p.name for p in location.searchParam}
+    assert supported == {"near", "_count"}
+    # What it says is supported works; what it leaves out is not found.
+    assert client.get("/fhir/Location?near=30.2672|-97.7431|50|km&_count=2").status_code == 200
+    outcome(client.get("/fhir/Practitioner"), 404, "not-found")

@@ -576,6 +576,16 @@ def parse_near(text: str) -> tuple[float, float, float]:
     return lat, lon, radius_km
 
 
+CAPABILITIES_DATE = "2026-12-01"  # when what the FHIR API supports last changed
+
+
+@bp.get("/fhir/metadata")
+def fhir_metadata():
+    """The CapabilityStatement: exactly what this FHIR API supports."""
+    base = url_for("public.index", _external=True).rstrip("/") + "/fhir"
+    return fhir_response(shapes.capability_statement(base, CAPABILITIES_DATE))
+
+
 @bp.get("/fhir/Location")
 def fhir_location_search():
     """Approved practice locations near a point, nearest first, as a FHIR searchset Bundle."""
@@ -1176,6 +1186,24 @@ def open_data_paths() -> dict:
             ),
             "/api/v1/hsds/services/{id}": hsds_one,
             "/fhir/Location": fhir,
+            "/fhir/metadata": oas.operation(
+                "getFhirCapabilities",
+                "What the FHIR API supports",
+                "A FHIR R4 (4.0.1) CapabilityStatement: a Location search by `near` and "
+                "`_count`, nothing more." + standard,
+                oas.ok(
+                    "The CapabilityStatement.",
+                    _record(
+                        {
+                            "resourceType": oas.text(const="CapabilityStatement"),
+                            "fhirVersion": oas.text(const="4.0.1"),
+                            "rest": _array(_record({"mode": oas.text(const="server")}, ["mode"])),
+                        },
+                        ["resourceType", "fhirVersion", "rest"],
+                    ),
+                    media_type=FHIR_JSON,
+                ),
+            ),
         },
         "schemas": hsds_schemas() | fhir_schemas(),
     }
