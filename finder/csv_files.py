@@ -152,20 +152,13 @@ def column_name(header: str) -> str:
 
 def _not_utf8(data: bytes, error: UnicodeDecodeError) -> ImportRejected:
     """The line and column of the first bytes that are not UTF-8."""
-    line = data.count(b"\n", 0, error.start) + 1
-    field = "file"
-    text = data.decode("utf-8-sig", errors="replace")
-    reader = csv.reader(io.StringIO(text, newline=""))
+    line, field = data.count(b"\n", 0, error.start) + 1, "file"
+    reader = csv.reader(io.StringIO(data.decode("utf-8-sig", errors="replace"), newline=""))
     header = next(reader, [])
-    for record in reader:
-        for index, cell in enumerate(record):
-            if "\ufffd" in cell:
-                line = reader.line_num
-                field = column_name(header[index]) if index < len(header) else f"column {index + 1}"
-                break
-        else:
-            continue
-        break
+    bad = (i for record in reader for i, cell in enumerate(record) if "\ufffd" in cell)
+    if (index := next(bad, None)) is not None:
+        line = reader.line_num
+        field = column_name(header[index]) if index < len(header) else f"column {index + 1}"
     byte = data[error.start : error.start + 1].hex().upper()
     return ImportRejected(
         [
@@ -515,10 +508,16 @@ def without_cycle_collection() -> Iterator[None]:
             gc.enable()
 
 
-def _let_other_writers_in(session: Session) -> None:
-    """Between two batches: on SQLite, leave the write lock free long enough to be taken."""
-    if session.get_bind().dialect.name == "sqlite":
-        time.sleep(SQLITE_PAUSE_S)
+def _let_other_writers_in(session: Session, released: float | None = None) -> float:
+    """Between two batches: on SQLite, leave the write lock free long enough to be taken
+    (SQLITE_PAUSE_S since `released`, the moment it was let go: what was done since counts).
+    Returns the seconds slept."""
+    if session.get_bind().dialect.name != "sqlite":
+        return 0.0
+    rest = SQLITE_PAUSE_S - (time.perf_counter() - released if released is not None else 0.0)
+    if rest > 0:
+        time.sleep(rest)
+    return max(rest, 0.0)
 
 
 def discard_run(session: Session, run: str | None) -> int:
@@ -649,13 +648,17 @@ class _BulkInsert:
         return [(*p[:at], first_id + p[at], *p[at + 1 :]) for p in parameters]
 
 
-def _bulk_inserts(session: Session, tables: dict, refs: list[str]) -> list:
-    """(_BulkInsert, parameters) of each table's rows, ready for executemany."""
+def _bulk_inserts(session: Session, tables: dict, refs: list[str], compiled: dict) -> list:
+    """(_BulkInsert, parameters) of each table's rows, ready for executemany; each statement
+    compiled once and kept in `compiled` for the next batches."""
     dialect = session.get_bind().dialect
     made = []
     for table, rows in tables.items():
         if rows:
-            statement = _BulkInsert(dialect, table, tuple(rows[0]))
+            key = (table.name, tuple(rows[0]))
+            if key not in compiled:
+                compiled[key] = _BulkInsert(dialect, table, key[1])
+            statement = compiled[key]
             made.append((statement, statement.parameters(rows, refs)))
     return made
 
@@ -719,14 +722,13 @@ def stage_drafts(
     technique_ids = dict(session.execute(select(Technique.slug, Technique.id)).all())
     _roomy_cache(session)
     session.commit()  # a read transaction must not be what later takes the write lock
-    sqlite = session.get_bind().dialect.name == "sqlite"
     # Dates as the database stores them (SQLite keeps text): converted once, not per row.
     dialect = session.get_bind().dialect
     to_stored = Practitioner.__table__.c.created_at.type.dialect_impl(dialect).bind_processor(
         dialect
     )
     stamp = to_stored(utcnow()) if to_stored else utcnow()
-    staging = Staging()
+    staging, compiled = Staging(), {}
     start, size, released = 0, IMPORT_BATCH, None
     while start < len(drafts):
         batch = drafts[start : start + size]
@@ -744,13 +746,9 @@ def stage_drafts(
         ]
         tables = {Practitioner.__table__: practitioners} | _rows_of_children(batch, technique_ids)
         refs = [d.ref for d in batch]
-        statements = _bulk_inserts(session, tables, refs)
-        if released is not None and sqlite:
-            # SQLite has no queue for its write lock: leave it free long enough to be taken.
-            rest = SQLITE_PAUSE_S - (time.perf_counter() - released)
-            if rest > 0:
-                time.sleep(rest)
-                staging.paused += rest
+        statements = _bulk_inserts(session, tables, refs, compiled)
+        if released is not None:  # the next batch was made while the lock was free
+            staging.paused += _let_other_writers_in(session, released)
         began = time.perf_counter()
         with writing():
             _store_batch(session, statements, refs)

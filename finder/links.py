@@ -78,5 +78,4 @@ def this_url() -> str:
     """The requested URL with its query, on the site's configured name (SERVER_NAME) when
     there is one: never a host a client made up, in a response that may be cached."""
     query = request.query_string.decode("latin-1")
-    site = url_for("public.index", _external=True).rstrip("/")
-    return f"{site}{request.path}" + (f"?{query}" if query else "")
+    return site_url(request.path) + (f"?{query}" if query else "")

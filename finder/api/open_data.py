@@ -33,7 +33,7 @@ from .. import open_data as shapes
 from ..errors import error_response
 from ..extensions import db
 from ..geo import KM_PER_MILE
-from ..links import this_url
+from ..links import site_url, this_url
 from ..listings import data_version
 from ..models import PracticeLocation, Practitioner, Technique, stable_id
 from ..nearest import DEFAULT_RADIUS_KM, MAX_RADIUS_KM
@@ -263,6 +263,14 @@ def datetime_parameter(name: str) -> dt.datetime | None:
     return moment
 
 
+def _streamed(parts: Iterator[str], mimetype: str) -> Response:
+    """A streamed answer; not hashed, so the data version and the question make its ETag."""
+    response = Response(stream_with_context(parts), mimetype=mimetype)
+    asked = hashlib.sha256(request.query_string).hexdigest()[:16]
+    response.set_etag(f"{data_version(db.session)}-{asked}", weak=True)
+    return response
+
+
 def ndjson_asked() -> bool:
     """Whether `format` asks for ndjson (every result, one a line, no pages) rather than
     json; BadRequest for another format, or for page or per_page beside ndjson."""
@@ -309,9 +317,12 @@ def service_filter() -> ServiceFilter:
 @bp.get("/api/v1/hsds/")
 def hsds_root():
     """What this HSDS API is: its version, profile and OpenAPI document."""
-    site = url_for("public.index", _external=True).rstrip("/")
     return jsonify(
-        {"version": HSDS_VERSION, "profile": HSDS_PROFILE, "openapi_url": f"{site}/openapi.json"}
+        {
+            "version": HSDS_VERSION,
+            "profile": HSDS_PROFILE,
+            "openapi_url": url_for("api_docs.openapi_document", _external=True),
+        }
     )
 
 
@@ -330,11 +341,7 @@ def hsds_services():
             raise BadRequest("minimal", "minimal is not supported: ask for pages of services.")
         if ndjson_asked():
             lines = hsds_service_lines(db.session, wanted, full)
-            response = Response(stream_with_context(lines), mimetype=NDJSON)
-            # Streamed, so not hashed: the data version and the question make the ETag.
-            asked = hashlib.sha256(request.query_string).hexdigest()[:16]
-            response.set_etag(f"{data_version(db.session)}-{asked}", weak=True)
-            return response
+            return _streamed(lines, NDJSON)
         page = whole_number("page", 1, 1, MAX_PAGE)
         per_page = whole_number("per_page", DEFAULT_PER_PAGE, 1, MAX_PER_PAGE)
     except BadRequest as error:
@@ -423,12 +430,7 @@ def locations_geojson():
         bbox = _bbox()
     except BadRequest as error:
         return error_response(400, "bad_parameter", error.message, error.field)
-    response = Response(
-        stream_with_context(location_features(db.session, bbox)), mimetype="application/geo+json"
-    )
-    asked = hashlib.sha256(request.query_string).hexdigest()[:16]
-    response.set_etag(f"{data_version(db.session)}-{asked}", weak=True)
-    return response
+    return _streamed(location_features(db.session, bbox), "application/geo+json")
 
 
 KEEP_OLD_PACKAGES_S = 3600  # a package of an older data version may still be being sent
@@ -582,8 +584,7 @@ CAPABILITIES_DATE = "2026-12-01"  # when what the FHIR API supports last changed
 @bp.get("/fhir/metadata")
 def fhir_metadata():
     """The CapabilityStatement: exactly what this FHIR API supports."""
-    base = url_for("public.index", _external=True).rstrip("/") + "/fhir"
-    return fhir_response(shapes.capability_statement(base, CAPABILITIES_DATE))
+    return fhir_response(shapes.capability_statement(site_url("/fhir"), CAPABILITIES_DATE))
 
 
 @bp.get("/fhir/Location")

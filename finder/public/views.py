@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from .. import cached, open_data
-from ..api.views import geocoder_settings, searched
+from ..api.views import geocoder_settings, practitioner_url, searched
 from ..extensions import db
 from ..forms import (
     SearchForm,
@@ -24,7 +24,7 @@ from ..geo import from_km
 from ..geocode import AmbiguousPlace, GeocodeError, geocode
 from ..i18n import default_unit
 from ..limits import pages_limited, submit_limited, unmet_need_limited
-from ..links import FILTER_PARAMS, search_url, shortlist_url, site_url
+from ..links import FILTER_PARAMS, search_url, shortlist_url
 from ..maps import MapMarker, build_map, practitioner_map
 from ..models import Practitioner, Technique
 from ..search import DEFAULT_RADIUS_KM, Outcome, nearest_distance_km
@@ -314,9 +314,8 @@ def results_page():
     )
 
 
-@bp.get("/practitioners/<int:practitioner_id>")
-def practitioner(practitioner_id: int):
-    """One approved practitioner's public page."""
+def listed_practitioner(practitioner_id: int) -> Practitioner:
+    """The approved practitioner with its techniques and locations, or 404."""
     item = db.session.scalar(
         select(Practitioner)
         .where(Practitioner.id == practitioner_id, Practitioner.listed)
@@ -324,29 +323,28 @@ def practitioner(practitioner_id: int):
     )
     if item is None:
         abort(404)
+    return item
+
+
+@bp.get("/practitioners/<int:practitioner_id>")
+def practitioner(practitioner_id: int):
+    """One approved practitioner's public page."""
+    item = listed_practitioner(practitioner_id)
     tiles = current_app.config["TILE_URL"], current_app.config["TILE_ATTRIBUTION"]
-    page = site_url(url_for("public.practitioner", practitioner_id=item.id))
     return render_template(
         "practitioner.html",
         p=item,
         map=practitioner_map(item, *tiles),
-        structured=open_data.schema_org_practitioner(item, page),
+        structured=open_data.schema_org_practitioner(item, practitioner_url(item.id)),
     )
 
 
 @bp.get("/practitioners/<int:practitioner_id>.vcf")
 def practitioner_vcard(practitioner_id: int):
     """One approved practitioner as a vCard, to keep in a phone's contacts."""
-    item = db.session.scalar(
-        select(Practitioner)
-        .where(Practitioner.id == practitioner_id, Practitioner.listed)
-        .options(selectinload(Practitioner.techniques), selectinload(Practitioner.locations))
-    )
-    if item is None:
-        abort(404)
-    page = site_url(url_for("public.practitioner", practitioner_id=item.id))
+    item = listed_practitioner(practitioner_id)
     return Response(
-        open_data.vcard(item, page),
+        open_data.vcard(item, practitioner_url(item.id)),
         mimetype="text/vcard",
         headers={"Content-Disposition": f'attachment; filename="practitioner-{item.id}.vcf"'},
     )
