@@ -14,8 +14,15 @@ $(VENV)/.installed: requirements.txt $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements.txt
 	touch $@
 
-$(VENV)/.installed-dev: requirements-dev.txt requirements.txt $(VENV)/.installed
+$(VENV)/.installed-dev: requirements-dev.txt requirements.txt $(VENV)/.installed .venv-fhir-r4/.installed
 	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+# FHIR R4 (4.0.1) itself, to validate what the API says against: fhir.resources 6.4 is the last
+# release whose models are R4, and it needs pydantic 1, so it lives in a venv of its own.
+.venv-fhir-r4/.installed: requirements-fhir-r4.txt
+	$(PYTHON) -m venv .venv-fhir-r4
+	.venv-fhir-r4/bin/pip install --quiet -r requirements-fhir-r4.txt
 	touch $@
 
 install: $(VENV)/.installed
@@ -59,4 +66,4 @@ bench: install-dev
 	$(BIN)/python benchmarks/search.py
 
 clean:
-	rm -rf $(VENV) instance/*.sqlite*
+	rm -rf $(VENV) .venv-fhir-r4 instance/*.sqlite*

@@ -73,6 +73,39 @@ def stable_id(*parts) -> str:
     return str(uuid.uuid5(ID_NAMESPACE, ":".join(str(part) for part in parts)))
 
 
+# The records a listing publishes (HSDS organization, locations, addresses, ...; FHIR
+# Practitioner, PractitionerRole, ...) have ids made from its stored service id by flipping
+# its first two bytes: the first by the record's place (0 for the first location), the
+# second by its kind. Distinct for every kind and place, stable like the service id, and
+# reversible, so that reading a record by its id is one indexed lookup of service ids.
+RECORD_KINDS = {
+    "service": 0, "organization": 1, "location": 2, "address": 3, "service-at-location": 4,
+    "virtual-location": 5, "service-at-virtual-location": 6, "phone": 7, "practitioner": 8,
+    "practitioner-role": 9,
+}  # fmt: skip
+MAX_PLACES = 256  # places (locations) of a listing with readable ids: the first byte's values
+PLACED_KINDS = {"location", "address", "service-at-location"}  # one record per location
+
+
+def record_id(kind: str, service_id: str, place: int = 0) -> str:
+    """The id of a listing's record of this kind (at this place, for per-location ones)."""
+    if not 0 <= place < MAX_PLACES:
+        return stable_id(kind, service_id, place)  # unreadable by id, still unique
+    flip = (place << 120) | (RECORD_KINDS[kind] << 112)
+    return str(uuid.UUID(int=uuid.UUID(service_id).int ^ flip))
+
+
+def record_sources(kind: str, record: str) -> list[tuple[str, int]]:
+    """Every (service id, place) whose record of this kind could be `record` (one for the
+    kinds a listing has once, MAX_PLACES for per-location kinds); [] when it is no UUID."""
+    try:
+        value = uuid.UUID(record).int ^ (RECORD_KINDS[kind] << 112)
+    except ValueError:
+        return []
+    places = range(MAX_PLACES) if kind in PLACED_KINDS else range(1)
+    return [(str(uuid.UUID(int=value ^ (place << 120))), place) for place in places]
+
+
 def _service_id(context) -> str:
     """The HSDS service id of a new practitioner row, from its ref."""
     return stable_id("service", context.get_current_parameters()["ref"])

@@ -22,10 +22,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from babel import Locale
-from fhir.resources.R4B.bundle import Bundle
-from fhir.resources.R4B.capabilitystatement import CapabilityStatement
 from fhir.resources.R4B.location import Location as FhirLocation
-from fhir.resources.R4B.operationoutcome import OperationOutcome
 from fhir.resources.R4B.organization import Organization as FhirOrganization
 from fhir.resources.R4B.practitioner import Practitioner as FhirPractitioner
 from fhir.resources.R4B.practitionerrole import PractitionerRole as FhirPractitionerRole
@@ -33,7 +30,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .csv_files import approved_practitioners, spreadsheet_safe
-from .models import PracticeLocation, Practitioner, Technique, stable_id
+from .models import PracticeLocation, Practitioner, Technique, record_id, stable_id
 
 HSDS_STANDARD_DIR = Path(
     os.environ.get(
@@ -115,7 +112,7 @@ def organization_record(p: Practitioner) -> dict:
     else:
         description = f"The own practice of {p.name}."
     return {
-        "id": stable_id("organization", p.ref),
+        "id": record_id("organization", p.service_id),
         "name": organization_name(p),
         "description": description,
     }
@@ -158,8 +155,8 @@ def licences_text(p: Practitioner) -> str | None:
 def service_record(p: Practitioner) -> dict:
     """The practitioner's SI-joint care as an HSDS service."""
     return {
-        "id": stable_id("service", p.ref),
-        "organization_id": stable_id("organization", p.ref),
+        "id": p.service_id,
+        "organization_id": record_id("organization", p.service_id),
         "name": display_name(p),
         "description": service_description(p),
         "url": p.website or None,
@@ -185,9 +182,9 @@ def address_text(loc: PracticeLocation) -> str:
 def location_record(p: Practitioner, index: int, loc: PracticeLocation) -> dict:
     """A practice location as an HSDS physical location with its coordinates."""
     return {
-        "id": stable_id("location", p.ref, index),
+        "id": record_id("location", p.service_id, index),
         "location_type": "physical",
-        "organization_id": stable_id("organization", p.ref),
+        "organization_id": record_id("organization", p.service_id),
         "name": location_name(p, loc),
         "description": address_text(loc),
         "latitude": loc.latitude,
@@ -202,8 +199,8 @@ def address_record(p: Practitioner, index: int, loc: PracticeLocation) -> dict |
     have no postal code or province, so those locations carry the address as text in
     their description instead of an incomplete address row."""
     record = {
-        "id": stable_id("address", p.ref, index),
-        "location_id": stable_id("location", p.ref, index),
+        "id": record_id("address", p.service_id, index),
+        "location_id": record_id("location", p.service_id, index),
         "address_1": loc.address,
         "city": loc.city,
         "state_province": loc.region,
@@ -220,9 +217,9 @@ def virtual_location_record(p: Practitioner) -> dict | None:
     if not p.telehealth:
         return None
     return {
-        "id": stable_id("virtual-location", p.ref),
+        "id": record_id("virtual-location", p.service_id),
         "location_type": "virtual",
-        "organization_id": stable_id("organization", p.ref),
+        "organization_id": record_id("organization", p.service_id),
         "name": f"Telehealth with {p.name}",
         "description": "Remote sessions from home.",
         "url": p.website or None,
@@ -240,13 +237,13 @@ class Place:
 
 def service_places(p: Practitioner) -> list[Place]:
     """Where the service is given: each practice location, and a virtual one for telehealth."""
-    service_id = stable_id("service", p.ref)
+    service_id = p.service_id
     places = []
     for index, loc in enumerate(p.locations):
         location = location_record(p, index, loc)
         address = address_record(p, index, loc)
         link = {
-            "id": stable_id("service-at-location", p.ref, index),
+            "id": record_id("service-at-location", p.service_id, index),
             "service_id": service_id,
             "location_id": location["id"],
         }
@@ -254,7 +251,7 @@ def service_places(p: Practitioner) -> list[Place]:
     virtual = virtual_location_record(p)
     if virtual:
         link = {
-            "id": stable_id("service-at-virtual-location", p.ref),
+            "id": record_id("service-at-virtual-location", p.service_id),
             "service_id": service_id,
             "location_id": virtual["id"],
         }
@@ -266,7 +263,7 @@ def phone_records(p: Practitioner) -> list[dict]:
     """The practitioner's phone (E.164) as the service's phone."""
     if not p.phone:
         return []
-    return [{"id": stable_id("phone", p.ref), "service_id": stable_id("service", p.ref),
+    return [{"id": record_id("phone", p.service_id), "service_id": p.service_id,
              "number": p.phone}]  # fmt: skip
 
 
@@ -275,7 +272,7 @@ def language_records(p: Practitioner) -> list[dict]:
     return [
         {
             "id": stable_id("language", p.ref, code),
-            "service_id": stable_id("service", p.ref),
+            "service_id": p.service_id,
             "name": language_name_en(code),
             "code": code,
         }
@@ -289,7 +286,7 @@ def attribute_records(p: Practitioner) -> list[tuple[dict, Technique]]:
         (
             {
                 "id": stable_id("attribute", p.ref, t.slug),
-                "link_id": stable_id("service", p.ref),
+                "link_id": p.service_id,
                 "link_entity": "service",
                 "taxonomy_term_id": stable_id("technique", t.slug),
             },
@@ -459,9 +456,24 @@ FHIR_MODELS = {
 }
 
 
-def reference(resource_type: str, resource_id: str, display: str) -> dict:
-    """A reference to a resource in the same Bundle (by its urn:uuid fullUrl)."""
-    return {"reference": f"urn:uuid:{resource_id}", "type": resource_type, "display": display}
+def in_bundle(resource_type: str, resource_id: str) -> str:
+    """How a file's collection Bundle refers to its resources: by their urn:uuid fullUrl."""
+    return f"urn:uuid:{resource_id}"
+
+
+def on_server(resource_type: str, resource_id: str) -> str:
+    """How the FHIR API refers to its resources: relative to its base ("Location/<id>"),
+    which a client reads at <base>/Location/<id>."""
+    return f"{resource_type}/{resource_id}"
+
+
+def reference(resource_type: str, resource_id: str, display: str, link=in_bundle) -> dict:
+    """A Reference to a resource, written as `link` writes them (in_bundle or on_server)."""
+    return {
+        "reference": link(resource_type, resource_id),
+        "type": resource_type,
+        "display": display,
+    }
 
 
 def telecom(p: Practitioner) -> list[dict]:
@@ -544,15 +556,35 @@ def communication(p: Practitioner) -> list[dict]:
     ]
 
 
+# Languages whose speakers say the family name first ("Tanaka Sota", "Kim Minjun").
+FAMILY_NAME_FIRST = {"ko", "ja", "zh", "vi", "hu"}
+_NOTE = re.compile(r"\s*\([^()]*\)\s*$")  # a trailing "(demo)"-like note, not a name part
+
+
+def human_name(p: Practitioner) -> dict:
+    """The listed name as a FHIR HumanName: the text always; family and given parts where
+    they are known, that is when the name is two words (a note in brackets aside) and the
+    listing's first language says which comes first. Longer names (two family names, a
+    middle name) stay text only rather than be split wrongly."""
+    name = {"use": "official", "text": p.name}
+    words = _NOTE.sub("", p.name).split()
+    if len(words) == 2:
+        first, second = words
+        family_first = bool(p.languages) and p.languages[0] in FAMILY_NAME_FIRST
+        family, given = (first, second) if family_first else (second, first)
+        name |= {"family": family, "given": [given]}
+    return name
+
+
 def fhir_practitioner(p: Practitioner) -> dict:
     """The person: identifiers, name, contact, qualification, languages."""
     return compact(
         {
             "resourceType": "Practitioner",
-            "id": stable_id("practitioner", p.ref),
+            "id": record_id("practitioner", p.service_id),
             "active": True,
             "identifier": practitioner_identifiers(p),
-            "name": [{"text": p.name}],
+            "name": [human_name(p)],
             "telecom": telecom(p),
             "qualification": qualification(p),
             "communication": communication(p),
@@ -564,7 +596,7 @@ def fhir_organization(p: Practitioner) -> dict:
     """The clinic (or own practice) as a healthcare provider Organization."""
     return {
         "resourceType": "Organization",
-        "id": stable_id("organization", p.ref),
+        "id": record_id("organization", p.service_id),
         "active": True,
         "type": [
             {
@@ -597,7 +629,7 @@ def fhir_location(p: Practitioner, index: int, loc: PracticeLocation, organizati
     """A practice location with its address and position; `organization` is a Reference."""
     return {
         "resourceType": "Location",
-        "id": stable_id("location", p.ref, index),
+        "id": record_id("location", p.service_id, index),
         "status": "active",
         "mode": "instance",
         "name": location_name(p, loc),
@@ -628,21 +660,25 @@ def specialty(p: Practitioner) -> list[dict]:
     ]
 
 
-def fhir_practitioner_role(p: Practitioner) -> dict:
+def fhir_practitioner_role(p: Practitioner, link=in_bundle) -> dict:
     """What the practitioner offers, where and for whom: techniques, locations, telehealth."""
-    org_id = stable_id("organization", p.ref)
+    org_id = record_id("organization", p.service_id)
+    person_id = record_id("practitioner", p.service_id)
     return compact(
         {
             "resourceType": "PractitionerRole",
-            "id": stable_id("practitioner-role", p.ref),
+            "id": record_id("practitioner-role", p.service_id),
             "extension": service_flags(p),
             "active": True,
-            "practitioner": reference(
-                "Practitioner", stable_id("practitioner", p.ref), display_name(p)
-            ),
-            "organization": reference("Organization", org_id, organization_name(p)),
+            "practitioner": reference("Practitioner", person_id, display_name(p), link),
+            "organization": reference("Organization", org_id, organization_name(p), link),
             "location": [
-                reference("Location", stable_id("location", p.ref, i), location_name(p, loc))
+                reference(
+                    "Location",
+                    record_id("location", p.service_id, i),
+                    location_name(p, loc),
+                    link,
+                )
                 for i, loc in enumerate(p.locations)
             ],
             "specialty": specialty(p),
@@ -651,9 +687,16 @@ def fhir_practitioner_role(p: Practitioner) -> dict:
     )
 
 
+def location_organization(p: Practitioner, link=in_bundle) -> dict:
+    """A Location's managingOrganization: the listing's Organization."""
+    return reference(
+        "Organization", record_id("organization", p.service_id), organization_name(p), link
+    )
+
+
 def fhir_resources(p: Practitioner) -> list[dict]:
     """One practitioner's Organization, Locations, Practitioner and PractitionerRole."""
-    organization = reference("Organization", stable_id("organization", p.ref), organization_name(p))
+    organization = location_organization(p)
     return [
         fhir_organization(p),
         *(fhir_location(p, i, loc, organization) for i, loc in enumerate(p.locations)),
@@ -685,16 +728,6 @@ def write_fhir_bundle(session: Session, path: Path) -> Counter:
     return counts
 
 
-@dataclass(frozen=True)
-class NearbyLocation:
-    """An approved practice location and its great-circle distance from the search point."""
-
-    practitioner: Practitioner
-    index: int
-    location: PracticeLocation
-    distance_km: float
-
-
 def distance_extension(distance_km: float) -> dict:
     """The standard location-distance extension of a search entry, in km."""
     return {
@@ -708,37 +741,39 @@ def distance_extension(distance_km: float) -> dict:
     }
 
 
-def location_searchset(total: int, nearby: list[NearbyLocation], self_url: str) -> Bundle:
-    """A searchset Bundle of Locations, nearest first, each with its distance."""
-    entries = []
-    for n in nearby:
-        organization = {"display": organization_name(n.practitioner)}
-        resource = fhir_location(n.practitioner, n.index, n.location, organization)
-        entries.append(
-            {
-                "fullUrl": f"urn:uuid:{resource['id']}",
-                "resource": resource,
-                "search": {"mode": "match", "extension": [distance_extension(n.distance_km)]},
-            }
-        )
-    bundle = {
-        "resourceType": "Bundle",
-        "type": "searchset",
-        "total": total,
-        "link": [{"relation": "self", "url": self_url}],
-        "entry": entries,
+def search_entry(resource: dict, base: str, mode: str = "match", distance_km=None) -> dict:
+    """A searchset entry: the resource at its URL on the server (base is the FHIR base URL),
+    found (`match`) or brought along by _include (`include`), with its distance if any."""
+    search: dict = {"mode": mode}
+    if distance_km is not None:
+        search["extension"] = [distance_extension(distance_km)]
+    return {
+        "fullUrl": f"{base}/{resource['resourceType']}/{resource['id']}",
+        "resource": resource,
+        "search": search,
     }
-    return Bundle.model_validate(compact(bundle))
 
 
-def operation_outcome(code: str, message: str) -> OperationOutcome:
-    """An error as a FHIR OperationOutcome with one issue."""
-    return OperationOutcome.model_validate(
+def searchset(total: int, entries: list[dict], links: list[tuple[str, str]]) -> dict:
+    """A searchset Bundle: every match counted in `total`, this page's entries, and links
+    (relation, url): self, and next and previous where there are such pages."""
+    return compact(
         {
-            "resourceType": "OperationOutcome",
-            "issue": [{"severity": "error", "code": code, "diagnostics": message}],
+            "resourceType": "Bundle",
+            "type": "searchset",
+            "total": total,
+            "link": [{"relation": relation, "url": url} for relation, url in links],
+            "entry": entries,
         }
     )
+
+
+def operation_outcome(code: str, message: str) -> dict:
+    """An error as a FHIR OperationOutcome with one issue."""
+    return {
+        "resourceType": "OperationOutcome",
+        "issue": [{"severity": "error", "code": code, "diagnostics": message}],
+    }
 
 
 # --- schema.org (JSON-LD on practitioner pages) and vCard ---------------------------------
@@ -847,46 +882,95 @@ def vcard(p: Practitioner, page_url: str) -> str:
     return "".join(_fold(line) + "\r\n" for line in lines)
 
 
-def capability_statement(base_url: str, published: str) -> CapabilityStatement:
-    """What the FHIR API supports, exactly: a search of Location by distance."""
-    return CapabilityStatement.model_validate(
+def _search_parameter(name: str, kind: str, documentation: str, definition: str = "") -> dict:
+    parameter = {"name": name, "type": kind, "documentation": documentation}
+    if definition:
+        parameter["definition"] = f"http://hl7.org/fhir/SearchParameter/{definition}"
+    return parameter
+
+
+COUNT_PARAMETER = _search_parameter("_count", "number", "Entries a page at most, 1 to 100.")
+NEAR_DOCUMENTATION = (
+    "latitude|longitude|distance|units; units km, m or [mi_i] (default km); without a "
+    "distance, 100 km; nearest first."
+)
+
+
+def _resource(kind: str, search: list[dict] = (), includes: list[str] = ()) -> dict:
+    """A CapabilityStatement.rest.resource: read always, search-type when it has parameters."""
+    interactions = [{"code": "read"}] + ([{"code": "search-type"}] if search else [])
+    return compact(
         {
-            "resourceType": "CapabilityStatement",
-            "status": "active",
-            "date": published,
-            "publisher": "SI-Joint Practitioner Finder",
-            "kind": "instance",
-            "software": {"name": "SI-Joint Practitioner Finder"},
-            "implementation": {
-                "description": "Approved SI-joint practitioners' practice locations.",
-                "url": base_url,
-            },
-            "fhirVersion": "4.0.1",
-            "format": ["json"],
-            "rest": [
-                {
-                    "mode": "server",
-                    "resource": [
-                        {
-                            "type": "Location",
-                            "interaction": [{"code": "search-type"}],
-                            "searchParam": [
-                                {
-                                    "name": "near",
-                                    "definition": "http://hl7.org/fhir/SearchParameter/Location-near",
-                                    "type": "special",
-                                    "documentation": "latitude|longitude|distance|units; "
-                                    "units km, m or [mi_i]; nearest first.",
-                                },
-                                {
-                                    "name": "_count",
-                                    "type": "number",
-                                    "documentation": "Entries at most, 1 to 100.",
-                                },
-                            ],
-                        }
-                    ],
-                }
-            ],
+            "type": kind,
+            "interaction": interactions,
+            "searchInclude": list(includes),
+            "searchParam": list(search),
         }
     )
+
+
+def capability_statement(base_url: str, published: str) -> dict:
+    """What the FHIR API supports, exactly: reads of the four resource types, and searches
+    of Location by distance, PractitionerRole by technique, place and reference, and
+    Practitioner by name. Anything else a search is given is left out of its self link (or
+    refused with Prefer: handling=strict)."""
+    location = _resource(
+        "Location", [_search_parameter("near", "special", NEAR_DOCUMENTATION, "Location-near"),
+                     COUNT_PARAMETER],
+    )  # fmt: skip
+    role = _resource(
+        "PractitionerRole",
+        [
+            _search_parameter(
+                "specialty",
+                "token",
+                f"A technique: its slug, or {TECHNIQUE_SYSTEM}|slug; commas for any of several.",
+                "PractitionerRole-specialty",
+            ),
+            _search_parameter(
+                "location",
+                "reference",
+                "Location/<id>; or chained as location.near (" + NEAR_DOCUMENTATION + ") for "
+                "the roles with a location within the distance, nearest first.",
+                "PractitionerRole-location",
+            ),
+            _search_parameter(
+                "practitioner", "reference", "Practitioner/<id>.", "PractitionerRole-practitioner"
+            ),
+            COUNT_PARAMETER,
+        ],
+        ["PractitionerRole:practitioner", "PractitionerRole:location"],
+    )
+    practitioner = _resource(
+        "Practitioner",
+        [
+            _search_parameter(
+                "name",
+                "string",
+                "Each word begins a word of the name (any case); :contains for anywhere in "
+                "it, :exact for the whole name as listed.",
+                "Practitioner-name",
+            ),
+            COUNT_PARAMETER,
+        ],
+    )
+    return {
+        "resourceType": "CapabilityStatement",
+        "status": "active",
+        "date": published,
+        "publisher": "SI-Joint Practitioner Finder",
+        "kind": "instance",
+        "software": {"name": "SI-Joint Practitioner Finder"},
+        "implementation": {
+            "description": "Approved SI-joint practitioners, their roles and practice locations.",
+            "url": base_url,
+        },
+        "fhirVersion": "4.0.1",
+        "format": ["json"],
+        "rest": [
+            {
+                "mode": "server",
+                "resource": [location, _resource("Organization"), practitioner, role],
+            }
+        ],
+    }

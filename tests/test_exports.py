@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 
 from finder.extensions import db
 from finder.geo import KM_PER_MILE, haversine_km
-from finder.models import Practitioner
+from finder.models import Practitioner, record_id
 from finder.open_data import DISTANCE_EXTENSION, NPI_SYSTEM, TECHNIQUE_SYSTEM, stable_id
 
 from .conftest import ROOT, make_app, skip_or_fail
@@ -509,7 +509,7 @@ def test_a_pending_practitioner_is_in_no_export(app, client, standard, tmp_path)
         )
         refs = {"shown": shown.ref, "hidden": hidden.ref}
     ids = {key: stable_id("service", ref) for key, ref in refs.items()}
-    locations = {key: stable_id("location", ref, 0) for key, ref in refs.items()}
+    locations = {key: record_id("location", ids[key], 0) for key in refs}
 
     assert client.get(f"/api/v1/hsds/services/{ids['shown']}").status_code == 200
     assert client.get(f"/api/v1/hsds/services/{ids['hidden']}").status_code == 404

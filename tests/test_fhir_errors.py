@@ -7,6 +7,7 @@ from __future__ import annotations
 from fhir.resources.R4B.operationoutcome import OperationOutcome
 
 from .conftest import make_app
+from .fhir_r4 import assert_r4
 
 NEAR = "/fhir/Location?near=30.2672|-97.7431|50|km"
 
@@ -52,19 +53,32 @@ def test_the_rest_of_the_api_keeps_its_json_errors(client):
 
 
 def test_metadata_states_exactly_what_the_fhir_api_supports(client):
-    from fhir.resources.R4B.capabilitystatement import CapabilityStatement
-
     response = client.get("/fhir/metadata")
     assert response.status_code == 200 and response.mimetype == "application/fhir+json"
-    statement = CapabilityStatement.model_validate_json(response.get_data(as_text=True))
-    assert statement.fhirVersion == "4.0.1" and statement.kind == "instance"
-    (rest,) = statement.rest
-    assert [(r.type, [i.code for i in r.interaction]) for r in rest.resource] == [
-        ("Location", ["search-type"])
+    statement = response.get_json()
+    assert_r4(statement)
+    assert statement["fhirVersion"] == "4.0.1" and statement["kind"] == "instance"
+    (rest,) = statement["rest"]
+    said = {r["type"]: r for r in rest["resource"]}
+    assert {kind: [i["code"] for i in r["interaction"]] for kind, r in said.items()} == {
+        "Location": ["read", "search-type"],
+        "Organization": ["read"],
+        "Practitioner": ["read", "search-type"],
+        "PractitionerRole": ["read", "search-type"],
+    }
+    searched = {kind: {p["name"] for p in r.get("searchParam", [])} for kind, r in said.items()}
+    assert searched == {
+        "Location": {"near", "_count"},
+        "Organization": set(),
+        "Practitioner": {"name", "_count"},
+        "PractitionerRole": {"specialty", "location", "practitioner", "_count"},
+    }
+    assert said["PractitionerRole"]["searchInclude"] == [
+        "PractitionerRole:practitioner",
+        "PractitionerRole:location",
     ]
-    (location,) = rest.resource
-    supported = {p.name for p in location.searchParam}
-    assert supported == {"near", "_count"}
     # What it says is supported works; what it leaves out is not found.
     assert client.get("/fhir/Location?near=30.2672|-97.7431|50|km&_count=2").status_code == 200
-    outcome(client.get("/fhir/Practitioner"), 404, "not-found")
+    assert client.get("/fhir/Practitioner?name=a&_count=2").status_code == 200
+    outcome(client.get("/fhir/Organization"), 404, "not-found")
+    outcome(client.get("/fhir/Patient"), 404, "not-found")

@@ -28,15 +28,12 @@ from flask_limiter import RateLimitExceeded
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from .. import nearest
 from .. import open_data as shapes
 from ..errors import error_response
 from ..extensions import db
 from ..geo import KM_PER_MILE
-from ..links import site_url, this_url
 from ..listings import data_version
 from ..models import PracticeLocation, Practitioner, Technique, stable_id
-from ..nearest import DEFAULT_RADIUS_KM, MAX_RADIUS_KM
 from ..validation import decimal_number, hidden_character
 from . import openapi as oas
 from .http import finish_read, rate_limited, too_many_requests
@@ -184,28 +181,6 @@ def find_approved_service(session: Session, service_id: str) -> Practitioner | N
     return session.scalar(
         select(Practitioner).where(Practitioner.service_id == wanted, Practitioner.listed)
     )
-
-
-def locations_within(
-    session: Session, lat: float, lon: float, radius_km: float, limit: int
-) -> tuple[int, list[shapes.NearbyLocation]]:
-    """How many approved locations lie within radius_km, and the `limit` nearest of them.
-
-    Reads the search index (finder.nearest): one row per approved location."""
-    ranked = nearest.locations_within(session, lat, lon, radius_km)
-    chosen = {row.location_id: row.distance_km for row in ranked[:limit]}
-    locations = session.scalars(
-        select(PracticeLocation)
-        .join(Practitioner)
-        .where(PracticeLocation.id.in_(chosen), Practitioner.listed)
-        .options(selectinload(PracticeLocation.practitioner).selectinload(Practitioner.locations))
-    )
-    found = []
-    for loc in locations:
-        p = loc.practitioner
-        found.append(shapes.NearbyLocation(p, p.locations.index(loc), loc, chosen[loc.id]))
-    found.sort(key=lambda n: (n.distance_km, n.location.id))
-    return len(ranked), found
 
 
 # --- HSDS 3.0 --------------------------------------------------------------------------
@@ -537,69 +512,14 @@ def hsds_taxonomy_term(term_id: str):
 # --- FHIR R4 ---------------------------------------------------------------------------
 
 
-def fhir_response(resource, status: int = 200) -> Response:
+def fhir_response(resource: dict, status: int = 200) -> Response:
     """A FHIR resource as application/fhir+json."""
-    return Response(resource.model_dump_json(), status=status, mimetype=FHIR_JSON)
+    return Response(json.dumps(resource, ensure_ascii=False), status=status, mimetype=FHIR_JSON)
 
 
 def fhir_error(status: int, code: str, message: str) -> Response:
     """An OperationOutcome with one error issue."""
     return fhir_response(shapes.operation_outcome(code, message), status)
-
-
-def _finite(text: str, what: str) -> float:
-    value = decimal_number(text)
-    if value is None:
-        raise BadRequest("near", f"near: {what} “{text}” is not a finite number.")
-    return value
-
-
-def parse_near(text: str) -> tuple[float, float, float]:
-    """latitude|longitude[|distance[|units]] -> (lat, lon, radius in km), or BadRequest.
-
-    Units are UCUM codes: km (the default), m or [mi_i]; without a distance, 100 km."""
-    parts = [part.strip() for part in text.split("|")]
-    if not 2 <= len(parts) <= 4:
-        raise BadRequest("near", "near must be latitude|longitude|distance|units.")
-    lat = _finite(parts[0], "latitude")
-    lon = _finite(parts[1], "longitude")
-    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
-        raise BadRequest("near", "near: latitude must be -90..90 and longitude -180..180.")
-    if len(parts) < 3 or not parts[2]:
-        return lat, lon, DEFAULT_RADIUS_KM
-    unit = parts[3] if len(parts) == 4 and parts[3] else "km"
-    if unit not in KM_PER_UNIT:
-        raise BadRequest("near", f"near: units must be one of {', '.join(KM_PER_UNIT)}.")
-    radius_km = _finite(parts[2], "distance") * KM_PER_UNIT[unit]
-    if not 0 < radius_km <= MAX_RADIUS_KM:
-        raise BadRequest(
-            "near", f"near: distance must be above 0 and at most {MAX_RADIUS_KM:g} km."
-        )
-    return lat, lon, radius_km
-
-
-CAPABILITIES_DATE = "2026-12-01"  # when what the FHIR API supports last changed
-
-
-@bp.get("/fhir/metadata")
-def fhir_metadata():
-    """The CapabilityStatement: exactly what this FHIR API supports."""
-    return fhir_response(shapes.capability_statement(site_url("/fhir"), CAPABILITIES_DATE))
-
-
-@bp.get("/fhir/Location")
-def fhir_location_search():
-    """Approved practice locations near a point, nearest first, as a FHIR searchset Bundle."""
-    near = request.args.get("near", "").strip()
-    if not near:
-        return fhir_error(400, "required", "near (latitude|longitude|distance|units) is required.")
-    try:
-        lat, lon, radius_km = parse_near(near)
-        count = whole_number("_count", DEFAULT_COUNT, 1, MAX_COUNT)
-    except BadRequest as error:
-        return fhir_error(400, "invalid", error.message)
-    total, nearby = locations_within(db.session, lat, lon, radius_km, count)
-    return fhir_response(shapes.location_searchset(total, nearby, this_url()))
 
 
 # --- OpenAPI ---------------------------------------------------------------------------
@@ -785,110 +705,6 @@ def hsds_schemas() -> dict:
             },
             [*summary_required, "phones", "languages", "service_at_locations", "attributes"],
             "One service fully nested as in compiled/service.json.",
-        ),
-    }
-
-
-def fhir_schemas() -> dict:
-    """The FHIR R4 resources /fhir/Location answers with, as far as this directory fills them."""
-    return {
-        "FhirLocation": _record(
-            {
-                "resourceType": oas.text(const="Location"),
-                "id": _uuid("The same id as the HSDS location."),
-                "status": oas.text(const="active"),
-                "mode": oas.text(const="instance"),
-                "name": oas.text("Clinic and city."),
-                "address": _record(
-                    {
-                        "use": oas.text(),
-                        "type": oas.text(),
-                        "text": oas.text(),
-                        "line": _array(oas.text(), minItems=1),
-                        "city": oas.text(),
-                        "state": oas.text(),
-                        "postalCode": oas.text(),
-                        "country": oas.text(),
-                    },
-                    [],
-                ),
-                "position": _record(
-                    {
-                        "longitude": oas.number(minimum=-180, maximum=180),
-                        "latitude": oas.number(minimum=-90, maximum=90),
-                    },
-                    ["longitude", "latitude"],
-                ),
-                "managingOrganization": _record({"display": oas.text("The clinic.")}, []),
-            },
-            ["resourceType", "id", "position"],
-            "An approved practice location.",
-        ),
-        "FhirLocationBundle": _record(
-            {
-                "resourceType": oas.text(const="Bundle"),
-                "type": oas.text(const="searchset"),
-                "total": oas.integer("Every match, not only those in `entry`.", minimum=0),
-                "link": _array(
-                    _record({"relation": oas.text(), "url": oas.text()}, ["relation", "url"])
-                ),
-                "entry": _array(
-                    _record(
-                        {
-                            "fullUrl": oas.text(pattern="^urn:uuid:"),
-                            "resource": oas.ref("FhirLocation"),
-                            "search": _record(
-                                {
-                                    "mode": oas.text(const="match"),
-                                    "extension": _array(
-                                        _record(
-                                            {
-                                                "url": oas.text(const=shapes.DISTANCE_EXTENSION),
-                                                "valueDistance": _record(
-                                                    {
-                                                        "value": oas.number(minimum=0),
-                                                        "unit": oas.text(),
-                                                        "system": oas.text(),
-                                                        "code": oas.text(),
-                                                    },
-                                                    ["value", "code"],
-                                                ),
-                                            },
-                                            ["url"],
-                                        )
-                                    ),
-                                },
-                                ["mode"],
-                            ),
-                        },
-                        ["fullUrl", "resource", "search"],
-                    ),
-                    minItems=1,
-                    maxItems=MAX_COUNT,
-                    description="Nearest first; left out when nothing matches (FHIR has no "
-                    "empty arrays).",
-                ),
-            },
-            ["resourceType", "type", "total"],
-            "A searchset Bundle of Locations.",
-        ),
-        "FhirOperationOutcome": _record(
-            {
-                "resourceType": oas.text(const="OperationOutcome"),
-                "issue": _array(
-                    _record(
-                        {
-                            "severity": oas.text(enum=["fatal", "error", "warning", "information"]),
-                            "code": oas.text("e.g. required, invalid."),
-                            "diagnostics": oas.text("What went wrong, for people."),
-                        },
-                        ["severity", "code"],
-                    ),
-                    minItems=1,
-                ),
-            },
-            ["resourceType", "issue"],
-            "A FHIR error.",
         ),
     }
 
@@ -1144,35 +960,6 @@ def open_data_paths() -> dict:
             )
         ],
     )
-    outcome = {
-        "description": "A missing or malformed near or _count (code required or invalid).",
-        "content": oas.json_content(oas.ref("FhirOperationOutcome"), FHIR_JSON),
-    }
-    fhir = oas.operation(
-        "searchFhirLocations",
-        "FHIR R4 Location search by distance",
-        "Approved practice locations within the distance, nearest first, as a searchset "
-        "Bundle; each entry's search carries the location-distance extension in km." + standard,
-        oas.ok("The matches.", oas.ref("FhirLocationBundle"), media_type=FHIR_JSON),
-        parameters=[
-            {
-                "name": "near",
-                "in": "query",
-                "required": True,
-                "description": "latitude|longitude|distance|units (FHIR `near`); units are "
-                f"UCUM codes {', '.join(KM_PER_UNIT)} (default km); without a distance, "
-                f"{DEFAULT_RADIUS_KM:g} km; at most {MAX_RADIUS_KM:g} km.",
-                "schema": oas.text(pattern=NEAR_PATTERN),
-                "example": "30.2672|-97.7431|50|km",
-            },
-            oas.query(
-                "_count",
-                oas.integer(minimum=1, maximum=MAX_COUNT, default=DEFAULT_COUNT),
-                "Entries at most (the total counts every match).",
-            ),
-        ],
-        errors=[("400", outcome)],
-    )
     return {
         "paths": {
             "/api/v1/hsds/": hsds_root_operation,
@@ -1186,28 +973,11 @@ def open_data_paths() -> dict:
                 "getHsdsTaxonomyTerm", "One taxonomy term", "HsdsTaxonomyTerm"
             ),
             "/api/v1/hsds/services/{id}": hsds_one,
-            "/fhir/Location": fhir,
-            "/fhir/metadata": oas.operation(
-                "getFhirCapabilities",
-                "What the FHIR API supports",
-                "A FHIR R4 (4.0.1) CapabilityStatement: a Location search by `near` and "
-                "`_count`, nothing more." + standard,
-                oas.ok(
-                    "The CapabilityStatement.",
-                    _record(
-                        {
-                            "resourceType": oas.text(const="CapabilityStatement"),
-                            "fhirVersion": oas.text(const="4.0.1"),
-                            "rest": _array(_record({"mode": oas.text(const="server")}, ["mode"])),
-                        },
-                        ["resourceType", "fhirVersion", "rest"],
-                    ),
-                    media_type=FHIR_JSON,
-                ),
-            ),
         },
-        "schemas": hsds_schemas() | fhir_schemas(),
+        "schemas": hsds_schemas(),
     }
 
 
 oas.add_paths(open_data_paths)
+
+from . import fhir  # noqa: E402,F401  (its routes join this blueprint)
