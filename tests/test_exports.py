@@ -433,6 +433,14 @@ def test_export_fhir_references_resolve_inside_the_bundle(fhir_bundle):
         assert -90 <= float(location.position.latitude) <= 90
 
 
+def test_export_fhir_is_valid_fhir_r4(demo_fhir_export):
+    from .fhir_r4 import assert_r4
+
+    bundle = json.loads(demo_fhir_export.read_text(encoding="utf-8"))
+    assert len(bundle["entry"]) > 2000
+    assert_r4(bundle)
+
+
 def test_export_fhir_is_reproducible(app, tmp_path, demo_fhir_export):
     """Another export of the same data (a copy of the demo database) is the same, byte for byte."""
     path = tmp_path / "again.json"

@@ -152,14 +152,14 @@ def search_parameters(supported: dict[str, Callable[[str], None]]) -> SearchPara
             wanted.count = _whole(name, value, 1, MAX_COUNT)
         elif name == "_offset":
             wanted.offset = _whole(name, value, 0, MAX_OFFSET)
+        elif name == "_include" and value not in INCLUDES and not strict:
+            continue  # an include this server does not do: dropped like any other
         elif name in supported:
             if not value.strip():
                 raise BadRequest(name, f"{name} is empty.")
             if hidden_character(value):
                 raise BadRequest(name, f"{name} holds a control or invisible character.")
             supported[name](value)
-        elif name == "_include" and value not in INCLUDES and not strict:
-            continue  # an include this server does not do: dropped like any other
         elif strict:
             raise BadRequest(name, f"{name}={value} is not supported by this server.")
         else:
