@@ -699,6 +699,33 @@ def _roomy_cache(session: Session) -> None:
         session.execute(text(f"PRAGMA cache_size=-{LARGE_CACHE_KIB}"))
 
 
+@contextlib.contextmanager
+def _indexes_built_after(session: Session, table: str, adding: int):
+    """On SQLite, when a table holds fewer rows than are being added, drop its indexes for
+    the insert and build them afterwards, in the same transaction: an index built from
+    sorted rows takes a fraction of the time of inserting rows into it one at a time at
+    random places. (Readers keep their snapshot with the indexes; PostgreSQL keeps its
+    indexes, as dropping one there would lock readers out.)"""
+    if session.get_bind().dialect.name != "sqlite":
+        yield
+        return
+    held = session.execute(text(f'SELECT count(*) FROM (SELECT 1 FROM "{table}" LIMIT :n)'),
+                           {"n": adding}).scalar()  # fmt: skip
+    if held >= adding:
+        yield
+        return
+    indexes = session.execute(
+        text("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = :t "
+             "AND sql IS NOT NULL"),
+        {"t": table},
+    ).all()  # fmt: skip
+    for name, _sql in indexes:
+        session.execute(text(f'DROP INDEX "{name}"'))
+    yield
+    for _name, sql in indexes:
+        session.execute(text(sql))
+
+
 @dataclass
 class Staging:
     """How a staging went: its write transactions, the longest, and the time spent waiting
@@ -776,11 +803,12 @@ def publish_run(session: Session, run: str, status: str, expected: int, note: st
     revet_due = (now + REVET_AFTER).date() if status == "approved" else None
     _roomy_cache(session)
     if status == "approved":
-        session.execute(
-            insert(SearchPoint).from_select(
-                listings.INDEX_COLUMNS, listings.index_rows(staged, approved_only=False)
+        with _indexes_built_after(session, SearchPoint.__table__.name, expected):
+            session.execute(
+                insert(SearchPoint).from_select(
+                    listings.INDEX_COLUMNS, listings.index_rows(staged, approved_only=False)
+                )
             )
-        )
         session.execute(
             insert(VettingRecord).from_select(
                 ["practitioner_id", "decision", "decided_by", "decided_at", "checklist", "notes",
