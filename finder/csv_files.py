@@ -36,7 +36,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session, selectinload
 
-from . import listings
+from . import details, listings
 from . import validation as v
 from .database import writing
 from .models import (
@@ -67,7 +67,7 @@ PRACTITIONER_COLUMNS = [
 LOCATION_COLUMNS = [
     "address", "city", "region", "postal_code", "country", "latitude", "longitude",
 ]  # fmt: skip
-CSV_COLUMNS = PRACTITIONER_COLUMNS + LOCATION_COLUMNS + ["demo"]
+CSV_COLUMNS = PRACTITIONER_COLUMNS + details.COLUMNS + LOCATION_COLUMNS + ["demo"]
 REQUIRED_COLUMNS = ("name", "techniques", "city", "country")
 BOOLEAN_FIELDS = (
     "teaches_self_correction", "gentle_only", "telehealth", "home_visits",
@@ -263,6 +263,7 @@ def _practitioner_fields(row: dict, line: int, errors: list[RowError], slugs: se
     values["phone"] = check("phone", v.phone_e164, country)
     for name in BOOLEAN_FIELDS:
         values[name] = check(name, v.boolean)
+    _detail_fields(row, line, errors, values)
     techniques = [s.strip() for s in (row.get("techniques") or "").split(";") if s.strip()]
     for slug in techniques:
         if slug not in slugs:
@@ -280,6 +281,22 @@ def _practitioner_fields(row: dict, line: int, errors: list[RowError], slugs: se
         for item in _repeated(items):
             errors.append(RowError(line, name, f"“{item}” is listed twice."))
     return values, techniques, languages, patterns
+
+
+def _detail_fields(row: dict, line: int, errors: list[RowError], values: dict) -> None:
+    """The decision details of one row (finder.details) into values, checked."""
+    for name, detail in details.DETAILS.items():
+        try:
+            values[name] = detail.parse(row.get(name) or "")
+        except details.DetailError as error:
+            errors.append(RowError(line, name, str(error)))
+    for name in details.CONFIRMED_COLUMNS:
+        try:
+            values[name] = details.parse_date(row.get(name) or "")
+        except details.DetailError as error:
+            errors.append(RowError(line, name, str(error)))
+    for name, problem in details.inconsistencies(values):
+        errors.append(RowError(line, name, problem))
 
 
 def _location_fields(row: dict, line: int, errors: list[RowError]):
@@ -874,6 +891,7 @@ def export_rows(session: Session) -> list[dict]:
         base["languages"] = ";".join(p.languages)
         base["patterns"] = ";".join(p.patterns)
         base["demo"] = _text(p.demo)
+        base |= details.cells(p)
         for loc in p.locations:
             rows.append(base | {name: _text(getattr(loc, name)) for name in LOCATION_COLUMNS})
     return rows

@@ -178,7 +178,13 @@ def test_techniques_endpoint_lists_the_data_file(client):
 
 # --- open data: detail, coverage, caching, CORS, rate limit -------------------------------------
 
-DETAIL_KEYS = RESULT_KEYS | {
+# The decision details (finder.details; DESIGN.md's practitioner JSON of the second round).
+DECISION_KEYS = {
+    "vetting_checks", "confirmed_on", "confirmed", "accepting_new_patients", "wait_weeks",
+    "fees", "self_pay", "insurance", "diagnostics", "surgery", "access",
+    "telehealth_countries", "travel_support",
+}  # fmt: skip
+DETAIL_KEYS = RESULT_KEYS | DECISION_KEYS | {
     "vetted_on",
     "credentials",
     "clinic",

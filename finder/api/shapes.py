@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .. import details
 from ..gazetteer import country_name
 from ..models import ANY_TECHNIQUE, PracticeLocation, Practitioner
 
@@ -22,6 +23,14 @@ def location_json(location: PracticeLocation) -> dict:
         "lat": location.latitude,
         "lon": location.longitude,
     }
+
+
+def vetting_checks(p: Practitioner) -> list[str]:
+    """What the latest approval checked (finder.vetting.CHECKLIST keys ticked), in order."""
+    approvals = [r for r in p.vetting_records if r.decision == "approved"]
+    if not approvals:
+        return []
+    return [name for name, done in approvals[-1].checklist.items() if done]
 
 
 def practitioner_json(p: Practitioner, url: str) -> dict:
@@ -57,8 +66,9 @@ def practitioner_json(p: Practitioner, url: str) -> dict:
         "npi": optional(p.npi),
         "locations": [location_json(loc) for loc in p.locations],
         "last_vetted": p.last_vetted_at.date().isoformat() if p.last_vetted_at else None,
+        "vetting_checks": vetting_checks(p),
         "demo": p.demo,
-    }
+    } | details.api_json(p)
 
 
 def country_json(code: str, counts: dict[str, int], technique_slugs: list[str]) -> dict:
