@@ -29,6 +29,7 @@ from fhir.resources.R4B.practitionerrole import PractitionerRole as FhirPractiti
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from . import details as dd
 from .csv_files import approved_practitioners, spreadsheet_safe
 from .models import PracticeLocation, Practitioner, Technique, record_id, stable_id
 
@@ -139,6 +140,26 @@ def service_description(p: Practitioner) -> str:
         (p.accepts_international, "Welcomes patients from abroad."),
     ]
     parts.extend(text for flag, text in flags if flag)
+    diagnostics = dd.DETAILS["diagnostics"].listed(p.diagnostics)
+    if diagnostics:
+        parts.append(f"Diagnoses with {_sentence([DIAGNOSTIC_WORDS[d] for d in diagnostics])}.")
+    if p.surgery_approach:
+        parts.append(f"SI-joint fusion by the {APPROACH_WORDS[p.surgery_approach]} approach.")
+    if p.surgery_volume:
+        parts.append(f"SI-joint fusions a year: {p.surgery_volume}.")
+    if p.surgery_implants:
+        parts.append(f"Implants: {p.surgery_implants}.")
+    if p.industry_ties:
+        parts.append(f"Industry relationships: {p.industry_ties}.")
+    countries = dd.DETAILS["telehealth_countries"].listed(p.telehealth_countries)
+    if countries:
+        parts.append(f"Telehealth for patients in: {', '.join(countries)}.")
+    if p.international_office:
+        parts.append("Has an international patient office.")
+    if p.visa_letter:
+        parts.append("Helps with a medical visa letter.")
+    if p.stay_days is not None:
+        parts.append(f"Stay about {p.stay_days} days before flying home.")
     return " ".join(parts)
 
 
@@ -152,6 +173,87 @@ def licences_text(p: Practitioner) -> str | None:
     return "; ".join(parts) or None
 
 
+ACCEPTING_WORDS = {
+    "yes": "Accepting new patients",
+    "waitlist": "New patients join a waiting list",
+    "no": "Not accepting new patients",
+}
+DIAGNOSTIC_WORDS = {
+    "provocation-cluster": "a cluster of SI-joint provocation tests",
+    "diagnostic-injection": "an image-guided diagnostic injection",
+    "imaging": "imaging to rule out other causes",
+}
+APPROACH_WORDS = {"posterior": "posterior", "lateral": "lateral", "both": "posterior or lateral"}
+ACCESS_WORDS = {
+    "lying-down": "Treatment lying down",
+    "step-free": "Step-free access",
+    "carer-welcome": "A carer is welcome in the room",
+}
+
+
+def wait_time_text(p: Practitioner) -> str | None:
+    """Whether new patients are taken and the typical wait, in words."""
+    if not p.accepting_new_patients:
+        return None
+    text = ACCEPTING_WORDS[p.accepting_new_patients]
+    if p.wait_weeks is not None:
+        text += f"; typical wait {p.wait_weeks} week{'s' if p.wait_weeks != 1 else ''}"
+    return text + "."
+
+
+def fees_text(p: Practitioner) -> str | None:
+    """Fees, self-pay and insurance in words."""
+    parts = []
+    if p.fee_min is not None or p.fee_max is not None:
+        low, high = p.fee_min, p.fee_max
+        amount = f"{low}–{high}" if low is not None and high is not None else f"{low or high}"
+        parts.append(f"Fees {amount} {p.fee_currency}".strip())
+    if p.self_pay is not None:
+        parts.append("Self-pay accepted" if p.self_pay else "No self-pay")
+    if p.insurance:
+        parts.append(f"Insurance: {p.insurance}")
+    return ". ".join(parts) + "." if parts else None
+
+
+def interpretation_text(p: Practitioner) -> str | None:
+    codes = dd.DETAILS["interpreter_languages"].listed(p.interpreter_languages)
+    if not codes:
+        return None
+    return "Interpreters: " + ", ".join(language_name_en(c) for c in codes) + "."
+
+
+def cost_option_records(p: Practitioner) -> list[dict]:
+    """The fee range as an HSDS cost option (amount: the lowest fee)."""
+    if p.fee_min is None and p.fee_max is None:
+        return []
+    low = p.fee_min if p.fee_min is not None else p.fee_max
+    return [
+        {
+            "id": stable_id("cost-option", p.ref),
+            "service_id": p.service_id,
+            "option": "Surgery" if "si-joint-fusion" in p.technique_slugs else "Per visit",
+            "currency": p.fee_currency or None,
+            "amount": low,
+            "amount_description": fees_text(p),
+        }
+    ]
+
+
+def accessibility_records(p: Practitioner, index: int) -> list[dict]:
+    """Bedside access at a practice location (HSDS accessibility, one row each)."""
+    found = dd.DETAILS["access"].listed(p.access)
+    return [
+        {
+            "id": stable_id("accessibility", p.ref, index, item),
+            "location_id": record_id("location", p.service_id, index),
+            "description": ACCESS_WORDS[item],
+            "details": None,
+            "url": None,
+        }
+        for item in found
+    ]
+
+
 def service_record(p: Practitioner) -> dict:
     """The practitioner's SI-joint care as an HSDS service."""
     return {
@@ -163,6 +265,9 @@ def service_record(p: Practitioner) -> dict:
         "email": _email(p),
         "status": "active",
         "licenses": licences_text(p),
+        "wait_time": wait_time_text(p),
+        "fees_description": fees_text(p),
+        "interpretation_services": interpretation_text(p),
         "assured_date": p.last_vetted_at.date().isoformat() if p.last_vetted_at else None,
         "last_modified": (p.updated_at.strftime("%Y-%m-%dT%H:%M:%SZ") if p.updated_at else None),
     }
@@ -233,6 +338,7 @@ class Place:
     link: dict
     location: dict
     addresses: list[dict]
+    accessibility: list[dict]
 
 
 def service_places(p: Practitioner) -> list[Place]:
@@ -247,7 +353,8 @@ def service_places(p: Practitioner) -> list[Place]:
             "service_id": service_id,
             "location_id": location["id"],
         }
-        places.append(Place(link, location, [address] if address else []))
+        access = accessibility_records(p, index)
+        places.append(Place(link, location, [address] if address else [], access))
     virtual = virtual_location_record(p)
     if virtual:
         link = {
@@ -255,7 +362,7 @@ def service_places(p: Practitioner) -> list[Place]:
             "service_id": service_id,
             "location_id": virtual["id"],
         }
-        places.append(Place(link, virtual, []))
+        places.append(Place(link, virtual, [], []))
     return places
 
 
@@ -268,8 +375,9 @@ def phone_records(p: Practitioner) -> list[dict]:
 
 
 def language_records(p: Practitioner) -> list[dict]:
-    """The languages spoken, ISO 639-1 code and English name."""
-    return [
+    """The languages spoken, ISO 639-1 code and English name; then the languages an
+    interpreter is arranged for (note: "Interpreter")."""
+    spoken = [
         {
             "id": stable_id("language", p.ref, code),
             "service_id": p.service_id,
@@ -278,6 +386,17 @@ def language_records(p: Practitioner) -> list[dict]:
         }
         for code in p.languages
     ]
+    interpreted = [
+        {
+            "id": stable_id("interpreter-language", p.ref, code),
+            "service_id": p.service_id,
+            "name": language_name_en(code),
+            "code": code,
+            "note": "Interpreter",
+        }
+        for code in dd.DETAILS["interpreter_languages"].listed(p.interpreter_languages)
+    ]
+    return spoken + interpreted
 
 
 def attribute_records(p: Practitioner) -> list[tuple[dict, Technique]]:
@@ -303,6 +422,8 @@ def hsds_rows(p: Practitioner) -> dict[str, list[dict]]:
         "organization": [organization_record(p)],
         "service": [service_record(p)],
         "location": [place.location for place in places],
+        "accessibility": [a for place in places for a in place.accessibility],
+        "cost_option": cost_option_records(p),
         "address": [address for place in places for address in place.addresses],
         "service_at_location": [place.link for place in places],
         "phone": phone_records(p),
@@ -330,10 +451,14 @@ def hsds_service(p: Practitioner) -> dict:
             compact(place.link)
             | {
                 "location": compact(place.location)
-                | {"addresses": [compact(a) for a in place.addresses]}
+                | {
+                    "addresses": [compact(a) for a in place.addresses],
+                    "accessibility": [compact(a) for a in place.accessibility],
+                }
             }
             for place in service_places(p)
         ],
+        "cost_options": [compact(r) for r in cost_option_records(p)],
         "attributes": [
             compact(record) | {"taxonomy_term": taxonomy_term_json(t)}
             for record, t in attribute_records(p)
@@ -649,6 +774,45 @@ def service_flags(p: Practitioner) -> list[dict]:
     return [{"url": f"{EXTENSION_URL}:{name}", "valueBoolean": bool(v)} for name, v in flags]
 
 
+FHIR_VALUE = {
+    "choice": "valueCode", "codes": "valueCode", "countries": "valueCode",
+    "languages": "valueCode", "currency": "valueCode", "whole": "valueInteger",
+    "yesno": "valueBoolean", "text": "valueString",
+}  # fmt: skip
+
+
+def detail_extensions(p: Practitioner) -> list[dict]:
+    """The decision details (finder.details) as this directory's complex extensions, one
+    per group the listing fills: `<EXTENSION_URL>:<group>`, a sub-extension per known field
+    (named as the field; lists repeat it) and `confirmed` (valueDate) when it was."""
+    found = []
+    for group, fields in dd.GROUPS.items():
+        parts = []
+        for detail in fields:
+            value = getattr(p, detail.name)
+            if value in (None, ""):
+                continue
+            key = FHIR_VALUE[detail.kind]
+            values = detail.listed(value) if isinstance(value, str) and key == "valueCode" and (
+                detail.kind in ("codes", "countries", "languages")
+            ) else [value]  # fmt: skip
+            parts += [{"url": detail.name, key: item} for item in values]
+        if not parts:
+            continue
+        day = getattr(p, dd.confirmed_column(group))
+        if day:
+            parts.append({"url": "confirmed", "valueDate": day.isoformat()})
+        found.append({"url": f"{EXTENSION_URL}:{group.replace('_', '-')}", "extension": parts})
+    return found
+
+
+def verification_extension(p: Practitioner) -> list[dict]:
+    """When the listing was last vetted (the directory's own verification)."""
+    if not p.last_vetted_at:
+        return []
+    return [{"url": f"{EXTENSION_URL}:vetted-on", "valueDate": p.last_vetted_at.date().isoformat()}]
+
+
 def specialty(p: Practitioner) -> list[dict]:
     """The techniques offered, coded in this directory's technique system (code = slug)."""
     return [
@@ -668,7 +832,7 @@ def fhir_practitioner_role(p: Practitioner, link=in_bundle) -> dict:
         {
             "resourceType": "PractitionerRole",
             "id": record_id("practitioner-role", p.service_id),
-            "extension": service_flags(p),
+            "extension": service_flags(p) + verification_extension(p) + detail_extensions(p),
             "active": True,
             "practitioner": reference("Practitioner", person_id, display_name(p), link),
             "organization": reference("Organization", org_id, organization_name(p), link),
