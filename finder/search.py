@@ -357,7 +357,22 @@ def run_search(
     result = page_of(found, request.page, request.per_page)
     if people is None or not result.ids <= people.keys():
         people = load_practitioners(session, result.ids)
+    result.nearby = fresh_first(result.nearby, people, today)
     return SearchPage(request, origin, result, people, centre)
+
+
+EQUAL_KM = 0.1  # distances the same to this (as a page shows them) are equal
+
+
+def fresh_first(hits: list[Hit], people: dict[int, Practitioner], today: dt.date) -> list[Hit]:
+    """Hits nearest first as before, but among those at an equal distance, listings past
+    their re-vetting date after fresh ones (a stable sort: the order is otherwise kept)."""
+
+    def stale(hit: Hit) -> bool:
+        p = people.get(hit.practitioner_id)
+        return p is not None and p.revet_due is not None and p.revet_due < today
+
+    return sorted(hits, key=lambda h: (round(h.distance_km / EQUAL_KM), stale(h)))
 
 
 def result_entry(origin: Place, hit: Hit, practitioner: Practitioner, url_for_id) -> dict:

@@ -189,3 +189,21 @@ def test_every_column_is_described_once():
     assert len(set(details.COLUMNS)) == len(details.COLUMNS)
     assert set(EVERY_DETAIL) == set(details.COLUMNS)
     assert set(details.COLUMNS) <= set(CSV_COLUMNS)
+
+
+def test_a_listing_past_its_revetting_date_ranks_after_a_fresh_equal_one(empty_app):
+    import datetime as dt
+
+    from .factories import make_practitioner
+
+    with empty_app.app_context():
+        # The stale one is made first: it has the lower id, which breaks ties otherwise.
+        stale = make_practitioner(db.session, lat=10.0, lon=10.0, name="Stale One (demo)")
+        stale.revet_due = dt.date.today() - dt.timedelta(days=1)
+        fresh = make_practitioner(db.session, lat=10.0, lon=10.0, name="Fresh One (demo)")
+        fresh.revet_due = dt.date.today() + dt.timedelta(days=100)
+        farther = make_practitioner(db.session, lat=10.5, lon=10.0, name="Farther (demo)")
+        db.session.commit()
+        ids = [fresh.id, stale.id, farther.id]
+    body = empty_app.test_client().get("/api/v1/search?lat=10&lon=10").get_json()
+    assert [r["id"] for r in body["nearby"]] == ids  # a stale one still before a farther one
