@@ -5,6 +5,7 @@ import json
 
 import phonenumbers
 from babel import Locale, UnknownLocaleError
+from babel.numbers import format_currency
 from flask import current_app
 from flask_babel import format_decimal, get_locale, gettext
 from flask_babel import lazy_gettext as _l
@@ -61,6 +62,16 @@ CODE_NAMES = {
     "posterior-rotation": _l("posterior rotation"),
     "inflare": _l("inflare"),
     "outflare": _l("outflare"),
+    "provocation-cluster": _l("a cluster of SI-joint provocation tests"),
+    "diagnostic-injection": _l("an image-guided diagnostic injection"),
+    "imaging": _l("imaging to rule out other causes"),
+    "posterior": _l("posterior approach"),
+    "lateral": _l("lateral approach"),
+    "both": _l("posterior or lateral approach"),
+    "lying-down": _l("treatment lying down"),
+    "step-free": _l("step-free access"),
+    "carer-welcome": _l("a carer is welcome in the room"),
+    "home-visits": _l("home visits"),
     "self": _l("the practitioner themself"),
     "patient": _l("a patient"),
     "colleague": _l("a colleague"),
@@ -124,6 +135,14 @@ def number(value: float, digits: int = 1) -> str:
     return format_decimal(value, format="#,##0" + ("." + "0" * digits if digits else ""))
 
 
+def money(amount: int, currency: str) -> str:
+    """A whole amount of a currency as the page's language writes it ("$80", "80 US$")."""
+    locale = str(get_locale() or "en")
+    pattern = Locale.parse(locale).currency_formats["standard"].pattern
+    whole = pattern.split(";")[0].replace(".00", "")
+    return format_currency(amount, currency, format=whole, locale=locale, currency_digits=False)
+
+
 def distance(km: float, unit: str, digits: int = 1) -> str:
     """A distance in km shown in the unit, in the page's number format ("2,6 km")."""
     return f"{number(from_km(km, unit), digits)} {unit}"
@@ -140,6 +159,7 @@ def register_filters(app) -> None:
     app.jinja_env.filters["number"] = number
     app.jinja_env.filters["code_name"] = code_name
     app.jinja_env.filters["translate"] = translate
+    app.jinja_env.filters["money"] = money
 
 
 def say_reason(reason, trip) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from babel.lists import format_list
 from flask import Response, abort, current_app, render_template, request, url_for
 from flask_babel import get_locale, ngettext
@@ -9,7 +11,8 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from .. import cached, open_data
+from .. import cached, details, open_data
+from ..api.shapes import vetting_checks
 from ..api.views import geocoder_settings, practitioner_url, searched
 from ..extensions import db
 from ..forms import (
@@ -331,11 +334,21 @@ def practitioner(practitioner_id: int):
     """One approved practitioner's public page."""
     item = listed_practitioner(practitioner_id)
     tiles = current_app.config["TILE_URL"], current_app.config["TILE_ATTRIBUTION"]
+    registry = item.registry_name or _("its registry")
     return render_template(
         "practitioner.html",
         p=item,
         map=practitioner_map(item, *tiles),
         structured=open_data.schema_org_practitioner(item, practitioner_url(item.id)),
+        info=details.api_json(item),
+        checks=vetting_checks(item),
+        overdue=bool(item.revet_due and item.revet_due < dt.date.today()),
+        vetting_words={
+            "licence": _("licence checked against %(registry)s", registry=registry),
+            "experience": _("evidence of SI-joint experience"),
+            "techniques": _("technique claims verified"),
+            "contact": _("contact details verified"),
+        },
     )
 
 
