@@ -57,7 +57,12 @@ def test_the_sitemaps_list_every_approved_practitioner_once_with_each_language(
     assert files[0] == f"{SITE}/sitemap-pages.xml"
     assert len(files) == 1 + -(-len(expected) // per_file)
     pages = xml(client, files[0].removeprefix(SITE))
-    assert set(locs(pages, "url")) == {f"{SITE}/", f"{SITE}/countries", f"{SITE}/submit"}
+    assert set(locs(pages, "url")) == {
+        f"{SITE}/",
+        f"{SITE}/guide",
+        f"{SITE}/countries",
+        f"{SITE}/submit",
+    }
     seen = []
     for name in files[1:]:
         root = xml(client, name.removeprefix(SITE))
@@ -83,7 +88,7 @@ def test_the_sitemaps_list_every_approved_practitioner_once_with_each_language(
 def test_every_page_names_its_canonical_url_its_languages_and_describes_itself(app, client, lang):
     some = min(listed_ids(app))
     english = None
-    for path in ("/", "/countries", f"/practitioners/{some}", "/search?location=Seoul"):
+    for path in ("/", "/guide", "/countries", f"/practitioners/{some}", "/search?location=Seoul"):
         separator = "&" if "?" in path else "?"
         html = client.get(f"{path}{separator}lang={lang}").get_data(as_text=True)
         head = html.split("</head>")[0]

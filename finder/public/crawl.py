@@ -18,7 +18,7 @@ from . import bp
 SITEMAP_URLS = 10_000  # practitioners a sitemap file lists (the protocol allows 50,000 URLs)
 SITEMAPS_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
 XHTML_NS = "http://www.w3.org/1999/xhtml"
-PUBLIC_PAGES = ("public.index", "public.countries", "public.submit")
+PUBLIC_PAGES = ("public.index", "public.guide", "public.countries", "public.submit")
 
 
 @bp.get("/robots.txt")
