@@ -184,6 +184,7 @@ def inconsistencies(values: dict) -> list[tuple[str, str]]:
     """(field, problem) for details that contradict each other."""
     problems = []
     low, high = values.get("fee_min"), values.get("fee_max")
+    low, high = (x if isinstance(x, int) else None for x in (low, high))  # unchecked: not yet
     if low is not None and high is not None and low > high:
         problems.append(("fee_max", say("is less than fee_min.")))
     if (low is not None or high is not None) and not values.get("fee_currency"):
@@ -194,6 +195,33 @@ def inconsistencies(values: dict) -> list[tuple[str, str]]:
 def known(p, group: str) -> bool:
     """Whether the listing says anything in this group."""
     return any(getattr(p, d.name) not in (None, "") for d in GROUPS[group])
+
+
+def form_text(p) -> dict:
+    """A listing's details as the listing form shows them (lists as lists of codes for the
+    checkbox lists, "; "-joined codes for the code fields, yes/no as "true"/"false")."""
+    out = {}
+    for name, detail in DETAILS.items():
+        stored = getattr(p, name)
+        if detail.kind == "codes":
+            out[name] = detail.listed(stored)
+        elif detail.kind in ("countries", "languages"):
+            out[name] = "; ".join(detail.listed(stored))
+        else:
+            out[name] = detail.cell(stored)
+    return out
+
+
+def set_checked(p, values: dict, today: dt.date) -> None:
+    """Set a listing's details from checked values (those given); each group whose values
+    change (and says something) counts as confirmed today."""
+    for group, fields in GROUPS.items():
+        before = [getattr(p, d.name) for d in fields]
+        for d in fields:
+            if d.name in values:  # a caller that gives no details keeps them
+                setattr(p, d.name, values[d.name])
+        if [getattr(p, d.name) for d in fields] != before and known(p, group):
+            setattr(p, confirmed_column(group), today)
 
 
 def cells(p) -> dict[str, str]:

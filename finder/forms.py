@@ -25,6 +25,7 @@ from wtforms import (
 from wtforms.fields.choices import Choice, SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, ValidationError
 
+from . import details
 from .gazetteer import country_name
 from .models import PATTERNS
 from .templating import code_name
@@ -91,6 +92,8 @@ def fill_listing_choices(form: "ListingForm", techniques) -> "ListingForm":
     form.patterns.choices = as_choices((slug, code_name(slug)) for slug in PATTERNS)
     form.languages.choices = language_choices()
     form.country.choices = as_choices([("", _l("Choose a country")), *country_choices()])
+    form.diagnostics.choices = as_choices((code, code_name(code)) for code in details.DIAGNOSTICS)
+    form.access.choices = as_choices((code, code_name(code)) for code in details.ACCESS)
     return form
 
 
@@ -285,6 +288,9 @@ def fits(name: str) -> Length:
     return Length(max=LISTING_LENGTHS[name])
 
 
+YES_NO_CHOICES = as_choices([("", _l("Not known")), ("true", _l("Yes")), ("false", _l("No"))])
+
+
 class ListingForm(CheckedForm):
     """A practitioner's public details and one practice location."""
 
@@ -330,6 +336,71 @@ class ListingForm(CheckedForm):
     country = ListField(_l("Country"), choices=[], validators=[DataRequired()])
     latitude = StringField(_l("Latitude"), validators=[Optional(), Length(max=20)])
     longitude = StringField(_l("Longitude"), validators=[Optional(), Length(max=20)])
+    # What a patient needs to decide (finder.details): all optional; checked by
+    # submissions.check_fields with the same rules as the CSV import.
+    accepting_new_patients = ListField(
+        _l("Accepting new patients"),
+        choices=as_choices([("", _l("Not known")), ("yes", _l("Yes")),
+                            ("waitlist", _l("Waiting list")), ("no", _l("No"))]),
+        default="",  # not sent (an older client): not known
+    )  # fmt: skip
+    wait_weeks = StringField(
+        _l("Typical wait (weeks)"), validators=[Length(max=4)], render_kw={"inputmode": "numeric"}
+    )
+    fee_min = StringField(
+        _l("Lowest fee"), validators=[Length(max=10)], render_kw={"inputmode": "numeric"}
+    )
+    fee_max = StringField(
+        _l("Highest fee"), validators=[Length(max=10)], render_kw={"inputmode": "numeric"}
+    )
+    fee_currency = StringField(
+        _l("Currency of the fees"),
+        validators=[Length(max=3)],
+        render_kw={"placeholder": _l("e.g. EUR, USD, KRW"), "autocapitalize": "characters"},
+    )
+    self_pay = ListField(_l("Self-pay patients"), choices=YES_NO_CHOICES, default="")
+    insurance = StringField(_l("Insurance accepted"), validators=[Optional(), fits("insurance")])
+    diagnostics = CheckboxListField(_l("How they diagnose the SI joint"), choices=[])
+    surgery_approach = ListField(
+        _l("SI-joint fusion approach"),
+        choices=as_choices([("", _l("Not known")), ("posterior", _l("Posterior")),
+                            ("lateral", _l("Lateral")), ("both", _l("Both"))]),
+        default="",
+    )  # fmt: skip
+    surgery_implants = StringField(
+        _l("Implant systems used"), validators=[Optional(), fits("surgery_implants")]
+    )
+    surgery_volume = ListField(
+        _l("SI-joint fusions a year"),
+        choices=as_choices([("", _l("Not known")), *((b, b) for b in details.VOLUMES)]),
+        default="",
+    )
+    industry_ties = TextAreaField(
+        _l("Industry relationships (disclosure)"),
+        validators=[Optional(), fits("industry_ties")],
+    )
+    access = CheckboxListField(_l("For patients who can barely sit or stand"), choices=[])
+    telehealth_countries = StringField(
+        _l("Telehealth for patients in these countries"),
+        validators=[Optional(), fits("telehealth_countries")],
+        render_kw={"placeholder": _l("ISO codes, e.g. KR; US")},
+    )
+    international_office = ListField(
+        _l("International patient office"), choices=YES_NO_CHOICES, default=""
+    )
+    interpreter_languages = StringField(
+        _l("Interpreters for these languages"),
+        validators=[Optional(), fits("interpreter_languages")],
+        render_kw={"placeholder": _l("ISO codes, e.g. ar; ko")},
+    )
+    visa_letter = ListField(
+        _l("Help with a medical visa letter"), choices=YES_NO_CHOICES, default=""
+    )
+    stay_days = StringField(
+        _l("Days to stay before flying home"),
+        validators=[Length(max=4)],
+        render_kw={"inputmode": "numeric"},
+    )
 
 
 class SubmissionForm(ListingForm):

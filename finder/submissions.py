@@ -9,6 +9,7 @@ from typing import NamedTuple
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
+from . import details
 from . import validation as v
 from .listings import audit
 from .models import (
@@ -51,6 +52,15 @@ def check_fields(data: dict) -> dict[str, str]:
         errors["languages"] = str(error)
     apply("latitude", v.coordinate, -90, 90, say("Latitude"))
     apply("longitude", v.coordinate, -180, 180, say("Longitude"))
+    for name, detail in details.DETAILS.items():
+        value = data.get(name)
+        text = ";".join(value) if isinstance(value, list | tuple) else str(value or "")
+        try:
+            data[name] = detail.parse(text)
+        except details.DetailError as error:
+            errors[name] = str(error)
+    for name, problem in details.inconsistencies(data):
+        errors.setdefault(name, problem)
     return errors
 
 

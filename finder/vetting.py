@@ -8,7 +8,7 @@ from rapidfuzz import fuzz
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import listings
+from . import details, listings
 from .geo import haversine_km
 from .models import (
     REVET_AFTER,
@@ -211,7 +211,7 @@ def listing_data(p: Practitioner) -> dict:
     data["languages"] = "; ".join(p.languages)
     if p.locations:
         data.update({name: getattr(p.locations[0], name) for name in LOCATION_FIELDS})
-    return data
+    return data | details.form_text(p)
 
 
 def fill_listing(session: Session, p: Practitioner, data: dict) -> None:
@@ -230,6 +230,7 @@ def fill_listing(session: Session, p: Practitioner, data: dict) -> None:
         setattr(location, name, value if value is not None else "")
     if not p.locations:
         p.locations.append(location)
+    details.set_checked(p, data, dt.date.today())
 
 
 def apply_edit(session: Session, p: Practitioner, data: dict, actor: str) -> None:

@@ -207,3 +207,60 @@ def test_a_listing_past_its_revetting_date_ranks_after_a_fresh_equal_one(empty_a
         ids = [fresh.id, stale.id, farther.id]
     body = empty_app.test_client().get("/api/v1/search?lat=10&lon=10").get_json()
     assert [r["id"] for r in body["nearby"]] == ids  # a stale one still before a farther one
+
+
+FORM_DETAILS = {
+    "accepting_new_patients": "yes",
+    "wait_weeks": "2",
+    "fee_min": "60000",
+    "fee_max": "90000",
+    "fee_currency": "krw",
+    "self_pay": "true",
+    "insurance": "National insurance accepted (demo)",
+    "diagnostics": ["provocation-cluster", "imaging"],
+    "access": ["lying-down"],
+    "telehealth_countries": "KR; us",
+    "international_office": "",
+    "interpreter_languages": "en",
+    "visa_letter": "true",
+    "stay_days": "3",
+}
+
+
+def test_the_submission_form_takes_every_detail_and_confirms_it_today(app, client):
+    import datetime as dt
+
+    from .test_submit import GOOD, post
+
+    response = post(client, GOOD | FORM_DETAILS)
+    assert response.status_code == 201, response.get_data(as_text=True)[:2000]
+    with app.app_context():
+        p = db.session.scalar(select(Practitioner).where(Practitioner.name == GOOD["name"]))
+        assert (p.accepting_new_patients, p.wait_weeks, p.fee_currency) == ("yes", 2, "KRW")
+        assert (p.diagnostics, p.access, p.telehealth_countries) == (
+            "provocation-cluster;imaging",
+            "lying-down",
+            "KR;US",
+        )
+        assert (p.international_office, p.visa_letter, p.stay_days) == (None, True, 3)
+        today = dt.date.today()
+        assert p.availability_confirmed_on == p.fees_confirmed_on == p.travel_confirmed_on == today
+        assert p.surgery_confirmed_on is None  # it says nothing about surgery
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("wait_weeks", "soon", "is not a whole number"),
+        ("fee_currency", "XYZ", "is not an ISO 4217 currency code"),
+        ("telehealth_countries", "Korea", "is not one of the codes"),
+        ("fee_max", "10", "is less than fee_min"),
+    ],
+)
+def test_a_bad_detail_in_the_form_is_refused_with_its_message(client, field, value, message):
+    from .test_submit import GOOD, post
+
+    response = post(client, GOOD | FORM_DETAILS | {field: value})
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert message in html.replace("&#34;", '"').replace("&#39;", "'")
