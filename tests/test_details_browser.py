@@ -9,7 +9,7 @@ import os
 from pathlib import Path
 
 from finder.extensions import db
-from finder.models import VettingRecord
+from finder.models import Practitioner, VettingRecord
 
 from .conftest import loopback_context
 from .factories import make_practitioner
@@ -109,5 +109,70 @@ def test_profiles_full_and_bare_in_every_language_at_phone_width(app, browser, l
             assert page.evaluate(OUTSIDE_THE_MAP) == [], lang
             if SHOTS:
                 page.screenshot(path=f"{SHOTS}/profile-bare-{lang}.png", full_page=True)
+        finally:
+            context.close()
+
+
+def test_details_sent_through_the_form_show_on_the_approved_profile(app, browser, live_server):
+    """In each language: the folded part of the submission form filled in Chromium, the
+    suggestion approved, and its profile says what was sent, in that language."""
+    from flask_babel import force_locale, gettext
+    from sqlalchemy import select
+
+    from finder.vetting import CHECKLIST, decide
+
+    for lang in LANGS:
+        with app.test_request_context(), force_locale(lang):
+            say = {text: gettext(text) for text in (
+                "Availability, costs, diagnosis, surgery, access and travel", "Send suggestion",
+                "an image-guided diagnostic injection", "treatment lying down",
+                "New patients join a waiting list", "I am their patient", "Show on the map",
+            )}  # fmt: skip
+        name = f"Form Details {lang} (demo)"
+        context = loopback_context(browser, live_server.url, viewport=PHONE, device_scale_factor=1)
+        try:
+            page = context.new_page()
+            page.goto(f"{live_server.url}/submit?lang={lang}")
+            page.locator("#name").fill(name)
+            page.locator("input[name=techniques][value=physical-therapy]").check()
+            page.locator("select[name=country]").select_option("ES")
+            page.locator("#city").fill("Madrid")
+            page.locator("#submitter_name").fill("Browser Submitter")
+            page.locator("#submitter_email").fill("browser.submitter@example.org")
+            page.get_by_label(say["I am their patient"]).check()
+            page.get_by_text(
+                say["Availability, costs, diagnosis, surgery, access and travel"]
+            ).click()
+            page.locator("select[name=accepting_new_patients]").select_option("waitlist")
+            page.locator("#wait_weeks").fill("5")
+            page.locator("#fee_min").fill("40")
+            page.locator("#fee_max").fill("70")
+            page.locator("#fee_currency").fill("eur")
+            page.get_by_label(say["an image-guided diagnostic injection"], exact=True).check()
+            page.get_by_label(say["treatment lying down"], exact=True).check()
+            page.locator("#telehealth_countries").fill("es; pt")
+            page.get_by_role("button", name=say["Show on the map"]).click()  # the preview first
+            page.locator("#pin-map .leaflet-marker-icon").wait_for()
+            assert page.locator("#wait_weeks").input_value() == "5"  # the details kept
+            page.get_by_role("button", name=say["Send suggestion"]).click()
+            page.locator(".reference").wait_for()
+            with app.app_context():
+                p = db.session.scalar(select(Practitioner).where(Practitioner.name == name))
+                assert (p.accepting_new_patients, p.wait_weeks, p.fee_currency) == (
+                    "waitlist", 5, "EUR",
+                )  # fmt: skip
+                decide(db.session, p, "approve", "admin@example.org", "ok",
+                       dict.fromkeys(CHECKLIST, True))  # fmt: skip
+                db.session.commit()
+                pid = p.id
+            page.goto(f"{live_server.url}/practitioners/{pid}?lang={lang}")
+            text = page.locator("dl.details").inner_text()
+            for sentence in ("New patients join a waiting list", "an image-guided diagnostic "
+                             "injection", "treatment lying down"):  # fmt: skip
+                with app.test_request_context(), force_locale(lang):
+                    assert gettext(sentence) in text, (lang, sentence)
+            assert {"en": "€40", "ko": "€40", "es": "40\u00a0€"}[lang] in text
+            if SHOTS:
+                page.screenshot(path=f"{SHOTS}/profile-from-form-{lang}.png", full_page=True)
         finally:
             context.close()
