@@ -136,12 +136,30 @@ INDEX_COLUMNS = [
 ]
 
 
+def _listed_code(column, code: str):
+    """SQL: whether a ';'-joined list column holds code."""
+    return (literal(";") + column + literal(";")).like(f"%;{code};%")
+
+
+def flag_sources(p) -> dict:
+    """SQL for each of models.FLAGS from a practitioner's columns."""
+    return {
+        "telehealth": p.telehealth,
+        "home_visits": p.home_visits,
+        "accepts_international": p.accepts_international,
+        "gentle_only": p.gentle_only,
+        "accepting": p.accepting_new_patients.in_(("yes", "waitlist")),
+        "diagnostic_injection": _listed_code(p.diagnostics, "diagnostic-injection"),
+        "lying_down": _listed_code(p.access, "lying-down"),
+        "approach_posterior": p.surgery_approach.in_(("posterior", "both")),
+        "approach_lateral": p.surgery_approach.in_(("lateral", "both")),
+    }
+
+
 def flags_of(practitioner):
     """SQL for SearchPoint.flags from a practitioner's columns (models.FLAGS)."""
-    return sum(
-        func.coalesce(cast(getattr(practitioner, name), Integer), 0) * bit
-        for name, bit in FLAGS.items()
-    )
+    sources = flag_sources(practitioner)
+    return sum(func.coalesce(cast(sources[name], Integer), 0) * bit for name, bit in FLAGS.items())
 
 
 def placement(loc):

@@ -290,7 +290,13 @@ COVERING_COLUMNS = (
     "flags",
 )  # fmt: skip
 # SearchPoint.flags: the practitioner's answers a search filters on, one bit each.
-FLAGS = {"telehealth": 1, "home_visits": 2, "accepts_international": 4, "gentle_only": 8}
+FLAGS = {
+    "telehealth": 1, "home_visits": 2, "accepts_international": 4, "gentle_only": 8,
+    # From the decision details (finder.details): taking new patients (or a waiting list),
+    # an image-guided diagnostic injection, treatment lying down, a fusion approach.
+    "accepting": 16, "diagnostic_injection": 32, "lying_down": 64, "approach_posterior": 128,
+    "approach_lateral": 256,
+}  # fmt: skip
 # A sample level keeps 1 search_point row in SAMPLE_RATIO of the level below, chosen by a hash
 # of its location (so every technique of a location is in or out together, and a level's rows
 # are real rows): level 1 holds 1 in 16, level 2 1 in 256, level 3 1 in 4,096.

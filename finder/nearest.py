@@ -133,6 +133,22 @@ class Filters:
     home_visits: bool | None = None
     gentle: bool | None = None
     accepts_international: bool | None = None
+    # The decision details a patient can filter on (finder.details; models.FLAGS).
+    accepting: bool | None = None  # taking new patients (or a waiting list)
+    diagnostic_injection: bool | None = None
+    lying_down: bool | None = None
+    approach: str | None = None  # posterior or lateral: fusion surgeons offering it
+
+    def detail_flags(self) -> tuple[tuple[str, bool], ...]:
+        """The decision-detail answers asked for, as (models.FLAGS name, value) pairs."""
+        wanted = {
+            "accepting": self.accepting,
+            "diagnostic_injection": self.diagnostic_injection,
+            "lying_down": self.lying_down,
+        }
+        if self.approach:
+            wanted[f"approach_{self.approach}"] = True
+        return tuple((name, value) for name, value in wanted.items() if value is not None)
 
 
 class Hit(NamedTuple):
@@ -239,6 +255,7 @@ def _statement(
     ordered=True,
     ids=False,
     speakers=False,
+    details=(),
 ):
     """The SELECT of the `limit` index rows nearest the origin that match the filters (in no
     particular order: the caller sorts them by distance): inside `boxes` boxes ranked by the
@@ -305,6 +322,7 @@ def _statement(
         "home_visits": home_visits,
         "gentle_only": gentle,
         "accepts_international": international,
+        **dict(details),  # Filters.detail_flags
     }
     mask, bits = _flag_bits(wanted)
     if mask:  # the practitioner's answers, from the index (SearchPoint.flags)
@@ -588,6 +606,7 @@ class Neighbourhood:
             limit < EVERY_ROW and not ids,  # every row is sorted here anyway: SQL need not rank
             ids,
             speakers,
+            f.detail_flags(),
         )
         connection = self.session.connection()
         sql, order, defaults = _sql(statement, connection.dialect)
@@ -912,7 +931,7 @@ class Neighbourhood:
         if country is None or f.language or question.speaks is not None or self.sample:
             return None
         wanted = {name: getattr(asked, name) for name in ATTRIBUTES}
-        mask, bits = _flag_bits({**wanted, "gentle_only": asked.gentle})
+        mask, bits = _flag_bits({**wanted, "gentle_only": asked.gentle, **dict(f.detail_flags())})
         techniques = set(f.techniques or (ANY_TECHNIQUE,))
         if question.techniques:
             techniques &= set(question.techniques)

@@ -10,7 +10,7 @@ model, given the practitioners behind them (loaded once by the caller).
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .gazetteer import neighbours
 from .models import Practitioner
@@ -102,13 +102,7 @@ def questions(origin: Origin, filters: Filters, shown: frozenset[int]) -> dict[s
 
 def base_filters(filters: Filters) -> Filters:
     """The filters every question shares: all but the place (remote options ignore it)."""
-    return Filters(
-        techniques=filters.techniques,
-        language=filters.language,
-        telehealth=filters.telehealth,
-        home_visits=filters.home_visits,
-        gentle=filters.gentle,
-    )
+    return replace(filters, country=None, accepts_international=None)
 
 
 def noun(filters: Filters) -> str:
