@@ -643,7 +643,7 @@ def make_details(rng, person, cc):
         group("surgery", 0.8, surgery)
     group("access", 0.35, access)
     if person["telehealth"] == "true":
-        group("telehealth_countries", 0.6, telehealth_countries)
+        group("telehealth_countries", 0.3, telehealth_countries)
     if person["accepts_international"] == "true":
         group("travel", 0.7, travel)
     return out

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, replace
 
+from .details import DETAILS
 from .gazetteer import neighbours
 from .models import Practitioner
 from .nearest import Filters, Hit, Question
@@ -211,6 +212,9 @@ def travel_worthy(
     return kept
 
 
+TELEHEALTH_COUNTRIES = DETAILS["telehealth_countries"]
+
+
 def remote(
     origin: Origin,
     filters: Filters,
@@ -219,7 +223,9 @@ def remote(
     people: dict[int, Practitioner],
 ) -> tuple[list[Option], str | None]:
     """Telehealth practitioners who speak the patient's language, nearest first (time zones),
-    and the language nobody offers it in, if so.
+    and the language nobody offers it in, if so. Those who list the countries whose patients
+    they see by telehealth are offered only to patients there; those who do not say are
+    offered with a reason that asks the patient to check.
 
     When the language is only the page's and nobody speaks it, those who offer telehealth in
     other languages are shown, each reason naming the languages they speak."""
@@ -227,11 +233,21 @@ def remote(
     def pick(key: str, language: str | None) -> list[Option]:
         hits = [h for h in answers.get(key, []) if h.practitioner_id not in exclude]
         options = []
-        for hit in hits[:REMOTE_LIMIT]:
+        for hit in hits:
+            p = people[hit.practitioner_id]
+            serves = TELEHEALTH_COUNTRIES.listed(p.telehealth_countries)
+            if origin.country and serves and origin.country not in serves:
+                continue  # licensed for patients elsewhere: not an option from here
+            # Unknown: the reason asks the patient to check (licensing follows the patient).
+            ask = origin.country if origin.country and not serves else ""
             trip, _ = trip_to(origin.country, hit)
-            spoken = () if language else tuple(sorted(people[hit.practitioner_id].languages))
-            reason = Reason("telehealth", noun(filters), language=language or "", languages=spoken)
+            spoken = () if language else tuple(sorted(p.languages))
+            reason = Reason(
+                "telehealth", noun(filters), country=ask, language=language or "", languages=spoken
+            )
             options.append(Option(hit, reason, trip, trip.hours))
+            if len(options) == REMOTE_LIMIT:
+                break
         return options
 
     if filters.language:

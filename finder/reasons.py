@@ -30,7 +30,9 @@ class Reason:
     kind: str  # nearest | nearest-beyond | home-country | more-home | neighbour | international
     #            | among-nearest | telehealth | home-visits
     noun: str  # "MET practitioner", or "practitioner" for several or no techniques
-    country: str = ""  # ISO code, for home-country, more-home and neighbour
+    country: str = ""  # ISO code, for home-country, more-home and neighbour; for telehealth,
+    #                    the patient's, when the practitioner does not say whether they see
+    #                    patients there
     language: str = ""  # ISO 639-1 code, for telehealth in the patient's language
     languages: tuple[str, ...] = ()  # what they speak, when not (known to be) the patient's
 
@@ -95,9 +97,15 @@ def describe(
         return gettext("Visits patients at home, %(trip)s away.", trip=travel)
     if reason.kind == "telehealth":
         if reason.language or spoken:
-            return gettext(
+            sentence = gettext(
                 "Offers telehealth in %(language)s: sessions from home.",
                 language=language_name(reason.language) if reason.language else spoken,
             )
-        return gettext("Offers telehealth: sessions from home.")
+        else:
+            sentence = gettext("Offers telehealth: sessions from home.")
+        if country:  # they do not say which countries' patients they may see
+            sentence += " " + gettext(
+                "Ask whether they can see patients in %(country)s.", country=country
+            )
+        return sentence
     return gettext("One of the nearest %(noun)s options to you, %(trip)s.", noun=noun, trip=travel)

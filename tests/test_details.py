@@ -264,3 +264,33 @@ def test_a_bad_detail_in_the_form_is_refused_with_its_message(client, field, val
     assert response.status_code == 400
     html = response.get_data(as_text=True)
     assert message in html.replace("&#34;", '"').replace("&#39;", "'")
+
+
+def test_telehealth_is_offered_only_to_patients_in_the_countries_a_practitioner_lists(empty_app):
+    with empty_app.app_context():
+        from .factories import make_practitioner
+
+        for n in range(3):  # enough nearby in each city that no remote one is worth a trip
+            for city, lat, lon, cc in (("Seoul", 37.57, 126.98, "KR"),
+                                       ("Boston", 42.36, -71.06, "US")):  # fmt: skip
+                make_practitioner(db.session, lat=lat, lon=lon, city=city, country=cc,
+                                  name=f"In person {city} {n} (demo)")  # fmt: skip
+        made = {}
+        for key, countries in (("serves-kr", "KR;JP"), ("serves-us", "US"), ("unknown", "")):
+            # Farther from Seoul and from Boston than the other city: never worth the trip.
+            p = make_practitioner(db.session, lat=-33.92, lon=18.42, city="Cape Town",
+                                  country="ZA", name=f"Remote {key} (demo)",
+                                  telehealth=True)  # fmt: skip
+            p.telehealth_countries = countries
+            made[key] = p.id
+        db.session.commit()
+    body = empty_app.test_client().get("/api/v1/search?location=Seoul&lang=en").get_json()
+    remote = {r["id"]: r["reason"] for r in body["remote"]}
+    assert made["serves-kr"] in remote and made["unknown"] in remote
+    assert made["serves-us"] not in remote
+    assert "Ask whether they can see patients in South Korea." in remote[made["unknown"]]
+    assert "Ask whether" not in remote[made["serves-kr"]]
+    # From the United States the other one is offered instead.
+    body = empty_app.test_client().get("/api/v1/search?location=Boston&lang=en").get_json()
+    remote = {r["id"] for r in body["remote"]}
+    assert made["serves-us"] in remote and made["serves-kr"] not in remote
