@@ -442,21 +442,21 @@ def hsds_service_summary(p: Practitioner) -> dict:
     return compact(service_record(p)) | {"organization": compact(organization_record(p))}
 
 
+def hsds_location(place: Place) -> dict:
+    """A location with its addresses and accessibility, as fully nested records have it."""
+    return compact(place.location) | {
+        "addresses": [compact(a) for a in place.addresses],
+        "accessibility": [compact(a) for a in place.accessibility],
+    }
+
+
 def hsds_service(p: Practitioner) -> dict:
     """A fully nested HSDS service: organization, locations, phones, languages, techniques."""
     return hsds_service_summary(p) | {
         "phones": [compact(r) for r in phone_records(p)],
         "languages": [compact(r) for r in language_records(p)],
         "service_at_locations": [
-            compact(place.link)
-            | {
-                "location": compact(place.location)
-                | {
-                    "addresses": [compact(a) for a in place.addresses],
-                    "accessibility": [compact(a) for a in place.accessibility],
-                }
-            }
-            for place in service_places(p)
+            compact(place.link) | {"location": hsds_location(place)} for place in service_places(p)
         ],
         "cost_options": [compact(r) for r in cost_option_records(p)],
         "attributes": [
@@ -464,6 +464,27 @@ def hsds_service(p: Practitioner) -> dict:
             for record, t in attribute_records(p)
         ],
     }
+
+
+def hsds_organization(p: Practitioner, full_service: bool = False) -> dict:
+    """The organization fully nested: its locations with their addresses and accessibility,
+    and its service (one here): the service's own fields, or fully nested with
+    `full_service`."""
+    service = hsds_service(p) if full_service else compact(service_record(p))
+    return compact(organization_record(p)) | {
+        "locations": [hsds_location(place) for place in service_places(p)],
+        "services": [service],
+    }
+
+
+def hsds_service_at_location(p: Practitioner, place: Place, full: bool = False) -> dict:
+    """Where the service is given (one of service_places) with its location and service:
+    their own fields and the service's organization, or fully nested with `full`."""
+    if full:
+        nested = {"location": hsds_location(place), "service": hsds_service(p)}
+    else:
+        nested = {"location": compact(place.location), "service": hsds_service_summary(p)}
+    return compact(place.link) | nested
 
 
 def hsds_page(contents: list[dict], total: int, page: int, per_page: int) -> dict:

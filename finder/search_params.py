@@ -24,9 +24,17 @@ MAX_PER_PAGE = 100
 MAX_PAGE = 1000
 DEFAULT_PER_PAGE = 20
 MIN_RADIUS = 0.001
-FLAG_VALUES = ["true", "false"]
-TRUE = ("1", "true", "yes", "on", "y")  # "y" is what a ticked checkbox sends
-FALSE = ("0", "false", "no", "off", "n")
+TRUE = ("true", "1", "yes", "on", "y")  # "y" is what a ticked checkbox sends
+FALSE = ("false", "0", "no", "off", "n")
+FLAG_VALUES = [word for pair in zip(TRUE, FALSE, strict=True) for word in pair]
+# Parameters that only mean something together. The OpenAPI document gives each group as one
+# object parameter exploded into the query (its properties are the parameters, as sent), the
+# one way OpenAPI 3.1 has to say that lat needs lon, or that a radius in miles has a lower
+# maximum.
+ORIGIN = ("location", "lat", "lon")
+DISTANCE = ("radius", "unit")
+# A place's name: no control characters (as _location reads it), not only spaces.
+LOCATION_PATTERN = v.text_pattern(r"\x00-\x1f\x7f")
 
 
 class BadParameter(ValueError):
@@ -60,6 +68,7 @@ class Parameter:
     said: object = None  # a lazy string: the name in messages on pages (English: the name)
     is_filter: bool = False  # shown as a removable chip on the results page
     repeated: bool = False
+    free_text: bool = False  # may have spaces (a place's name); other values are single words
     example: object = None
 
     def say(self) -> str:
@@ -82,6 +91,25 @@ class Parameter:
 
 def _one(raws: list[str]) -> str:
     return raws[0].strip() if raws else ""
+
+
+def as_documented(p: Parameter, raws: list[str]) -> None:
+    """The API's stricter reading: a value exactly as the OpenAPI document describes it (given
+    once unless repeatable, not empty, a word without spaces or control characters unless
+    free text, no longer than its maxLength, one of its enum), else BadParameter. Pages
+    forgive what forms send (empty fields) and what people type (spaces, capitals)."""
+    if len(raws) > 1 and not p.repeated:
+        raise BadParameter(p.name, f"{p.name} is given more than once.")
+    schema = p.schema.get("items", p.schema)
+    for raw in raws:
+        if not raw.strip():
+            raise BadParameter(p.name, f"{p.name} is empty.")
+        if not p.free_text and (raw != raw.strip() or not raw.isprintable()):
+            raise BadParameter(p.name, f"{p.name} has spaces or control characters.")
+        if len(raw) > schema.get("maxLength", len(raw)):
+            raise BadParameter(p.name, f"{p.name} is longer than {schema['maxLength']} characters.")
+        if raw not in schema.get("enum", [raw]):
+            raise BadParameter(p.name, f"{p.name} must be one of {', '.join(schema['enum'])}.")
 
 
 def _location(p: Parameter, raws: list[str], _reading: Reading) -> str | None:
@@ -203,15 +231,21 @@ def _ref(name: str) -> dict:
 
 
 FLAG_SCHEMA = {"type": "string", "enum": FLAG_VALUES}
-FLAG_NOTE = " Leave out for either. (1/0, yes/no and on/off are accepted too.)"
+FLAG_NOTE = " Leave out for either; 1/0, yes/no, on/off and y/n say the same."
 
 SEARCH_PARAMETERS: tuple[Parameter, ...] = (
     Parameter(
         "location",
         _location,
-        {"type": "string", "maxLength": MAX_LOCATION_LENGTH},
-        "Where to search from: a city, a postal code, 'city, country' or a country. "
-        "Give this or lat and lon.",
+        {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": MAX_LOCATION_LENGTH,
+            "pattern": LOCATION_PATTERN,
+        },
+        "Where to search from: a city, a postal code, 'city, country' or a country "
+        "(no control characters). Give this or lat and lon.",
+        free_text=True,
         example="Seoul",
     ),
     Parameter(
@@ -241,7 +275,7 @@ SEARCH_PARAMETERS: tuple[Parameter, ...] = (
     Parameter(
         "country",
         _country,
-        _ref("CountryCode"),
+        {"type": "string", "enum": list(v.COUNTRY_CODES)},
         "Only practice locations in this country (ISO 3166-1 alpha-2).",
         is_filter=True,
         example="KR",
@@ -249,7 +283,7 @@ SEARCH_PARAMETERS: tuple[Parameter, ...] = (
     Parameter(
         "language",
         _language,
-        _ref("LanguageCode"),
+        {"type": "string", "enum": list(v.LANGUAGE_CODES)},
         "Only practitioners who speak this language (ISO 639-1).",
         is_filter=True,
         example="ko",
@@ -320,9 +354,57 @@ READING_ORDER = sorted(SEARCH_PARAMETERS, key=lambda p: p.name == "radius")
 FILTER_NAMES = tuple(p.name for p in SEARCH_PARAMETERS if p.is_filter)
 
 
+def _group(name: str, members: tuple[str, ...], required: bool, description: str, **rules) -> dict:
+    """Parameters that go together, as one object parameter exploded into the query."""
+    declared = {p.name: p for p in SEARCH_PARAMETERS}
+    properties = {
+        member: declared[member].schema | {"description": declared[member].description}
+        for member in members
+    }
+    examples = {m: declared[m].example for m in members if declared[m].example is not None}
+    return {
+        "name": name,
+        "in": "query",
+        "required": required,
+        "description": description,
+        "style": "form",
+        "explode": True,
+        "schema": {"type": "object", "properties": properties, **rules},
+        **({"example": examples} if examples else {}),
+    }
+
+
 def openapi_parameters() -> list[dict]:
-    """The search's query parameters as OpenAPI parameter objects."""
-    return [p.openapi() for p in SEARCH_PARAMETERS]
+    """The search's query parameters as OpenAPI parameter objects: each on its own, but
+    ORIGIN and DISTANCE each as one object whose properties are the parameters."""
+    origin = _group(
+        "origin",
+        ORIGIN,
+        True,
+        "Where to search from: `location`, or `lat` and `lon` together (sent as the "
+        "parameters location, lat and lon).",
+        anyOf=[{"required": ["location"]}, {"required": ["lat", "lon"]}],
+        dependentRequired={"lat": ["lon"], "lon": ["lat"]},
+    )
+    distance = _group(
+        "distance",
+        DISTANCE,
+        False,
+        f"How far to look: `radius` in `unit` (sent as the parameters radius and unit); "
+        f"at most {MAX_RADIUS_KM:,.0f} km or {from_km(MAX_RADIUS_KM, 'mi'):,.2f} mi.",
+        # A radius in miles has the same limit in km (JSON Schema: if unit is mi, then ...).
+        **{
+            "if": {"properties": {"unit": {"const": "mi"}}, "required": ["unit"]},
+            "then": {"properties": {"radius": {"maximum": from_km(MAX_RADIUS_KM, "mi")}}},
+        },
+    )
+    found = [origin]
+    for p in SEARCH_PARAMETERS:
+        if p.name == DISTANCE[0]:
+            found.append(distance)
+        elif p.name not in ORIGIN + DISTANCE:
+            found.append(p.openapi())
+    return found
 
 
 @dataclass(frozen=True)
@@ -340,17 +422,24 @@ class SearchRequest:
 
 
 def parse_search_args(
-    args, technique_slugs: set[str], default_unit: str = "km", radius_in_unit: bool = False
+    args,
+    technique_slugs: set[str],
+    default_unit: str = "km",
+    radius_in_unit: bool = False,
+    strict: bool = False,
 ) -> SearchRequest:
     """A SearchRequest from a MultiDict of query parameters, or BadParameter.
 
     `default_unit` applies when no unit is given (pages follow the browser's region); with
     `radius_in_unit` the default radius is 100 of that unit (pages: "100 mi", not "62 mi"),
-    else 100 km as the API documents."""
+    else 100 km as the API documents. `strict` (the API) reads each value as_documented."""
     reading = Reading(set(technique_slugs), default_unit, radius_in_unit)
     values = reading.values
     for p in READING_ORDER:
-        values[p.name] = p.read(p, args.getlist(p.name), reading)
+        raws = args.getlist(p.name)
+        if strict:
+            as_documented(p, raws)
+        values[p.name] = p.read(p, raws, reading)
         if p.name == "lon" and (values["lat"] is None) != (values["lon"] is None):
             missing = "lat" if values["lat"] is None else "lon"
             raise BadParameter(missing, _("give both lat and lon, or neither."))

@@ -41,6 +41,13 @@ LISTING_LENGTHS = {
 }
 
 
+# The codes country_code and language_codes take, as the API's document lists them.
+COUNTRY_CODES = tuple(sorted(country.alpha_2 for country in pycountry.countries))
+LANGUAGE_CODES = tuple(
+    sorted(language.alpha_2 for language in pycountry.languages if hasattr(language, "alpha_2"))
+)
+
+
 def country_code(value: str) -> str:
     """An ISO 3166-1 alpha-2 code, upper case, or FieldError."""
     code = value.strip().upper()
@@ -97,10 +104,14 @@ def phone_e164(value: str, country: str | None) -> str:
 
 # Characters nobody types on purpose that hide or disguise text: C0/C1 controls (NUL cannot
 # even be stored by PostgreSQL), bidirectional embeddings, overrides and isolates (U+202E
-# shows "gpj.exe" as "exe.jpg"), and zero-width spaces.
-_HIDDEN = re.compile(
-    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u200b\u2060\ufeff\u180e]"
+# shows "gpj.exe" as "exe.jpg"), and zero-width spaces. A regular expression class, written
+# with escapes so that the OpenAPI document can give it too.
+HIDDEN_CLASS = (
+    r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u200b\u2060\ufeff\u180e"
 )
+_HIDDEN = re.compile(f"[{HIDDEN_CLASS}]")
+# What str.strip() takes away (every space is in the Basic Multilingual Plane), as a class.
+SPACE_CLASS = "".join(f"\\u{ord(c):04x}" for c in map(chr, range(0x10000)) if c.isspace())
 # Zero-width non-joiner and joiner shape Persian, Indic and other scripts and join emoji
 # (👩‍⚕️): between two letters, marks or symbols they are writing; anywhere else they only
 # hide something.
@@ -125,6 +136,19 @@ def hidden_character(text: str) -> str | None:
             if not (before and after and _joinable(before) and _joinable(after)):
                 return char
     return None
+
+
+def control_character(text: str) -> str | None:
+    """The first character of `text` in HIDDEN_CLASS, else None: what a searched text may not
+    hold. (Joiners are fine there: a search keeps and shows nothing.)"""
+    found = _HIDDEN.search(text)
+    return found.group() if found else None
+
+
+def text_pattern(forbidden: str) -> str:
+    """A regular expression (as Python and JSON Schema read it) of text without characters
+    of the class `forbidden`, and with one at least that is not a space."""
+    return f"^[^{forbidden}]*[^{forbidden}{SPACE_CLASS}][^{forbidden}]*$"
 
 
 def visible_text(value: str) -> str:

@@ -184,26 +184,30 @@ DECISION_KEYS = {
     "fees", "self_pay", "insurance", "diagnostics", "surgery", "access",
     "telehealth_countries", "travel_support",
 }  # fmt: skip
-DETAIL_KEYS = RESULT_KEYS | DECISION_KEYS | {
-    "vetted_on",
-    "credentials",
-    "clinic",
-    "patterns",
-    "teaches_self_correction",
-    "gentle_only",
-    "home_visits",
-    "accepts_international",
-    "website",
-    "phone",
-    "email",
-    "registry_name",
-    "registry_number",
-    "registry_url",
-    "npi",
-    "locations",
-    "last_vetted",
-    "demo",
-}
+DETAIL_KEYS = (
+    RESULT_KEYS
+    | DECISION_KEYS
+    | {
+        "vetted_on",
+        "credentials",
+        "clinic",
+        "patterns",
+        "teaches_self_correction",
+        "gentle_only",
+        "home_visits",
+        "accepts_international",
+        "website",
+        "phone",
+        "email",
+        "registry_name",
+        "registry_number",
+        "registry_url",
+        "npi",
+        "locations",
+        "last_vetted",
+        "demo",
+    }
+)
 
 
 def test_practitioner_detail_has_what_the_public_page_shows(client):

@@ -162,14 +162,29 @@ def test_ndjson_streams_every_matching_service_one_a_line(app, client, registry)
     assert again.status_code == 304
     narrowed = client.get(SERVICES, query_string={"format": "ndjson", "search": "zzzz-none"})
     assert narrowed.get_data(as_text=True) == ""
-    assert refused(client, "format=ndjson&page=2")["field"] == "page"
+    # With page or per_page, the lines are that page's services.
+    second = client.get(SERVICES, query_string={"format": "ndjson", "page": 2, "per_page": 3})
+    assert second.mimetype == "application/x-ndjson"
+    assert [json.loads(line) for line in second.get_data(as_text=True).splitlines()] == (
+        page(client, page=2, per_page=3)["contents"]
+    )
     assert refused(client, "format=xml")["field"] == "format"
+    assert refused(client, "page=")["field"] == "page"  # empty is not a whole number
+
+
+def test_organization_id_finds_the_service_of_that_organization(client, registry):
+    wanted = page(client, per_page=5)["contents"][3]
+    body = page(client, organization_id=wanted["organization_id"])
+    assert schema_errors(registry, SERVICES_PAGE, body) == []
+    assert [s["id"] for s in body["contents"]] == [wanted["id"]] and body["total_items"] == 1
+    assert page(client, organization_id=str(uuid.UUID(int=3)))["total_items"] == 0
+    for value in ("x", wanted["organization_id"].upper()):  # a UUID as the API writes them
+        assert refused(client, f"organization_id={value}")["field"] == "organization_id"
 
 
 @pytest.mark.parametrize(
     "query, field",
     [
-        ("organization_id=2f1d6b8e-0c4a-4f7e-9d2b-5a3c1e7f9b10", "organization_id"),
         ("minimal=true", "minimal"),
         ("postcode=10115", "postcode"),
         ("colour=green", "colour"),

@@ -82,12 +82,34 @@ def operation_view(document: dict, path: str, method: str, operation: dict) -> d
         "path": path,
         "summary": operation.get("summary", ""),
         "description": operation.get("description", ""),
-        "parameters": [resolve(document, p) for p in operation.get("parameters", [])],
+        "parameters": [
+            row
+            for p in operation.get("parameters", [])
+            for row in parameter_rows(resolve(document, p))
+        ],
         "responses": [
             response_view(document, status, answer)
             for status, answer in operation.get("responses", {}).items()
         ],
     }
+
+
+def parameter_rows(parameter: dict) -> list[dict]:
+    """A parameter, followed by the parameters an exploded object stands for (the query
+    holds them by their own names: origin is location, lat and lon)."""
+    schema = parameter.get("schema", {})
+    if not (parameter.get("explode") and schema.get("type") == "object"):
+        return [parameter]
+    members = [
+        {
+            "name": name,
+            "in": parameter["in"],
+            "schema": member,
+            "description": member.get("description", ""),
+        }
+        for name, member in schema.get("properties", {}).items()
+    ]
+    return [parameter, *members]
 
 
 def response_view(document: dict, status: str, answer: dict) -> dict:

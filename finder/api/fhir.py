@@ -11,13 +11,14 @@ share its ETag, CORS and rate limit."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
 from flask import request
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from .. import nearest
 from .. import open_data as shapes
@@ -27,17 +28,16 @@ from ..models import (
     PracticeLocation,
     Practitioner,
     Technique,
-    record_id,
-    record_sources,
 )
-from ..nearest import DEFAULT_RADIUS_KM, MAX_RADIUS_KM, Filters
-from ..validation import decimal_number, hidden_character
+from ..nearest import DEFAULT_RADIUS_KM, Filters
+from ..validation import HIDDEN_CLASS, control_character, decimal_number, text_pattern
 from . import openapi as oas
 from .open_data import (
     DEFAULT_COUNT,
     FHIR_JSON,
     KM_PER_UNIT,
     MAX_COUNT,
+    MAX_DISTANCE,
     NEAR_PATTERN,
     BadRequest,
     _array,
@@ -46,12 +46,17 @@ from .open_data import (
     bp,
     fhir_error,
     fhir_response,
+    listings_of,
+    loaded,
 )
 
 CAPABILITIES_DATE = "2026-12-02"  # when what the FHIR API supports last changed
 MAX_OFFSET = 1_000_000  # the farthest a page may start (a deeper harvest: the HSDS NDJSON)
 MAX_NAME = 200
 INCLUDES = ("PractitionerRole:practitioner", "PractitionerRole:location")
+# A search parameter's text: something to read, no control or invisible characters.
+TEXT_PATTERN = text_pattern(HIDDEN_CLASS)
+ID_PATTERN = "^[A-Za-z0-9.-]{1,64}$"  # FHIR's id
 RESULT_PARAMETERS = ("_count", "_offset")
 # Record kinds (finder.models.RECORD_KINDS) of the resources a read can ask for.
 READABLE = {
@@ -79,29 +84,33 @@ def _finite(text: str, what: str, name: str) -> float:
 def parse_near(text: str, name: str = "near") -> tuple[float, float, float]:
     """latitude|longitude[|distance[|units]] -> (lat, lon, radius in km), or BadRequest.
 
-    Units are UCUM codes: km (the default), m or [mi_i]; without a distance, 100 km."""
-    parts = [part.strip() for part in text.split("|")]
+    Units are UCUM codes: km (the default), m or [mi_i]; without a distance, 100 km. What
+    is taken is exactly what NEAR_PATTERN (the document's) describes; the checks before it
+    only say better what is wrong."""
+    parts = text.split("|")
     if not 2 <= len(parts) <= 4:
         raise BadRequest(name, f"{name} must be latitude|longitude|distance|units.")
     lat = _finite(parts[0], "latitude", name)
     lon = _finite(parts[1], "longitude", name)
     if not (-90 <= lat <= 90 and -180 <= lon <= 180):
         raise BadRequest(name, f"{name}: latitude must be -90..90 and longitude -180..180.")
-    if len(parts) < 3 or not parts[2]:
-        return lat, lon, DEFAULT_RADIUS_KM
     unit = parts[3] if len(parts) == 4 and parts[3] else "km"
     if unit not in KM_PER_UNIT:
         raise BadRequest(name, f"{name}: units must be one of {', '.join(KM_PER_UNIT)}.")
-    radius_km = _finite(parts[2], "distance", name) * KM_PER_UNIT[unit]
-    if not 0 < radius_km <= MAX_RADIUS_KM:
+    distance = _finite(parts[2], "distance", name) if len(parts) > 2 and parts[2] else None
+    if distance is not None and not 0 < distance <= MAX_DISTANCE[unit]:
         raise BadRequest(
-            name, f"{name}: distance must be above 0 and at most {MAX_RADIUS_KM:g} km."
+            name, f"{name}: distance must be above 0 and at most {MAX_DISTANCE[unit]} {unit}."
         )
+    if not re.fullmatch(NEAR_PATTERN, text):
+        raise BadRequest(
+            name, f"{name} must be plain decimals without spaces, e.g. 30.27|-97.74|50|km."
+        )
+    radius_km = DEFAULT_RADIUS_KM if distance is None else distance * KM_PER_UNIT[unit]
     return lat, lon, radius_km
 
 
 def _whole(name: str, raw: str, low: int, high: int) -> int:
-    raw = raw.strip()
     if not (raw.isascii() and raw.isdigit() and len(raw) <= 9) or not low <= int(raw) <= high:
         raise BadRequest(name, f"{name} must be a whole number from {low} to {high}.")
     return int(raw)
@@ -157,7 +166,7 @@ def search_parameters(supported: dict[str, Callable[[str], None]]) -> SearchPara
         elif name in supported:
             if not value.strip():
                 raise BadRequest(name, f"{name} is empty.")
-            if hidden_character(value):
+            if control_character(value):
                 raise BadRequest(name, f"{name} holds a control or invisible character.")
             supported[name](value)
         elif strict:
@@ -168,60 +177,33 @@ def search_parameters(supported: dict[str, Callable[[str], None]]) -> SearchPara
     return wanted
 
 
-def _no_check(value: str) -> None:
-    return None
-
-
 def _check_include(value: str) -> None:
     if value not in INCLUDES:
         raise BadRequest("_include", f"_include must be one of {', '.join(INCLUDES)}.")
 
 
-def _check_name(value: str) -> None:
-    if len(value) > MAX_NAME:
-        raise BadRequest("name", f"name is longer than {MAX_NAME} characters.")
+def _at_most(name: str, length: int = MAX_NAME) -> Callable[[str], None]:
+    def check(value: str) -> None:
+        if len(value) > length:
+            raise BadRequest(name, f"{name} is longer than {length} characters.")
+
+    return check
+
+
+def reference_pattern(resource_type: str) -> str:
+    """What a reference parameter may be: `<id>`, `Type/<id>`, or a URL ending so."""
+    return rf"^(?:https?://[!-~]*/fhir/)?(?:{resource_type}/)?({ID_PATTERN[1:-1]})$"
 
 
 def _reference_id(value: str, resource_type: str, name: str) -> str:
-    """The id of a reference parameter's value: `Type/<id>`, a URL ending so, or `<id>`."""
-    ref = value.strip().rstrip("/")
-    if ref.startswith(("http://", "https://")):
-        ref = ref.split("/fhir/", 1)[-1]
-    prefix = f"{resource_type}/"
-    if ref.startswith(prefix):
-        ref = ref[len(prefix) :]
-    if "/" in ref:
+    """The id of a reference parameter's value (reference_pattern), or BadRequest."""
+    found = re.fullmatch(reference_pattern(resource_type), value)
+    if found is None:
         raise BadRequest(name, f"{name} must be {resource_type}/<id>.")
-    return ref
+    return found.group(1)
 
 
 # --- queries ---------------------------------------------------------------------------
-
-
-def _loaded():
-    return (
-        selectinload(Practitioner.techniques),
-        selectinload(Practitioner.language_rows),
-        selectinload(Practitioner.locations),
-    )
-
-
-def listings_of(session: Session, kind: str, record: str) -> list[tuple[Practitioner, int]]:
-    """The approved listings (with the place) whose record of this kind has this id."""
-    sources = dict(record_sources(kind, record))
-    if not sources:
-        return []
-    found = session.scalars(
-        select(Practitioner)
-        .where(Practitioner.service_id.in_(sources), Practitioner.listed)
-        .options(*_loaded())
-    )
-    return [
-        (p, sources[p.service_id])
-        for p in found
-        if sources[p.service_id] < max(1, len(p.locations))
-        and record_id(kind, p.service_id, sources[p.service_id]) == record
-    ]
 
 
 def read_resource(session: Session, resource_type: str, resource_id: str) -> dict | None:
@@ -251,9 +233,7 @@ class NearbyLocation:
 
 def _by_id(session: Session, ids) -> dict[int, Practitioner]:
     found = session.scalars(
-        select(Practitioner)
-        .where(Practitioner.id.in_(ids), Practitioner.listed)
-        .options(*_loaded())
+        select(Practitioner).where(Practitioner.id.in_(ids), Practitioner.listed).options(*loaded())
     )
     return {p.id: p for p in found}
 
@@ -324,7 +304,7 @@ def role_search(
             .order_by(Practitioner.ref)
             .offset(wanted.offset)
             .limit(wanted.count)
-            .options(*_loaded())
+            .options(*loaded())
         )
         return total, [(p, None) for p in page]
     lat, lon, radius_km = parse_near(nears[-1], "location.near")
@@ -384,7 +364,7 @@ def practitioner_search(session: Session, wanted: SearchParameters) -> tuple[int
         .order_by(Practitioner.name, Practitioner.id)
         .offset(wanted.offset)
         .limit(wanted.count)
-        .options(*_loaded())
+        .options(*loaded())
     )
     return total, list(page)
 
@@ -408,13 +388,13 @@ def _near_check(name: str) -> Callable[[str], None]:
 SEARCHES = {
     "Location": {"near": _near_check("near")},
     "PractitionerRole": {
-        "specialty": _no_check,
+        "specialty": _at_most("specialty"),
         "location": lambda value: _reference_id(value, "Location", "location") and None,
         "location.near": _near_check("location.near"),
         "practitioner": lambda value: _reference_id(value, "Practitioner", "practitioner") and None,
         "_include": _check_include,
     },
-    "Practitioner": {"name": _check_name, "name:contains": _check_name, "name:exact": _check_name},
+    "Practitioner": {name: _at_most(name) for name in ("name", "name:contains", "name:exact")},
 }
 
 
@@ -523,7 +503,8 @@ PAGING = [
 NEAR_DESCRIPTION = (
     f"latitude|longitude|distance|units (FHIR `near`); units are UCUM codes "
     f"{', '.join(KM_PER_UNIT)} (default km); without a distance, {DEFAULT_RADIUS_KM:g} km; "
-    f"at most {MAX_RADIUS_KM:g} km."
+    f"at most {', '.join(f'{most} {unit}' for unit, most in MAX_DISTANCE.items())}; plain "
+    "decimals without spaces."
 )
 
 
@@ -567,7 +548,20 @@ def _reference_schema() -> dict:
 
 
 def _search_parameter_of(name: str, description: str, **schema) -> dict:
-    return oas.query(name, oas.text(minLength=1, **schema), description)
+    """A text search parameter: at most MAX_NAME characters of TEXT_PATTERN, unless told
+    otherwise (None: no such rule)."""
+    rules = {"maxLength": MAX_NAME, "pattern": TEXT_PATTERN} | schema
+    rules = {key: value for key, value in rules.items() if value is not None}
+    return oas.query(name, oas.text(minLength=1, **rules), description)
+
+
+def _reference_parameter(name: str, resource_type: str) -> dict:
+    return _search_parameter_of(
+        name,
+        f"{resource_type}/<id>, the id alone, or its URL under /fhir/.",
+        maxLength=None,
+        pattern=reference_pattern(resource_type),
+    )
 
 
 def fhir_schemas() -> dict:
@@ -771,7 +765,6 @@ def fhir_paths() -> dict:
                     "specialty",
                     f"A technique slug or {shapes.TECHNIQUE_SYSTEM}|slug; commas for any of "
                     "several.",
-                    maxLength=MAX_NAME,
                 ),
                 {
                     "name": "location.near",
@@ -781,18 +774,15 @@ def fhir_paths() -> dict:
                     "schema": oas.text(pattern=NEAR_PATTERN),
                     "example": "30.2672|-97.7431|50|km",
                 },
-                _search_parameter_of(
-                    "location", "Location/<id>.", pattern=r"^(Location/)?[0-9a-f-]{36}$"
-                ),
-                _search_parameter_of(
-                    "practitioner",
-                    "Practitioner/<id>.",
-                    pattern=r"^(Practitioner/)?[0-9a-f-]{36}$",
-                ),
+                _reference_parameter("location", "Location"),
+                _reference_parameter("practitioner", "Practitioner"),
                 oas.query(
                     "_include",
-                    oas.text(enum=list(INCLUDES)),
-                    "Also return the roles' Practitioner or Locations (search mode include).",
+                    oas.text(examples=list(INCLUDES)),
+                    f"{' or '.join(INCLUDES)}: also return the roles' Practitioner or "
+                    "Locations (search mode include). Another value is left out of the self "
+                    "link like an unsupported parameter (refused under Prefer: "
+                    "handling=strict).",
                 ),
                 *PAGING,
             ],
@@ -805,11 +795,9 @@ def fhir_paths() -> dict:
             "(any case), by name.",
             "FhirBundle",
             [
-                _search_parameter_of("name", "Words of the name.", maxLength=MAX_NAME),
-                _search_parameter_of(
-                    "name:contains", "Text anywhere in the name.", maxLength=MAX_NAME
-                ),
-                _search_parameter_of("name:exact", "The whole name as listed.", maxLength=MAX_NAME),
+                _search_parameter_of("name", "Words of the name."),
+                _search_parameter_of("name:contains", "Text anywhere in the name."),
+                _search_parameter_of("name:exact", "The whole name as listed."),
                 *PAGING,
             ],
             [("400", refused)],
@@ -827,7 +815,7 @@ def fhir_paths() -> dict:
                     "in": "path",
                     "required": True,
                     "description": "The resource id.",
-                    "schema": oas.text(pattern="^[A-Za-z0-9.-]{1,64}$"),
+                    "schema": oas.text(pattern=ID_PATTERN),
                 }
             ],
             [("404", _outcome("No such resource (code not-found)."))],

@@ -8,6 +8,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import math
+import re
 import time
 import uuid
 from collections.abc import Iterator
@@ -25,7 +27,7 @@ from flask import (
     url_for,
 )
 from flask_limiter import RateLimitExceeded
-from sqlalchemy import func, or_, select
+from sqlalchemy import Integer, cast, func, literal_column, null, or_, select, union_all
 from sqlalchemy.orm import Session, selectinload
 
 from .. import open_data as shapes
@@ -33,8 +35,16 @@ from ..errors import error_response
 from ..extensions import db
 from ..geo import KM_PER_MILE
 from ..listings import data_version
-from ..models import PracticeLocation, Practitioner, Technique, stable_id
-from ..validation import decimal_number, hidden_character
+from ..models import (
+    PracticeLocation,
+    Practitioner,
+    Technique,
+    record_id,
+    record_sources,
+    stable_id,
+)
+from ..nearest import MAX_RADIUS_KM
+from ..validation import HIDDEN_CLASS, control_character
 from . import openapi as oas
 from .http import finish_read, rate_limited, too_many_requests
 
@@ -64,10 +74,24 @@ DEFAULT_COUNT = 20
 MAX_COUNT = 100
 KM_PER_UNIT = {"km": 1.0, "m": 0.001, "[mi_i]": KM_PER_MILE}  # UCUM codes
 DEFAULT_PER_PAGE = 20
-_NUMBER = r"[+-]?[0-9]+(\.[0-9]+)?"
-_UNITS = "|".join(unit.replace("[", r"\[").replace("]", r"\]") for unit in KM_PER_UNIT)
-# What `near` looks like (parse_near also takes spaces around the parts and any float spelling).
-NEAR_PATTERN = rf"^{_NUMBER}\|{_NUMBER}(\|([0-9]+(\.[0-9]+)?)?(\|({_UNITS}))?)?$"
+# How far `near` reaches in each of its units: the search's limit, in whole units.
+MAX_DISTANCE = {unit: math.floor(MAX_RADIUS_KM / km) for unit, km in KM_PER_UNIT.items()}
+LATITUDE = oas.decimal_pattern(90, signed=True)
+LONGITUDE = oas.decimal_pattern(180, signed=True)
+_UNITS = "|".join(re.escape(unit) for unit in KM_PER_UNIT)
+_DISTANCES = "|".join(
+    [
+        rf"\|(?:{_UNITS})",  # no distance (the default): lat|lon||km
+        rf"{oas.decimal_pattern(MAX_DISTANCE['km'], zero=False)}(?:\|km)?",
+        *(
+            rf"{oas.decimal_pattern(MAX_DISTANCE[unit], zero=False)}\|{re.escape(unit)}"
+            for unit in KM_PER_UNIT
+            if unit != "km"
+        ),
+    ]
+)
+# What `near` may be: latitude|longitude[|distance[|units]], each in range, plain decimals.
+NEAR_PATTERN = rf"^{LATITUDE}\|{LONGITUDE}(?:\|(?:{_DISTANCES})?)?$"
 
 
 class BadRequest(ValueError):
@@ -81,8 +105,8 @@ class BadRequest(ValueError):
 
 def whole_number(name: str, default: int, low: int, high: int) -> int:
     """A whole-number query parameter within [low, high], or BadRequest (never clamped)."""
-    raw = request.args.get(name, "").strip()
-    if not raw:
+    raw = request.args.get(name)
+    if raw is None:
         return default
     if not (raw.isascii() and raw.isdigit() and len(raw) <= 9) or not low <= int(raw) <= high:
         raise BadRequest(name, f"{name} must be a whole number from {low} to {high}.")
@@ -92,45 +116,96 @@ def whole_number(name: str, default: int, low: int, high: int) -> int:
 # --- queries ---------------------------------------------------------------------------
 
 
+def loaded():
+    """What a listing's records (HSDS or FHIR) read besides the listing: load it with it."""
+    return (
+        selectinload(Practitioner.techniques),
+        selectinload(Practitioner.language_rows),
+        selectinload(Practitioner.pattern_rows),
+        selectinload(Practitioner.locations),
+    )
+
+
+def listings_of(session: Session, kind: str, record: str) -> list[tuple[Practitioner, int]]:
+    """The approved listings (with the place) whose record of this kind has this id: one
+    indexed query of the service ids it can come from (finder.models.record_sources)."""
+    sources = dict(record_sources(kind, record))
+    if not sources:
+        return []
+    found = session.scalars(
+        select(Practitioner)
+        .where(Practitioner.service_id.in_(sources), Practitioner.listed)
+        .options(*loaded())
+    )
+    return [
+        (p, sources[p.service_id])
+        for p in found
+        if sources[p.service_id] < max(1, len(p.locations))
+        and record_id(kind, p.service_id, sources[p.service_id]) == record
+    ]
+
+
+def _like(word: str) -> str:
+    """An ILIKE pattern finding the word anywhere, its wildcards taken literally."""
+    return "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
 @dataclass(frozen=True)
 class ServiceFilter:
-    """What the HSDS /services filters ask: words to find, techniques (None: any; empty: a
-    term or taxonomy this directory does not have, so nothing), changed on or after."""
+    """What the HSDS filters ask of listings: words to find (in the `searched` texts),
+    techniques (None: any; empty: a term or taxonomy this directory does not have, so
+    nothing), changed on or after, of these organizations (their service ids; None: any)."""
 
     words: tuple[str, ...] = ()
     techniques: tuple[str, ...] | None = None
     modified_after: dt.datetime | None = None
+    organizations: tuple[str, ...] | None = None
+    searched: tuple[str, ...] = ("name", "clinic", "credentials", "city")
 
     def conditions(self) -> list:
         found = [Practitioner.listed]
         for word in self.words:
-            pattern = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-            found.append(
-                or_(
-                    Practitioner.name.ilike(pattern, escape="\\"),
-                    Practitioner.clinic.ilike(pattern, escape="\\"),
-                    Practitioner.credentials.ilike(pattern, escape="\\"),
-                    Practitioner.locations.any(PracticeLocation.city.ilike(pattern, escape="\\")),
-                )
-            )
+            pattern = _like(word)
+            texts = [
+                getattr(Practitioner, name).ilike(pattern, escape="\\")
+                for name in self.searched
+                if name != "city"
+            ]
+            if "city" in self.searched:
+                city = PracticeLocation.city.ilike(pattern, escape="\\")
+                texts.append(Practitioner.locations.any(city))
+            found.append(or_(*texts))
         if self.techniques is not None:
             found.append(Practitioner.techniques.any(Technique.slug.in_(self.techniques)))
         if self.modified_after is not None:
             found.append(Practitioner.updated_at >= self.modified_after)
+        if self.organizations is not None:
+            found.append(Practitioner.service_id.in_(self.organizations))
         return found
+
+
+def listings(wanted: ServiceFilter, *loads):
+    """The approved listings `wanted` asks for, by ref, with `loads`."""
+    return (
+        select(Practitioner).where(*wanted.conditions()).order_by(Practitioner.ref).options(*loads)
+    )
 
 
 def _services(wanted: ServiceFilter, full: bool):
     loads = [selectinload(Practitioner.techniques), selectinload(Practitioner.pattern_rows)]
     if full:
         loads += [selectinload(Practitioner.language_rows), selectinload(Practitioner.locations)]
-    return (
-        select(Practitioner).where(*wanted.conditions()).order_by(Practitioner.ref).options(*loads)
-    )
+    return listings(wanted, *loads)
 
 
 def _service_json(p: Practitioner, full: bool) -> dict:
     return shapes.hsds_service(p) if full else shapes.hsds_service_summary(p)
+
+
+def listing_count(session: Session, wanted: ServiceFilter) -> int:
+    return session.scalar(
+        select(func.count()).select_from(Practitioner).where(*wanted.conditions())
+    )
 
 
 def hsds_service_page(
@@ -142,30 +217,114 @@ def hsds_service_page(
 ) -> dict:
     """One page of the approved services `wanted` asks for, in the HSDS Page shape, ordered
     by ref; each with its one-to-one fields and organization, or fully nested with `full`."""
-    total = session.scalar(
-        select(func.count()).select_from(Practitioner).where(*wanted.conditions())
-    )
     rows = session.scalars(_services(wanted, full).offset((page - 1) * per_page).limit(per_page))
-    return shapes.hsds_page([_service_json(p, full) for p in rows], total, page, per_page)
+    contents = [_service_json(p, full) for p in rows]
+    return shapes.hsds_page(contents, listing_count(session, wanted), page, per_page)
+
+
+def hsds_organization_page(
+    session: Session,
+    page: int,
+    per_page: int,
+    wanted: ServiceFilter,
+    nested: bool,
+    full_service: bool,
+) -> dict:
+    """One page of organizations (one per approved listing `wanted` asks for), by ref: their
+    own fields, or fully nested with `nested` (and their services too with full_service)."""
+    query = listings(wanted, *(loaded() if nested else ()))
+    rows = session.scalars(query.offset((page - 1) * per_page).limit(per_page))
+    contents = [_organization_json(p, nested, full_service) for p in rows]
+    return shapes.hsds_page(contents, listing_count(session, wanted), page, per_page)
+
+
+def _organization_json(p: Practitioner, nested: bool, full_service: bool) -> dict:
+    if nested:
+        return shapes.hsds_organization(p, full_service)
+    return shapes.compact(shapes.organization_record(p))
+
+
+def _places(wanted: ServiceFilter):
+    """Every service_at_location `wanted` asks for, as (listing id, location id; None for
+    the virtual one), in the order of the list: by ref, then the listing's locations, the
+    virtual one (telehealth) last."""
+    conditions = wanted.conditions()
+    physical = (
+        select(
+            Practitioner.ref.label("ref"),
+            literal_column("0").label("online"),
+            PracticeLocation.position.label("position"),
+            PracticeLocation.id.label("location_id"),
+            Practitioner.id.label("practitioner_id"),
+        )
+        .join(PracticeLocation, PracticeLocation.practitioner_id == Practitioner.id)
+        .where(*conditions)
+    )
+    virtual = select(
+        Practitioner.ref,
+        literal_column("1"),
+        literal_column("0"),
+        cast(null(), Integer),
+        Practitioner.id,
+    ).where(*conditions, Practitioner.telehealth)
+    return union_all(physical, virtual).subquery()
+
+
+def hsds_service_at_location_page(
+    session: Session, page: int, per_page: int, wanted: ServiceFilter, full: bool
+) -> dict:
+    """One page of the service_at_locations `wanted` asks for (one per practice location of
+    each approved listing, and a virtual one for telehealth), in _places order: their own
+    fields with their location and service, or fully nested with `full`."""
+    places = _places(wanted)
+    total = session.scalar(select(func.count()).select_from(places))
+    chosen = session.execute(
+        select(places.c.practitioner_id, places.c.location_id)
+        .order_by(places.c.ref, places.c.online, places.c.position, places.c.location_id)
+        .offset((page - 1) * per_page)
+        .limit(per_page)
+    ).all()
+    found = session.scalars(
+        select(Practitioner)
+        .where(Practitioner.id.in_({pid for pid, _ in chosen}))
+        .options(*loaded())
+    )
+    by_id = {p.id: p for p in found}
+    contents = []
+    for pid, location_id in chosen:
+        p = by_id[pid]
+        where = shapes.service_places(p)  # the locations in order, then the virtual one
+        indexes = [i for i, loc in enumerate(p.locations) if loc.id == location_id]
+        place = where[indexes[0]] if location_id is not None else where[-1]
+        contents.append(shapes.hsds_service_at_location(p, place, full))
+    return shapes.hsds_page(contents, total, page, per_page)
+
+
+def find_service_at_location(session: Session, record: str):
+    """The approved listing and place (finder.open_data.Place) of the service_at_location
+    with this id, or None."""
+    for p, index in listings_of(session, "service-at-location", record):
+        if index < len(p.locations):
+            return p, shapes.service_places(p)[index]
+    for p, _ in listings_of(session, "service-at-virtual-location", record):
+        if p.telehealth:
+            return p, shapes.service_places(p)[-1]
+    return None
 
 
 NDJSON_BATCH = 500
 
 
-def hsds_service_lines(session: Session, wanted: ServiceFilter, full: bool) -> Iterator[str]:
-    """Every approved service `wanted` asks for, one JSON document a line (ndjson), read
-    NDJSON_BATCH at a time by ref so that a whole directory streams in bounded memory."""
+def hsds_lines(session: Session, query, records) -> Iterator[str]:
+    """records(p) of every listing of `query` (ordered by ref), one JSON document a line
+    (ndjson), read NDJSON_BATCH listings at a time so that a whole directory streams in
+    bounded memory."""
     after = ""
     while True:
-        batch = list(
-            session.scalars(
-                _services(wanted, full).where(Practitioner.ref > after).limit(NDJSON_BATCH)
-            )
-        )
+        batch = list(session.scalars(query.where(Practitioner.ref > after).limit(NDJSON_BATCH)))
         for p in batch:
-            yield (
-                json.dumps(_service_json(p, full), ensure_ascii=False, separators=(",", ":")) + "\n"
-            )
+            for record in records(p):
+                yield json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n"
         if len(batch) < NDJSON_BATCH:
             return
         after = batch[-1].ref
@@ -212,14 +371,14 @@ def boolean_parameter(name: str) -> bool:
 
 
 def uuid_parameter(name: str) -> str | None:
-    """A UUID in its usual text form, or None when absent; BadRequest otherwise."""
+    """A UUID as this API writes them (lowercase, hyphens), or None when absent; BadRequest
+    otherwise."""
     raw = request.args.get(name)
     if raw is None:
         return None
-    try:
-        return str(uuid.UUID(raw.strip()))
-    except ValueError:
-        raise BadRequest(name, f"{name} must be a UUID.") from None
+    if not re.fullmatch(UUID_PATTERN, raw):
+        raise BadRequest(name, f"{name} must be a UUID in lowercase with hyphens.")
+    return raw
 
 
 def datetime_parameter(name: str) -> dt.datetime | None:
@@ -247,27 +406,42 @@ def _streamed(parts: Iterator[str], mimetype: str) -> Response:
 
 
 def ndjson_asked() -> bool:
-    """Whether `format` asks for ndjson (every result, one a line, no pages) rather than
-    json; BadRequest for another format, or for page or per_page beside ndjson."""
+    """Whether `format` asks for ndjson rather than json; BadRequest for another format."""
     form = request.args.get("format", "json")
     if form not in ("json", "ndjson"):
         raise BadRequest("format", "format must be json or ndjson.")
-    if form == "ndjson":
-        for name in ("page", "per_page"):
-            if name in request.args:
-                raise BadRequest(
-                    name, "format=ndjson gives every result: leave out page and per_page."
-                )
     return form == "ndjson"
 
 
-def service_filter() -> ServiceFilter:
-    """The /services filters of this request; BadRequest names one that cannot be used."""
+def paged() -> bool:
+    """Whether the request asks for a page (page or per_page): as ndjson too, that page's
+    items; without them, ndjson is every item."""
+    return "page" in request.args or "per_page" in request.args
+
+
+def ndjson_lines(items: list[dict]) -> Response:
+    """Items as ndjson, one JSON document a line."""
+    lines = "".join(json.dumps(i, ensure_ascii=False, separators=(",", ":")) + "\n" for i in items)
+    return Response(lines, mimetype=NDJSON)
+
+
+SEARCH_PATTERN = f"^[^{HIDDEN_CLASS}]*$"
+
+
+def search_words() -> tuple[str, ...]:
+    """The words of `search`, each to be found (none: everything), or BadRequest."""
     search = request.args.get("search", "")
     if len(search) > MAX_SEARCH:
         raise BadRequest("search", f"search must be at most {MAX_SEARCH} characters.")
-    if hidden_character(search) is not None:
+    if control_character(search) is not None:
         raise BadRequest("search", "search holds an invisible or control character.")
+    return tuple(search.split())
+
+
+def service_filter(searched: tuple[str, ...] = ServiceFilter.searched) -> ServiceFilter:
+    """The HSDS filters of this request (those it has; `search` in the `searched` texts);
+    BadRequest names one that cannot be used."""
+    words = search_words()
     techniques = None
     if (term := uuid_parameter("taxonomy_term_id")) is not None:
         slugs = db.session.scalars(select(Technique.slug))
@@ -276,16 +450,15 @@ def service_filter() -> ServiceFilter:
     if (taxonomy := uuid_parameter("taxonomy_id")) is not None:
         if taxonomy != shapes.taxonomy_record()["id"]:
             techniques = ()  # every service here has terms of this directory's taxonomy only
-    if request.args.get("organization_id") is not None:
-        raise BadRequest(
-            "organization_id",
-            "organization_id is not supported: each service here is provided by its own "
-            "organization, given in the service (organization_id); read /services/{id}.",
-        )
+    organizations = None
+    if (organization := uuid_parameter("organization_id")) is not None:
+        organizations = tuple(source for source, _ in record_sources("organization", organization))
     return ServiceFilter(
-        words=tuple(search.split()),
+        words=words,
         techniques=techniques,
         modified_after=datetime_parameter("modified_after"),
+        organizations=organizations,
+        searched=searched,
     )
 
 
@@ -304,24 +477,26 @@ def hsds_root():
 @bp.get("/api/v1/hsds/services")
 def hsds_services():
     """Approved services in the HSDS 3.0 Page shape (`page`, `per_page`), narrowed by the
-    standard's filters (`search`, `taxonomy_term_id`, `taxonomy_id`, `modified_after`),
-    fully nested with `full=true`, or all of them as ndjson with `format=ndjson`. A filter
-    this directory cannot honour (`organization_id`, `minimal=true`) is refused, never
-    ignored."""
+    standard's filters (`search`, `taxonomy_term_id`, `taxonomy_id`, `organization_id`,
+    `modified_after`), fully nested with `full=true`, or as ndjson with `format=ndjson` (all
+    of them, or the page asked for). A filter this directory cannot honour (`minimal=true`)
+    is refused, never ignored."""
     try:
         _known_parameters(SERVICE_PARAMETERS)
         wanted = service_filter()
         full = boolean_parameter("full")
         if boolean_parameter("minimal"):
             raise BadRequest("minimal", "minimal is not supported: ask for pages of services.")
-        if ndjson_asked():
-            lines = hsds_service_lines(db.session, wanted, full)
-            return _streamed(lines, NDJSON)
+        ndjson = ndjson_asked()
         page = whole_number("page", 1, 1, MAX_PAGE)
         per_page = whole_number("per_page", DEFAULT_PER_PAGE, 1, MAX_PER_PAGE)
     except BadRequest as error:
         return error_response(400, "bad_parameter", error.message, error.field)
-    return jsonify(hsds_service_page(db.session, page, per_page, wanted, full))
+    if ndjson and not paged():
+        lines = hsds_lines(db.session, _services(wanted, full), lambda p: [_service_json(p, full)])
+        return _streamed(lines, NDJSON)
+    found = hsds_service_page(db.session, page, per_page, wanted, full)
+    return ndjson_lines(found["contents"]) if ndjson else jsonify(found)
 
 
 @bp.get("/api/v1/hsds/services/<service_id>")
@@ -333,21 +508,121 @@ def hsds_service(service_id: str):
     return jsonify(shapes.hsds_service(practitioner))
 
 
+ORGANIZATION_PARAMETERS = ("search", "full_service", "full", "page", "per_page", "format")
+ORGANIZATION_TEXTS = ("name", "clinic")  # what an organization's name and description say
+
+
+@bp.get("/api/v1/hsds/organizations")
+def hsds_organizations():
+    """The organizations (one per approved listing: its clinic, or the practitioner's own
+    practice) in the HSDS 3.0 Page shape, by ref: `search` in their names; their own fields,
+    or fully nested with `full=true` (with full services too with `full_service=true`); as
+    ndjson with `format=ndjson` (all of them, or the page asked for)."""
+    try:
+        _known_parameters(ORGANIZATION_PARAMETERS)
+        wanted = ServiceFilter(words=search_words(), searched=ORGANIZATION_TEXTS)
+        full_service = boolean_parameter("full_service")
+        nested = boolean_parameter("full") or full_service
+        ndjson = ndjson_asked()
+        page = whole_number("page", 1, 1, MAX_PAGE)
+        per_page = whole_number("per_page", DEFAULT_PER_PAGE, 1, MAX_PER_PAGE)
+    except BadRequest as error:
+        return error_response(400, "bad_parameter", error.message, error.field)
+    if ndjson and not paged():
+        query = listings(wanted, *(loaded() if nested else ()))
+        lines = hsds_lines(
+            db.session, query, lambda p: [_organization_json(p, nested, full_service)]
+        )
+        return _streamed(lines, NDJSON)
+    found = hsds_organization_page(db.session, page, per_page, wanted, nested, full_service)
+    return ndjson_lines(found["contents"]) if ndjson else jsonify(found)
+
+
+@bp.get("/api/v1/hsds/organizations/<organization_id>")
+def hsds_organization(organization_id: str):
+    """One organization fully nested: its locations and its service (the service's own
+    fields, or fully nested with `full_service=true`)."""
+    try:
+        _known_parameters(("full_service",))
+        full_service = boolean_parameter("full_service")
+    except BadRequest as error:
+        return error_response(400, "bad_parameter", error.message, error.field)
+    found = listings_of(db.session, "organization", organization_id)
+    if not found:
+        return error_response(404, "not_found", "No organization has this id.", "id")
+    return jsonify(shapes.hsds_organization(found[0][0], full_service))
+
+
+SERVICE_AT_LOCATION_PARAMETERS = (
+    "search", "taxonomy_term_id", "taxonomy_id", "organization_id", "modified_after", "full",
+    "page", "per_page", "format", "postcode", "proximity",
+)  # fmt: skip
+
+
+@bp.get("/api/v1/hsds/service_at_locations")
+def hsds_service_at_locations():
+    """Where each approved service is given (one per practice location, and a virtual one
+    for telehealth) in the HSDS 3.0 Page shape, by ref and place, narrowed by the standard's
+    filters as /services; with their location and service, fully nested with `full=true`;
+    as ndjson with `format=ndjson` (all of them, or the page asked for). postcode and
+    proximity (coverage by service area) are refused: this directory has no service areas."""
+    try:
+        _known_parameters(SERVICE_AT_LOCATION_PARAMETERS)
+        for name in ("postcode", "proximity"):
+            if name in request.args:
+                raise BadRequest(
+                    name,
+                    f"{name} is not supported: services here have no service areas. Search "
+                    "near a place with /api/v1/search or the FHIR Location search (near).",
+                )
+        wanted = service_filter()
+        full = boolean_parameter("full")
+        ndjson = ndjson_asked()
+        page = whole_number("page", 1, 1, MAX_PAGE)
+        per_page = whole_number("per_page", DEFAULT_PER_PAGE, 1, MAX_PER_PAGE)
+    except BadRequest as error:
+        return error_response(400, "bad_parameter", error.message, error.field)
+    if ndjson and not paged():
+
+        def records(p: Practitioner) -> list[dict]:
+            places = shapes.service_places(p)
+            return [shapes.hsds_service_at_location(p, place, full) for place in places]
+
+        return _streamed(hsds_lines(db.session, listings(wanted, *loaded()), records), NDJSON)
+    found = hsds_service_at_location_page(db.session, page, per_page, wanted, full)
+    return ndjson_lines(found["contents"]) if ndjson else jsonify(found)
+
+
+@bp.get("/api/v1/hsds/service_at_locations/<record>")
+def hsds_service_at_location(record: str):
+    """One service_at_location fully nested: its location with addresses and its service
+    fully nested (what the list gives with full=true)."""
+    found = find_service_at_location(db.session, record)
+    if found is None:
+        return error_response(404, "not_found", "No service_at_location has this id.", "id")
+    practitioner, place = found
+    return jsonify(shapes.hsds_service_at_location(practitioner, place, full=True))
+
+
 GEOJSON_BATCH = 2000
+
+
+# bbox: west,south,east,north in degrees, in range, plain decimals.
+BBOX_PATTERN = rf"^{LONGITUDE},{LATITUDE},{LONGITUDE},{LATITUDE}$"
 
 
 def _bbox() -> tuple[float, float, float, float] | None:
     """bbox=west,south,east,north in degrees (RFC 7946 order), or None; BadRequest otherwise.
-    A west beyond the east crosses the 180th meridian."""
+    A west beyond the east crosses the 180th meridian; a south beyond the north is a box
+    with nothing in it."""
     raw = request.args.get("bbox")
     if raw is None:
         return None
-    parts = [decimal_number(part) for part in raw.split(",")]
-    if len(parts) != 4 or any(part is None for part in parts):
-        raise BadRequest("bbox", "bbox must be west,south,east,north in degrees.")
-    west, south, east, north = parts
-    if not (-180 <= west <= 180 and -180 <= east <= 180 and -90 <= south <= north <= 90):
-        raise BadRequest("bbox", "bbox must be west,south,east,north in degrees.")
+    if not re.fullmatch(BBOX_PATTERN, raw):
+        raise BadRequest(
+            "bbox", "bbox must be west,south,east,north in degrees, e.g. -10.5,35,30,60."
+        )
+    west, south, east, north = (float(part) for part in raw.split(","))
     return west, south, east, north
 
 
@@ -452,21 +727,23 @@ def _listing(items: list[dict], known: tuple[str, ...], narrow=None):
     the parameters `known` and `narrow(items)` have had their say."""
     try:
         _known_parameters(known)
-        words = request.args.get("search", "").casefold().split()
+        words = [word.casefold() for word in search_words()]
         if narrow is not None:
             items = narrow(items)
         items = [
             item for item in items
             if all(w in f"{item.get('name', '')} {item.get('code', '')}".casefold() for w in words)
         ]  # fmt: skip
-        if ndjson_asked():
-            lines = "".join(json.dumps(i, ensure_ascii=False) + "\n" for i in items)
-            return Response(lines, mimetype=NDJSON)
+        ndjson = ndjson_asked()
         page = whole_number("page", 1, 1, MAX_PAGE)
         per_page = whole_number("per_page", DEFAULT_PER_PAGE, 1, MAX_PER_PAGE)
     except BadRequest as error:
         return error_response(400, "bad_parameter", error.message, error.field)
+    if ndjson and not paged():
+        return ndjson_lines(items)
     shown = items[(page - 1) * per_page : page * per_page]
+    if ndjson:
+        return ndjson_lines(shown)
     return jsonify(shapes.hsds_page(shown, len(items), page, per_page))
 
 
@@ -491,10 +768,11 @@ def hsds_taxonomy_terms():
 
     def narrow(terms: list[dict]) -> list[dict]:
         taxonomy = uuid_parameter("taxonomy_id")
+        boolean_parameter("top_only")  # every term is at the top: true and false alike
+        parent = uuid_parameter("parent_id")
         if taxonomy is not None and taxonomy != shapes.taxonomy_record()["id"]:
             return []
-        boolean_parameter("top_only")  # every term is at the top: true and false alike
-        if uuid_parameter("parent_id") is not None:
+        if parent is not None:
             return []  # no term has a parent
         return terms
 
@@ -524,8 +802,6 @@ def fhir_error(status: int, code: str, message: str) -> Response:
 
 # --- OpenAPI ---------------------------------------------------------------------------
 
-_DEG = r"[+-]?[0-9]{1,3}(\.[0-9]+)?"
-BBOX_PATTERN = rf"^{_DEG},{_DEG},{_DEG},{_DEG}$"
 UUID_PATTERN = "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 
 
@@ -542,6 +818,23 @@ def _uuid(description: str = "") -> dict:
 
 def _array(items: dict, **extra) -> dict:
     return {"type": "array", "items": items, **extra}
+
+
+def _search_parameter(description: str) -> dict:
+    return oas.query(
+        "search",
+        oas.text(maxLength=MAX_SEARCH, pattern=SEARCH_PATTERN),
+        description + " Control and invisible characters are refused.",
+    )
+
+
+def _format_parameter(item: str) -> dict:
+    return oas.query(
+        "format",
+        oas.text(enum=["json", "ndjson"]),
+        f"ndjson: every matching {item}, one JSON document a line, without pages; with page "
+        "or per_page, the items of that page.",
+    )
 
 
 def _hsds_summary_properties() -> dict:
@@ -566,6 +859,18 @@ def hsds_schemas() -> dict:
     """Subsets of the HSDS 3.0 compiled schemas: the fields this directory always or sometimes
     fills. Empty fields are left out, never null."""
     summary_required = ["id", "organization_id", "status", "organization"]
+    organization_properties = {"id": _uuid(), "name": oas.text(), "description": oas.text()}
+    link_properties = {"id": _uuid(), "service_id": _uuid(), "location_id": _uuid()}
+    location_properties = {
+        "id": _uuid(),
+        "location_type": oas.text(enum=["physical", "virtual"]),
+        "organization_id": _uuid(),
+        "name": oas.text(),
+        "description": oas.text(),
+        "latitude": oas.number(minimum=-90, maximum=90),
+        "longitude": oas.number(minimum=-180, maximum=180),
+        "url": oas.text(),
+    }
     address_fields = ["address_1", "city", "state_province", "postal_code", "country"]
     page_fields = {
         "total_items": oas.integer(minimum=0),
@@ -606,7 +911,44 @@ def hsds_schemas() -> dict:
         "HsdsTaxonomyPage": page_of("HsdsTaxonomy", "The HSDS 3.0 Page of taxonomies."),
         "HsdsTaxonomyTermPage": page_of("HsdsTaxonomyTerm", "The HSDS 3.0 Page of terms."),
         "HsdsOrganization": _record(
-            {"id": _uuid(), "name": oas.text(), "description": oas.text()}, ["id"]
+            organization_properties,
+            ["id", "name", "description"],
+            "An organization's own fields (compiled/organization_list.json).",
+        ),
+        "HsdsOrganizationFull": _record(
+            organization_properties
+            | {
+                "locations": _array(oas.ref("HsdsLocation")),
+                "services": _array(oas.ref("HsdsServiceRecord"), minItems=1, maxItems=1),
+            },
+            ["id", "name", "description", "locations", "services"],
+            "An organization fully nested (organization.json): its locations with addresses, "
+            "and its service: its own fields, or fully nested (full_service).",
+        ),
+        "HsdsOrganizationPage": page_of(
+            "HsdsOrganization", "The HSDS 3.0 Page; fully nested items with full or full_service."
+        ),
+        "HsdsServiceRecord": _record(
+            {k: v for k, v in _hsds_summary_properties().items() if k != "organization"},
+            ["id", "organization_id", "name", "status"],
+            "A service's own fields (service.json, one-to-one fields).",
+        ),
+        "HsdsServiceAtLocation": _record(
+            link_properties
+            | {"location": oas.ref("HsdsLocationRecord"), "service": oas.ref("HsdsServiceSummary")},
+            [*link_properties, "location", "service"],
+            "Where a service is given, with its location and service and their own fields "
+            "(compiled/service_at_location_list.json).",
+        ),
+        "HsdsServiceAtLocationFull": _record(
+            link_properties
+            | {"location": oas.ref("HsdsLocation"), "service": oas.ref("HsdsService")},
+            [*link_properties, "location", "service"],
+            "A service_at_location fully nested: its location with addresses, its service as "
+            "/services/{id} gives it (compiled/service.json).",
+        ),
+        "HsdsServiceAtLocationPage": page_of(
+            "HsdsServiceAtLocation", "The HSDS 3.0 Page; fully nested items with full."
         ),
         "HsdsServiceSummary": _record(
             _hsds_summary_properties(),
@@ -625,18 +967,13 @@ def hsds_schemas() -> dict:
             },
             ["id", "location_id", *address_fields, "address_type"],
         ),
+        "HsdsLocationRecord": _record(
+            location_properties,
+            ["id", "location_type", "organization_id"],
+            "A location's own fields (location.json, one-to-one fields).",
+        ),
         "HsdsLocation": _record(
-            {
-                "id": _uuid(),
-                "location_type": oas.text(enum=["physical", "virtual"]),
-                "organization_id": _uuid(),
-                "name": oas.text(),
-                "description": oas.text(),
-                "latitude": oas.number(minimum=-90, maximum=90),
-                "longitude": oas.number(minimum=-180, maximum=180),
-                "url": oas.text(),
-                "addresses": _array(oas.ref("HsdsAddress")),
-            },
+            location_properties | {"addresses": _array(oas.ref("HsdsAddress"))},
             ["id", "location_type", "organization_id", "addresses"],
         ),
         "HsdsService": _record(
@@ -719,61 +1056,66 @@ def open_data_paths() -> dict:
         "readable from any origin (CORS), rate-limited per client address (429 with "
         "Retry-After); see docs/open-data.md."
     )
+    pages = [
+        oas.query(
+            "page",
+            oas.integer(minimum=1, maximum=MAX_PAGE, default=1),
+            "Page number; a page after the last is empty.",
+        ),
+        oas.query(
+            "per_page",
+            oas.integer(minimum=1, maximum=MAX_PER_PAGE, default=DEFAULT_PER_PAGE),
+            "Items per page; out-of-range values are refused, not clamped.",
+        ),
+    ]
+    service_filters = [
+        _search_parameter(
+            "Words that must each appear (any case) in the service's name, credentials, "
+            "clinic or a location's city."
+        ),
+        oas.query(
+            "taxonomy_term_id",
+            _uuid(),
+            "Only services with this taxonomy term (a technique; see a service's "
+            "attributes). A UUID of no term finds nothing.",
+        ),
+        oas.query(
+            "taxonomy_id",
+            _uuid(),
+            "Only services with a term of this taxonomy: this directory's technique "
+            "taxonomy finds every service, any other UUID none.",
+        ),
+        oas.query(
+            "organization_id",
+            _uuid(),
+            "Only the service of this organization (see /organizations); a UUID of no "
+            "organization finds nothing.",
+        ),
+        oas.query(
+            "modified_after",
+            oas.text(format="date-time"),
+            "Only services whose listing changed on or after this ISO 8601 date or "
+            "date-time (UTC unless an offset is given); compare `last_modified`.",
+        ),
+    ]
     hsds_page = oas.operation(
         "listHsdsServices",
         "Approved services in HSDS 3.0",
         "A page of approved services (HSDS Page shape), ordered by ref." + standard,
         oas.ok("A page of services.", oas.ref("HsdsServicePage")),
         parameters=[
-            oas.query(
-                "page",
-                oas.integer(minimum=1, maximum=MAX_PAGE, default=1),
-                "Page number; a page after the last is empty.",
-            ),
-            oas.query(
-                "per_page",
-                oas.integer(minimum=1, maximum=MAX_PER_PAGE, default=DEFAULT_PER_PAGE),
-                "Services per page; out-of-range values are refused, not clamped.",
-            ),
-            oas.query(
-                "search",
-                oas.text(maxLength=MAX_SEARCH),
-                "Words that must each appear (any case) in the name, credentials, clinic or "
-                "a location's city; control and invisible characters are refused.",
-            ),
-            oas.query(
-                "taxonomy_term_id",
-                _uuid(),
-                "Only services with this taxonomy term (a technique; see a service's "
-                "attributes). A UUID of no term finds nothing.",
-            ),
-            oas.query(
-                "taxonomy_id",
-                _uuid(),
-                "Only services with a term of this taxonomy: this directory's technique "
-                "taxonomy finds every service, any other UUID none.",
-            ),
-            oas.query(
-                "modified_after",
-                oas.text(format="date-time"),
-                "Only services whose listing changed on or after this ISO 8601 date or "
-                "date-time (UTC unless an offset is given); compare `last_modified`.",
-            ),
+            *pages,
+            *service_filters,
             oas.query("full", oas.boolean(), "true: each service fully nested, as /services/{id}."),
-            oas.query(
-                "format",
-                oas.text(enum=["json", "ndjson"]),
-                "ndjson: every matching service, one JSON document a line, without pages "
-                "(leave out page and per_page).",
-            ),
+            _format_parameter("service"),
         ],
         errors=[
             (
                 "400",
                 oas.error(
                     "A parameter that cannot be used (not a whole number in range, not a UUID, "
-                    "not a date, a filter this directory does not support such as "
-                    "organization_id or minimal, an unknown one); `field` names it.",
+                    "not a date, a filter this directory does not support such as minimal, "
+                    "an unknown one); `field` names it.",
                     ["bad_parameter"],
                 ),
             )
@@ -781,18 +1123,9 @@ def open_data_paths() -> dict:
     )
     hsds_page["get"]["responses"]["200"]["content"][NDJSON] = {"schema": oas.text()}
     paging = [
-        oas.query("search", oas.text(maxLength=MAX_SEARCH), "Words that must each appear."),
-        oas.query("page", oas.integer(minimum=1, maximum=MAX_PAGE, default=1), "Page number."),
-        oas.query(
-            "per_page",
-            oas.integer(minimum=1, maximum=MAX_PER_PAGE, default=DEFAULT_PER_PAGE),
-            "Items per page.",
-        ),
-        oas.query(
-            "format",
-            oas.text(enum=["json", "ndjson"]),
-            "ndjson: every item, one a line, without pages.",
-        ),
+        _search_parameter("Words that must each appear (any case) in the name or code."),
+        *pages,
+        _format_parameter("item"),
     ]
     refused = [
         (
@@ -801,11 +1134,13 @@ def open_data_paths() -> dict:
         )
     ]
 
-    def listing(operation_id: str, summary: str, item_page: str, parameters: list) -> dict:
+    def listing(
+        operation_id: str, summary: str, item_page: str, parameters: list, description: str = ""
+    ) -> dict:
         found = oas.operation(
             operation_id,
             summary,
-            summary + "." + standard,
+            summary + "." + description + standard,
             oas.ok(summary + ".", oas.ref(item_page)),
             parameters=parameters,
             errors=refused,
@@ -813,11 +1148,13 @@ def open_data_paths() -> dict:
         found["get"]["responses"]["200"]["content"][NDJSON] = {"schema": oas.text()}
         return found
 
-    def one(operation_id: str, summary: str, item: str) -> dict:
+    def one(
+        operation_id: str, summary: str, item: str, parameters=(), description: str = ""
+    ) -> dict:
         return oas.operation(
             operation_id,
             summary,
-            summary + "." + standard,
+            summary + "." + description + standard,
             oas.ok(summary + ".", oas.ref(item)),
             parameters=[
                 {
@@ -826,10 +1163,50 @@ def open_data_paths() -> dict:
                     "required": True,
                     "description": "The id, as in the list; anything else is a 404.",
                     "schema": _uuid(),
-                }
+                },
+                *parameters,
             ],
-            errors=[("404", oas.error("No such id.", ["not_found"], ["id"]))],
+            errors=[
+                *(refused if parameters else []),
+                ("404", oas.error("No such id.", ["not_found"], ["id"])),
+            ],
         )
+
+    full_service = oas.query(
+        "full_service",
+        oas.boolean(),
+        "true: the organization's service fully nested, as /services/{id} (and, in the list, "
+        "each organization fully nested).",
+    )
+    organizations = listing(
+        "listHsdsOrganizations",
+        "The organizations: each listing's clinic, or the practitioner's own practice",
+        "HsdsOrganizationPage",
+        [
+            _search_parameter("Words that must each appear (any case) in the name."),
+            full_service,
+            oas.query("full", oas.boolean(), "true: each organization fully nested."),
+            *pages,
+            _format_parameter("organization"),
+        ],
+        " One per approved listing, ordered by ref; fully nested as /organizations/{id} with full.",
+    )
+    services_at_locations = listing(
+        "listHsdsServiceAtLocations",
+        "Where each service is given: each practice location, and a virtual one for telehealth",
+        "HsdsServiceAtLocationPage",
+        [
+            *service_filters,
+            oas.query(
+                "full", oas.boolean(), "true: each fully nested, as /service_at_locations/{id}."
+            ),
+            *pages,
+            _format_parameter("service_at_location"),
+        ],
+        " Ordered by the service's ref, then its locations, the virtual one last; each with "
+        "its location and service (their own fields). The standard's postcode and proximity "
+        "are refused (400): services here have no service areas.",
+    )
 
     taxonomies = listing(
         "listHsdsTaxonomies", "The taxonomies (one: the techniques)", "HsdsTaxonomyPage", paging
@@ -891,7 +1268,8 @@ def open_data_paths() -> dict:
             oas.query(
                 "bbox",
                 oas.text(pattern=BBOX_PATTERN),
-                "west,south,east,north in degrees (a west beyond the east crosses 180°).",
+                "west,south,east,north in degrees (a west beyond the east crosses 180°; a "
+                "south beyond the north holds nothing).",
             )
         ],
         errors=[
@@ -973,6 +1351,26 @@ def open_data_paths() -> dict:
                 "getHsdsTaxonomyTerm", "One taxonomy term", "HsdsTaxonomyTerm"
             ),
             "/api/v1/hsds/services/{id}": hsds_one,
+            "/api/v1/hsds/organizations": organizations,
+            "/api/v1/hsds/organizations/{id}": one(
+                "getHsdsOrganization",
+                "One organization fully nested",
+                "HsdsOrganizationFull",
+                [full_service],
+                " Its locations with their addresses, and its service: the service's own "
+                "fields, or fully nested with full_service. (The standard names "
+                "compiled/organization.json, which HSDS 3.0 does not ship; organization.json "
+                "describes it.)",
+            ),
+            "/api/v1/hsds/service_at_locations": services_at_locations,
+            "/api/v1/hsds/service_at_locations/{id}": one(
+                "getHsdsServiceAtLocation",
+                "One service_at_location fully nested",
+                "HsdsServiceAtLocationFull",
+                description=" Its location with addresses and its service fully nested, as "
+                "the list gives it with full. (The standard's description; its schema names "
+                "compiled/service.json, which is what `service` holds.)",
+            ),
         },
         "schemas": hsds_schemas(),
     }

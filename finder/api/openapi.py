@@ -10,15 +10,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from ..details import ACCEPTING, ACCESS, APPROACHES, DETAILS, DIAGNOSTICS, GROUPS, VOLUMES
 from ..models import MAX_ID, PATTERNS
 from ..search_params import (  # noqa: F401  (DEFAULT_PER_PAGE, MIN_RADIUS: as the API documents them)
     DEFAULT_PER_PAGE,
-    FLAG_VALUES,
     MAX_PAGE,
     MAX_PER_PAGE,
     MIN_RADIUS,
+    PARAMETER_NAMES,
     openapi_parameters,
 )
+from ..vetting import CHECKLIST
 
 OPENAPI_VERSION = "3.1.0"
 API_VERSION = "1.0.0"
@@ -108,13 +110,28 @@ def query(name: str, schema: dict, description: str, **extra) -> dict:
     }
 
 
-def flag(name: str, description: str) -> dict:
-    """A true/false filter; leaving it out means 'either'."""
-    return query(
-        name,
-        {"type": "string", "enum": FLAG_VALUES},
-        f"{description} Leave out for either. (1/0, yes/no and on/off are accepted too.)",
-    )
+def _whole_numbers_below(limit: int) -> list[str]:
+    """Alternatives of a regular expression for the whole numbers 1 to limit - 1, written
+    without leading zeros (e.g. 90: [1-9], [1-8][0-9])."""
+    digits = str(limit)
+    found = [f"[1-9][0-9]{{0,{len(digits) - 2}}}"] if len(digits) > 1 else []
+    for place, digit in enumerate(digits):
+        lowest = "1" if place == 0 else "0"
+        if digit > lowest:
+            rest = len(digits) - place - 1
+            found.append(f"{digits[:place]}[{lowest}-{int(digit) - 1}][0-9]{{{rest}}}")
+    return found
+
+
+def decimal_pattern(limit: int, *, signed: bool = False, zero: bool = True) -> str:
+    """A regular expression (no anchors) for a decimal number at most `limit` (a whole
+    number) in size, written plainly: an optional sign when `signed`, no leading zeros, an
+    optional fraction. `zero=False` leaves out zero itself ('0', '0.00')."""
+    below = [*_whole_numbers_below(limit), *(["0"] if zero else [])]
+    fractions = [rf"{limit}(?:\.0+)?", r"0\.[0-9]*[1-9][0-9]*"]
+    if below:
+        fractions.insert(0, rf"(?:{'|'.join(below)})(?:\.[0-9]+)?")
+    return ("[+-]?" if signed else "") + "(?:" + "|".join(fractions) + ")"
 
 
 def json_content(schema: dict, media_type: str = "application/json") -> dict:
@@ -132,7 +149,7 @@ def search_parameters() -> list[dict]:
 
 def search_parameter_names() -> list[str]:
     """What the `field` of a 400 from /search can name."""
-    return [p["name"] for p in search_parameters()]
+    return list(PARAMETER_NAMES)
 
 
 # --- schemas ----------------------------------------------------------------------------------
@@ -165,6 +182,61 @@ def result_properties() -> dict:
         "email": nullable(text("Public email.")),
         "website": nullable(text("http(s) address.")),
         "url": text("The practitioner's public page.", format="uri"),
+    }
+
+
+def decision_details() -> dict:
+    """The practitioner's details (finder.details.api_json), each group confirmed on a date."""
+    day = text(format="date")
+    whole = {name: d.high for name, d in DETAILS.items() if d.kind == "whole"}
+
+    def counted(name: str, description: str = "") -> dict:
+        return nullable(integer(description, minimum=0, maximum=whole[name]))
+
+    return {
+        "confirmed_on": nullable(day | {"description": "When a detail was last confirmed."}),
+        "confirmed": {
+            "type": "object",
+            "description": "The day each group of details was last confirmed.",
+            "propertyNames": text(enum=list(GROUPS)),
+            "additionalProperties": day,
+        },
+        "accepting_new_patients": nullable(text(enum=list(ACCEPTING))),
+        "wait_weeks": counted("wait_weeks", "Weeks to a first appointment."),
+        "fees": nullable(
+            obj(
+                {
+                    "min": counted("fee_min"),
+                    "max": counted("fee_max"),
+                    "currency": nullable(text("ISO 4217.", pattern="^[A-Z]{3}$")),
+                }
+            )
+        ),
+        "self_pay": nullable(boolean()),
+        "insurance": nullable(text()),
+        "diagnostics": {"type": "array", "items": text(enum=list(DIAGNOSTICS))},
+        "surgery": nullable(
+            obj(
+                {
+                    "approach": nullable(text(enum=list(APPROACHES))),
+                    "implants": nullable(text()),
+                    "yearly_volume": nullable(text(enum=list(VOLUMES))),
+                    "industry_ties": nullable(text()),
+                }
+            )
+        ),
+        "access": {"type": "array", "items": text(enum=["home-visits", *ACCESS])},
+        "telehealth_countries": {"type": "array", "items": ref("CountryCode")},
+        "travel_support": nullable(
+            obj(
+                {
+                    "international_office": nullable(boolean()),
+                    "interpreter_languages": {"type": "array", "items": ref("LanguageCode")},
+                    "visa_letter": nullable(boolean()),
+                    "stay_days": counted("stay_days"),
+                }
+            )
+        ),
     }
 
 
@@ -289,10 +361,17 @@ def schemas(technique_slugs: list[str]) -> dict:
                 "npi": nullable(text("US National Provider Identifier.", pattern="^[0-9]{10}$")),
                 "locations": {"type": "array", "items": ref("Location"), "minItems": 1},
                 "last_vetted": nullable(text("When an admin last vetted it.", format="date")),
+                "vetting_checks": {
+                    "type": "array",
+                    "items": text(enum=list(CHECKLIST)),
+                    "description": "What the latest approval checked.",
+                },
                 "demo": boolean("A fictional demo listing."),
+                **decision_details(),
             },
             description="An approved practitioner: the result fields (city, country, lat and "
-            "lon of the first location) and everything the public page shows.",
+            "lon of the first location), everything the public page shows, and the details "
+            "a patient decides by (unknown: null or empty).",
         ),
         "CountryCoverage": obj(
             {

@@ -94,7 +94,7 @@ def feature_collection(body: dict) -> dict:
 def search_answer(geojson: bool = False):
     """The search's JSON (or GeoJSON) answer, or the error's (see search())."""
     try:
-        search_request = parse_search_args(request.args, technique_slugs())
+        search_request = parse_search_args(request.args, technique_slugs(), strict=True)
     except BadParameter as error:
         return error_response(400, "bad_parameter", error.message, error.field)
     try:
