@@ -272,6 +272,17 @@ class SearchForm(FlaskForm):
     telehealth = BooleanField(_l("Offers telehealth"))
     home_visits = BooleanField(_l("Offers home visits"))
     gentle = BooleanField(_l("Gentle (non-thrust) methods only"))
+    # The decision details a patient can filter on (finder.details, nearest.Filters).
+    accepting = BooleanField(_l("Taking new patients (or a waiting list)"))
+    diagnostic_injection = BooleanField(_l("Offers an image-guided diagnostic injection"))
+    lying_down = BooleanField(_l("Can treat me lying down"))
+    approach = ListField(
+        _l("SI-joint fusion approach"),
+        choices=as_choices(
+            [("", _l("Any")), ("posterior", _l("Posterior")), ("lateral", _l("Lateral"))]
+        ),  # fmt: skip
+        default="",
+    )
 
 
 RELATIONS = as_choices(

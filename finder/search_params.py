@@ -188,6 +188,18 @@ def _flag(p: Parameter, raws: list[str], _reading: Reading) -> bool | None:
     raise BadParameter(p.name, _("%(name)s must be true or false.", name=p.say()))
 
 
+APPROACHES = ("posterior", "lateral")  # a filter: "both" offers each
+
+
+def _approach(p: Parameter, raws: list[str], _reading: Reading) -> str | None:
+    raw = _one(raws).lower()
+    if raw in ("", "any"):
+        return None
+    if raw not in APPROACHES:
+        raise BadParameter(p.name, _("approach must be posterior or lateral."))
+    return raw
+
+
 def _unit(p: Parameter, raws: list[str], reading: Reading) -> str:
     unit = _one(raws).lower() or reading.default_unit
     if unit not in ("km", "mi"):
@@ -311,6 +323,41 @@ SEARCH_PARAMETERS: tuple[Parameter, ...] = (
         "Only practitioners who use gentle, non-thrust methods only (true)." + FLAG_NOTE,
         said=_l("gentle"),
         is_filter=True,
+    ),
+    Parameter(
+        "accepting",
+        _flag,
+        FLAG_SCHEMA,
+        "Only practitioners who take new patients, now or from a waiting list (true); false: "
+        "those not known to (they say they do not, or do not say)." + FLAG_NOTE,
+        said=_l("accepting"),
+        is_filter=True,
+    ),
+    Parameter(
+        "diagnostic_injection",
+        _flag,
+        FLAG_SCHEMA,
+        "Only practitioners who offer an image-guided diagnostic injection (true)." + FLAG_NOTE,
+        said=_l("diagnostic_injection"),
+        is_filter=True,
+    ),
+    Parameter(
+        "lying_down",
+        _flag,
+        FLAG_SCHEMA,
+        "Only practitioners who can treat a patient lying down (true)." + FLAG_NOTE,
+        said=_l("lying_down"),
+        is_filter=True,
+    ),
+    Parameter(
+        "approach",
+        _approach,
+        {"type": "string", "enum": list(APPROACHES)},
+        "Only SI-joint fusion surgeons who operate by this approach (those who offer both "
+        "approaches match either).",
+        said=_l("approach"),
+        is_filter=True,
+        example="lateral",
     ),
     Parameter(
         "radius",
@@ -458,6 +505,10 @@ def parse_search_args(
             telehealth=values["telehealth"],
             home_visits=values["home_visits"],
             gentle=values["gentle"],
+            accepting=values["accepting"],
+            diagnostic_injection=values["diagnostic_injection"],
+            lying_down=values["lying_down"],
+            approach=values["approach"],
         ),
         radius_km=values["radius"],
         unit=values["unit"],

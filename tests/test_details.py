@@ -294,3 +294,59 @@ def test_telehealth_is_offered_only_to_patients_in_the_countries_a_practitioner_
     body = empty_app.test_client().get("/api/v1/search?location=Boston&lang=en").get_json()
     remote = {r["id"] for r in body["remote"]}
     assert made["serves-us"] in remote and made["serves-kr"] not in remote
+
+
+FILTERED = {  # each listing near Lisbon, and the filters it answers yes to
+    "accepting-yes": ({"accepting_new_patients": "yes"}, {"accepting"}),
+    "waitlist": ({"accepting_new_patients": "waitlist"}, {"accepting"}),
+    "closed": ({"accepting_new_patients": "no"}, set()),
+    "injection": (
+        {"diagnostics": "provocation-cluster;diagnostic-injection"},
+        {"diagnostic_injection"},
+    ),  # fmt: skip
+    "lying": ({"access": "step-free;lying-down"}, {"lying_down"}),
+    "lateral": ({"surgery_approach": "lateral"}, {"approach=lateral"}),
+    "posterior": ({"surgery_approach": "posterior"}, {"approach=posterior"}),
+    "both": ({"surgery_approach": "both"}, {"approach=lateral", "approach=posterior"}),
+    "silent": ({}, set()),
+}
+
+
+@pytest.fixture
+def filtered_ids(empty_app) -> dict[str, int]:
+    from .factories import make_practitioner
+
+    with empty_app.app_context():
+        ids = {}
+        for n, (key, (values, _)) in enumerate(FILTERED.items()):
+            p = make_practitioner(db.session, lat=38.72 + n / 1000, lon=-9.14, city="Lisbon",
+                                  country="PT", name=f"Filter {key} (demo)")  # fmt: skip
+            for name, value in values.items():
+                setattr(p, name, value)
+            ids[key] = p.id
+        db.session.commit()
+    return ids
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "accepting=true",
+        "diagnostic_injection=true",
+        "lying_down=true",
+        "approach=lateral",
+        "approach=posterior",
+    ],  # fmt: skip
+)
+def test_each_detail_filter_keeps_exactly_the_listings_that_say_so(empty_app, filtered_ids, query):
+    body = empty_app.test_client().get(f"/api/v1/search?lat=38.72&lon=-9.14&{query}").get_json()
+    name = query.split("=")[0] if query.endswith("=true") else query
+    wanted = {filtered_ids[key] for key, (_, says) in FILTERED.items() if name in says}
+    assert {r["id"] for r in body["nearby"]} == wanted and wanted
+
+
+def test_accepting_false_keeps_those_who_say_they_are_not(empty_app, filtered_ids):
+    body = empty_app.test_client().get("/api/v1/search?lat=38.72&lon=-9.14&accepting=false")
+    assert {r["id"] for r in body.get_json()["nearby"]} == {filtered_ids["closed"]} | {
+        filtered_ids[k] for k in ("injection", "lying", "lateral", "posterior", "both", "silent")
+    }  # false: not known to take new patients (they say no, or do not say)

@@ -176,3 +176,46 @@ def test_details_sent_through_the_form_show_on_the_approved_profile(app, browser
                 page.screenshot(path=f"{SHOTS}/profile-from-form-{lang}.png", full_page=True)
         finally:
             context.close()
+
+
+def test_ticking_a_detail_filter_on_the_search_form_narrows_the_results(app, browser, live_server):
+    """In each language: 'More filters', tick 'treat me lying down' and choose the lateral
+    approach on the real form; the results are exactly the listings that say so, and the
+    chips name the filters in the page's language."""
+    from flask_babel import force_locale, gettext
+
+    with app.app_context():
+        made = {}
+        for key, access, approach in (("lying", "lying-down", ""), ("both", "lying-down",
+                                      "lateral"), ("neither", "step-free", "posterior")):  # fmt: skip
+            p = make_practitioner(db.session, lat=-41.29, lon=174.78, city="Wellington",
+                                  country="NZ", techniques=("si-joint-fusion",),
+                                  name=f"Filter Browser {key} (demo)")  # fmt: skip
+            p.access, p.surgery_approach = access, approach
+            made[key] = p.id
+        db.session.commit()
+    for lang in LANGS:
+        with app.test_request_context(), force_locale(lang):
+            say = {t: gettext(t) for t in ("More filters", "Can treat me lying down",
+                                           "SI-joint fusion approach", "Find practitioners",
+                                           "Treats lying down", "Lateral fusion")}  # fmt: skip
+        context = loopback_context(browser, live_server.url, viewport=PHONE, device_scale_factor=1)
+        try:
+            page = context.new_page()
+            page.goto(f"{live_server.url}/?lang={lang}")
+            page.locator("#location").fill("Wellington, New Zealand")
+            page.get_by_text(say["More filters"]).click()
+            page.get_by_label(say["Can treat me lying down"]).check()
+            page.get_by_label(say["SI-joint fusion approach"]).select_option("lateral")
+            page.get_by_role("button", name=say["Find practitioners"]).click()
+            page.wait_for_url("**/search?**")
+            cards = page.locator(
+                "#nearby [data-practitioner-id], ol.cards > li[data-practitioner-id]"
+            )
+            shown = {int(x) for x in cards.evaluate_all(
+                "cards => cards.map(c => c.dataset.practitionerId)")}  # fmt: skip
+            assert made["both"] in shown and not {made["lying"], made["neither"]} & shown, lang
+            chips = page.locator("main").inner_text()
+            assert say["Treats lying down"] in chips and say["Lateral fusion"] in chips
+        finally:
+            context.close()

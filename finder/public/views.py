@@ -102,9 +102,15 @@ def active_filters(
         ("telehealth", _("Telehealth")),
         ("home_visits", _("Home visits")),
         ("gentle", _("Gentle methods only")),
+        ("accepting", _("Taking new patients")),
+        ("diagnostic_injection", _("Diagnostic injection")),
+        ("lying_down", _("Treats lying down")),
     ):
         if getattr(filters, name):
             chips.append((label, {name: None}))
+    if filters.approach:
+        approach = {"posterior": _("Posterior fusion"), "lateral": _("Lateral fusion")}
+        chips.append((approach[filters.approach], {"approach": None}))
     radius = from_km(search_request.radius_km, unit)
     if abs(radius - DEFAULT_RADIUS_KM) > 1e-6:  # the default is 100 of the page's unit
         label = _("Within %(radius)s %(unit)s", radius=radius_text(radius), unit=unit)
