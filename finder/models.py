@@ -226,6 +226,15 @@ class Practitioner(db.Model):
         return and_(cls.listed, cls.revet_due < today)
 
     @property
+    def vetting_checks(self) -> list[str]:
+        """What the latest approval checked (finder.vetting.CHECKLIST keys ticked), in order;
+        empty when it was imported from a vetted list."""
+        approvals = [r for r in self.vetting_records if r.decision == APPROVED]
+        if not approvals:
+            return []
+        return [name for name, done in approvals[-1].checklist.items() if done]
+
+    @property
     def languages(self) -> list[str]:
         return [row.code for row in self.language_rows]
 

@@ -115,6 +115,7 @@ def load_practitioners(
                 selectinload(Practitioner.language_rows),
                 joinedload(Practitioner.pattern_rows),
                 selectinload(Practitioner.locations),
+                selectinload(Practitioner.vetting_records),  # how each was vetted
             )
         ).unique()
     }
@@ -361,6 +362,11 @@ def run_search(
     return SearchPage(request, origin, result, people, centre)
 
 
+def overdue(p: Practitioner, today: dt.date) -> bool:
+    """Past the date its vetting fell due."""
+    return p.revet_due is not None and p.revet_due < today
+
+
 EQUAL_KM = 0.1  # distances the same to this (as a page shows them) are equal
 
 
@@ -370,7 +376,7 @@ def fresh_first(hits: list[Hit], people: dict[int, Practitioner], today: dt.date
 
     def stale(hit: Hit) -> bool:
         p = people.get(hit.practitioner_id)
-        return p is not None and p.revet_due is not None and p.revet_due < today
+        return p is not None and overdue(p, today)
 
     return sorted(hits, key=lambda h: (round(h.distance_km / EQUAL_KM), stale(h)))
 
@@ -395,6 +401,8 @@ def result_entry(origin: Place, hit: Hit, practitioner: Practitioner, url_for_id
         "vetted_on": practitioner.last_vetted_at.date().isoformat()
         if practitioner.last_vetted_at
         else None,
+        "vetting_checks": practitioner.vetting_checks,
+        "revet_overdue": overdue(practitioner, dt.date.today()),
         "phone": practitioner.phone or None,
         "email": practitioner.email or None,
         "website": practitioner.website or None,

@@ -89,6 +89,19 @@ def code_name(code) -> str:
     return str(CODE_NAMES.get(code, code))
 
 
+VETTING_CHECK_WORDS = {
+    "licence": _l("licence"),
+    "experience": _l("SI-joint experience"),
+    "techniques": _l("techniques"),
+    "contact": _l("contact details"),
+}
+
+
+def vetting_check(code: str) -> str:
+    """A vetting check (finder.vetting.CHECKLIST key) in a word or two of the page's language."""
+    return str(VETTING_CHECK_WORDS.get(code, code))
+
+
 def translate(text) -> str:
     """A catalogue string (a technique's name, for one) in the page's language."""
     return gettext(text) if text else text
@@ -160,6 +173,7 @@ def register_filters(app) -> None:
     app.jinja_env.filters["code_name"] = code_name
     app.jinja_env.filters["translate"] = translate
     app.jinja_env.filters["money"] = money
+    app.jinja_env.filters["vetting_check"] = vetting_check
 
 
 def say_reason(reason, trip) -> str:

@@ -180,7 +180,7 @@ def test_techniques_endpoint_lists_the_data_file(client):
 
 # The decision details (finder.details; DESIGN.md's practitioner JSON of the second round).
 DECISION_KEYS = {
-    "vetting_checks", "confirmed_on", "confirmed", "accepting_new_patients", "wait_weeks",
+    "vetting_checks", "revet_overdue", "confirmed_on", "confirmed", "accepting_new_patients", "wait_weeks",
     "fees", "self_pay", "insurance", "diagnostics", "surgery", "access",
     "telehealth_countries", "travel_support",
 }  # fmt: skip

@@ -350,3 +350,41 @@ def test_accepting_false_keeps_those_who_say_they_are_not(empty_app, filtered_id
     assert {r["id"] for r in body.get_json()["nearby"]} == {filtered_ids["closed"]} | {
         filtered_ids[k] for k in ("injection", "lying", "lateral", "posterior", "both", "silent")
     }  # false: not known to take new patients (they say no, or do not say)
+
+
+def test_cards_say_how_a_listing_was_vetted_and_when_vetting_is_overdue(empty_app):
+    import datetime as dt
+
+    from finder.models import VettingRecord
+
+    from .factories import make_practitioner
+
+    with empty_app.app_context():
+        checked = make_practitioner(db.session, lat=-1.29, lon=36.82, city="Nairobi",
+                                    country="KE", name="Checked Card (demo)")  # fmt: skip
+        checked.last_vetted_at = dt.datetime(2026, 6, 1)
+        checked.revet_due = dt.date.today() + dt.timedelta(days=30)
+        checked.vetting_records.append(VettingRecord(
+            decision="approved", decided_by="admin@example.org",
+            checklist={"licence": True, "experience": True, "techniques": True, "contact": True},
+        ))  # fmt: skip
+        stale = make_practitioner(db.session, lat=-1.30, lon=36.82, city="Nairobi",
+                                  country="KE", name="Stale Card (demo)")  # fmt: skip
+        stale.last_vetted_at = dt.datetime(2024, 6, 1)
+        stale.revet_due = dt.date(2025, 6, 1)
+        db.session.commit()
+    client = empty_app.test_client()
+    html = client.get("/search?lat=-1.29&lon=36.82&lang=en").get_data(as_text=True)
+    cards = dict(
+        (name, html.split(name, 1)[1].split("</li>\n</li>", 1)[0][:2000])
+        for name in ("Checked Card (demo)", "Stale Card (demo)")
+    )
+    assert (
+        "Checked: licence, SI-joint experience, techniques, contact details"
+        in cards["Checked Card (demo)"]
+    )
+    assert "Re-vetting overdue" not in cards["Checked Card (demo)"].split("Stale Card")[0]
+    assert "Re-vetting overdue" in cards["Stale Card (demo)"]
+    assert "Imported from a vetted list" in cards["Stale Card (demo)"]
+    ko = client.get("/search?lat=-1.29&lon=36.82&lang=ko").get_data(as_text=True)
+    assert "재검증 기한 지남" in ko and "확인: 면허" in ko

@@ -15,6 +15,7 @@ from flask_login import current_user, login_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from .. import details
 from ..auth import (
     AdminUser,
     admin_required,
@@ -283,6 +284,7 @@ def review_page(p: Practitioner, form: DecisionForm | None = None, error: str = 
     return render_template(
         "admin/review.html",
         p=p,
+        info=details.api_json(p),  # what the public page shows under "Before you book"
         submission=submission,
         duplicates=duplicates,
         map=parts,

@@ -162,6 +162,13 @@ def technique_slug_schema(slugs: list[str]) -> dict:
     return text("A technique slug.", pattern=SLUG_PATTERN)
 
 
+VETTING_CHECKS = {
+    "type": "array",
+    "items": text(enum=list(CHECKLIST)),
+    "description": "What the latest approval checked (empty: imported from a vetted list).",
+}
+
+
 def result_properties() -> dict:
     """The fields of a result object R (DESIGN.md, Contract)."""
     return {
@@ -178,6 +185,11 @@ def result_properties() -> dict:
         "home_visits": boolean("Visits patients at home."),
         "gentle_only": boolean("Uses gentle (non-thrust) methods only."),
         "vetted_on": nullable(text("The day a person last vetted the listing.", format="date")),
+        "vetting_checks": VETTING_CHECKS,
+        "revet_overdue": boolean(
+            "Past the date its vetting fell due: details may have changed (among results at "
+            "an equal distance, these come after fresh ones)."
+        ),
         "phone": nullable(text("E.164.")),
         "email": nullable(text("Public email.")),
         "website": nullable(text("http(s) address.")),
@@ -361,11 +373,7 @@ def schemas(technique_slugs: list[str]) -> dict:
                 "npi": nullable(text("US National Provider Identifier.", pattern="^[0-9]{10}$")),
                 "locations": {"type": "array", "items": ref("Location"), "minItems": 1},
                 "last_vetted": nullable(text("When an admin last vetted it.", format="date")),
-                "vetting_checks": {
-                    "type": "array",
-                    "items": text(enum=list(CHECKLIST)),
-                    "description": "What the latest approval checked.",
-                },
+                "vetting_checks": VETTING_CHECKS,
                 "demo": boolean("A fictional demo listing."),
                 **decision_details(),
             },

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from .. import details
 from ..gazetteer import country_name
 from ..models import ANY_TECHNIQUE, PracticeLocation, Practitioner
+from ..search import overdue
 
 
 def optional(value: str | None) -> str | None:
@@ -23,14 +26,6 @@ def location_json(location: PracticeLocation) -> dict:
         "lat": location.latitude,
         "lon": location.longitude,
     }
-
-
-def vetting_checks(p: Practitioner) -> list[str]:
-    """What the latest approval checked (finder.vetting.CHECKLIST keys ticked), in order."""
-    approvals = [r for r in p.vetting_records if r.decision == "approved"]
-    if not approvals:
-        return []
-    return [name for name, done in approvals[-1].checklist.items() if done]
 
 
 def practitioner_json(p: Practitioner, url: str) -> dict:
@@ -66,7 +61,8 @@ def practitioner_json(p: Practitioner, url: str) -> dict:
         "npi": optional(p.npi),
         "locations": [location_json(loc) for loc in p.locations],
         "last_vetted": p.last_vetted_at.date().isoformat() if p.last_vetted_at else None,
-        "vetting_checks": vetting_checks(p),
+        "vetting_checks": p.vetting_checks,
+        "revet_overdue": overdue(p, dt.date.today()),
         "demo": p.demo,
     } | details.api_json(p)
 

@@ -12,7 +12,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from .. import cached, details, open_data
-from ..api.shapes import vetting_checks
 from ..api.views import geocoder_settings, practitioner_url, searched
 from ..extensions import db
 from ..forms import (
@@ -30,7 +29,7 @@ from ..limits import pages_limited, submit_limited, unmet_need_limited
 from ..links import FILTER_PARAMS, search_url, shortlist_url
 from ..maps import MapMarker, build_map, practitioner_map
 from ..models import Practitioner, Technique
-from ..search import DEFAULT_RADIUS_KM, Outcome, nearest_distance_km
+from ..search import DEFAULT_RADIUS_KM, Outcome, nearest_distance_km, overdue
 from ..search_params import BadParameter, SearchRequest, parse_search_args
 from ..submissions import check_fields, record_unmet_need, store_submission
 from ..techniques import technique_plurals
@@ -347,8 +346,8 @@ def practitioner(practitioner_id: int):
         map=practitioner_map(item, *tiles),
         structured=open_data.schema_org_practitioner(item, practitioner_url(item.id)),
         info=details.api_json(item),
-        checks=vetting_checks(item),
-        overdue=bool(item.revet_due and item.revet_due < dt.date.today()),
+        checks=item.vetting_checks,
+        overdue=overdue(item, dt.date.today()),
         vetting_words={
             "licence": _("licence checked against %(registry)s", registry=registry),
             "experience": _("evidence of SI-joint experience"),
