@@ -28,8 +28,24 @@ EXAMPLE = re.compile(r"^`GET ([^`]+)` → (\d{3})[^\n]*\n\n```json\n(.*?)\n```\n
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}([T ][0-9:.]+Z?)?$")
 CUT_TO = 4  # items an array keeps in the document
 
-# The requests each block shows. {…} are filled from earlier answers of the same block.
+# The requests each block shows. {…} are filled from earlier answers of the same block
+# (KEEP: what each answer gives the requests after it).
 REQUESTS = {
+    "hsds": [
+        "/api/v1/hsds/",
+        "/api/v1/hsds/services?per_page=1&search=Austin",
+        "/api/v1/hsds/services/{service}",
+        "/api/v1/hsds/organizations?per_page=1&search=Austin",
+        "/api/v1/hsds/organizations/{organization}",
+        "/api/v1/hsds/service_at_locations?per_page=1&search=Austin",
+        "/api/v1/hsds/service_at_locations/{service_at_location}",
+        "/api/v1/hsds/taxonomies",
+        "/api/v1/hsds/taxonomies/{taxonomy}",
+        "/api/v1/hsds/taxonomy_terms?per_page=1",
+        "/api/v1/hsds/taxonomy_terms/{term}",
+        "/api/v1/hsds/services/00000000-0000-5000-8000-000000000000",
+        "/api/v1/hsds/services?minimal=true",
+    ],
     "fhir": [
         "/fhir/metadata",
         "/fhir/Location?near=30.2672|-97.7431|50|km&_count=1",
@@ -43,6 +59,19 @@ REQUESTS = {
         "/fhir/Location/00000000-0000-5000-8000-000000000000",
         "/fhir/Location?near=30.2672|-97.7431|50|km&_sort=name",
     ],
+    "geojson": [
+        "/api/v1/search.geojson?location=Austin&technique=muscle-energy-technique&per_page=1",
+        "/api/v1/locations.geojson?bbox=-97.8,30.2,-97.7,30.3",
+    ],
+}
+KEEP = {
+    "/api/v1/hsds/services?per_page=1&search=Austin": {"service": "/contents/0/id"},
+    "/api/v1/hsds/organizations?per_page=1&search=Austin": {"organization": "/contents/0/id"},
+    "/api/v1/hsds/service_at_locations?per_page=1&search=Austin": {
+        "service_at_location": "/contents/0/id"
+    },
+    "/api/v1/hsds/taxonomies": {"taxonomy": "/contents/0/id"},
+    "/api/v1/hsds/taxonomy_terms?per_page=1": {"term": "/contents/0/id"},
 }
 HEADERS = {"/fhir/Location?near=30.2672|-97.7431|50|km&_sort=name": {"Prefer": "handling=strict"}}
 
@@ -88,9 +117,18 @@ def fill(path: str, found: dict) -> str:
     return re.sub(r"\{(\w+)\}", lambda m: found[m.group(1)], path)
 
 
-def remember(body: dict, found: dict) -> None:
-    """Ids later requests of the fhir block read: those of the first role found."""
-    for entry in body.get("entry", []):
+def pointed(body, pointer: str):
+    """The value at a JSON pointer ("/contents/0/id")."""
+    for part in pointer.strip("/").split("/"):
+        body = body[int(part)] if isinstance(body, list) else body[part]
+    return body
+
+
+def remember(path: str, body: dict, found: dict) -> None:
+    """Ids later requests of the block read: KEEP's, and the first FHIR role's."""
+    for name, pointer in KEEP.get(path, {}).items():
+        found[name] = pointed(body, pointer)
+    for entry in body.get("entry", []) if isinstance(body, dict) else []:
         resource = entry["resource"]
         if resource["resourceType"] == "PractitionerRole" and "role" not in found:
             found["role"] = resource["id"]
@@ -106,7 +144,7 @@ def examples(client, block: str) -> list[tuple[str, int, dict]]:
     for template in REQUESTS[block]:
         path = fill(template, found)
         status, body = answer(client, path)
-        remember(body, found)
+        remember(template, body, found)
         shown.append((path, status, cut(body)))
     return shown
 
