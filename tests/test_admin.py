@@ -323,3 +323,38 @@ def test_unmet_needs_name_techniques_in_words(admin_app, admin_client):
     page = admin_client.get("/admin/unmet-needs").get_data(as_text=True)
     row = page.split('<tr class="unmet-row">')[1].split("</tr>")[0]
     assert "Muscle Energy Technique" in row and "muscle-energy-technique" not in row
+
+
+def test_an_admin_edit_shows_changes_and_confirms_only_the_groups_it_changes(admin_app):
+    """The edit form shows the listing's details; sent back with one group changed, that
+    group is confirmed today and the others keep their dates."""
+    import datetime as dt
+
+    from finder.vetting import listing_data
+
+    client = admin_app.test_client()
+    assert login(client).status_code == 302
+    with admin_app.app_context():
+        p = db.session.scalar(
+            select(Practitioner).where(Practitioner.fees_confirmed_on.is_not(None))
+        )
+        pid, fees_day, fee_min, currency = p.id, p.fees_confirmed_on, p.fee_min, p.fee_currency
+        shown = listing_data(p)  # what the edit form shows, as a browser sends it back
+    page = client.get(f"/admin/practitioners/{pid}/edit").get_data(as_text=True)
+    assert f'value="{fee_min}"' in page and f'value="{currency}"' in page
+    form = {"csrf_token": token_from(page)}
+    for name, value in shown.items():
+        if value is True:
+            form[name] = "y"
+        elif value not in (None, False):
+            form[name] = value if isinstance(value, list) else str(value)
+    form |= {"accepting_new_patients": "no", "wait_weeks": ""}
+    response = client.post(f"/admin/practitioners/{pid}/edit", data=form)
+    assert response.status_code == 303, response.get_data(as_text=True)[:800]
+    with admin_app.app_context():
+        p = db.session.get(Practitioner, pid)
+        assert (p.accepting_new_patients, p.fee_min) == ("no", fee_min)
+        assert p.availability_confirmed_on == dt.date.today()
+        assert p.fees_confirmed_on == fees_day  # unchanged values keep their date
+    review = client.get(f"/admin/practitioners/{pid}").get_data(as_text=True)
+    assert "Not accepting new patients" in review
