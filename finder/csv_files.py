@@ -285,6 +285,9 @@ def _practitioner_fields(row: dict, line: int, errors: list[RowError], slugs: se
 
 def _detail_fields(row: dict, line: int, errors: list[RowError], values: dict) -> None:
     """The decision details of one row (finder.details) into values, checked."""
+    if not any(row.get(name) for name in details.COLUMNS):  # most rows of most files
+        values.update(details.EMPTY)
+        return
     for name, detail in details.DETAILS.items():
         try:
             values[name] = detail.parse(row.get(name) or "")

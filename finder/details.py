@@ -164,6 +164,8 @@ def confirmed_column(group: str) -> str:
 
 
 CONFIRMED_COLUMNS = [confirmed_column(group) for group in GROUPS]
+# What a listing that says nothing stores: the values of empty cells.
+EMPTY = {name: d.parse("") for name, d in DETAILS.items()} | dict.fromkeys(CONFIRMED_COLUMNS)
 # The CSV columns, in this order after the contract's columns.
 COLUMNS = [name for group in GROUPS for name in [*(d.name for d in GROUPS[group]),
                                                  confirmed_column(group)]]  # fmt: skip
