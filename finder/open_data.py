@@ -106,6 +106,79 @@ def taxonomy_term_record(t: Technique) -> dict:
     }
 
 
+# The decision details patients filter on, as terms of a second taxonomy (codes are the
+# details' own codes), so that HSDS attributes carry them.
+DETAIL_TAXONOMY_NAME = "SI-Joint Practitioner Finder decision details"
+DETAIL_SYSTEM = f"{DIRECTORY_URN}:detail"
+DETAIL_TERMS = {
+    "accepting-new-patients": "Taking new patients (now or from a waiting list)",
+    "provocation-cluster": "Diagnoses with a cluster of SI-joint provocation tests",
+    "diagnostic-injection": "Offers an image-guided diagnostic injection",
+    "imaging": "Uses imaging to rule out other causes",
+    "posterior-approach": "SI-joint fusion by the posterior approach",
+    "lateral-approach": "SI-joint fusion by the lateral approach",
+    "lying-down": "Treats patients lying down",
+    "step-free": "Step-free access",
+    "carer-welcome": "A carer is welcome in the room",
+    "international-office": "Has an international patient office",
+    "visa-letter": "Helps with a medical visa letter",
+}
+
+
+def detail_taxonomy_record() -> dict:
+    """The taxonomy of the decision details patients filter on."""
+    return {
+        "id": stable_id("taxonomy", "details"),
+        "name": DETAIL_TAXONOMY_NAME,
+        "description": "What a patient needs to decide: availability, diagnosis, surgery, "
+        "access and help for travelling patients; codes are the details' codes.",
+        "uri": DETAIL_SYSTEM,
+        "version": None,
+    }
+
+
+def detail_term_record(code: str) -> dict:
+    """A decision detail as a taxonomy term."""
+    return {
+        "id": stable_id("detail", code),
+        "code": code,
+        "name": DETAIL_TERMS[code],
+        "description": DETAIL_TERMS[code],
+        "taxonomy": DETAIL_TAXONOMY_NAME,
+        "taxonomy_id": stable_id("taxonomy", "details"),
+        "language": "en",
+    }
+
+
+def taxonomy_records() -> list[dict]:
+    """Every taxonomy: the techniques, then the decision details."""
+    return [taxonomy_record(), detail_taxonomy_record()]
+
+
+def taxonomy_term_records(techniques) -> list[dict]:
+    """Every term: the techniques in the directory's order, then the decision details."""
+    return [taxonomy_term_record(t) for t in techniques] + [
+        detail_term_record(code) for code in DETAIL_TERMS
+    ]
+
+
+def detail_codes(p: Practitioner) -> list[str]:
+    """The decision-detail terms a listing has, in DETAIL_TERMS' order."""
+    listed = set(dd.DETAILS["diagnostics"].listed(p.diagnostics))
+    listed |= set(dd.DETAILS["access"].listed(p.access))
+    if p.accepting_new_patients in ("yes", "waitlist"):
+        listed.add("accepting-new-patients")
+    if p.surgery_approach in ("posterior", "both"):
+        listed.add("posterior-approach")
+    if p.surgery_approach in ("lateral", "both"):
+        listed.add("lateral-approach")
+    if p.international_office:
+        listed.add("international-office")
+    if p.visa_letter:
+        listed.add("visa-letter")
+    return [code for code in DETAIL_TERMS if code in listed]
+
+
 def organization_record(p: Practitioner) -> dict:
     """The clinic the practitioner works in, or their own practice."""
     if p.clinic.strip():
@@ -399,19 +472,22 @@ def language_records(p: Practitioner) -> list[dict]:
     return spoken + interpreted
 
 
-def attribute_records(p: Practitioner) -> list[tuple[dict, Technique]]:
-    """Links from the service to its techniques' taxonomy terms."""
+def attribute_records(p: Practitioner) -> list[tuple[dict, dict]]:
+    """Links from the service to the taxonomy terms it has: its techniques, then its
+    decision details; each with its term record."""
+    terms = [(t.slug, taxonomy_term_record(t)) for t in p.techniques]
+    terms += [(f"detail:{code}", detail_term_record(code)) for code in detail_codes(p)]
     return [
         (
             {
-                "id": stable_id("attribute", p.ref, t.slug),
+                "id": stable_id("attribute", p.ref, key),
                 "link_id": p.service_id,
                 "link_entity": "service",
-                "taxonomy_term_id": stable_id("technique", t.slug),
+                "taxonomy_term_id": term["id"],
             },
-            t,
+            term,
         )
-        for t in p.techniques
+        for key, term in terms
     ]
 
 
@@ -432,9 +508,10 @@ def hsds_rows(p: Practitioner) -> dict[str, list[dict]]:
     }
 
 
-def taxonomy_term_json(t: Technique) -> dict:
-    """A taxonomy term with its taxonomy nested, as the compiled schema has it."""
-    return compact(taxonomy_term_record(t)) | {"taxonomy_detail": compact(taxonomy_record())}
+def taxonomy_term_json(term: dict) -> dict:
+    """A taxonomy term record with its taxonomy nested, as the compiled schema has it."""
+    taxonomies = {record["id"]: record for record in taxonomy_records()}
+    return compact(term) | {"taxonomy_detail": compact(taxonomies[term["taxonomy_id"]])}
 
 
 def hsds_service_summary(p: Practitioner) -> dict:
@@ -460,8 +537,8 @@ def hsds_service(p: Practitioner) -> dict:
         ],
         "cost_options": [compact(r) for r in cost_option_records(p)],
         "attributes": [
-            compact(record) | {"taxonomy_term": taxonomy_term_json(t)}
-            for record, t in attribute_records(p)
+            compact(record) | {"taxonomy_term": taxonomy_term_json(term)}
+            for record, term in attribute_records(p)
         ],
     }
 
@@ -580,9 +657,9 @@ def write_hsds_package(session: Session, out_dir: Path, standard_dir: Path) -> C
             writers[table].writerows({k: _cell(v) for k, v in row.items()} for row in rows)
             counts[table] += len(rows)
 
-        write("taxonomy", [taxonomy_record()])
+        write("taxonomy", taxonomy_records())
         techniques = session.scalars(select(Technique).order_by(Technique.position))
-        write("taxonomy_term", [taxonomy_term_record(t) for t in techniques])
+        write("taxonomy_term", taxonomy_term_records(techniques))
         for p in approved_practitioners(session):
             for table, rows in hsds_rows(p).items():
                 write(table, rows)

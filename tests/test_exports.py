@@ -23,7 +23,13 @@ from sqlalchemy import func, select
 from finder.extensions import db
 from finder.geo import KM_PER_MILE, haversine_km
 from finder.models import Practitioner, record_id
-from finder.open_data import DISTANCE_EXTENSION, NPI_SYSTEM, TECHNIQUE_SYSTEM, stable_id
+from finder.open_data import (
+    DETAIL_TERMS,
+    DISTANCE_EXTENSION,
+    NPI_SYSTEM,
+    TECHNIQUE_SYSTEM,
+    stable_id,
+)
 
 from .conftest import ROOT, make_app, skip_or_fail
 from .factories import make_practitioner
@@ -32,6 +38,7 @@ STANDARD = ROOT.parent / "shared" / "standards" / "hsds-3"
 CANONICAL = "https://raw.githubusercontent.com/openreferral/specification/3.0/schema/"
 SERVICES_PAGE = CANONICAL + "openapi.json#/paths/~1services/get/responses/200/content/application~1json/schema"  # fmt: skip
 AUSTIN = (30.2672, -97.7431)
+TECHNIQUES = ("chiropractic", "physical-therapy", "muscle-energy-technique", "si-joint-fusion")
 
 
 # --- helpers ---------------------------------------------------------------------------
@@ -300,8 +307,9 @@ def test_hsds_service_validates_against_the_compiled_schema_and_nests_everything
     assert len(schema_errors(registry, CANONICAL + "compiled/service.json", broken)) == 4
     assert service["name"] == expected["name"] and service["assured_date"] == expected["date"]
     assert service["organization"]["id"] == service["organization_id"]
-    assert [a["taxonomy_term"]["code"] for a in service["attributes"]] == expected["techniques"]
-    assert {a["taxonomy_term"]["taxonomy_detail"]["name"] for a in service["attributes"]} == {
+    techniques = [a for a in service["attributes"] if a["taxonomy_term"]["code"] in TECHNIQUES]
+    assert [a["taxonomy_term"]["code"] for a in techniques] == expected["techniques"]
+    assert {a["taxonomy_term"]["taxonomy_detail"]["name"] for a in techniques} == {
         "SI-Joint Practitioner Finder techniques"
     }
     assert [lang["code"] for lang in service["languages"]] == expected["languages"]
@@ -359,9 +367,8 @@ def test_export_hsds_csvs_follow_their_table_schemas_and_keys(app, hsds_package,
     assert problems == []
     total = approved_count(app)
     assert len(tables["service"]) == len(tables["organization"]) == total
-    assert {row["code"] for row in tables["taxonomy_term"]} == {
-        "chiropractic", "physical-therapy", "muscle-energy-technique", "si-joint-fusion",
-    }  # fmt: skip
+    assert {row["code"] for row in tables["taxonomy_term"]} == set(TECHNIQUES) | set(DETAIL_TERMS)
+    assert len(tables["taxonomy"]) == 2  # the techniques, the decision details
     physical = [row for row in tables["location"] if row["location_type"] == "physical"]
     assert all(-90 <= float(r["latitude"]) <= 90 for r in physical)
     assert len(tables["service_at_location"]) == len(tables["location"])

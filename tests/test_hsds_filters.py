@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 
 from finder.extensions import db
 from finder.models import Practitioner, Technique, utcnow
+from finder.open_data import DETAIL_TERMS
 
 from .test_exports import (
     CANONICAL,
@@ -207,15 +208,21 @@ def test_the_taxonomy_and_its_terms_are_listed_read_and_filtered(app, client, re
         slugs = list(db.session.scalars(select(Technique.slug).order_by(Technique.position)))
     taxonomies = client.get("/api/v1/hsds/taxonomies").get_json()
     assert schema_errors(registry, TAXONOMIES_PAGE, taxonomies) == []
-    (taxonomy,) = taxonomies["contents"]
-    assert client.get(f"/api/v1/hsds/taxonomies/{taxonomy['id']}").get_json() == taxonomy
-    assert schema_errors(registry, TAXONOMY, taxonomy) == []
-    terms = client.get("/api/v1/hsds/taxonomy_terms").get_json()
-    assert schema_errors(registry, TERMS_PAGE, terms) == []
-    assert [t["code"] for t in terms["contents"]] == slugs
-    for term in terms["contents"]:
+    taxonomy, details = taxonomies["contents"]  # the techniques, the decision details
+    assert (taxonomy["uri"], details["uri"]) == (
+        "urn:si-joint-finder:technique",
+        "urn:si-joint-finder:detail",
+    )
+    for record in (taxonomy, details):
+        assert client.get(f"/api/v1/hsds/taxonomies/{record['id']}").get_json() == record
+        assert schema_errors(registry, TAXONOMY, record) == []
+    every_term = client.get("/api/v1/hsds/taxonomy_terms?per_page=100").get_json()
+    assert schema_errors(registry, TERMS_PAGE, every_term) == []
+    assert [t["code"] for t in every_term["contents"]] == slugs + list(DETAIL_TERMS)
+    terms = {"contents": [t for t in every_term["contents"] if t["code"] in slugs]}
+    for term in every_term["contents"]:
         assert schema_errors(registry, TERM, term) == []
-        assert term["taxonomy_id"] == taxonomy["id"]
+        assert term["taxonomy_id"] == (taxonomy if term["code"] in slugs else details)["id"]
         assert client.get(f"/api/v1/hsds/taxonomy_terms/{term['id']}").get_json() == term
     # The terms are the ones services carry, and taxonomy_term_id finds them by it.
     met = next(t for t in terms["contents"] if t["code"] == "muscle-energy-technique")
@@ -230,9 +237,10 @@ def test_the_taxonomy_and_its_terms_are_listed_read_and_filtered(app, client, re
     assert codes(taxonomy_id=taxonomy["id"], top_only="true") == slugs
     assert codes(taxonomy_id=str(uuid.UUID(int=1))) == []
     assert codes(parent_id=met["id"]) == []
+    assert codes(taxonomy_id=details["id"]) == list(DETAIL_TERMS)
     assert codes(per_page=2, page=2) == slugs[2:4]
     lines = client.get("/api/v1/hsds/taxonomy_terms?format=ndjson").get_data(as_text=True)
-    assert [json.loads(line)["code"] for line in lines.splitlines()] == slugs
+    assert [json.loads(line)["code"] for line in lines.splitlines()] == slugs + list(DETAIL_TERMS)
     for query, field in [
         ("top_only=maybe", "top_only"),
         ("parent_id=x", "parent_id"),
@@ -277,3 +285,25 @@ def test_the_datapackage_downloads_as_a_zip_with_its_licence_same_as_export_hsds
         "/api/v1/hsds/datapackage.zip", headers={"If-None-Match": response.headers["ETag"]}
     )
     assert changed.status_code == 200 and changed.headers["ETag"] != response.headers["ETag"]
+
+
+def test_decision_details_are_attributes_and_their_terms_find_services(client, registry):
+    """A service's decision details are attributes of the details taxonomy's terms, and
+    taxonomy_term_id finds exactly the services with that term."""
+    terms = client.get("/api/v1/hsds/taxonomy_terms?per_page=100").get_json()["contents"]
+    by_code = {t["code"]: t for t in terms}
+    every_service = every(client, full="true")
+    for code in ("diagnostic-injection", "lateral-approach", "lying-down"):
+        term = by_code[code]
+        having = {
+            s["id"] for s in every_service
+            if term["id"] in {a["taxonomy_term"]["id"] for a in s["attributes"]}
+        }  # fmt: skip
+        assert having, code
+        found = {s["id"] for s in every(client, taxonomy_term_id=term["id"])}
+        assert found == having, code
+    details_taxonomy = by_code["lying-down"]["taxonomy_id"]
+    with_any = {s["id"] for s in every_service if any(
+        a["taxonomy_term"]["taxonomy_id"] == details_taxonomy for a in s["attributes"])}  # fmt: skip
+    assert {s["id"] for s in every(client, taxonomy_id=details_taxonomy)} == with_any
+    assert 0 < len(with_any) < len(every_service)

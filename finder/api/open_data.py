@@ -27,10 +27,22 @@ from flask import (
     url_for,
 )
 from flask_limiter import RateLimitExceeded
-from sqlalchemy import Integer, cast, func, literal_column, null, or_, select, union_all
+from sqlalchemy import (
+    Integer,
+    cast,
+    false,
+    func,
+    literal,
+    literal_column,
+    null,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import Session, selectinload
 
 from .. import open_data as shapes
+from ..details import DIAGNOSTICS
 from ..errors import error_response
 from ..extensions import db
 from ..geo import KM_PER_MILE
@@ -158,6 +170,7 @@ class ServiceFilter:
 
     words: tuple[str, ...] = ()
     techniques: tuple[str, ...] | None = None
+    details: tuple[str, ...] | None = None  # decision-detail terms' codes: any of them
     modified_after: dt.datetime | None = None
     organizations: tuple[str, ...] | None = None
     searched: tuple[str, ...] = ("name", "clinic", "credentials", "city")
@@ -177,11 +190,28 @@ class ServiceFilter:
             found.append(or_(*texts))
         if self.techniques is not None:
             found.append(Practitioner.techniques.any(Technique.slug.in_(self.techniques)))
+        if self.details is not None:
+            found.append(or_(false(), *(detail_condition(code) for code in self.details)))
         if self.modified_after is not None:
             found.append(Practitioner.updated_at >= self.modified_after)
         if self.organizations is not None:
             found.append(Practitioner.service_id.in_(self.organizations))
         return found
+
+
+def detail_condition(code: str):
+    """SQL: the listing has this decision-detail term (finder.open_data.detail_codes)."""
+    p = Practitioner
+    if code == "accepting-new-patients":
+        return p.accepting_new_patients.in_(("yes", "waitlist"))
+    if code in ("posterior-approach", "lateral-approach"):
+        return p.surgery_approach.in_((code.removesuffix("-approach"), "both"))
+    if code == "international-office":
+        return p.international_office.is_(True)
+    if code == "visa-letter":
+        return p.visa_letter.is_(True)
+    column = p.diagnostics if code in DIAGNOSTICS else p.access
+    return (literal(";") + column + literal(";")).like(f"%;{code};%")
 
 
 def listings(wanted: ServiceFilter, *loads):
@@ -442,20 +472,31 @@ def service_filter(searched: tuple[str, ...] = ServiceFilter.searched) -> Servic
     """The HSDS filters of this request (those it has; `search` in the `searched` texts);
     BadRequest names one that cannot be used."""
     words = search_words()
-    techniques = None
+    techniques = detail_codes = None
     if (term := uuid_parameter("taxonomy_term_id")) is not None:
         slugs = db.session.scalars(select(Technique.slug))
         terms = {stable_id("technique", slug): slug for slug in slugs}  # as the terms are made
-        techniques = (terms[term],) if term in terms else ()
+        details = {shapes.detail_term_record(code)["id"]: code for code in shapes.DETAIL_TERMS}
+        if term in details:
+            detail_codes = (details[term],)
+        else:
+            techniques = (terms[term],) if term in terms else ()
     if (taxonomy := uuid_parameter("taxonomy_id")) is not None:
-        if taxonomy != shapes.taxonomy_record()["id"]:
-            techniques = ()  # every service here has terms of this directory's taxonomy only
+        if taxonomy == shapes.detail_taxonomy_record()["id"]:
+            detail_codes = tuple(shapes.DETAIL_TERMS) if detail_codes is None else detail_codes
+            if techniques is not None:
+                techniques = ()  # a technique term is not in the details taxonomy
+        elif taxonomy != shapes.taxonomy_record()["id"]:
+            techniques = ()  # a taxonomy this directory does not have: nothing
+        elif detail_codes is not None:
+            techniques = ()  # a detail term is not in the technique taxonomy
     organizations = None
     if (organization := uuid_parameter("organization_id")) is not None:
         organizations = tuple(source for source, _ in record_sources("organization", organization))
     return ServiceFilter(
         words=words,
         techniques=techniques,
+        details=detail_codes,
         modified_after=datetime_parameter("modified_after"),
         organizations=organizations,
         searched=searched,
@@ -717,9 +758,14 @@ TERM_PARAMETERS = (*TAXONOMY_PARAMETERS, "taxonomy_id", "top_only", "parent_id")
 
 
 def _technique_terms() -> list[dict]:
-    """The technique taxonomy's terms, in the directory's order of techniques."""
+    """Every taxonomy term: the techniques in the directory's order, then the decision
+    details."""
     techniques = db.session.scalars(select(Technique).order_by(Technique.position, Technique.id))
-    return [shapes.compact(shapes.taxonomy_term_record(t)) for t in techniques]
+    return [shapes.compact(term) for term in shapes.taxonomy_term_records(techniques)]
+
+
+def _taxonomies() -> list[dict]:
+    return [shapes.compact(record) for record in shapes.taxonomy_records()]
 
 
 def _listing(items: list[dict], known: tuple[str, ...], narrow=None):
@@ -749,32 +795,32 @@ def _listing(items: list[dict], known: tuple[str, ...], narrow=None):
 
 @bp.get("/api/v1/hsds/taxonomies")
 def hsds_taxonomies():
-    """The directory's one taxonomy (its techniques), in the HSDS Page shape."""
-    return _listing([shapes.compact(shapes.taxonomy_record())], TAXONOMY_PARAMETERS)
+    """The directory's taxonomies (its techniques; the decision details), in the HSDS Page
+    shape."""
+    return _listing(_taxonomies(), TAXONOMY_PARAMETERS)
 
 
 @bp.get("/api/v1/hsds/taxonomies/<taxonomy_id>")
 def hsds_taxonomy(taxonomy_id: str):
-    record = shapes.compact(shapes.taxonomy_record())
-    if taxonomy_id != record["id"]:
+    record = next((t for t in _taxonomies() if t["id"] == taxonomy_id), None)
+    if record is None:
         return error_response(404, "not_found", "No taxonomy has this id.", "id")
     return jsonify(record)
 
 
 @bp.get("/api/v1/hsds/taxonomy_terms")
 def hsds_taxonomy_terms():
-    """The techniques as taxonomy terms, in the HSDS Page shape; `taxonomy_id` narrows to a
-    taxonomy, `top_only` and `parent_id` to the tree's top (every technique is a top term)."""
+    """The techniques and decision details as taxonomy terms, in the HSDS Page shape;
+    `taxonomy_id` narrows to a taxonomy, `top_only` and `parent_id` to the tree's top (every
+    term is a top term)."""
 
     def narrow(terms: list[dict]) -> list[dict]:
         taxonomy = uuid_parameter("taxonomy_id")
         boolean_parameter("top_only")  # every term is at the top: true and false alike
         parent = uuid_parameter("parent_id")
-        if taxonomy is not None and taxonomy != shapes.taxonomy_record()["id"]:
-            return []
         if parent is not None:
             return []  # no term has a parent
-        return terms
+        return [t for t in terms if taxonomy is None or t["taxonomy_id"] == taxonomy]
 
     return _listing(_technique_terms(), TERM_PARAMETERS, narrow)
 
@@ -893,12 +939,13 @@ def hsds_schemas() -> dict:
         "HsdsTaxonomy": _record(
             {"id": _uuid(), "name": oas.text(), "description": oas.text(), "uri": oas.text()},
             ["id", "name", "description"],
-            "The directory's technique taxonomy (taxonomy.json).",
+            "One of the directory's two taxonomies, techniques and decision details "
+            "(taxonomy.json).",
         ),
         "HsdsTaxonomyTerm": _record(
             {
                 "id": _uuid(),
-                "code": oas.text("The technique's slug."),
+                "code": oas.text("The technique's slug, or the decision detail's code."),
                 "name": oas.text(),
                 "description": oas.text(),
                 "taxonomy": oas.text(),
@@ -1082,8 +1129,9 @@ def open_data_paths() -> dict:
         oas.query(
             "taxonomy_id",
             _uuid(),
-            "Only services with a term of this taxonomy: this directory's technique "
-            "taxonomy finds every service, any other UUID none.",
+            "Only services with a term of this taxonomy: the technique taxonomy finds every "
+            "service, the decision-details taxonomy those with any detail term, any other "
+            "UUID none.",
         ),
         oas.query(
             "organization_id",
@@ -1209,11 +1257,14 @@ def open_data_paths() -> dict:
     )
 
     taxonomies = listing(
-        "listHsdsTaxonomies", "The taxonomies (one: the techniques)", "HsdsTaxonomyPage", paging
+        "listHsdsTaxonomies",
+        "The taxonomies (the techniques, the decision details)",
+        "HsdsTaxonomyPage",
+        paging,
     )
     terms = listing(
         "listHsdsTaxonomyTerms",
-        "The techniques as taxonomy terms",
+        "The techniques and decision details as taxonomy terms",
         "HsdsTaxonomyTermPage",
         [
             *paging,
