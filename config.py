@@ -91,6 +91,13 @@ ENVIRONMENT: dict[str, tuple[str, Callable[[str], object]]] = {
     "ADMIN_IDLE_MINUTES": ("ADMIN_IDLE_MINUTES", float),
     "ADMIN_MAX_SESSION_HOURS": ("ADMIN_MAX_SESSION_HOURS", float),
     "ARGON2_PARAMETERS": ("ARGON2_PARAMETERS", _argon2_parameters),
+    "MAIL_URL": ("MAIL_URL", str),
+    "MAIL_FROM": ("MAIL_FROM", str),
+    "PUBLIC_URL": ("PUBLIC_URL", str),
+    "MAIL_HOLD_SECONDS": ("MAIL_HOLD_SECONDS", float),
+    "CLAIM_RATE_LIMIT": ("CLAIM_RATE_LIMIT", str),
+    "CLAIM_ADDRESS_RATE_LIMIT": ("CLAIM_ADDRESS_RATE_LIMIT", str),
+    "LISTING_RATE_LIMIT": ("LISTING_RATE_LIMIT", str),
 }
 
 
@@ -115,6 +122,21 @@ class Config:
     SUBMIT_RATE_LIMIT = "20 per hour"
     UNMET_NEED_RATE_LIMIT = "10 per hour"
     REPORT_RATE_LIMIT = "10 per hour"
+    CLAIM_RATE_LIMIT = "10 per hour"  # claim-link requests from one client address
+    CLAIM_ADDRESS_RATE_LIMIT = "3 per day"  # claim-link requests naming one email address
+    LISTING_RATE_LIMIT = "10 per day"  # reports and answered claim links about one listing
+    # Outgoing mail: smtp://user:password@host:port (plain), smtp+starttls://… (STARTTLS) or
+    # smtps://… (implicit TLS). None: messages go to the outbox admins read (and the console).
+    MAIL_URL: str | None = None
+    MAIL_FROM = "SI-Joint Practitioner Finder <no-reply@example.org>"
+    # How long send-mail holds a message it is sending before another sender may take it
+    # (a sender killed half-way lets its message go after this long).
+    MAIL_HOLD_SECONDS = 300.0
+    # Where the site is reached, for links in mail written by commands (send-mail's queue is
+    # written by requests, which know their own address); SERVER_NAME wins when set.
+    PUBLIC_URL = "http://127.0.0.1:5000"
+    CLAIM_LINK_HOURS = 72  # a link asked for at /listing/claim works this long, once
+    CONFIRM_LINK_DAYS = 45  # a link in a confirm-or-update request works this long, once
     PROXY_COUNT = 0  # proxies in front whose X-Forwarded-For/-Proto are believed
     SERVER_NAME: str | None = None  # absolute links use it; None: the (trusted) Host header
     PRODUCTION = False

@@ -15,16 +15,27 @@ from sqlalchemy import func, select
 
 from . import csv_files, open_data, postgis, techniques
 from .auth import hasher
+from .claims import request_confirmations
 from .database import writing
 from .extensions import db
 from .gazetteer import ensure_built
 from .geocode import geocode, settings_from_config
 from .listings import audit
+from .mail import MailSettingError, send_pending, server_from_url
 from .models import Admin, Practitioner, Technique
 from .submissions import purge_submitters
 
 MIN_PASSWORD_LENGTH = 12
 BACKUP_STEP_PAGES = 1024  # pages copied per step of the online backup (progress granularity)
+
+
+def public_request_context(app):
+    """A request context on the site's public address, so mail written by a command links
+    back to the site (SERVER_NAME when set, else PUBLIC_URL)."""
+    if app.config.get("SERVER_NAME"):
+        scheme = app.config.get("PREFERRED_URL_SCHEME") or "https"
+        return app.test_request_context(base_url=f"{scheme}://{app.config['SERVER_NAME']}")
+    return app.test_request_context(base_url=app.config["PUBLIC_URL"])
 
 
 def _progress_printer(label: str):
@@ -309,6 +320,49 @@ def register_commands(app) -> None:
             f"Erased submitter details of {purged.submissions} submission(s) and the emails "
             f"of {purged.unmet_need_emails} unmet-need request(s) and "
             f"{purged.report_emails} problem report(s)."
+        )
+
+    @app.cli.command("send-mail")
+    @click.option(
+        "--limit", type=click.IntRange(min=1), default=500, help="Send at most this many."
+    )
+    def send_mail_command(limit: int):
+        """Deliver queued mail through MAIL_URL's server (run it from cron or a timer)."""
+        if not current_app.config.get("MAIL_URL"):
+            click.echo("MAIL_URL is not set: messages stay in the admin outbox (/admin/outbox).")
+            return
+        try:
+            server_from_url(current_app.config["MAIL_URL"])
+        except MailSettingError as error:
+            raise click.ClickException(str(error)) from None
+
+        def report(done):
+            click.echo(f"  sent {done.sent}, to retry {done.retried}, failed {done.failed}")
+
+        with public_request_context(current_app):
+            done = send_pending(db.session, limit, progress=report if limit > 20 else None)
+        click.echo(
+            f"Sent {done.sent} message(s); {done.retried} will be tried again later, "
+            f"{done.failed} failed for good."
+        )
+
+    @app.cli.command("request-confirmations")
+    @click.option(
+        "--now",
+        "now",
+        type=click.DateTime(formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M"]),
+        default=None,
+        help="Act as if it were this day (UTC), e.g. to catch up.",
+    )
+    def request_confirmations_command(now):
+        """Ask listings whose re-vetting date is near to confirm or update (a mail each),
+        remind once after two weeks, then flag to admins the ones nobody answered."""
+        with public_request_context(current_app), writing():
+            done = request_confirmations(db.session, now)
+            db.session.commit()
+        click.echo(
+            f"Asked {done.asked} listing(s) to confirm, reminded {done.reminded}, "
+            f"flagged {done.flagged} to admins."
         )
 
     @app.cli.command("create-admin")

@@ -248,8 +248,10 @@ def confirmed(p) -> dict[str, str]:
 
 
 def confirmed_on(p) -> dt.date | None:
-    """When anything of the listing's details was last confirmed."""
+    """When anything of the listing's details, or the whole listing by its practitioner,
+    was last confirmed."""
     dates = [getattr(p, confirmed_column(group)) for group in GROUPS]
+    dates.append(getattr(p, "listing_confirmed_on", None))
     return max((day for day in dates if day), default=None)
 
 

@@ -424,6 +424,7 @@ class SubmissionForm(ListingForm):
     relation = RadioField(
         _l("Your relation to the practitioner"), choices=RELATIONS, validators=[DataRequired()]
     )
+    notify = BooleanField(_l("Email me the decision on this listing"))
     nickname = StringField(_l("Leave this field empty"))  # honeypot: hidden from people
 
 
@@ -445,6 +446,10 @@ class DecisionForm(CheckedForm):
     revet_due = DateField(_l("Re-vet by"), validators=[Optional()])
     notes = TextAreaField(
         _l("Note"), validators=[DataRequired(_l("Write a short note.")), Length(max=4000)]
+    )
+    submitter_note = TextAreaField(
+        _l("Note for the submitter (mailed if they asked to hear the decision)"),
+        validators=[Length(max=2000)],
     )
 
 
@@ -588,5 +593,24 @@ class ResolveReportForm(CheckedForm):
     """An admin closes a problem report, with an optional note of what was done."""
 
     report_id = HiddenField(validators=[DataRequired()])
-    note = TextAreaField(_l("What was done (optional)"), validators=[Length(max=2000)])
+    note = TextAreaField(
+        _l("What was done (optional; mailed to the reporter if they left an email)"),
+        validators=[Length(max=2000)],
+    )
     next = HiddenField()
+
+
+class ClaimRequestForm(CheckedForm):
+    """A practitioner asks for a link by the email on their listing."""
+
+    email = StringField(
+        _l("The email on your listing"),
+        validators=[DataRequired(), EmailAddress(), Length(max=254)],
+    )
+
+
+class ChangeDecisionForm(CheckedForm):
+    """An admin approves or rejects changes a practitioner proposed."""
+
+    decision = HiddenField(validators=[DataRequired()])
+    note = TextAreaField(_l("Note (optional)"), validators=[Length(max=2000)])

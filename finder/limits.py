@@ -6,10 +6,11 @@ worker each), so a site with several workers sets `redis://…` to make a limit 
 
 from __future__ import annotations
 
+import hashlib
 import math
 import time
 
-from flask import current_app
+from flask import current_app, request
 from flask_limiter import RateLimitExceeded
 
 from .extensions import limiter
@@ -20,6 +21,9 @@ DEFAULT_LIMITS = {
     "SUBMIT_RATE_LIMIT": "20 per hour",  # listing submissions (POST /submit)
     "UNMET_NEED_RATE_LIMIT": "10 per hour",  # "tell me when someone is listed" (POST)
     "REPORT_RATE_LIMIT": "10 per hour",  # "report a problem with this listing" (POST)
+    "CLAIM_RATE_LIMIT": "10 per hour",  # claim-link requests and answers from one address
+    "CLAIM_ADDRESS_RATE_LIMIT": "3 per day",  # claim-link requests naming one email
+    "LISTING_RATE_LIMIT": "10 per day",  # reports about one listing, from anyone
 }
 
 
@@ -42,6 +46,27 @@ pages_limited = limiter.shared_limit(
 submit_limited = limiter.limit(setting("SUBMIT_RATE_LIMIT"), methods=["POST"])
 unmet_need_limited = limiter.limit(setting("UNMET_NEED_RATE_LIMIT"), methods=["POST"])
 report_limited = limiter.limit(setting("REPORT_RATE_LIMIT"), methods=["POST"])
+claim_limited = limiter.limit(setting("CLAIM_RATE_LIMIT"), methods=["POST"])
+
+
+def named_email() -> str:
+    """The email a claim-link request names (a digest: limits never store addresses)."""
+    email = (request.form.get("email") or "").strip().lower()
+    return "email:" + hashlib.sha256(email.encode()).hexdigest()[:32]
+
+
+def named_listing() -> str:
+    return f"listing:{(request.view_args or {}).get('practitioner_id')}"
+
+
+# The same budget whoever asks: one address cannot be flooded with links, nor one listing
+# with reports, from many client addresses.
+claim_address_limited = limiter.limit(
+    setting("CLAIM_ADDRESS_RATE_LIMIT"), key_func=named_email, methods=["POST"]
+)
+listing_limited = limiter.limit(
+    setting("LISTING_RATE_LIMIT"), key_func=named_listing, methods=["POST"]
+)
 
 
 def seconds_until_reset(error: RateLimitExceeded) -> int:

@@ -21,6 +21,7 @@ from sqlalchemy import (
     Table,
     Text,
     and_,
+    func,
     text,
 )
 from sqlalchemy.ext.hybrid import hybrid_method, hybrid_property
@@ -183,6 +184,10 @@ class Practitioner(db.Model):
     visa_letter: Mapped[bool | None] = mapped_column(Boolean)
     stay_days: Mapped[int | None] = mapped_column(Integer)
     travel_confirmed_on: Mapped[dt.date | None] = mapped_column(Date)
+    # The practitioner confirmed the whole listing still true (finder.claims), this day.
+    listing_confirmed_on: Mapped[dt.date | None] = mapped_column(Date)
+    # The listing's email asked for no more confirm-or-update requests (List-Unsubscribe).
+    mail_opt_out: Mapped[bool] = mapped_column(Boolean, default=False)
     status: Mapped[str] = mapped_column(String(20), default=Status.PENDING.value, index=True)
     import_run: Mapped[str | None] = mapped_column(String(64), index=True)  # while IMPORTING
     demo: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -253,6 +258,10 @@ class Practitioner(db.Model):
     @property
     def technique_slugs(self) -> list[str]:
         return [t.slug for t in self.techniques]
+
+
+# A claim-link request finds the listings with an email whatever its case (finder.claims).
+Index("ix_practitioner_email_lower", func.lower(Practitioner.email))
 
 
 class PractitionerLanguage(db.Model):
@@ -437,6 +446,9 @@ class Submission(db.Model):
     duplicate_candidates: Mapped[list] = mapped_column(JSON, default=list)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
     erased_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    # "Tell me the decision": mailed in the language the form was sent in, then erased.
+    notify: Mapped[bool] = mapped_column(Boolean, default=False)
+    language: Mapped[str] = mapped_column(String(8), default="en")
 
     practitioner: Mapped[Practitioner | None] = relationship()
 
@@ -479,6 +491,87 @@ class ListingReport(db.Model):
     resolved_at: Mapped[dt.datetime | None] = mapped_column(DateTime, index=True)
     resolved_by: Mapped[str | None] = mapped_column(String(254))
     resolution_note: Mapped[str] = mapped_column(Text, default="")
+    language: Mapped[str] = mapped_column(String(8), default="en")  # of a reply by email
+
+    practitioner: Mapped[Practitioner] = relationship()
+
+
+class OutgoingMail(db.Model):
+    """A message for someone outside, queued in the transaction of what it tells
+    (finder.mail); `flask send-mail` delivers it outside any web request. Without MAIL_URL it
+    goes to the outbox admins read instead."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    to_address: Mapped[str] = mapped_column(String(254))
+    language: Mapped[str] = mapped_column(String(8), default="en")
+    subject: Mapped[str] = mapped_column(String(300))
+    text_body: Mapped[str] = mapped_column(Text)
+    html_body: Mapped[str] = mapped_column(Text)
+    list_unsubscribe: Mapped[str] = mapped_column(String(500), default="")
+    message_id: Mapped[str] = mapped_column(String(200), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    send_after: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # A sender that takes a message holds it until then; one that dies lets it go again.
+    claimed_until: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    claimed_by: Mapped[str] = mapped_column(String(64), default="")
+    sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime, index=True)
+    failed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    transport: Mapped[str] = mapped_column(String(10), default="")  # "smtp" or "outbox"
+
+
+class ClaimLink(db.Model):
+    """A single-use link to confirm or update a listing, mailed to the listing's email.
+
+    The link carries a signed nonce (itsdangerous); this row makes it single-use and ties it
+    to the email the listing had when it was sent. A request naming no listed address is kept
+    too (practitioner None), so both answers cost the same."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    nonce: Mapped[str] = mapped_column(String(64), unique=True)
+    practitioner_id: Mapped[int | None] = mapped_column(
+        ForeignKey("practitioner.id", ondelete="CASCADE"), index=True
+    )
+    purpose: Mapped[str] = mapped_column(String(12))  # "claim" or "confirm"
+    email_digest: Mapped[str] = mapped_column(String(64), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    used_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    answer: Mapped[str] = mapped_column(String(12), default="")  # "confirmed" or "proposed"
+
+
+class ListingChange(db.Model):
+    """Changes a practitioner proposed to their own listing: live only once an admin
+    approves them."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    practitioner_id: Mapped[int] = mapped_column(
+        ForeignKey("practitioner.id", ondelete="CASCADE"), index=True
+    )
+    proposed: Mapped[dict] = mapped_column(JSON)  # the listing form's values (listing_data)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime, index=True)
+    decided_by: Mapped[str | None] = mapped_column(String(254))
+    decision: Mapped[str] = mapped_column(String(10), default="")  # "approved" or "rejected"
+    note: Mapped[str] = mapped_column(Text, default="")
+
+    practitioner: Mapped[Practitioner] = relationship()
+
+
+class ConfirmationRequest(db.Model):
+    """The confirm-or-update request for one listing before one re-vetting date (`period`):
+    asked, reminded once, then flagged to admins if nobody answered."""
+
+    __table_args__ = (Index("ix_confirmation_period", "practitioner_id", "period", unique=True),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    practitioner_id: Mapped[int] = mapped_column(ForeignKey("practitioner.id", ondelete="CASCADE"))
+    period: Mapped[dt.date] = mapped_column(Date)
+    requested_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    reminded_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    flagged_at: Mapped[dt.datetime | None] = mapped_column(DateTime, index=True)
+    answered_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
 
     practitioner: Mapped[Practitioner] = relationship()
 

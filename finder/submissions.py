@@ -77,6 +77,8 @@ def store_submission(session: Session, data: dict) -> Submission:
         submitter_name=data["submitter_name"],
         submitter_email=data["submitter_email"],
         relation=data["relation"],
+        notify=bool(data.get("notify")),
+        language=data.get("language") or "en",
         duplicate_candidates=duplicate_candidates(
             session, p.name, data["latitude"], data["longitude"], exclude_id=p.id
         ),
@@ -155,13 +157,22 @@ def record_unmet_need(
 
 
 def store_report(
-    session: Session, p: Practitioner, reason: str, details: str, email: str | None
+    session: Session,
+    p: Practitioner,
+    reason: str,
+    details: str,
+    email: str | None,
+    language: str = "en",
 ) -> ListingReport:
     """A visitor's problem report about a public listing, open until an admin resolves it.
 
     The audit event names the listing and the reason only: never the reporter's email."""
     report = ListingReport(
-        practitioner_id=p.id, reason=reason, details=details.strip(), reporter_email=email
+        practitioner_id=p.id,
+        reason=reason,
+        details=details.strip(),
+        reporter_email=email,
+        language=language,
     )
     session.add(report)
     session.flush()

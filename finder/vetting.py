@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from . import details, listings
 from .geo import haversine_km
+from .mail import queue
 from .models import (
     REVET_AFTER,
     STATUSES,
@@ -110,8 +111,13 @@ def decide(
     notes: str,
     checklist: dict[str, bool],
     revet_due: dt.date | None = None,
+    submitter_note: str = "",
 ) -> VettingRecord:
-    """Apply an admin's decision: new status, vetting record, search index, audit event."""
+    """Apply an admin's decision: new status, vetting record, search index, audit event.
+
+    A submitter who asked to hear the decision is mailed it (with `submitter_note`) in the
+    language they wrote in; once the listing is approved or rejected their details are erased
+    (the queued message keeps the address only until it is sent, see finder.mail)."""
     new_status = ACTIONS.get(action)
     if new_status is None or new_status not in TRANSITIONS.get(p.status, set()):
         raise VettingError(f"A listing that is {p.status} cannot be given “{action}”.")
@@ -132,17 +138,32 @@ def decide(
         revet_due=p.revet_due,
     )
     p.vetting_records.append(record)
-    if new_status in ("approved", "rejected"):
-        # Decided: the submitter's details are no longer needed (as the form promises).
-        for submission in session.scalars(
-            select(Submission).where(
-                Submission.practitioner_id == p.id, Submission.erased_at.is_(None)
+    submissions = session.scalars(
+        select(Submission).where(Submission.practitioner_id == p.id, Submission.erased_at.is_(None))
+    ).all()
+    for submission in submissions:
+        if submission.notify and submission.submitter_email and new_status in OUTCOME_MAILED:
+            queue(
+                session,
+                submission.submitter_email,
+                "submission-outcome",
+                submission.language or "en",
+                status=new_status,
+                reference=submission.reference,
+                name=p.name,
+                note=submitter_note.strip(),
+                submitter=submission.submitter_name or "",
+                practitioner_id=p.id,
             )
-        ):
+        if new_status in ("approved", "rejected"):
+            # Decided: the submitter's details are no longer needed (as the form promises).
             erase_submitter(session, submission, actor)
     session.flush()  # the search index follows (finder.listings)
     audit(session, actor, action, p, before, snapshot(p))
     return record
+
+
+OUTCOME_MAILED = ("approved", "rejected", "needs-changes")
 
 
 def duplicate_candidates(
@@ -262,6 +283,18 @@ def resolve_report(session: Session, report: ListingReport, actor: str, note: st
     report.resolved_at = utcnow()
     report.resolved_by = actor
     report.resolution_note = note.strip()
+    if report.reporter_email:
+        # The reply the form promised, then the address is no longer needed.
+        queue(
+            session,
+            report.reporter_email,
+            "report-reply",
+            report.language or "en",
+            name=report.practitioner.name,
+            practitioner_id=report.practitioner_id,
+            note=report.resolution_note,
+        )
+        report.reporter_email = None
     listings.audit(
         session,
         actor=actor,

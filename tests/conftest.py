@@ -23,6 +23,7 @@ from finder import auth, create_app
 from finder.extensions import db
 from finder.gazetteer import ensure_built
 from finder.models import utcnow
+from tests.smtp import smtp  # noqa: F401 (a fixture: a real SMTP server on loopback)
 
 ROOT = Path(__file__).resolve().parent.parent
 GAZETTEER = os.environ.get("GAZETTEER_PATH", str(ROOT / "instance" / "gazetteer.sqlite"))

@@ -12,4 +12,4 @@ def no_store(response):
     return response
 
 
-from . import views  # noqa: E402,F401
+from . import mailbox, views  # noqa: E402,F401

@@ -31,6 +31,7 @@ from ..auth import (
     sign_in,
     sign_out,
 )
+from ..claims import pending_changes, unanswered_requests
 from ..extensions import db
 from ..forms import (
     AddAdminForm,
@@ -50,6 +51,8 @@ from ..models import (
     STATUSES,
     Admin,
     AuditEvent,
+    ConfirmationRequest,
+    ListingChange,
     ListingReport,
     PracticeLocation,
     Practitioner,
@@ -205,7 +208,7 @@ def queue():
     reports = db.session.scalars(
         open_reports()
         .options(selectinload(ListingReport.practitioner))
-        .order_by(ListingReport.created_at, ListingReport.id)
+        .order_by(*report_priority())
         .limit(REPORTS_SHOWN)
     ).all()
     return render_template(
@@ -226,7 +229,34 @@ def queue():
         ),
         resolve_form=ResolveReportForm(formdata=None, next=request.full_path.rstrip("?")),
         reason_name=report_reason_name,
+        changes=db.session.scalars(
+            pending_changes()
+            .options(selectinload(ListingChange.practitioner))
+            .order_by(ListingChange.created_at, ListingChange.id)
+            .limit(REPORTS_SHOWN)
+        ).all(),
+        unanswered=db.session.scalars(
+            unanswered_requests()
+            .options(selectinload(ConfirmationRequest.practitioner))
+            .order_by(ConfirmationRequest.flagged_at, ConfirmationRequest.id)
+            .limit(REPORTS_SHOWN)
+        ).all(),
     )
+
+
+def report_priority():
+    """Listings reported by more people first (each report's open reports about the same
+    listing), then the oldest report first."""
+    same_listing = ListingReport.__table__.alias("same_listing")
+    reports_of_listing = (
+        select(func.count())
+        .where(
+            same_listing.c.practitioner_id == ListingReport.practitioner_id,
+            same_listing.c.resolved_at.is_(None),
+        )
+        .scalar_subquery()
+    )
+    return reports_of_listing.desc(), ListingReport.created_at, ListingReport.id
 
 
 def open_reports():
@@ -295,6 +325,9 @@ def review_page(p: Practitioner, form: DecisionForm | None = None, error: str = 
         erase_form=EmptyForm(),
         due=due_for_review(p),
         reports=reports,
+        changes=db.session.scalars(
+            pending_changes().where(ListingChange.practitioner_id == p.id)
+        ).all(),
         resolve_form=ResolveReportForm(
             formdata=None, next=url_for("admin.review", practitioner_id=p.id)
         ),
@@ -324,6 +357,7 @@ def decision(practitioner_id: int):
             form.notes.data,
             {key: getattr(form, key).data for key in CHECKLIST},
             form.revet_due.data,
+            form.submitter_note.data or "",
         )
     except VettingError as error:
         db.session.rollback()

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("public", __name__)
 
-from . import countries, crawl, guide, reports, views  # noqa: E402,F401
+from . import claims, countries, crawl, guide, reports, views  # noqa: E402,F401

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from flask import abort, render_template, request
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ..extensions import db
 from ..forms import ReportForm
-from ..limits import report_limited
+from ..limits import listing_limited, report_limited
 from ..models import Practitioner
 from ..submissions import store_report
 from . import bp
@@ -26,6 +27,7 @@ def approved_or_404(practitioner_id: int) -> Practitioner:
 
 @bp.route("/practitioners/<int:practitioner_id>/report", methods=["GET", "POST"])
 @report_limited
+@listing_limited
 def report(practitioner_id: int):
     """What is wrong with this listing: a reason, details and an optional email to reply to."""
     p = approved_or_404(practitioner_id)
@@ -40,6 +42,13 @@ def report(practitioner_id: int):
         return render_template(
             "report.html", form=form, p=p, error=_("Please correct the fields marked below.")
         ), 400
-    store_report(db.session, p, form.reason.data, form.details.data or "", form.email.data or None)
+    store_report(
+        db.session,
+        p,
+        form.reason.data,
+        form.details.data or "",
+        form.email.data or None,
+        str(get_locale()),
+    )
     db.session.commit()
     return render_template("report_sent.html", p=p, email=bool(form.email.data)), 201

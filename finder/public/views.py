@@ -410,9 +410,12 @@ def submit():
         return render_template("submit.html", form=form, preview=True)
     if "preview" in request.form:  # the pin where the submitter put it: no lookup needed
         return render_template("submit.html", form=form, preview=True)
+    data["language"] = str(get_locale())
     submission = store_submission(db.session, data)
     db.session.commit()
-    return render_template("submitted.html", reference=submission.reference), 201
+    return render_template(
+        "submitted.html", reference=submission.reference, notify=submission.notify
+    ), 201
 
 
 MAX_SHORTLIST = 50
