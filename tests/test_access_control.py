@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from finder import open_data as exports
 from finder.extensions import db
-from finder.models import AuditEvent, Practitioner, Submission
+from finder.models import AuditEvent, ListingChange, OutgoingMail, Practitioner, Submission
 from finder.submissions import store_submission
 from finder.vetting import CHECKLIST, decide
 
@@ -77,6 +77,23 @@ def submission_ids(guarded_app):
         return submission.practitioner_id, submission.id
 
 
+def more_ids(app, practitioner_id: int) -> dict[str, int]:
+    """A proposed change to the listing and a message in the outbox, for their admin pages."""
+    with app.app_context():
+        change = ListingChange(practitioner_id=practitioner_id, proposed={"name": "Proposedzxq"})
+        message = OutgoingMail(
+            kind="claim-link",
+            to_address="someone@example.org",
+            subject="A message",
+            text_body="Text",
+            html_body="<p>Text</p>",
+            message_id="<access-control@example.org>",
+        )
+        db.session.add_all([change, message])
+        db.session.commit()
+        return {"change_id": change.id, "message_id": message.id}
+
+
 def admin_rules(app):
     return sorted(
         (r for r in app.url_map.iter_rules() if r.endpoint.startswith("admin.")),
@@ -99,7 +116,8 @@ def state(app, practitioner_id: int, submission_id: int) -> tuple:
         p = db.session.get(Practitioner, practitioner_id)
         s = db.session.get(Submission, submission_id)
         events = db.session.scalar(select(func.count()).select_from(AuditEvent))
-        return (p.name, p.status, s.submitter_name, s.erased_at, events)
+        decided = db.session.scalars(select(ListingChange.decided_at)).all()
+        return (p.name, p.status, s.submitter_name, s.erased_at, events, decided)
 
 
 POST_BODIES = {
@@ -117,6 +135,7 @@ POST_BODIES = {
         "longitude": "16.37",
     },
     "admin.erase": {},
+    "admin.change": {"decision": "approve", "note": ""},
     "admin.logout": {},
 }
 
@@ -130,6 +149,7 @@ def test_csrf_is_on_for_these_tests(guarded_app):
 def test_every_admin_url_turns_strangers_away_and_lets_admins_in(guarded_app, submission_ids):
     practitioner_id, submission_id = submission_ids
     ids = {"practitioner_id": practitioner_id, "submission_id": submission_id}
+    ids |= more_ids(guarded_app, practitioner_id)
     rules = admin_rules(guarded_app)
     assert {r.endpoint for r in rules} >= {
         "admin.queue",
@@ -174,6 +194,7 @@ def test_every_admin_url_turns_strangers_away_and_lets_admins_in(guarded_app, su
 def test_admin_posts_without_a_csrf_token_are_refused(guarded_app, submission_ids):
     practitioner_id, submission_id = submission_ids
     ids = {"practitioner_id": practitioner_id, "submission_id": submission_id}
+    ids |= more_ids(guarded_app, practitioner_id)
     admin = guarded_app.test_client()
     log_in(admin)
     before = state(guarded_app, *submission_ids)

@@ -119,3 +119,51 @@ def test_a_response_whose_after_request_failed_keeps_the_security_headers(build)
     assert response.status_code == 500
     assert "Content-Security-Policy" in response.headers
     assert response.headers["X-Frame-Options"] == "DENY"
+
+
+def token_of(client, path: str, environ: dict) -> str:
+    form = client.get(path, environ_base=environ).get_data(as_text=True)
+    return form.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
+
+
+def test_claim_links_are_limited_per_email_whoever_asks_and_per_address(build):
+    app = build(RATELIMIT_ENABLED=True, CLAIM_ADDRESS_RATE_LIMIT="2 per day")
+    client = app.test_client()
+    clients = [{"REMOTE_ADDR": f"198.51.100.{n}"} for n in range(20, 24)]
+    statuses = []
+    for environ in clients[:3]:  # three addresses ask for the same email
+        token = token_of(client, "/listing/claim", environ)
+        data = {"email": "demo-0001@example.org", "csrf_token": token}
+        statuses.append(client.post("/listing/claim", data=data, environ_base=environ).status_code)
+    assert statuses == [200, 200, 429]
+    # Another email is not held back by it, listed or not: the limit says nothing about that.
+    token = token_of(client, "/listing/claim", clients[3])
+    data = {"email": "nobody@example.org", "csrf_token": token}
+    assert client.post("/listing/claim", data=data, environ_base=clients[3]).status_code == 200
+    per_address = build(RATELIMIT_ENABLED=True, CLAIM_RATE_LIMIT="2 per hour").test_client()
+    token = token_of(per_address, "/listing/claim", CLIENT_A)
+    statuses = [
+        per_address.post(
+            "/listing/claim",
+            data={"email": f"x{n}@example.org", "csrf_token": token},
+            environ_base=CLIENT_A,
+        ).status_code
+        for n in range(3)
+    ]
+    assert statuses == [200, 200, 429]
+
+
+def test_reports_are_limited_per_listing_whoever_sends_them(build):
+    client = build(RATELIMIT_ENABLED=True, LISTING_RATE_LIMIT="2 per day").test_client()
+    statuses = []
+    for n in range(3):
+        environ = {"REMOTE_ADDR": f"198.51.100.{30 + n}"}
+        token = token_of(client, "/practitioners/1/report", environ)
+        data = {"reason": "wrong-contact", "csrf_token": token}
+        response = client.post("/practitioners/1/report", data=data, environ_base=environ)
+        statuses.append(response.status_code)
+    assert statuses == [201, 201, 429]
+    other = {"REMOTE_ADDR": "198.51.100.40"}
+    token = token_of(client, "/practitioners/2/report", other)
+    data = {"reason": "wrong-contact", "csrf_token": token}
+    assert client.post("/practitioners/2/report", data=data, environ_base=other).status_code == 201

@@ -11,12 +11,14 @@ import statistics
 import subprocess
 import sys
 import time
+from html import unescape
 
 import pytest
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from finder.claims import practitioner_language
 from finder.extensions import db
 from finder.models import (
     AuditEvent,
@@ -155,12 +157,10 @@ def test_bad_links_are_refused_with_a_clear_page(mail_app, smtp, lang):
     pid, email = listed(mail_app, 2)
     path = open_claim(mail_app, client, smtp, email, lang)
     token = path.rsplit("/", 1)[1]
+    from finder.public.claims import REFUSALS
+
     with mail_app.test_request_context(f"/?lang={lang}"):
-        words = {
-            "invalid": _("Ask for a new one below."),
-            "expired": _("This link has expired. Ask for a new one below."),
-            "changed": _("The email on this listing has changed"),
-        }
+        words = {reason: message() for reason, (_status, message) in REFUSALS.items()}
     # Tampered: one character changed; forged: signed with another key.
     tampered = token[:-2] + ("A" if token[-2] != "A" else "B") + token[-1]
     from itsdangerous import URLSafeTimedSerializer
@@ -171,7 +171,7 @@ def test_bad_links_are_refused_with_a_clear_page(mail_app, smtp, lang):
     for bad in (tampered, forged, "nonsense", "a" * 3000):
         page = client.get(f"/listing/claim/{bad}?lang={lang}")
         assert page.status_code == 400, bad
-        assert words["invalid"] in page.text
+        assert words["invalid"] in unescape(page.text)
         assert client.post(f"/listing/claim/{bad}/confirm?lang={lang}").status_code == 400
     # Expired: the link's row dated past its lifetime.
     with mail_app.app_context():
@@ -179,14 +179,14 @@ def test_bad_links_are_refused_with_a_clear_page(mail_app, smtp, lang):
         link.created_at -= dt.timedelta(hours=mail_app.config["CLAIM_LINK_HOURS"] + 1)
         db.session.commit()
     page = client.get(f"{path}?lang={lang}")
-    assert page.status_code == 410 and words["expired"] in page.text
+    assert page.status_code == 410 and words["expired"] in unescape(page.text)
     # The listing's email changed after the link was sent.
     fresh = open_claim(mail_app, client, smtp, email, lang)
     with mail_app.app_context():
         db.session.get(Practitioner, pid).email = "moved-on@example.org"
         db.session.commit()
     page = client.get(f"{fresh}?lang={lang}")
-    assert page.status_code == 409 and words["changed"] in page.text
+    assert page.status_code == 409 and words["changed"] in unescape(page.text)
     assert f'lang="{lang}"' in page.text
 
 
@@ -215,7 +215,13 @@ def test_reminders_go_out_once_per_period_then_the_listing_is_flagged(mail_app, 
     assert "Asked 0 listing(s) to confirm, reminded 0, flagged 0" in run(31)
     request, reminder = smtp.to(email)
     assert "List-Unsubscribe" in request and "List-Unsubscribe" in reminder
-    assert "Reminder" in reminder["Subject"] and "Reminder" not in request["Subject"]
+    with mail_app.app_context():
+        lang = practitioner_language(db.session.get(Practitioner, pid))
+    assert request["Content-Language"] == reminder["Content-Language"] == lang
+    with mail_app.test_request_context(), force_locale(lang):
+        asked = _("Is your listing still true? %(name)s", name="·").split("·")[0]
+        reminded = _("Reminder: is your listing still true? %(name)s", name="·").split("·")[0]
+    assert request["Subject"].startswith(asked) and reminder["Subject"].startswith(reminded)
     with mail_app.app_context():
         (row,) = db.session.scalars(select(ConfirmationRequest)).all()
         assert row.flagged_at and row.answered_at is None
@@ -443,3 +449,49 @@ def test_mail_url_must_name_a_server(app):
     app.config["MAIL_URL"] = "http://example.org"
     result = app.test_cli_runner().invoke(args=["send-mail"])
     assert result.exit_code != 0 and "MAIL_URL must look like smtp://" in result.output
+
+
+def test_hostile_text_through_the_claim_forms_is_refused_or_shown_as_text(mail_app, smtp):
+    """Every payload as the claim email, in the token, and in a proposed change: a 4xx or
+    the text shown escaped on the admin diff and in the mail, never evaluated, never a 500."""
+    from .payloads import CRLF, NUL, PAYLOADS, TOO_LONG, every_forbidden
+
+    client = mail_app.test_client()
+    for payload in [*PAYLOADS]:
+        answer = claim(client, payload.text)
+        assert answer.status_code in (200, 400), (payload.why, answer.status_code)
+        for bad in every_forbidden(payload):
+            assert bad not in answer.text, payload.why
+        link = client.get(f"/listing/claim/{payload.text.replace('/', '%2F')}")
+        assert link.status_code in (400, 404), (payload.why, link.status_code)
+    for text in (NUL, TOO_LONG, CRLF, "a@b.c\r\nBcc: victim@example.org"):
+        assert claim(client, text).status_code == 400, repr(text)
+
+    # A proposal whose clinic is hostile text: stored as typed, shown as text to the admin.
+    pid, email = listed(mail_app, 40)
+    path = open_claim(mail_app, client, smtp, email)
+    form = client.get(path).text
+    fields = dict(re.findall(r'<input[^>]*name="([a-z_]+)"[^>]*value="([^"]*)"', form))
+    hostile = next(p for p in PAYLOADS if "<script" in p.text.lower())
+    with mail_app.app_context():
+        p = db.session.get(Practitioner, pid)
+        data = {
+            **fields,
+            "name": p.name,
+            "clinic": hostile.text[:200],
+            "techniques": p.technique_slugs,
+            "languages": "; ".join(p.languages),
+            "country": p.locations[0].country,
+        }
+    sent = client.post(f"{path}/propose", data=data)
+    assert sent.status_code == 201, re.findall(r'class="error-msg"[^>]*>(.*?)</p>', sent.text)
+    mail_app.test_cli_runner().invoke(args=["create-admin", ADMIN[0], "--password", ADMIN[1]])
+    admin = mail_app.test_client()
+    login(admin, *ADMIN)
+    queue = admin.get("/admin/")
+    change_url = re.search(r'href="(/admin/changes/\d+)"', queue.text).group(1)
+    diff = admin.get(change_url)
+    assert diff.status_code == 200
+    assert hostile.text[:200] not in diff.text  # escaped, never markup
+    for bad in every_forbidden(hostile):
+        assert bad not in diff.text

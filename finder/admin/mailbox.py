@@ -27,11 +27,13 @@ def field_label(name: str) -> str:
     return str(args[0]) if args else name
 
 
-@bp.get("/changes/<int:change_id>")
+@bp.route("/changes/<int:change_id>", methods=["GET", "POST"])
 @admin_required
 def change(change_id: int):
     """A proposal beside the live listing, field by field, with approve and reject."""
     item = db.get_or_404(ListingChange, change_id)
+    if request.method == "POST":
+        return decide_proposal(item)
     return change_page(item, ChangeDecisionForm(formdata=None))
 
 
@@ -46,10 +48,8 @@ def change_page(item: ListingChange, form: ChangeDecisionForm, status: int = 200
     ), status
 
 
-@bp.post("/changes/<int:change_id>")
-@admin_required
-def decide_change_view(change_id: int):
-    item = db.get_or_404(ListingChange, change_id)
+def decide_proposal(item: ListingChange):
+    """Approve (the proposal becomes the listing) or reject, with an optional note."""
     form = ChangeDecisionForm()
     if not form.validate_on_submit() or form.decision.data not in ("approve", "reject"):
         flash(_("Please try again."), "error")
