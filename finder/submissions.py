@@ -6,7 +6,7 @@ import datetime as dt
 import secrets
 from typing import NamedTuple
 
-from sqlalchemy import update
+from sqlalchemy import or_, update
 from sqlalchemy.orm import Session
 
 from . import details
@@ -14,6 +14,7 @@ from . import validation as v
 from .listings import audit
 from .models import (
     ListingReport,
+    OutgoingMail,
     Practitioner,
     Submission,
     UnmetNeed,
@@ -123,6 +124,16 @@ def purge_submitters(session: Session, older_than_days: int, actor: str) -> Purg
         .where(ListingReport.created_at < cutoff, ListingReport.reporter_email.is_not(None))
         .values(reporter_email=None)
     ).rowcount
+    # Messages in the outbox (no MAIL_URL) or given up on still name their recipient.
+    session.execute(
+        update(OutgoingMail)
+        .where(
+            OutgoingMail.created_at < cutoff,
+            or_(OutgoingMail.sent_at.is_not(None), OutgoingMail.failed_at.is_not(None)),
+            OutgoingMail.to_address != "",
+        )
+        .values(to_address="")
+    )
     audit(
         session,
         actor=actor,
