@@ -15,6 +15,7 @@ console log, so a development site needs no mail server.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import secrets
 import smtplib
 import ssl
@@ -33,6 +34,12 @@ from .database import writing
 from .models import OutgoingMail, utcnow
 
 FIRST_RETRY = dt.timedelta(minutes=2)  # then 4, 8, 16 … minutes
+# Without MAIL_URL each message is also written to the console (stderr) for the developer.
+console = logging.getLogger("finder.mail")
+if not console.handlers:
+    console.addHandler(logging.StreamHandler())
+    console.setLevel(logging.INFO)
+    console.propagate = False
 MAX_ATTEMPTS = 8  # after this many temporary refusals the message is marked failed
 SMTP_TIMEOUT = 30  # seconds for any one exchange with the mail server
 
@@ -110,7 +117,7 @@ def queue(
     session.add(message)
     session.flush()
     if message.transport == "outbox":
-        current_app.logger.info(
+        console.info(
             "Mail to the outbox (MAIL_URL is not set), #%s to %s: %s\n%s",
             message.id,
             mask(to),

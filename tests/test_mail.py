@@ -500,3 +500,21 @@ def test_hostile_text_through_the_claim_forms_is_refused_or_shown_as_text(mail_a
     assert hostile.text[:200] not in diff.text  # escaped, never markup
     for bad in every_forbidden(hostile):
         assert bad not in diff.text
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("smtp://mail.example.org", ("mail.example.org", 25, "plain", None, None)),
+        (
+            "smtp+starttls://u%40x:p%3Aw@mail.example.org",
+            ("mail.example.org", 587, "starttls", "u@x", "p:w"),
+        ),
+        ("smtps://u:p@mail.example.org:2465", ("mail.example.org", 2465, "tls", "u", "p")),
+    ],
+)
+def test_mail_url_names_the_server_and_its_security(url, expected):
+    from finder.mail import server_from_url
+
+    server = server_from_url(url)
+    assert (server.host, server.port, server.security, server.user, server.password) == expected
