@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 
 BIN=.venv/bin
 [ -x "$BIN/pybabel" ] || BIN=$(dirname "$(command -v pybabel)")
-LANGS="ko es"
+LANGS="ko es ja zh de fr pt ar tr"
 POT=translations/messages.pot
 
 "$BIN/pybabel" -q extract -F babel.cfg -k _l -k lazy_gettext -k say -o "$POT" .
