@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export FLASK_APP := finder
 
-.PHONY: run serve test test-postgresql install install-dev db lint bench clean
+.PHONY: run serve test test-postgresql install install-dev db lint bench clean translations
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -61,6 +61,11 @@ lint: install-dev
 	  $(BIN)/flask db upgrade >/dev/null 2>&1 && FINDER_INSTANCE=$$check \
 	  DATABASE_URL=sqlite:///$$check/check.sqlite $(BIN)/flask db check; \
 	  status=$$?; rm -rf $$check; exit $$status
+
+# After strings change: extract them, update every language's catalogue, compile. New strings
+# arrive untranslated; `make test` fails until each is translated (tests/test_translations.py).
+translations: install
+	sh translations/update.sh
 
 bench: install-dev
 	$(BIN)/python benchmarks/search.py

@@ -16,7 +16,7 @@ from config import config_from_environment
 from . import assets
 from .database import configure_sqlite, set_write_intent
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
-from .i18n import LANGUAGES, remember_choice, select_locale
+from .i18n import LANGUAGES, language_tag, remember_choice, select_locale, text_direction
 from .links import page_url, search_url, switch_url
 from .models import MAX_ID
 from .security import LastResort, add_security_headers, csp_nonce
@@ -108,6 +108,8 @@ def create_app(config_class: type | None = None, overrides: dict | None = None) 
 
     app.after_request(remember_choice)
     app.jinja_env.globals["LANGUAGES"] = LANGUAGES
+    app.jinja_env.globals["language_tag"] = language_tag
+    app.jinja_env.globals["text_direction"] = text_direction
     app.jinja_env.globals["lang_url"] = switch_url
     app.jinja_env.globals["page_url"] = page_url
     app.jinja_env.globals["search_url"] = search_url

@@ -6,6 +6,7 @@ import json
 import phonenumbers
 from babel import Locale, UnknownLocaleError
 from babel.numbers import format_currency
+from babel.units import format_unit
 from flask import current_app
 from flask_babel import format_decimal, get_locale, gettext
 from flask_babel import lazy_gettext as _l
@@ -157,8 +158,15 @@ def money(amount: int, currency: str) -> str:
 
 
 def distance(km: float, unit: str, digits: int = 1) -> str:
-    """A distance in km shown in the unit, in the page's number format ("2,6 km")."""
-    return f"{number(from_km(km, unit), digits)} {unit}"
+    """A distance in km shown in the unit, as the page's language writes numbers and units
+    ("2,6 km", "2.6公里", "100 ميل"; CLDR's short unit names)."""
+    return format_unit(
+        from_km(km, unit),
+        "length-kilometer" if unit == "km" else "length-mile",
+        length="short",
+        format="#,##0" + ("." + "0" * digits if digits else ""),
+        locale=str(get_locale() or "en"),
+    )
 
 
 def register_filters(app) -> None:

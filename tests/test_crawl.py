@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from finder.extensions import db
+from finder.i18n import LANGUAGES, language_tag
 from finder.models import Practitioner
 from finder.public import crawl
 
@@ -73,9 +74,7 @@ def test_the_sitemaps_list_every_approved_practitioner_once_with_each_language(
                 link.get("hreflang"): link.get("href") for link in url.findall("x:link", NS)
             }
             assert alternates == {
-                "en": f"{loc}?lang=en",
-                "ko": f"{loc}?lang=ko",
-                "es": f"{loc}?lang=es",
+                **{language_tag(code): f"{loc}?lang={code}" for code in LANGUAGES},
                 "x-default": loc,
             }
             assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", url.find("s:lastmod", NS).text)
@@ -84,7 +83,7 @@ def test_the_sitemaps_list_every_approved_practitioner_once_with_each_language(
     assert client.get(f"/practitioners/{seen[0]}").status_code == 200
 
 
-@pytest.mark.parametrize("lang", ["en", "ko", "es"])
+@pytest.mark.parametrize("lang", list(LANGUAGES))
 def test_every_page_names_its_canonical_url_its_languages_and_describes_itself(app, client, lang):
     some = min(listed_ids(app))
     english = None
@@ -97,7 +96,7 @@ def test_every_page_names_its_canonical_url_its_languages_and_describes_itself(a
         alternates = dict(
             re.findall(r'<link rel="alternate" hreflang="([^"]+)" href="([^"]+)">', head)
         )
-        assert set(alternates) == {"en", "ko", "es", "x-default"}
+        assert set(alternates) == {language_tag(code) for code in LANGUAGES} | {"x-default"}
         assert alternates["x-default"] == f"{SITE}{path}".replace("&", "&amp;")
         description = re.search(r'<meta name="description" content="([^"]+)">', head)[1]
         assert len(description) > 40

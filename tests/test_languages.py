@@ -20,7 +20,7 @@ def test_accept_language_picks_korean_and_lang_switch_is_remembered(client):
 
 
 def test_unknown_language_falls_back_to_english(client):
-    html = client.get("/?lang=xx", headers={"Accept-Language": "fr-FR"}).get_data(as_text=True)
+    html = client.get("/?lang=xx", headers={"Accept-Language": "sv-SE"}).get_data(as_text=True)
     assert '<html lang="en">' in html and "Find vetted help" in html
 
 

@@ -1,4 +1,5 @@
-"""Korean and Spanish catalogues are complete and compiled, and no page falls back to English."""
+"""Every catalogue is complete, keeps its placeholders and is compiled, and no page falls back
+to English."""
 
 from __future__ import annotations
 
@@ -15,10 +16,11 @@ from babel.messages.mofile import read_mo, write_mo
 from babel.messages.pofile import read_po
 
 from finder.extensions import db
+from finder.i18n import LANGUAGES, language_tag, text_direction
 from tests.factories import make_practitioner
 
 ROOT = Path(__file__).resolve().parent.parent
-LANGS = ("ko", "es")
+LANGS = tuple(code for code in LANGUAGES if code != "en")  # every language the site offers
 ADMIN = ("i18n-admin@example.org", "i18n admin password 1")
 PENDING_NAME = "Dr. Pending Translation"
 
@@ -51,6 +53,26 @@ def test_every_catalogue_entry_is_translated_and_not_fuzzy(lang):
     fuzzy = [m.id for m in catalog if m.id and m.fuzzy]
     assert not untranslated, f"{lang}: untranslated {untranslated}"
     assert not fuzzy, f"{lang}: fuzzy {fuzzy}"
+
+
+FORMAT_PLACEHOLDER = re.compile(r"%\(\w+\)[sdif]|%[sdif]")
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_every_translation_keeps_the_placeholders_of_its_source(lang):
+    """A translation with a placeholder missing, added or renamed would fail (or show a raw
+    %(name)s) when the page is made; each plural form keeps the plural source's."""
+    wrong = []
+    for m in load_po(lang):
+        if not m.id:
+            continue
+        sources = m.id if isinstance(m.id, tuple | list) else (m.id,)
+        strings = m.string if isinstance(m.string, tuple | list) else (m.string,)
+        allowed = [sorted(FORMAT_PLACEHOLDER.findall(source)) for source in sources]
+        wrong += [
+            (sources[0], t) for t in strings if sorted(FORMAT_PLACEHOLDER.findall(t)) not in allowed
+        ]
+    assert not wrong, f"{lang}: placeholders differ from the source in {wrong}"
 
 
 @pytest.mark.parametrize("lang", LANGS)
@@ -118,7 +140,8 @@ def english_country_names() -> set[str]:
 
 
 def check_page(page, lang: str, label: str, sentences: set[str], problems: list[str]):
-    assert page.locator("html").get_attribute("lang") == lang, label
+    assert page.locator("html").get_attribute("lang") == language_tag(lang), label
+    assert (page.locator("html").get_attribute("dir") or "ltr") == text_direction(lang), label
     text = page.evaluate("() => document.body.innerText")
     english = sorted(s for s in sentences if s in text)
     if english:
@@ -135,7 +158,7 @@ def check_page(page, lang: str, label: str, sentences: set[str], problems: list[
 @pytest.mark.slow
 @pytest.mark.browser
 @pytest.mark.parametrize("lang", LANGS)
-def test_korean_and_spanish_pages_show_no_english(page, live_server, app, lang):
+def test_pages_in_every_language_show_no_english(page, live_server, app, lang):
     base = live_server.url
     result = app.test_cli_runner().invoke(args=["create-admin", ADMIN[0], "--password", ADMIN[1]])
     assert result.exit_code == 0, result.output
@@ -165,6 +188,7 @@ def test_korean_and_spanish_pages_show_no_english(page, live_server, app, lang):
     visit("shortlist", f"/shortlist?id={ids[0]}")
     visit("countries", "/countries")
     visit("country", "/countries/KR")
+    visit("guide", "/guide")
     visit("submit", "/submit")
     page.locator("button[name=preview]").click()
     page.locator(".error-summary").wait_for()

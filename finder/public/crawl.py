@@ -10,7 +10,7 @@ from flask import Response, abort, url_for
 from sqlalchemy import func, select
 
 from ..extensions import db
-from ..i18n import LANGUAGES
+from ..i18n import LANGUAGES, language_tag
 from ..links import site_url
 from ..models import Practitioner
 from . import bp
@@ -38,7 +38,8 @@ def robots():
 
 def _entry(path: str, modified=None) -> str:
     """A <url> with its page in every language as alternates (the default: no lang)."""
-    links = [(code, f"{path}?lang={code}") for code in LANGUAGES] + [("x-default", path)]
+    links = [(language_tag(code), f"{path}?lang={code}") for code in LANGUAGES]
+    links.append(("x-default", path))
     alternates = "".join(
         f'<xhtml:link rel="alternate" hreflang={quoteattr(code)} href={quoteattr(site_url(href))}/>'
         for code, href in links
