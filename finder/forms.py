@@ -2,7 +2,6 @@
 
 import functools
 import re
-import unicodedata
 
 import pycountry
 from babel import Locale
@@ -26,6 +25,7 @@ from wtforms.fields.choices import Choice, SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, ValidationError
 
 from . import details
+from .collation import sort_key
 from .gazetteer import country_name
 from .models import PATTERNS
 from .templating import code_name
@@ -37,11 +37,9 @@ def as_choices(pairs) -> list[SelectChoice]:
     return [SelectChoice(value, label) for value, label in pairs]
 
 
-def collation_key(name: str) -> tuple[str, str]:
-    """Alphabetical order for people: accents and case after the letters (Å with A, É with E);
-    Hangul syllables already sort in dictionary order by code point."""
-    plain = "".join(c for c in unicodedata.normalize("NFD", name) if not unicodedata.combining(c))
-    return plain.casefold(), name
+def collation_key(name: str, locale: str = "en") -> tuple:
+    """Alphabetical order for people in the language of `locale` (finder.collation)."""
+    return sort_key(name, locale)
 
 
 def country_choices() -> list[tuple[str, str]]:
@@ -55,7 +53,7 @@ def _country_choices(locale: str) -> tuple[tuple[str, str], ...]:
     return tuple(
         sorted(
             ((c.alpha_2, country_name(c.alpha_2, locale)) for c in pycountry.countries),
-            key=lambda item: collation_key(item[1]),
+            key=lambda item: collation_key(item[1], locale),
         )
     )
 
@@ -82,7 +80,7 @@ def _language_names(locale: str) -> tuple[tuple[str, str, str], ...]:
     ]
     return tuple(
         (code, name, f"{english.get(code, '')} {code}")
-        for code, name in sorted(named, key=lambda item: collation_key(item[1]))
+        for code, name in sorted(named, key=lambda item: collation_key(item[1], locale))
     )
 
 

@@ -81,3 +81,66 @@ def test_reasons_are_worded_in_the_page_language(client):
     assert all("by air" in o["reason"] for o in english.get_json()["travel_worthy"])
     spanish = client.get("/search?location=Seoul&technique=muscle-energy-technique&lang=es")
     assert "en avión" in spanish.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("accept", "lang", "notice"),
+    [
+        ("pt-PT,pt;q=0.9,en;q=0.5", "pt-BR", False),  # a region falls back to its language
+        ("de-AT", "de", False),
+        ("fr-CA,en;q=0.8", "fr", False),
+        ("sv-SE,tr;q=0.7,en;q=0.5", "tr", False),  # the first language the site speaks
+        ("en;q=0.2,ja;q=0.9", "ja", False),  # by quality, not by order
+        ("ar-EG", "ar", False),
+        ("zh-CN", "zh-Hans", False),
+        ("zh-TW", "en", True),  # no Traditional Chinese: said, and Simplified not forced
+        ("zh-Hant-HK,ko;q=0.8", "ko", True),
+        ("zh-TW,zh;q=0.8", "zh-Hans", True),  # Simplified only because it is accepted
+        ("zh-HK,zh-CN;q=0.5", "zh-Hans", True),
+    ],
+)
+def test_accept_language_with_regions_and_traditional_chinese(client, accept, lang, notice):
+    html = client.get("/", headers={"Accept-Language": accept}).get_data(as_text=True)
+    assert f'<html lang="{lang}"' in html, accept
+    assert ('class="notice traditional-chinese"' in html) is notice, accept
+    if notice and lang != "zh-Hans":
+        assert "?lang=zh" in html.split('class="notice traditional-chinese"')[1].split("</p>")[0]
+
+
+def test_arabic_pages_run_right_to_left_and_the_switcher_names_each_language(client):
+    html = client.get("/?lang=ar").get_data(as_text=True)
+    assert '<html lang="ar" dir="rtl">' in html
+    switcher = html.split('class="lang-switch"')[1].split("</span>")[0]
+    for name in (
+        "English",
+        "한국어",
+        "Español",
+        "日本語",
+        "简体中文",
+        "Deutsch",
+        "Français",
+        "Português (Brasil)",
+        "العربية",
+        "Türkçe",
+    ):
+        assert f">{name}</a>" in switcher
+    # The choice is remembered: the next page without ?lang= stays in Arabic.
+    assert '<html lang="ar" dir="rtl">' in client.get("/guide").get_data(as_text=True)
+    assert '<html lang="ja">' in client.get("/?lang=ja").get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("lang", "expected"),
+    [
+        ("de", "2,5 km"),
+        ("fr", "2,5\u202fkm"),
+        ("zh", "2.5公里"),
+        ("ar", "2.5 كم"),
+        ("tr", "2,5 km"),
+    ],
+)
+def test_distances_are_written_as_each_language_writes_them(app, lang, expected):
+    from finder.templating import distance
+
+    with app.test_request_context(f"/?lang={lang}"):
+        assert distance(2.5, "km") == expected

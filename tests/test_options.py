@@ -242,7 +242,7 @@ def test_distances_follow_the_browser_region_unless_overridden(client):
     kr = client.get("/search?location=London", headers={"Accept-Language": "ko-KR"}).get_data(
         as_text=True
     )
-    assert " km</span>" in kr
+    assert "km</span>" in kr and "mi</span>" not in kr  # Korean writes 12.3km
     forced = client.get("/search?location=London&unit=km", headers={"Accept-Language": "en-US"})
     assert " km</span>" in forced.get_data(as_text=True)
 

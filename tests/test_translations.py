@@ -8,6 +8,7 @@ import io
 import re
 import subprocess
 import sys
+from html import unescape
 from pathlib import Path
 
 import pytest
@@ -222,16 +223,30 @@ def country_options(html: str) -> list[str]:
 
 
 @pytest.mark.parametrize(
-    ("lang", "own", "english"), [("ko", "대한민국", "South Korea"), ("es", "Alemania", "Germany")]
+    ("lang", "own", "english", "before", "after"),
+    [
+        ("ko", "대한민국", "South Korea", "가나", "헝가리"),
+        ("es", "Alemania", "Germany", "Austria", "Bélgica"),
+        ("ja", "日本", "Japan", "日本", "ニュージーランド"),  # 日本 read にっぽん
+        ("zh", "中国", "China", "智利", "中国"),  # pinyin: zhi li before zhong guo
+        ("de", "Deutschland", "Germany", "Österreich", "Panama"),  # Ö with O
+        ("fr", "Allemagne", "Germany", "Égypte", "Émirats arabes unis"),
+        ("pt", "Alemanha", "Germany", "Áustria", "Azerbaijão"),
+        ("ar", "ألمانيا", "Germany", "ألمانيا", "تركيا"),
+        ("tr", "Almanya", "Germany", "Cibuti", "Çin"),  # ç after c
+    ],
 )
-def test_country_lists_are_in_the_page_language_and_its_order(client, lang, own, english):
+def test_country_lists_are_in_the_page_language_and_its_order(
+    client, lang, own, english, before, after
+):
     from finder.forms import collation_key
 
     for path in ("/", "/submit"):
         html = client.get(f"{path}?lang={lang}").get_data(as_text=True)
-        names = [n.replace("&#39;", "'").replace("&amp;", "&") for n in country_options(html)]
+        names = [unescape(n) for n in country_options(html)]
         assert len(names) >= 249 and own in names and english not in names
-        assert names == sorted(names, key=collation_key)
+        assert names == sorted(names, key=lambda name: collation_key(name, lang))
+        assert names.index(before) <= names.index(after), (before, after)
 
 
 def test_scripts_get_their_words_from_the_page(client):

@@ -97,24 +97,18 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_listing_change_decided_at'), ['decided_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_listing_change_practitioner_id'), ['practitioner_id'], unique=False)
 
-    with op.batch_alter_table('listing_report', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('language', sa.String(length=8), nullable=False,
-                                      server_default='en'))
-
-    with op.batch_alter_table('practitioner', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('listing_confirmed_on', sa.Date(), nullable=True))
-        batch_op.add_column(sa.Column('mail_opt_out', sa.Boolean(), nullable=False,
-                                      server_default=sa.false()))
-
+    # Plain ADD COLUMN (SQLite has it): a batch would copy the tables and lose their CHECKs.
+    op.add_column('listing_report', sa.Column('language', sa.String(length=8), nullable=False,
+                                              server_default='en'))
+    op.add_column('practitioner', sa.Column('listing_confirmed_on', sa.Date(), nullable=True))
+    op.add_column('practitioner', sa.Column('mail_opt_out', sa.Boolean(), nullable=False,
+                                            server_default=sa.false()))
     # A claim-link request finds the listings with an email whatever its case, by index.
     op.create_index('ix_practitioner_email_lower', 'practitioner', [sa.text('lower(email)')])
-
-    with op.batch_alter_table('submission', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('notify', sa.Boolean(), nullable=False,
-                                      server_default=sa.false()))
-        batch_op.add_column(sa.Column('language', sa.String(length=8), nullable=False,
-                                      server_default='en'))
-
+    op.add_column('submission', sa.Column('notify', sa.Boolean(), nullable=False,
+                                          server_default=sa.false()))
+    op.add_column('submission', sa.Column('language', sa.String(length=8), nullable=False,
+                                          server_default='en'))
 
 
 def downgrade():
