@@ -270,7 +270,18 @@ def test_spanish_reasons_read_naturally(client):
 
 
 @pytest.mark.parametrize(
-    ("lang", "required"), [("ko", "이 항목은 필수입니다."), ("es", "obligatorio")]
+    ("lang", "required"),
+    [
+        ("ko", "이 항목은 필수입니다."),
+        ("es", "obligatorio"),
+        ("ja", "このフィールドは必須です。"),
+        ("zh", "该字段是必填字段。"),
+        ("de", "Dieses Feld wird benötigt."),
+        ("fr", "Ce champ est requis."),
+        ("pt", "Campo obrigatório."),
+        ("ar", "هذا الحقل مطلوب."),
+        ("tr", "Bu alan zorunludur."),
+    ],
 )
 def test_form_validation_messages_are_in_the_page_language(app, lang, required):
     app.config["WTF_CSRF_ENABLED"] = False
