@@ -41,13 +41,20 @@ CHROMIUM = "/usr/bin/chromium"
 def pytest_collection_modifyitems(config, items):
     """Slow tests first (in their usual order), then the rest: under pytest -n the slow ones
     start at once on every worker, and none of them starts last to keep the others waiting.
-    On PostgreSQL, tests about SQLite itself are left out (listed as deselected)."""
+    On PostgreSQL, tests about SQLite itself and language-only browser tests are left out
+    (listed as deselected)."""
     if ENGINE != "sqlite":
-        left_out = [item for item in items if item.get_closest_marker("sqlite_only")]
+        left_out = [item for item in items if once_is_enough(item)]
         if left_out:
             config.hook.pytest_deselected(items=left_out)
-            items[:] = [item for item in items if not item.get_closest_marker("sqlite_only")]
+            items[:] = [item for item in items if not once_is_enough(item)]
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
+def once_is_enough(item) -> bool:
+    """Tests about SQLite itself, and browser tests of languages and layout that the database
+    engine cannot change, run on the SQLite pass only."""
+    return bool(item.get_closest_marker("sqlite_only") or item.get_closest_marker("language_only"))
 
 
 def skip_or_fail(reason: str):

@@ -20,7 +20,7 @@ from finder.models import Practitioner
 from .conftest import loopback_context
 from .test_translations import check_page, english_sentences
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.language_only]
 
 PHONE = {"width": 390, "height": 844}
 SHOTS = os.environ.get("FINDER_SCREENSHOTS")

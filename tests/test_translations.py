@@ -158,6 +158,7 @@ def check_page(page, lang: str, label: str, sentences: set[str], problems: list[
 
 @pytest.mark.slow
 @pytest.mark.browser
+@pytest.mark.language_only
 @pytest.mark.parametrize("lang", LANGS)
 def test_pages_in_every_language_show_no_english(page, live_server, app, lang):
     base = live_server.url
