@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from . import details
 from .listings import audit
-from .mail import queue
+from .mail import queue, write
 from .models import (
     ClaimLink,
     ConfirmationRequest,
@@ -119,29 +119,16 @@ def request_claim(session: Session, email: str, language: str) -> None:
         for p in listed_with_email(session, email)
         if links_today(session, p) < MAX_LINKS_PER_LISTING_PER_DAY
     ]
+    hours = current_app.config["CLAIM_LINK_HOURS"]
     if not wanted:
         new_link(session, None, "claim", email)
         session.flush()
-        queue_claim_mail(session, email, language, [], send=False)
+        write("claim-link", language, links=[], hours=hours)  # written, not sent
         return
     # Sent to the address as the listing has it, never as typed.
     links = [(p, link_url(new_link(session, p, "claim", p.email))) for p in wanted]
     session.flush()
-    queue_claim_mail(session, wanted[0].email, language, links, send=True)
-
-
-def queue_claim_mail(session, email, language, links, send: bool):
-    hours = current_app.config["CLAIM_LINK_HOURS"]
-    if send:
-        queue(session, email, "claim-link", language, links=links, hours=hours)
-        return
-    # Written, not sent: the same work as a listed address (see request_claim).
-    from flask import render_template
-    from flask_babel import force_locale
-
-    with force_locale(language):
-        render_template("mail/claim-link.txt", links=links, hours=hours)
-        render_template("mail/claim-link.html", links=links, hours=hours)
+    queue(session, wanted[0].email, "claim-link", language, links=links, hours=hours)
 
 
 @dataclass

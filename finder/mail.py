@@ -92,24 +92,18 @@ def queue(
     unsubscribe: str = "",
     **context,
 ) -> OutgoingMail:
-    """Write the message `templates/mail/<template>.{txt,html}` in `language` and queue it.
-
-    The text template's first line is the subject. `unsubscribe` is the List-Unsubscribe URL
+    """Write the message (`write`) and queue it. `unsubscribe` is the List-Unsubscribe URL
     of a message that is not a transactional answer."""
-    with force_locale(language):
-        text = render_template(f"mail/{template}.txt", **context).strip()
-        html = render_template(f"mail/{template}.html", **context)
-    subject, _, body = text.partition("\n")
-    domain = mail_domain()
+    subject, body, html = write(template, language, **context)
     message = OutgoingMail(
         kind=template,
         to_address=to,
         language=language,
-        subject=subject.strip()[:300],
-        text_body=body.strip() + "\n",
+        subject=subject,
+        text_body=body,
         html_body=html,
         list_unsubscribe=unsubscribe,
-        message_id=make_msgid(idstring=uuid.uuid4().hex[:12], domain=domain),
+        message_id=make_msgid(idstring=uuid.uuid4().hex[:12], domain=mail_domain()),
     )
     if not current_app.config.get("MAIL_URL"):
         message.transport = "outbox"
@@ -125,6 +119,16 @@ def queue(
             message.text_body,
         )
     return message
+
+
+def write(template: str, language: str, **context) -> tuple[str, str, str]:
+    """The message `templates/mail/<template>.{txt,html}` in `language`: (subject, plain text,
+    HTML); the text template's first line is the subject."""
+    with force_locale(language):
+        text = render_template(f"mail/{template}.txt", **context).strip()
+        html = render_template(f"mail/{template}.html", **context)
+    subject, _, body = text.partition("\n")
+    return subject.strip()[:300], body.strip() + "\n", html
 
 
 def mail_domain() -> str:
