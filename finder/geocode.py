@@ -608,18 +608,28 @@ def country_label(code: str, *, gazetteer_path: str, **_settings) -> str:
 
 
 def local_city_label(
-    label: str, country: str, lang: str, *, gazetteer_path: str, **_settings
+    label: str, country: str, lang: str, typed: str = "", *, gazetteer_path: str, **_settings
 ) -> str:
     """A place label with its city named in language lang when the gazetteer knows that name:
     "Seoul, South Korea" -> "서울, South Korea", "06236 (Seoul), South Korea" -> "06236 (서울), …";
-    the country part is left as it is."""
+    the country part is left as it is.
+
+    A patient who typed another of the city's names, in their own letters or capitalised
+    ("北京", "München", "القاهرة", "Genf"; not "munich", nor "Montreal" for "Montréal"), sees
+    the city named as they typed it."""
     code, paren, rest = label.partition(" (")
     prefix, text = (f"{code}{paren}", rest) if paren else ("", label)
     city, separator, tail = text.partition(", ")
     if paren and ")" in city:
         city, closing, after = city.partition(")")
         tail, separator = f"{closing}{after}{separator}{tail}", ""
-    local = _gazetteer(gazetteer_path).local_city_name(city, country, lang)
+    gazetteer = _gazetteer(gazetteer_path)
+    own = " ".join(typed.split(",")[0].split())
+    named = own and (not own.isascii() or own != own.lower()) and normalise(own) != normalise(city)
+    if named and gazetteer.is_city_name(own, city, country):
+        local = own
+    else:
+        local = gazetteer.local_city_name(city, country, lang)
     return f"{prefix}{local}{separator}{tail}" if local else label
 
 

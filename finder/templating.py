@@ -113,18 +113,20 @@ def readable_json(value) -> str:
     return json.dumps(value, indent=1, ensure_ascii=False, sort_keys=True, default=str)
 
 
-def place_label(place) -> str:
+def place_label(place, typed: str | None = None) -> str:
     """A geocoded place's label with its country named in the page's language.
 
     Labels are made (and cached) in English, "Seoul, South Korea"; a city is named as the
     page's language names it where the gazetteer knows (CLDR, GeoNames' Hangul names), and
-    the country part, the one every place has, is swapped for the page's name ("서울, 대한민국")."""
+    the country part, the one every place has, is swapped for the page's name ("서울, 대한민국").
+    typed is what the patient typed for the place: a city they named in their own letters is
+    named so ("İstanbul", "北京")."""
     label, code = place.label, place.country
     if not code or place.kind == "point":
         return label
     settings = settings_from_config(current_app.config)
     if place.kind in ("city", "postal", "zip"):
-        label = local_city_label(label, code, str(get_locale() or "en"), **settings)
+        label = local_city_label(label, code, str(get_locale() or "en"), typed or "", **settings)
     # The name the geocoder ended the label with (GeoNames': "Turkey", not babel's "Türkiye").
     english = country_label(code, **settings)
     here = country_name(code)
@@ -133,6 +135,15 @@ def place_label(place) -> str:
     if label.endswith(", " + english):
         return label[: -len(english)] + here
     return label
+
+
+def city_name(name: str, country: str) -> str:
+    """A city's name ("Beijing": a gazetteer city, or a listing's city as written) as the
+    page's language names it ("北京"); a name the gazetteer does not know stays as written."""
+    if not name or not country:
+        return name
+    settings = settings_from_config(current_app.config)
+    return local_city_label(name, country, str(get_locale() or "en"), **settings)
 
 
 def phone_display(e164: str) -> str:
@@ -175,6 +186,7 @@ def register_filters(app) -> None:
     app.jinja_env.filters["readable_json"] = readable_json
     app.jinja_env.filters["language_name"] = language_name
     app.jinja_env.filters["country_name"] = country_name
+    app.jinja_env.filters["city_name"] = city_name
     app.jinja_env.filters["to_unit"] = from_km
     app.jinja_env.filters["distance"] = distance
     app.jinja_env.filters["number"] = number

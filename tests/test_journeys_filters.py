@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from babel.support import Translations
+from babel.units import format_unit
 
 from finder.extensions import db
 from finder.models import Practitioner
@@ -196,7 +197,8 @@ def test_active_filters_are_chips_that_remove_themselves(page, live_server, app,
     assert_results_page(page, live_server.url)
     chips = page.locator(".filter-chips a.chip")
     labels = [_("Physical therapy"), _("Telehealth"), _("Gentle methods only")]
-    within = _("Within %(radius)s %(unit)s") % {"radius": "250", "unit": "mi"}
+    miles = format_unit(250, "length-mile", length="short", format="#,##0", locale=lang)
+    within = _("Within %(distance)s") % {"distance": miles}
     assert [c.strip().rstrip("×").strip() for c in chips.all_inner_texts()] == [*labels, within]
     for label in [*labels, within]:
         chip = chip_named(page, _, label)
@@ -250,7 +252,8 @@ def test_the_count_names_the_technique_in_the_page_language(page, live_server, l
     count = page.locator("#nearby .result-card").count()
     assert count >= 2  # so the plural is the one to check
     assert str(count) in summary and _("physical therapists") in summary
-    assert "100 mi" in summary and "62" not in summary
+    miles = format_unit(100, "length-mile", length="short", format="#,##0", locale=lang)
+    assert miles in summary and "62" not in summary  # CLDR's "100mi" in Korean
     if lang == "en":
         assert summary.startswith(f"{count} physical therapists within 100 mi of Toronto")
     # Two techniques: the count says practitioners and names both.

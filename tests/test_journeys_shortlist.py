@@ -110,8 +110,9 @@ def test_ticks_kept_across_pages_make_a_shortlist_with_distances(browser, live_s
                 p = db.session.get(Practitioner, int(pid))
                 km = min(haversine_km(lat, lon, x.latitude, x.longitude) for x in p.locations)
                 text = page.locator(f'.shortlist-item[data-practitioner-id="{pid}"] .distance')
-                # The number as the page's language writes it ("0,9" in Spanish), then the unit.
-                number = re.search(rf"(\d+(?:[.,]\d+)?) {unit}\b", text.inner_text()).group(1)
+                # The number as the page's language writes it ("0,9" in Spanish), then the unit
+                # (CLDR's short form: "0.9km" in Korean).
+                number = re.search(rf"(\d+(?:[.,]\d+)?)\s?{unit}\b", text.inner_text()).group(1)
                 shown = float(number.replace(",", ".") if lang == "es" else number)
                 expected = km / 1.609344 if unit == "mi" else km
                 assert abs(shown - expected) <= 0.1, (pid, shown, expected)

@@ -27,6 +27,23 @@ def heading(client, query: str, language: str) -> str:
         ("location=Tokyo", "es", "Tokio, Japón", "Tokyo"),
         ("location=London&country=GB", "es", "Londres, Reino Unido", "London"),
         ("location=Seoul", "en", "Seoul, South Korea", "서울"),
+        # GeoNames' alternate names told apart by their writing (finder.city_names)
+        ("location=Beijing", "zh", "北京, 中国", "Beijing"),
+        ("location=北京", "zh", "北京, 中国", "Beijing"),
+        ("location=Istanbul", "zh", "伊斯坦布尔, 土耳其", "伊斯坦堡"),  # zh-cn, not Taiwan's
+        ("location=Vienna", "zh", "维也纳, 奥地利", "維也納"),  # only the traditional form listed
+        ("location=Tokyo", "ja", "東京, 日本", "东京"),  # Japan writes 東京
+        ("location=Istanbul", "ja", "イスタンブール, トルコ", "ビュザンティオン"),
+        ("location=Cairo", "ar", "القاهرة, مصر", "Cairo"),
+        ("location=Istanbul", "tr", "İstanbul, Türkiye", "Istanbul"),
+        ("location=Montreal", "fr", "Montréal, Canada", "Montreal"),
+        # a city named in the patient's own letters is shown as typed
+        ("location=München", "de", "München, Deutschland", "Munich"),
+        ("location=Genf", "de", "Genf, Schweiz", "Geneva"),
+        ("location=İzmir", "tr", "İzmir, Türkiye", "Izmir"),
+        ("location=北京", "en", "北京, China", "Beijing"),
+        # ... but not ASCII a patient typed in lower case
+        ("location=munich", "de", "Munich, Deutschland", "munich"),
     ],
 )
 def test_the_searched_city_is_named_in_the_page_language(
@@ -52,6 +69,42 @@ def test_korean_names_are_the_modern_ones_not_historic_alternates(gazetteer_path
     }
     assert gazetteer.local_city_name("Tokyo", "JP", "ko") == "도쿄"  # CLDR, not "동경"
     assert gazetteer.local_city_name("Nowhere", "KR", "ko") is None
+
+
+def test_a_whole_country_search_names_its_centre_in_the_page_language(client):
+    response = client.get("/search?location=China", headers={"Accept-Language": "zh"})
+    text = unescape(response.get_data(as_text=True))
+    assert "最近的" in text or "上海" in text or "北京" in text
+    assert "Shanghai" not in text and "Beijing" not in text
+
+
+@pytest.mark.parametrize(
+    ("lang", "query", "expected", "not_expected"),
+    [
+        ("zh", "location=Seoul&radius=50", ["50公里"], ["50 km"]),
+        ("ar", "location=Cairo&radius=50&unit=mi", ["50 ميل"], ["50 mi"]),
+        ("ko", "location=Seoul&radius=50", ["50km"], ["50 km"]),
+        ("de", "location=Seoul&radius=2.5", ["2,5 km"], ["2,5 km km"]),
+        ("en", "location=Seoul&radius=50&unit=mi", ["50 mi"], ["50 mi mi"]),
+    ],
+)
+def test_the_radius_reads_as_the_language_writes_distances(
+    client, lang, query, expected, not_expected
+):
+    """The summary ("… within 50公里 of 首尔") and the radius chip use CLDR's unit names."""
+    response = client.get(f"/search?{query}&lang={lang}")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    summary = re.search(r'<p class="summary" id="summary">.*?</p>', page, re.S)
+    chip = re.search(r'class="filter-chips.*?</div>', page, re.S)
+    for shown in (summary, chip):
+        assert shown is not None
+        text = " ".join(unescape(re.sub(r"<[^>]+>", " ", shown.group(0))).split())
+        text = text.replace("\u00a0", " ").replace("\u202f", " ")
+        for want in expected:
+            assert want.replace("\u00a0", " ") in text, text
+        for unwanted in not_expected:
+            assert unwanted not in text, text
 
 
 @pytest.mark.browser

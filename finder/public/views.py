@@ -33,7 +33,14 @@ from ..search import DEFAULT_RADIUS_KM, Outcome, nearest_distance_km, overdue
 from ..search_params import BadParameter, SearchRequest, parse_search_args
 from ..submissions import check_fields, record_unmet_need, store_submission
 from ..techniques import technique_plurals
-from ..templating import country_name, distance, language_name, number, place_label, say_reason
+from ..templating import (
+    city_name,
+    country_name,
+    distance,
+    language_name,
+    place_label,
+    say_reason,
+)
 from ..validation import decimal_number, whole_number
 from . import bp
 
@@ -64,7 +71,7 @@ def page_language() -> str:
 def map_marker(entry: dict, kind: str, techniques: dict[str, Technique], unit: str) -> MapMarker:
     """A map marker for one result entry, coloured by its first technique."""
     names = ", ".join(_(techniques[s].name) for s in entry["techniques"])
-    where = f"{entry['city']}, {country_name(entry['country'])}"
+    where = f"{city_name(entry['city'], entry['country'])}, {country_name(entry['country'])}"
     if entry["distance_km"] is not None:
         where += f" · {distance(entry['distance_km'], unit)}"
     return MapMarker(
@@ -78,9 +85,11 @@ def map_marker(entry: dict, kind: str, techniques: dict[str, Technique], unit: s
     )
 
 
-def radius_text(radius: float) -> str:
-    """A radius as people write it: "100", or "2.5" when it is not whole."""
-    return number(radius, 0 if abs(radius - round(radius)) < 0.05 else 1)
+def radius_text(radius_km: float, unit: str) -> str:
+    """A radius as the page's language writes a distance: "100 km", "2.5 mi", "100公里"
+    (one decimal only when it is not whole in the unit)."""
+    radius = from_km(radius_km, unit)
+    return distance(radius_km, unit, 0 if abs(radius - round(radius)) < 0.05 else 1)
 
 
 def active_filters(
@@ -112,7 +121,7 @@ def active_filters(
         chips.append((approach[filters.approach], {"approach": None}))
     radius = from_km(search_request.radius_km, unit)
     if abs(radius - DEFAULT_RADIUS_KM) > 1e-6:  # the default is 100 of the page's unit
-        label = _("Within %(radius)s %(unit)s", radius=radius_text(radius), unit=unit)
+        label = _("Within %(distance)s", distance=radius_text(search_request.radius_km, unit))
         chips.append((label, {"radius": None}))
     return [{"label": label, "url": search_url(**drop, page=None)} for label, drop in chips]
 
@@ -135,14 +144,17 @@ def techniques_named(slugs: tuple[str, ...], techniques: dict[str, Technique]) -
     )
 
 
-def found_summary(outcome: Outcome, techniques: dict[str, Technique], radius: float) -> str:
+def found_summary(outcome: Outcome, techniques: dict[str, Technique]) -> str:
     """How many were found, who they are and where: "12 physical therapists within 100 km of
     Toronto"; several techniques are named ("3 practitioners offering A or B ...")."""
     count, slugs = outcome.result.total, outcome.request.filters.techniques
     noun = practitioner_noun(slugs, count)
     offering = techniques_named(slugs, techniques) if slugs and not noun else None
     if outcome.whole_country:
-        where = {"country": country_name(outcome.origin.country), "city": outcome.centre}
+        where = {
+            "country": country_name(outcome.origin.country),
+            "city": city_name(outcome.centre, outcome.origin.country),
+        }
         if not count:
             return _("No practitioner in %(country)s matches this search yet.", **where)
         if noun:
@@ -173,29 +185,30 @@ def found_summary(outcome: Outcome, techniques: dict[str, Technique], radius: fl
     # "of 43.6532, -79.3832" says nothing to a person who used their location.
     pointed = outcome.origin.kind == "point" and not outcome.request.location
     where = {
-        "radius": radius_text(radius),
-        "unit": outcome.request.unit,
-        "place": _("your location") if pointed else place_label(outcome.origin),
+        "distance": radius_text(outcome.request.radius_km, outcome.request.unit),
+        "place": _("your location")
+        if pointed
+        else place_label(outcome.origin, outcome.request.location),
     }
     if noun:
         return ngettext(
-            "%(num)s %(noun)s within %(radius)s %(unit)s of %(place)s",
-            "%(num)s %(noun)s within %(radius)s %(unit)s of %(place)s",
+            "%(num)s %(noun)s within %(distance)s of %(place)s",
+            "%(num)s %(noun)s within %(distance)s of %(place)s",
             count,
             noun=noun,
             **where,
         )
     if offering:
         return ngettext(
-            "%(num)s practitioner offering %(techniques)s within %(radius)s %(unit)s of %(place)s",
-            "%(num)s practitioners offering %(techniques)s within %(radius)s %(unit)s of %(place)s",
+            "%(num)s practitioner offering %(techniques)s within %(distance)s of %(place)s",
+            "%(num)s practitioners offering %(techniques)s within %(distance)s of %(place)s",
             count,
             techniques=offering,
             **where,
         )
     return ngettext(
-        "%(num)s practitioner within %(radius)s %(unit)s of %(place)s",
-        "%(num)s practitioners within %(radius)s %(unit)s of %(place)s",
+        "%(num)s practitioner within %(distance)s of %(place)s",
+        "%(num)s practitioners within %(distance)s of %(place)s",
         count,
         **where,
     )
@@ -297,7 +310,7 @@ def results_page():
     ]
     parts = build_map(
         (outcome.origin.lat, outcome.origin.lon),
-        _("You searched: %(place)s", place=place_label(outcome.origin)),
+        _("You searched: %(place)s", place=place_label(outcome.origin, outcome.request.location)),
         None if outcome.whole_country else search_request.radius_km,
         markers,
         current_app.config["TILE_URL"],
@@ -317,7 +330,7 @@ def results_page():
         shortlist_form=True,
         chips=active_filters(search_request, techniques, unit),
         clear_url=without_filters_url(),
-        summary=found_summary(outcome, techniques, from_km(search_request.radius_km, unit)),
+        summary=found_summary(outcome, techniques),
         few_nearby=few_nearby(outcome),
     )
 
@@ -453,9 +466,7 @@ def shortlist():
     items = [
         {
             "p": p,
-            "distance": from_km(nearest_distance_km(p, *origin), unit)
-            if origin and p.locations
-            else None,
+            "distance_km": nearest_distance_km(p, *origin) if origin and p.locations else None,
             "remove_url": shortlist_url([i for i in kept if i != p.id], origin, unit),
         }
         for p in people
