@@ -607,6 +607,9 @@ def country_label(code: str, *, gazetteer_path: str, **_settings) -> str:
     return _country_label(_gazetteer(gazetteer_path), code)
 
 
+TRIMMED = "\"'`.,;:!?()[]{}<>«»“”„‘’「」『』 "  # around a typed name, not part of it
+
+
 def local_city_label(
     label: str, country: str, lang: str, typed: str = "", *, gazetteer_path: str, **_settings
 ) -> str:
@@ -624,7 +627,7 @@ def local_city_label(
         city, closing, after = city.partition(")")
         tail, separator = f"{closing}{after}{separator}{tail}", ""
     gazetteer = _gazetteer(gazetteer_path)
-    own = " ".join(typed.split(",")[0].split())
+    own = " ".join(typed.split(",")[0].split()).strip(TRIMMED)
     named = own and (not own.isascii() or own != own.lower()) and normalise(own) != normalise(city)
     if named and gazetteer.is_city_name(own, city, country):
         local = own

@@ -169,3 +169,16 @@ def test_postal_codes_through_the_search_form_find_their_city(
     heading = page.locator("h1").inner_text()
     for part in expected:
         assert part in heading, heading
+
+
+@pytest.mark.parametrize(
+    "typed", ['北京"', "北京'", '北京"<b>', "北京'><svg onload=alert(1)>", "München</h1>"]
+)
+def test_a_name_shown_as_typed_is_text_not_markup(client, typed):
+    response = client.get("/search", query_string={"location": typed, "lang": "zh"})
+    assert response.status_code in (200, 422)
+    page = response.get_data(as_text=True)
+    assert typed not in page and "<svg onload" not in page and '"<b>' not in page
+    assert page.count("</h1>") == 1
+    if response.status_code == 200:  # a stray quote is not part of the name shown
+        assert heading(client, f"location={typed}&lang=zh", "zh").startswith("北京, 中国")
