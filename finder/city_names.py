@@ -6,9 +6,10 @@ Hangul is Korean; kana is Japanese; Chinese characters are Chinese, made Simplif
 zhconv (MediaWiki's zh-cn tables, which also know the mainland's names for places: 伊斯坦堡
 becomes 伊斯坦布尔); Arabic letters without the extra letters of Persian, Urdu, Kurdish or
 Uyghur are Arabic. Latin-script languages share one alphabet, so for them only the spelling a
-country itself uses is taken, where it is the usual name with its own letters: "İstanbul" for
-Turkish, "Montréal" for French. (A Latin name with other letters, "München" for "Munich", cannot
-be told from another language's "Münih"; a patient who types it sees it, see geocode.)
+country itself uses is taken, where it is the usual name with letters only that language
+writes: "İstanbul", "İzmir" for Turkish. (A Latin name with other letters, "München" for
+"Munich", cannot be told from another language's "Münih"; a patient who types it sees it, see
+geocode.)
 """
 
 from __future__ import annotations
@@ -21,14 +22,11 @@ from rapidfuzz import fuzz
 
 from .collation import folded
 
-# Letters each Latin-script language writes beyond a to z.
-OWN_LETTERS = {
-    "tr": set("çğıİöşüÇĞÖŞÜâîûÂÎÛ"),
-    "de": set("äöüßÄÖÜ"),
-    "fr": set("àâæçéèêëîïôœùûüÿÀÂÆÇÉÈÊËÎÏÔŒÙÛÜŸ"),
-    "pt": set("áâãàçéêíóôõúüÁÂÃÀÇÉÊÍÓÔÕÚÜ"),
-    "es": set("áéíñóúüÁÉÍÑÓÚÜ"),
-}
+# Letters of a Latin-script language that no other language here writes, and the others its
+# names may hold. Only Turkish has such letters (İ ı Ş ş Ğ ğ): an accented alternate name of
+# a Spanish, French or Portuguese city may be any language's ("Madríd", "Parîs"), and GeoNames
+# already gives those cities their own accents ("São Paulo", "Montréal", "Bogotá").
+OWN_LETTERS = {"tr": (set("İıŞşĞğ"), set("İıŞşĞğçöüÇÖÜâîûÂÎÛ"))}
 # Where Japanese writes a city's name in kanji, as Chinese and Japanese readers both do.
 KANJI_COUNTRIES = {"JP", "CN", "TW", "HK", "MO"}
 # Whole names in one writing system. ARABIC is Arabic's letters (hamza to yeh) and harakat:
@@ -106,14 +104,15 @@ def arabic(alternates: list[str]) -> str | None:
 
 def korean(alternates: list[str]) -> str | None:
     """The Korean name: the Hangul one the others extend ("서울" beside "서울시", not the
-    historic "경성"), else the only Hangul one."""
+    historic "경성"), else the only Hangul one; without a spaced "시" (city) after it, as
+    Korean names Osaka "오사카", not "오사카 시"."""
     hangul = sorted(
         {a for a in alternates if HANGUL.fullmatch(a) and a.strip()}, key=lambda a: (len(a), a)
     )
     for name in hangul:
         if any(other != name and other.startswith(name) for other in hangul):
-            return name
-    return hangul[0] if len(hangul) == 1 else None
+            return name.removesuffix(" 시")
+    return hangul[0].removesuffix(" 시") if len(hangul) == 1 else None
 
 
 @functools.cache
@@ -123,13 +122,13 @@ def _speaks(country: str, lang: str) -> bool:
 
 def latin(alternates: list[str], english: str, country: str, lang: str) -> str | None:
     """The spelling a country that speaks lang gives a city whose usual name lacks its
-    letters: "İstanbul" for "Istanbul", "Montréal" for "Montreal"."""
+    letters: "İstanbul" for "Istanbul"."""
     if not _speaks(country, lang):
         return None
-    own = OWN_LETTERS[lang]
+    only, own = OWN_LETTERS[lang]
     names = [
         a for a in alternates
-        if LATIN.fullmatch(a) and any(c in own for c in a)
+        if LATIN.fullmatch(a) and any(c in only for c in a)
         and all(c in own or ord(c) < 0x80 for c in a)
     ]  # fmt: skip
     plain = folded(english)

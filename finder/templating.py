@@ -1,15 +1,17 @@
 """Jinja filters: language and country names in the page's language."""
 
+import datetime as dt
 import functools
 import json
 
 import phonenumbers
 from babel import Locale, UnknownLocaleError
+from babel.dates import format_date
 from babel.numbers import format_currency
-from babel.units import format_unit
 from flask import current_app
-from flask_babel import format_decimal, get_locale, gettext
+from flask_babel import format_decimal, get_locale, gettext, ngettext
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup, escape
 
 from .gazetteer import country_name as _country_name
 from .geo import from_km
@@ -113,6 +115,38 @@ def readable_json(value) -> str:
     return json.dumps(value, indent=1, ensure_ascii=False, sort_keys=True, default=str)
 
 
+# How a language separates the items of a plain list ("Korean, English") and the parts of a
+# place ("Cairo, Egypt"): Arabic's comma, the ideographic enumeration comma in Japanese and
+# Chinese, and Chinese's full-width comma between a city and its country.
+LIST_SEPARATORS = {"ar": "، ", "ja": "、", "zh": "、"}
+PLACE_SEPARATORS = {"ar": "، ", "ja": "、", "zh": "，"}
+
+
+def _language() -> str:
+    return str(get_locale() or "en").split("_")[0]
+
+
+def listed(items) -> str:
+    """Items joined as the page's language separates a list ("A, B"; "A، B"; "A、B")."""
+    return LIST_SEPARATORS.get(_language(), ", ").join(str(item) for item in items)
+
+
+def place_parts(*parts: str) -> str:
+    """A place's parts, smallest first, as the page's language separates them."""
+    return PLACE_SEPARATORS.get(_language(), ", ").join(part for part in parts if part)
+
+
+def date_text(value) -> Markup:
+    """A date as the page's language writes it ("Dec 2, 2026", "2026年12月2日"), in a
+    <time> element that keeps the ISO date for machines."""
+    if isinstance(value, str):
+        value = dt.date.fromisoformat(value[:10])
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    shown = format_date(value, "medium", locale=str(get_locale() or "en"))
+    return Markup('<time datetime="{}">{}</time>').format(value.isoformat(), escape(shown))
+
+
 def place_label(place, typed: str | None = None) -> str:
     """A geocoded place's label with its country named in the page's language.
 
@@ -133,8 +167,8 @@ def place_label(place, typed: str | None = None) -> str:
     if label == english:
         return here
     if label.endswith(", " + english):
-        return label[: -len(english)] + here
-    return label
+        label = label[: -len(english)] + here
+    return place_parts(*label.split(", "))
 
 
 def city_name(name: str, country: str) -> str:
@@ -170,14 +204,19 @@ def money(amount: int, currency: str) -> str:
 
 def distance(km: float, unit: str, digits: int = 1) -> str:
     """A distance in km shown in the unit, as the page's language writes numbers and units
-    ("2,6 km", "2.6公里", "100 ميل"; CLDR's short unit names)."""
-    return format_unit(
-        from_km(km, unit),
-        "length-kilometer" if unit == "km" else "length-mile",
-        length="short",
-        format="#,##0" + ("." + "0" * digits if digits else ""),
-        locale=str(get_locale() or "en"),
-    )
+    ("2,6 km", "2.6公里", "100 ميل"; CLDR's short unit names). Where CLDR's short patterns
+    lack the number's plural form (Portuguese has only "{0} mi") the "other" form is used, not
+    the long name babel would fall back to ("1,3 milhas" beside "2,4 mi")."""
+    locale = Locale.parse(str(get_locale() or "en"))
+    value = from_km(km, unit)
+    patterns = locale._data["unit_patterns"]["length-kilometer" if unit == "km" else "length-mile"][
+        "short"
+    ]
+    pattern = patterns.get(locale.plural_form(value), "")
+    if "{0}" not in pattern:  # missing, or Arabic's "ميل" for one, without the number
+        pattern = patterns["other"]
+    shown = format_decimal(value, format="#,##0" + ("." + "0" * digits if digits else ""))
+    return pattern.replace("{0}", shown)
 
 
 def register_filters(app) -> None:
@@ -187,6 +226,9 @@ def register_filters(app) -> None:
     app.jinja_env.filters["language_name"] = language_name
     app.jinja_env.filters["country_name"] = country_name
     app.jinja_env.filters["city_name"] = city_name
+    app.jinja_env.filters["listed"] = listed
+    app.jinja_env.filters["date_text"] = date_text
+    app.jinja_env.globals["place_parts"] = place_parts
     app.jinja_env.filters["to_unit"] = from_km
     app.jinja_env.filters["distance"] = distance
     app.jinja_env.filters["number"] = number
@@ -198,7 +240,7 @@ def register_filters(app) -> None:
 
 def say_reason(reason, trip) -> str:
     """A travel or telehealth reason in the page's language."""
-    return describe(reason, trip, gettext, country_name, language_in_page)
+    return describe(reason, trip, gettext, country_name, language_in_page, listed, ngettext)
 
 
 def language_in_page(code: str) -> str:

@@ -28,15 +28,18 @@ def heading(client, query: str, language: str) -> str:
         ("location=London&country=GB", "es", "Londres, Reino Unido", "London"),
         ("location=Seoul", "en", "Seoul, South Korea", "서울"),
         # GeoNames' alternate names told apart by their writing (finder.city_names)
-        ("location=Beijing", "zh", "北京, 中国", "Beijing"),
-        ("location=北京", "zh", "北京, 中国", "Beijing"),
-        ("location=Istanbul", "zh", "伊斯坦布尔, 土耳其", "伊斯坦堡"),  # zh-cn, not Taiwan's
-        ("location=Vienna", "zh", "维也纳, 奥地利", "維也納"),  # only the traditional form listed
-        ("location=Tokyo", "ja", "東京, 日本", "东京"),  # Japan writes 東京
-        ("location=Istanbul", "ja", "イスタンブール, トルコ", "ビュザンティオン"),
-        ("location=Cairo", "ar", "القاهرة, مصر", "Cairo"),
+        ("location=Beijing", "zh", "北京，中国", "Beijing"),
+        ("location=北京", "zh", "北京，中国", "Beijing"),
+        ("location=Istanbul", "zh", "伊斯坦布尔，土耳其", "伊斯坦堡"),  # zh-cn, not Taiwan's
+        ("location=Vienna", "zh", "维也纳，奥地利", "維也納"),  # only the traditional form listed
+        ("location=Tokyo", "ja", "東京、日本", "东京"),  # Japan writes 東京
+        ("location=Istanbul", "ja", "イスタンブール、トルコ", "ビュザンティオン"),
+        ("location=Cairo", "ar", "القاهرة، مصر", "Cairo"),
         ("location=Istanbul", "tr", "İstanbul, Türkiye", "Istanbul"),
         ("location=Montreal", "fr", "Montréal, Canada", "Montreal"),
+        ("location=Madrid", "es", "Madrid, España", "Madríd"),  # no stray accent
+        ("location=Paris&country=FR", "fr", "Paris, France", "Parîs"),
+        ("location=Osaka", "ko", "오사카, 일본", "오사카 시"),
         # a city named in the patient's own letters is shown as typed
         ("location=München", "de", "München, Deutschland", "Munich"),
         ("location=Genf", "de", "Genf, Schweiz", "Geneva"),
@@ -181,4 +184,82 @@ def test_a_name_shown_as_typed_is_text_not_markup(client, typed):
     assert typed not in page and "<svg onload" not in page and '"<b>' not in page
     assert page.count("</h1>") == 1
     if response.status_code == 200:  # a stray quote is not part of the name shown
-        assert heading(client, f"location={typed}&lang=zh", "zh").startswith("北京, 中国")
+        assert heading(client, f"location={typed}&lang=zh", "zh").startswith("北京，中国")
+
+
+def test_cards_name_the_city_and_its_country_in_the_page_language(client):
+    """A whole-country search: its centre in the summary and each card's city, with the
+    language's separator."""
+    page = unescape(client.get("/search?location=China&lang=zh").get_data(as_text=True))
+    nearby = page.split('id="nearby"', 1)[1].split("</ol>", 1)[0]
+    wheres = re.findall(r'<p class="where">(.*?)</p>', nearby)
+    assert wheres and all(w.endswith("，中国") for w in wheres), wheres
+    assert "上海，中国" in wheres and not any("Shanghai" in w or "Beijing" in w for w in wheres)
+    summary = re.search(r'<p class="summary" id="summary">(.*?)</p>', page, re.S).group(1)
+    assert "上海" in summary and "Shanghai" not in summary, summary
+
+
+@pytest.mark.parametrize(
+    ("lang", "hours", "expected"),
+    [
+        ("ar", 3, "نحو 3 ساعات بالطائرة"),
+        ("ar", 10, "نحو 10 ساعات بالطائرة"),
+        ("ar", 11, "نحو 11 ساعة بالطائرة"),
+        ("ja", 3, "飛行機で約3時間"),
+        ("en", 3, "about 3 h by air"),
+    ],
+)
+def test_travel_hours_take_the_language_plural(app, lang, hours, expected):
+    from finder.reasons import describe_trip
+    from finder.travel import Trip
+
+    with app.test_request_context(f"/?lang={lang}"):
+        from flask_babel import ngettext, refresh
+
+        refresh()
+        assert describe_trip(Trip(mode="flight", hours=hours), ngettext) == expected
+
+
+def test_a_distance_keeps_one_unit_name_whatever_its_plural(app):
+    """Portuguese CLDR has only "{0} mi" in short: 1,3 is not "1,3 milhas" beside "2,4 mi"."""
+    from finder.templating import distance
+
+    with app.test_request_context("/?lang=pt"):
+        from flask_babel import refresh
+
+        refresh()
+        assert distance(1.3 * 1.609344, "mi") == "1,3 mi"
+        assert distance(2.4 * 1.609344, "mi") == "2,4 mi"
+    with app.test_request_context("/?lang=ar"):
+        refresh()
+        assert distance(1.609344, "mi", 0) == "1 ميل"  # CLDR's "one" drops the number
+
+
+@pytest.mark.parametrize("lang", ["ja", "zh"])
+def test_two_sentences_in_japanese_and_chinese_have_no_space_between(app, lang):
+    from finder.reasons import Reason
+    from finder.templating import say_reason
+    from finder.travel import Trip
+
+    with app.test_request_context(f"/?lang={lang}"):
+        from flask_babel import refresh
+
+        refresh()
+        said = say_reason(
+            Reason(kind="telehealth", noun="practitioner", country="KR"), Trip("flight", 3)
+        )
+    assert "。" in said and "。 " not in said, said
+
+
+def test_dates_are_written_as_the_language_writes_them(client, app):
+    from finder.extensions import db
+    from finder.models import Practitioner
+
+    with app.app_context():
+        p = db.session.scalars(
+            db.select(Practitioner).where(Practitioner.last_vetted_at.is_not(None)).limit(1)
+        ).one()
+        pid, day = p.id, p.last_vetted_at.date()
+    for lang, shown in (("zh", f"{day.year}年{day.month}月{day.day}日"), ("de", f"{day:%d.%m.%Y}")):
+        page = client.get(f"/practitioners/{pid}?lang={lang}").get_data(as_text=True)
+        assert f'<time datetime="{day.isoformat()}">{shown}</time>' in page

@@ -38,7 +38,9 @@ from ..templating import (
     country_name,
     distance,
     language_name,
+    listed,
     place_label,
+    place_parts,
     say_reason,
 )
 from ..validation import decimal_number, whole_number
@@ -70,8 +72,8 @@ def page_language() -> str:
 
 def map_marker(entry: dict, kind: str, techniques: dict[str, Technique], unit: str) -> MapMarker:
     """A map marker for one result entry, coloured by its first technique."""
-    names = ", ".join(_(techniques[s].name) for s in entry["techniques"])
-    where = f"{city_name(entry['city'], entry['country'])}, {country_name(entry['country'])}"
+    names = listed([_(techniques[s].name) for s in entry["techniques"]])
+    where = place_parts(city_name(entry["city"], entry["country"]), country_name(entry["country"]))
     if entry["distance_km"] is not None:
         where += f" · {distance(entry['distance_km'], unit)}"
     return MapMarker(
