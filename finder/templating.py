@@ -136,15 +136,22 @@ def place_parts(*parts: str) -> str:
     return PLACE_SEPARATORS.get(_language(), ", ").join(part for part in parts if part)
 
 
-def date_text(value) -> Markup:
-    """A date as the page's language writes it ("Dec 2, 2026", "2026年12月2日"), in a
-    <time> element that keeps the ISO date for machines."""
+def _day(value) -> dt.date:
     if isinstance(value, str):
-        value = dt.date.fromisoformat(value[:10])
-    if isinstance(value, dt.datetime):
-        value = value.date()
-    shown = format_date(value, "medium", locale=str(get_locale() or "en"))
-    return Markup('<time datetime="{}">{}</time>').format(value.isoformat(), escape(shown))
+        return dt.date.fromisoformat(value[:10])
+    return value.date() if isinstance(value, dt.datetime) else value
+
+
+def date_words(value) -> str:
+    """A date (or ISO date text) as the page's language writes it: "Dec 2, 2026",
+    "2026年12月2日", "02‏/12‏/2026" (CLDR's medium form)."""
+    return format_date(_day(value), "medium", locale=str(get_locale() or "en"))
+
+
+def date_text(value) -> Markup:
+    """date_words in a <time> element that keeps the ISO date for machines."""
+    day = _day(value)
+    return Markup('<time datetime="{}">{}</time>').format(day.isoformat(), escape(date_words(day)))
 
 
 def place_label(place, typed: str | None = None) -> str:
@@ -228,6 +235,7 @@ def register_filters(app) -> None:
     app.jinja_env.filters["city_name"] = city_name
     app.jinja_env.filters["listed"] = listed
     app.jinja_env.filters["date_text"] = date_text
+    app.jinja_env.filters["date_words"] = date_words
     app.jinja_env.globals["place_parts"] = place_parts
     app.jinja_env.filters["to_unit"] = from_km
     app.jinja_env.filters["distance"] = distance

@@ -8,6 +8,8 @@ import datetime as dt
 import os
 from pathlib import Path
 
+from babel.dates import format_date
+
 from finder.extensions import db
 from finder.models import Practitioner, VettingRecord
 
@@ -87,7 +89,10 @@ def test_profiles_full_and_bare_in_every_language_at_phone_width(app, browser, l
             assert details.locator("dt").count() == GROUP_TITLES
             assert details.locator(".confirmed").count() == GROUP_TITLES
             text = page.locator("main").inner_text()
-            assert "2026-04-01" in text and "2025-05-01" in text  # travel confirmed; vetted
+            # travel confirmed; vetted: as the language writes dates, ISO kept for machines
+            for day in (dt.date(2026, 4, 1), dt.date(2025, 5, 1)):
+                assert format_date(day, "medium", locale=lang) in text
+                assert page.locator(f'time[datetime="{day.isoformat()}"]').count() >= 1
             assert page.locator(".overdue").is_visible()
             assert {"en": "€90", "ko": "€90", "es": "90\u00a0€"}[lang] in text
             if lang != "en":
