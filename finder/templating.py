@@ -3,6 +3,7 @@
 import datetime as dt
 import functools
 import json
+import re
 
 import phonenumbers
 from babel import Locale, UnknownLocaleError
@@ -16,6 +17,7 @@ from markupsafe import Markup, escape
 from .gazetteer import country_name as _country_name
 from .geo import from_km
 from .geocode import country_label, local_city_label, settings_from_config
+from .i18n import RIGHT_TO_LEFT
 from .reasons import describe
 
 
@@ -118,6 +120,7 @@ def readable_json(value) -> str:
 # How a language separates the items of a plain list ("Korean, English") and the parts of a
 # place ("Cairo, Egypt"): Arabic's comma, the ideographic enumeration comma in Japanese and
 # Chinese, and Chinese's full-width comma between a city and its country.
+LATIN = re.compile(r"[A-Za-z\u00c0-\u024f]")
 LIST_SEPARATORS = {"ar": "، ", "ja": "、", "zh": "、"}
 PLACE_SEPARATORS = {"ar": "، ", "ja": "、", "zh": "，"}
 
@@ -132,8 +135,16 @@ def listed(items) -> str:
 
 
 def place_parts(*parts: str) -> str:
-    """A place's parts, smallest first, as the page's language separates them."""
-    return PLACE_SEPARATORS.get(_language(), ", ").join(part for part in parts if part)
+    """A place's parts, smallest first, as the page's language separates them. On a right-to-
+    left page a part in Latin letters ("Ulaanbaatar", "12 Main St") is isolated (U+2068 …
+    U+2069), so it reads left to right without pulling the comma and the country into its
+    order."""
+    language = _language()
+    if language in RIGHT_TO_LEFT:
+        parts = tuple(
+            f"\u2068{part}\u2069" if LATIN.search(part) else part for part in parts if part
+        )
+    return PLACE_SEPARATORS.get(language, ", ").join(part for part in parts if part)
 
 
 def _day(value) -> dt.date:

@@ -263,3 +263,21 @@ def test_dates_are_written_as_the_language_writes_them(client, app):
     for lang, shown in (("zh", f"{day.year}年{day.month}月{day.day}日"), ("de", f"{day:%d.%m.%Y}")):
         page = client.get(f"/practitioners/{pid}?lang={lang}").get_data(as_text=True)
         assert f'<time datetime="{day.isoformat()}">{shown}</time>' in page
+
+
+def test_latin_names_in_arabic_text_are_isolated_and_contacts_read_left_to_right(client, app):
+    """Right to left, a Latin city keeps its own order without pulling the comma and the
+    country along; phone numbers, emails and web addresses are shown left to right."""
+    shown = heading(client, "location=Ulaanbaatar&lang=ar", "ar")
+    assert "\u2068Ulaanbaatar\u2069، " in shown, shown
+    assert "\u2068" not in heading(client, "location=Ulaanbaatar&lang=de", "de")
+    from finder.extensions import db
+    from finder.models import Practitioner
+
+    with app.app_context():
+        pid = db.session.scalars(
+            db.select(Practitioner.id).where(Practitioner.phone.is_not(None)).limit(1)
+        ).one()
+    page = client.get(f"/practitioners/{pid}?lang=ar").get_data(as_text=True)
+    assert re.search(r'<a href="tel:[^"]+" dir="ltr">', page)
+    assert re.search(r'<a href="mailto:[^"]+" dir="ltr">', page)
