@@ -129,6 +129,36 @@ def _language() -> str:
     return str(get_locale() or "en").split("_")[0]
 
 
+# Punctuation that joins a label to its text, items of a longer list, and an aside, as each
+# language writes it: full-width in Japanese and Chinese, a space before French's double marks,
+# Arabic's semicolon.
+COLONS = {"ja": "：", "zh": "：", "fr": "\u00a0: "}
+SEMICOLONS = {"ja": "；", "zh": "；", "ar": "؛ ", "fr": "\u00a0; "}
+BRACKETS = {"ja": ("（", "）"), "zh": ("（", "）")}
+ARROWS = {"back": ("←", "→"), "forward": ("→", "←")}  # left to right, right to left
+
+
+def colon() -> str:
+    """What follows a label before its text ("Speaks: …", "語言：…", "Parle : …")."""
+    return COLONS.get(_language(), ": ")
+
+
+def semicolon_listed(items) -> str:
+    """Items joined by the language's semicolon ("a; b", "a；b", "a؛ b")."""
+    return SEMICOLONS.get(_language(), "; ").join(str(item) for item in items)
+
+
+def bracketed(text) -> Markup:
+    """An aside in the language's brackets ("(confirmed …)", "（…確認）")."""
+    opening, closing = BRACKETS.get(_language(), ("(", ")"))
+    return Markup("{}{}{}").format(opening, text, closing)
+
+
+def arrow(way: str) -> str:
+    """An arrow pointing back or forward in the page's reading direction."""
+    return ARROWS[way][_language() in RIGHT_TO_LEFT]
+
+
 def listed(items) -> str:
     """Items joined as the page's language separates a list ("A, B"; "A، B"; "A、B")."""
     return LIST_SEPARATORS.get(_language(), ", ").join(str(item) for item in items)
@@ -155,8 +185,8 @@ def _day(value) -> dt.date:
 
 def date_words(value) -> str:
     """A date (or ISO date text) as the page's language writes it: "Dec 2, 2026",
-    "2026年12月2日", "02‏/12‏/2026" (CLDR's medium form)."""
-    return format_date(_day(value), "medium", locale=str(get_locale() or "en"))
+    "2026年12月2日", "2 ديسمبر 2026" (CLDR's long form: the month in words)."""
+    return format_date(_day(value), "long", locale=str(get_locale() or "en"))
 
 
 def date_text(value) -> Markup:
@@ -248,6 +278,11 @@ def register_filters(app) -> None:
     app.jinja_env.filters["date_text"] = date_text
     app.jinja_env.filters["date_words"] = date_words
     app.jinja_env.globals["place_parts"] = place_parts
+    app.jinja_env.globals["colon"] = colon
+    app.jinja_env.globals["arrow"] = arrow
+    app.jinja_env.filters["semicolon_listed"] = semicolon_listed
+    app.jinja_env.filters["bracketed"] = bracketed
+    app.jinja_env.filters["extract"] = lambda key, mapping: mapping[key]
     app.jinja_env.filters["to_unit"] = from_km
     app.jinja_env.filters["distance"] = distance
     app.jinja_env.filters["number"] = number

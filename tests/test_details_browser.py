@@ -91,7 +91,7 @@ def test_profiles_full_and_bare_in_every_language_at_phone_width(app, browser, l
             text = page.locator("main").inner_text()
             # travel confirmed; vetted: as the language writes dates, ISO kept for machines
             for day in (dt.date(2026, 4, 1), dt.date(2025, 5, 1)):
-                assert format_date(day, "medium", locale=lang) in text
+                assert format_date(day, "long", locale=lang) in text
                 assert page.locator(f'time[datetime="{day.isoformat()}"]').count() >= 1
             assert page.locator(".overdue").is_visible()
             assert {"en": "€90", "ko": "€90", "es": "90\u00a0€"}[lang] in text

@@ -161,13 +161,13 @@ def test_a_miles_browser_searches_100_miles_by_default_and_the_api_keeps_100_km(
 def test_shortlist_links_names_and_contacts_and_shows_phones_for_people(client):
     html = client.get("/shortlist?id=1&id=2").get_data(as_text=True)
     assert re.search(r'<h2><a href="/practitioners/1">', html)
-    phone = re.search(r'<a href="tel:(\+\d+)">([^<]+)</a>', html)
+    phone = re.search(r'<a href="tel:(\+\d+)" dir="ltr">([^<]+)</a>', html)
     assert (
         phone
         and " " in phone.group(2)
         and phone.group(2).replace(" ", "").replace("-", "") == phone.group(1)
     )
-    assert re.search(r'<a href="mailto:[^"]+@example\.org">', html)
+    assert re.search(r'<a href="mailto:[^"]+@example\.org" dir="ltr">', html)
 
 
 def test_chips_link_to_the_search_without_each_filter(client):

@@ -260,7 +260,10 @@ def test_dates_are_written_as_the_language_writes_them(client, app):
             db.select(Practitioner).where(Practitioner.last_vetted_at.is_not(None)).limit(1)
         ).one()
         pid, day = p.id, p.last_vetted_at.date()
-    for lang, shown in (("zh", f"{day.year}年{day.month}月{day.day}日"), ("de", f"{day:%d.%m.%Y}")):
+    from babel.dates import format_date
+
+    for lang, shown in (("zh", f"{day.year}年{day.month}月{day.day}日"),
+                        ("de", format_date(day, "long", locale="de"))):  # fmt: skip
         page = client.get(f"/practitioners/{pid}?lang={lang}").get_data(as_text=True)
         assert f'<time datetime="{day.isoformat()}">{shown}</time>' in page
 
