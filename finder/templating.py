@@ -154,6 +154,11 @@ def bracketed(text) -> Markup:
     return Markup("{}{}{}").format(opening, text, closing)
 
 
+def gap() -> str:
+    """The space between two sentences: none in Japanese and Chinese (。 and ？ are wide)."""
+    return "" if _language() in ("ja", "zh") else " "
+
+
 def arrow(way: str) -> str:
     """An arrow pointing back or forward in the page's reading direction."""
     return ARROWS[way][_language() in RIGHT_TO_LEFT]
@@ -280,6 +285,7 @@ def register_filters(app) -> None:
     app.jinja_env.globals["place_parts"] = place_parts
     app.jinja_env.globals["colon"] = colon
     app.jinja_env.globals["arrow"] = arrow
+    app.jinja_env.globals["gap"] = gap
     app.jinja_env.filters["semicolon_listed"] = semicolon_listed
     app.jinja_env.filters["bracketed"] = bracketed
     app.jinja_env.filters["extract"] = lambda key, mapping: mapping[key]
