@@ -120,9 +120,9 @@ def readable_json(value) -> str:
 # How a language separates the items of a plain list ("Korean, English") and the parts of a
 # place ("Cairo, Egypt"): Arabic's comma, the ideographic enumeration comma in Japanese and
 # Chinese, and Chinese's full-width comma between a city and its country.
-LATIN = re.compile(r"[A-Za-z\u00c0-\u024f]")
 LIST_SEPARATORS = {"ar": "، ", "ja": "、", "zh": "、"}
 PLACE_SEPARATORS = {"ar": "، ", "ja": "、", "zh": "，"}
+LATIN = re.compile(r"[A-Za-z\u00c0-\u024f]")  # a part that needs isolating in right-to-left text
 
 
 def _language() -> str:
