@@ -9,7 +9,7 @@ import phonenumbers
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date
 from babel.numbers import format_currency
-from flask import current_app
+from flask import current_app, g
 from flask_babel import format_decimal, get_locale, gettext, ngettext
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
@@ -226,11 +226,14 @@ def place_label(place, typed: str | None = None) -> str:
 
 def city_name(name: str, country: str) -> str:
     """A city's name ("Beijing": a gazetteer city, or a listing's city as written) as the
-    page's language names it ("北京"); a name the gazetteer does not know stays as written."""
+    page's language names it ("北京"), or as the patient typed it when searching that city
+    ("München": g.typed_place, set by the search page); a name the gazetteer does not know
+    stays as written."""
     if not name or not country:
         return name
     settings = settings_from_config(current_app.config)
-    return local_city_label(name, country, str(get_locale() or "en"), **settings)
+    typed = g.get("typed_place") or ""
+    return local_city_label(name, country, str(get_locale() or "en"), typed, **settings)
 
 
 def phone_display(e164: str) -> str:

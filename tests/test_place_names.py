@@ -284,3 +284,13 @@ def test_latin_names_in_arabic_text_are_isolated_and_contacts_read_left_to_right
     page = client.get(f"/practitioners/{pid}?lang=ar").get_data(as_text=True)
     assert re.search(r'<a href="tel:[^"]+" dir="ltr">', page)
     assert re.search(r'<a href="mailto:[^"]+" dir="ltr">', page)
+
+
+def test_cards_of_the_city_typed_name_it_as_typed(client):
+    """A German patient who types München sees München on the cards there too, not Munich."""
+    page = unescape(client.get("/search?location=München&lang=de").get_data(as_text=True))
+    nearby = page.split('id="nearby"', 1)[1].split("</ol>", 1)[0]
+    wheres = re.findall(r'<p class="where">(.*?)</p>', nearby)
+    assert "München, Deutschland" in wheres and "Munich, Deutschland" not in wheres, wheres
+    english = unescape(client.get("/search?location=Munich&lang=de").get_data(as_text=True))
+    assert "Munich, Deutschland" in english  # as the gazetteer names it when typed so

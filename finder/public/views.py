@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from babel.lists import format_list
-from flask import Response, abort, current_app, render_template, request, url_for
+from flask import Response, abort, current_app, g, render_template, request, url_for
 from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -276,6 +276,7 @@ def results_page():
     try:
         # The browser's region decides between countries for a bare postal code.
         outcome = searched(search_request, page_language())
+        g.typed_place = search_request.location  # cards of the city typed name it so too
     except AmbiguousPlace as error:
         return render_template(
             "index.html",
