@@ -200,20 +200,21 @@ def date_text(value) -> Markup:
     return Markup('<time datetime="{}">{}</time>').format(day.isoformat(), escape(date_words(day)))
 
 
-def place_label(place, typed: str | None = None) -> str:
+def place_label(place) -> str:
     """A geocoded place's label with its country named in the page's language.
 
     Labels are made (and cached) in English, "Seoul, South Korea"; a city is named as the
     page's language names it where the gazetteer knows (CLDR, GeoNames' Hangul names), and
     the country part, the one every place has, is swapped for the page's name ("서울, 대한민국").
-    typed is what the patient typed for the place: a city they named in their own letters is
-    named so ("İstanbul", "北京")."""
+    A city the patient typed by another of its names (g.typed_place, set by the search page)
+    is named as typed ("北京", "München")."""
     label, code = place.label, place.country
     if not code or place.kind == "point":
         return label
     settings = settings_from_config(current_app.config)
     if place.kind in ("city", "postal", "zip"):
-        label = local_city_label(label, code, str(get_locale() or "en"), typed or "", **settings)
+        typed = g.get("typed_place") or ""
+        label = local_city_label(label, code, str(get_locale() or "en"), typed, **settings)
     # The name the geocoder ended the label with (GeoNames': "Turkey", not babel's "Türkiye").
     english = country_label(code, **settings)
     here = country_name(code)

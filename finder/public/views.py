@@ -188,9 +188,7 @@ def found_summary(outcome: Outcome, techniques: dict[str, Technique]) -> str:
     pointed = outcome.origin.kind == "point" and not outcome.request.location
     where = {
         "distance": radius_text(outcome.request.radius_km, outcome.request.unit),
-        "place": _("your location")
-        if pointed
-        else place_label(outcome.origin, outcome.request.location),
+        "place": _("your location") if pointed else place_label(outcome.origin),
     }
     if noun:
         return ngettext(
@@ -276,7 +274,7 @@ def results_page():
     try:
         # The browser's region decides between countries for a bare postal code.
         outcome = searched(search_request, page_language())
-        g.typed_place = search_request.location  # cards of the city typed name it so too
+        g.typed_place = search_request.location  # its city is named as typed (place_label)
     except AmbiguousPlace as error:
         return render_template(
             "index.html",
@@ -313,7 +311,7 @@ def results_page():
     ]
     parts = build_map(
         (outcome.origin.lat, outcome.origin.lon),
-        _("You searched: %(place)s", place=place_label(outcome.origin, outcome.request.location)),
+        _("You searched: %(place)s", place=place_label(outcome.origin)),
         None if outcome.whole_country else search_request.radius_km,
         markers,
         current_app.config["TILE_URL"],
