@@ -40,14 +40,17 @@ ARABIC = re.compile(r"[\u0621-\u0652 ]*[\u0621-\u064a][\u0621-\u0652 ]*")
 LATIN = re.compile(r"[A-Za-z\u00c0-\u024f '’.-]+")
 
 
-def _shortest_stem(names: list[str]) -> str:
-    """The name the others extend ("北京" beside "北京市"), else the most repeated, else the
-    shortest."""
-    ordered = sorted(set(names), key=lambda n: (-names.count(n), len(n), n))
+def _stem(names: list[str]) -> str | None:
+    """The shortest name another of them extends ("北京" beside "北京市"), if any."""
     for name in sorted(set(names), key=lambda n: (len(n), n)):
         if any(other != name and other.startswith(name) for other in names):
             return name
-    return ordered[0]
+    return None
+
+
+def _shortest_stem(names: list[str]) -> str:
+    """The name the others extend, else the most repeated, else the shortest."""
+    return _stem(names) or min(set(names), key=lambda n: (-names.count(n), len(n), n))
 
 
 @functools.cache
@@ -106,13 +109,9 @@ def korean(alternates: list[str]) -> str | None:
     """The Korean name: the Hangul one the others extend ("서울" beside "서울시", not the
     historic "경성"), else the only Hangul one; without a spaced "시" (city) after it, as
     Korean names Osaka "오사카", not "오사카 시"."""
-    hangul = sorted(
-        {a for a in alternates if HANGUL.fullmatch(a) and a.strip()}, key=lambda a: (len(a), a)
-    )
-    for name in hangul:
-        if any(other != name and other.startswith(name) for other in hangul):
-            return name.removesuffix(" 시")
-    return hangul[0].removesuffix(" 시") if len(hangul) == 1 else None
+    hangul = sorted({a for a in alternates if HANGUL.fullmatch(a) and a.strip()})
+    name = _stem(hangul) or (hangul[0] if len(hangul) == 1 else None)
+    return name.removesuffix(" 시") if name else None
 
 
 @functools.cache
