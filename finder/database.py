@@ -92,6 +92,8 @@ def configure_sqlite(engine: Engine, busy_timeout_ms: int = 10000) -> None:
 
     @event.listens_for(engine, "begin")
     def on_begin(connection):
+        if connection.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
+            return  # asked for no transaction (a migration's autocommit block)
         connection.exec_driver_sql("BEGIN IMMEDIATE" if _write_intent.get() else "BEGIN")
 
 

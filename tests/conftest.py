@@ -141,11 +141,24 @@ def _postgres_admin():
     return create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT", poolclass=NullPool)
 
 
+@functools.cache
+def _copy_strategy() -> str:
+    """How PostgreSQL copies a template: its files at once (FILE_COPY, PostgreSQL 15 and
+    later) rather than page by page through the write-ahead log, the default there, which
+    takes three times as long for a database of the demo's size and again as long to drop."""
+    with _postgres_admin().connect() as connection:
+        version = int(connection.execute(text("SHOW server_version_num")).scalar())
+    return " STRATEGY FILE_COPY" if version >= 150000 else ""
+
+
 def _new_postgres_database(template: str | None = None) -> str:
     name = f"finder_t_{uuid.uuid4().hex[:12]}"
     with _postgres_admin().connect() as connection:
         connection.execute(
-            text(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
+            text(
+                f'CREATE DATABASE "{name}"'
+                + (f' TEMPLATE "{template}"{_copy_strategy()}' if template else "")
+            )
         )
     return make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
 

@@ -220,3 +220,36 @@ def test_purge_submitters_also_erases_old_unmet_need_emails(empty_app):
         assert db.session.scalar(select(Submission.submitter_email)) is None
     again = run(empty_app, "purge-submitters", "--older-than", "0")
     assert "0 submission(s)" in again.output and "emails of 1 unmet-need" in again.output
+
+
+def test_values_shared_by_every_row_of_a_batch_are_stored_exactly(empty_app, tmp_path):
+    """A value that every row of a batch shares is written into the INSERT once (on SQLite)
+    instead of bound row by row: quotes, SQL and any script stay the very text given."""
+    shared = {
+        "clinic": "O'Brien's ''Clinic''; DROP TABLE practitioner; --",
+        "credentials": 'PT? :name %s \\ "q"',
+        "insurance": "Münchner Verein – 保険 – تأمين",
+        "wait_weeks": "3",
+        "accepting_new_patients": "yes",
+    }
+    rows = [
+        {**GOOD_ROW, **shared, "ref": f"same-{n}", "email": f"same{n}@example.org"}
+        for n in range(3)
+    ]
+    result = run(empty_app, "import-csv", str(write_rows(tmp_path / "same.csv", rows)))
+    assert result.exit_code == 0, result.output
+    with empty_app.app_context():
+        stored = db.session.execute(
+            select(
+                Practitioner.clinic,
+                Practitioner.credentials,
+                Practitioner.insurance,
+                Practitioner.wait_weeks,
+                Practitioner.accepting_new_patients,
+                Practitioner.status,
+            ).order_by(Practitioner.ref)
+        ).all()
+    assert (
+        stored
+        == [(shared["clinic"], shared["credentials"], shared["insurance"], 3, "yes", "pending")] * 3
+    )
