@@ -633,7 +633,7 @@ def _same_in_every_row(rows: list[dict]) -> dict[str, str]:
         if literal_ is None or last[name] != value or type(last[name]) is not type(value):
             continue
         values = set(map(operator.itemgetter(name), rows))  # C-speed: no Python loop per row
-        if len(values) == 1 and len({type(v) for v in values}) == 1:
+        if len(values) == 1:
             same[name] = literal_
     return same
 
@@ -692,8 +692,7 @@ class _BulkInsert:
         self.order = self.id_at = None
         if compiled.positional:  # SQLite: a tuple a row, in the statement's order
             names = list(compiled.positiontup)
-            self.fill = tuple(self.defaults[name] for name in names if name in self.defaults)
-            if self.fill:
+            if any(name in self.defaults for name in names):
                 raise ValueError(f"{table.name}: a default that is not a plain value.")
             if not names:  # every value written into the statement: one row per ()
                 self.order = lambda row: ()
