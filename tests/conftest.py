@@ -16,6 +16,7 @@ import pytest
 from jinja2 import BytecodeCache
 from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.pool import NullPool
+from werkzeug.routing.rules import Rule
 from werkzeug.serving import make_server
 
 from config import TestConfig
@@ -81,6 +82,30 @@ class SharedTemplateCode(BytecodeCache):
 
 
 TEMPLATE_CODE = SharedTemplateCode()
+
+
+def _share_url_builders() -> None:
+    """Each URL rule's builder function made once per test process, not once per app: werkzeug
+    writes and compiles a function for every rule of every app it binds (two each, about two
+    thirds of create_app's time, and each test makes its own app). The function depends only
+    on what the key holds; the rule it builds for is passed to it when called (`.self`), so
+    every app's rule gets a function bound to itself, as werkzeug would make it."""
+    compile_builder = getattr(Rule, "_compile_builder", None)
+    if compile_builder is None:  # another werkzeug: let it compile as usual
+        return
+    made: dict = {}
+
+    @functools.wraps(compile_builder)
+    def shared(self, append_unknown: bool = True):
+        key = (self.rule, tuple(self._trace), repr(self.defaults), append_unknown)
+        if key not in made:
+            made[key] = compile_builder(self, append_unknown)
+        return made[key]
+
+    Rule._compile_builder = shared
+
+
+_share_url_builders()
 
 
 def make_app(database_url: str, **settings):
