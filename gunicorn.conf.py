@@ -29,15 +29,15 @@ forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 
 
 def post_worker_init(worker):
-    """Once the application is loaded, a few searches build the SQL searches use; then what
-    it loaded (the gazetteer's country data, the routes, the compiled templates, that SQL)
-    lives as long as the worker: moved out of the garbage collector's sight, a collection
-    no longer walks its hundred thousand objects (a search that reads a city's thousands of
-    rows triggers several)."""
-    import gc
+    """Once the application is loaded, a few searches build the SQL searches use; then the
+    worker settles (finder.search.settle_worker): what it loaded lives as long as it does,
+    out of the cycle collector's sight, and the collector runs less often (a search makes
+    tens of thousands of objects)."""
+    from finder.search import settle_worker
 
     _warm_up(worker)
-    gc.freeze()
+    young, middle, full = settle_worker()
+    worker.log.info("cycle collection after %d new objects (%d, %d)", young, middle, full)
 
 
 def _warm_up(worker) -> None:

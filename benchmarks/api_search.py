@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import gc
 import os
 import random
 import sys
@@ -50,7 +49,7 @@ from config import TestConfig  # noqa: E402
 from finder import create_app  # noqa: E402
 from finder.csv_files import CSV_COLUMNS  # noqa: E402
 from finder.extensions import db  # noqa: E402
-from finder.search import warm_up  # noqa: E402
+from finder.search import settle_worker, warm_up  # noqa: E402
 
 GAZETTEER = os.environ.get("GAZETTEER_PATH", str(REPO / "instance" / "gazetteer.sqlite"))
 TARGET_P99_MS = 50.0
@@ -115,7 +114,7 @@ def timings(
             with app.app_context():
                 warm_up(db.session)
                 db.session.remove()
-            gc.freeze()
+            settle_worker()
         for n, (_kind, lat, lon) in enumerate(points):
             language = languages[n % len(languages)] if languages else None
             headers = {"Accept-Language": language} if language else {}

@@ -108,14 +108,19 @@ def test_a_limit_holds_across_workers_sharing_redis(database, redis_url):
 
 def test_each_worker_warms_up_with_searches_before_serving(database):
     """gunicorn.conf.py's post_worker_init searches from far-apart places (finder.search.
-    warm_up) in each worker before its first request; the site then serves as usual."""
-    from finder.search import WARM_UP_PLACES
+    warm_up) in each worker before its first request, then sets the worker's cycle
+    collector to run after YOUNG_OBJECTS new objects; the site then serves as usual."""
+    from finder.search import OLDER_EVERY, WARM_UP_PLACES, YOUNG_OBJECTS
 
     with gunicorn(app_env(database, GAZETTEER), workers=2, rate_limits=False) as server:
         assert get(server.port, "/api/v1/search?lat=37.57&lon=126.98", timeout=15) == 200
         deadline = time.monotonic() + 30
-        while server.log().count("warmed up with") < 2 and time.monotonic() < deadline:
+        while server.log().count("cycle collection after") < 2 and time.monotonic() < deadline:
             time.sleep(0.2)
         log = server.log()
     assert log.count(f"warmed up with {len(WARM_UP_PLACES) * 6} searches") == 2, log
+    settled = (
+        f"cycle collection after {YOUNG_OBJECTS} new objects ({OLDER_EVERY[0]}, {OLDER_EVERY[1]})"
+    )
+    assert log.count(settled) == 2, log
     assert "no warm-up" not in log and "Traceback" not in log, log
