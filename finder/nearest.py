@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import bisect
 import functools
+import itertools
 import math
 import time
 import weakref
@@ -58,6 +59,7 @@ from . import postgis
 from .geo import (
     EARTH_RADIUS_KM,
     HALF_CIRCUMFERENCE_KM,
+    MAX_SLABS,
     boxes_around,
     slabs_around,
     unit_vector,
@@ -358,6 +360,49 @@ def _statement(
     return select(*near.c, _speaks(near, speaks))
 
 
+def _statement_for(f: Filters, speaks: bool, *shape):
+    """_statement() for a scan with filters `f`; `shape` is the rest of its arguments."""
+    return _statement(
+        bool(f.country),
+        bool(f.language),
+        f.telehealth,
+        f.home_visits,
+        f.gentle,
+        f.accepts_international,
+        speaks,
+        *shape,
+        f.detail_flags(),
+    )
+
+
+# The shapes of statement a scan without filters but one technique takes (_fetch): boxes a
+# scan (slabs_around: MAX_SLABS, each cut in two at ±180°; boxes_around: 2), bands a box (a
+# power of 4 up to the 180 bands of the globe), sample levels (models.SAMPLE_LEVELS).
+PREPARED_BOXES = 2 * MAX_SLABS
+PREPARED_BANDS = (1, 4, 16, 64, 256)
+
+
+def prepare_statements(connection) -> int:
+    """Compile every shape of statement that the scans of a search with one technique (or
+    none) and no other filter can take, with and without a page language: what a new worker
+    does before its first search (finder.search.warm_up), so that no patient waits for one
+    (2 to 6 ms each, for the wide scans from mid-ocean). Nothing with PostGIS, whose scans
+    take few shapes. Returns how many were compiled."""
+    if postgis.schema_for_search(connection):
+        return 0
+    plain = Filters()
+    made = 0
+    for sample in (0, *SAMPLE_LEVELS):
+        boxes = range(1, PREPARED_BOXES + 1) if sample == 0 else (1, 2)
+        for count, bands, hole, speaks in itertools.product(
+            boxes, PREPARED_BANDS, (False, True), (False, True)
+        ):
+            shape = (count, None, False, sample, hole, 1, bands, None, True, False, False)
+            _sql(_statement_for(plain, speaks, *shape), connection.dialect)
+            made += 1
+    return made
+
+
 @functools.lru_cache(maxsize=1024)
 def _sql(statement, dialect) -> tuple[str, tuple[str, ...] | None, dict]:
     """A _statement() as the driver's SQL, with the order of its parameters' names when the
@@ -587,13 +632,8 @@ class Neighbourhood:
         hole = hole_km is not None
         if hole:
             params["inner"] = _inner_bound(hole_km, bool(gis))
-        statement = _statement(
-            bool(f.country),
-            bool(f.language),
-            f.telehealth,
-            f.home_visits,
-            f.gentle,
-            f.accepts_international,
+        statement = _statement_for(
+            f,
             speaks,
             len(boxes),
             gis,
@@ -606,7 +646,6 @@ class Neighbourhood:
             limit < EVERY_ROW and not ids,  # every row is sorted here anyway: SQL need not rank
             ids,
             speakers,
-            f.detail_flags(),
         )
         connection = self.session.connection()
         sql, order, defaults = _sql(statement, connection.dialect)

@@ -195,7 +195,10 @@ def warm_up(session: Session) -> int:
     """Search from WARM_UP_PLACES, with and without a technique and a page language, so that
     a new worker has built the shapes of SQL that searches use (each is compiled once per
     process, up to 10 ms for a wide one) before its first patient does: gunicorn.conf.py's
-    post_worker_init. Reads only; returns how many searches it made."""
+    post_worker_init. First it compiles every shape a scan of a plain search can take
+    (nearest.prepare_statements): a search from mid-ocean reaches shapes that these places do
+    not. Reads only; returns how many searches it made."""
+    index.prepare_statements(session.connection())
     rare = ("muscle-energy-technique",)
     made = 0
     for lat, lon, country in WARM_UP_PLACES:

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from sqlalchemy import create_engine, event, func, select, text
 from sqlalchemy.orm import Session
 
+from finder import nearest as nearest_module
 from finder import postgis
 from finder.extensions import db
 from finder.geo import HALF_CIRCUMFERENCE_KM, boxes_around, haversine_km, slabs_around
@@ -24,6 +25,7 @@ from finder.nearest import (
     Neighbourhood,
     Question,
     nearest,
+    prepare_statements,
     within,
 )
 from finder.search import Origin, search
@@ -303,6 +305,35 @@ def test_the_samples_say_how_far_to_read_from_mid_ocean(directory_session, sampl
         assert sampled and sampled[-1].get(0) is not None  # the samples gave a distance
         assert sampled[-1][0] >= expected[-1][1]  # never short of the k-th nearest
         assert hood.scans == 2  # the first scan, then one to where the samples said
+
+
+@pytest.mark.parametrize("samples", [False, True], ids=["grown", "sampled"])
+def test_a_worker_that_prepared_its_statements_compiles_none_while_searching(
+    directory_session, monkeypatch, samples
+):
+    """After nearest.prepare_statements (a worker's warm-up), searches with one technique or
+    none, from anywhere (mid-ocean, the poles, either side of ±180°), with or without a page
+    language, compile no statement: none waits for one."""
+    if postgis.schema_for_search(directory_session.connection()):
+        pytest.skip("PostGIS's scans take few shapes: nothing is prepared")
+    if samples:
+        force_samples(monkeypatch)
+    nearest_module._statement.cache_clear()
+    nearest_module._sql.cache_clear()
+    prepared = prepare_statements(directory_session.connection())
+    assert prepared == nearest_module._sql.cache_info().currsize > 100
+    origins = [(lat, lon) for lat in range(-85, 90, 17) for lon in range(-180, 180, 40)]
+    origins += [(90.0, 0.0), (-90.0, 0.0), (0.0, 179.99), (0.0, -179.99), (-48.9, -123.4)]
+    for lat, lon in origins:
+        for filters in (Filters(), Filters(techniques=("muscle-energy-technique",))):
+            for speaks in (None, "en"):
+                hood = Neighbourhood(directory_session, lat, lon, filters, speaks=speaks)
+                hits = hood.answer({0: Question(k=20)})[0]
+                assert len(hits) == 20
+                within = Neighbourhood(directory_session, lat, lon, filters, speaks=speaks)
+                within.answer({0: Question(k=20, radius_km=2000.0)})
+        directory_session.rollback()
+    assert nearest_module._sql.cache_info().currsize == prepared
 
 
 def test_across_the_antimeridian_and_at_the_pole(directory_session):
