@@ -67,7 +67,9 @@ def create_app(config_class: type | None = None, overrides: dict | None = None) 
     login_manager.login_view = "admin.login"
     limiter.init_app(app)
     with app.app_context():
-        configure_sqlite(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
+        configure_sqlite(
+            db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"], app.config["SQLITE_MMAP_BYTES"]
+        )
 
     from . import (
         auth,  # noqa: F401  (registers the user loader)

@@ -58,4 +58,7 @@ def test_concurrent_writers_never_see_database_is_locked(empty_template, tmp_pat
         assert total == WRITERS * TRANSACTIONS
         if db.engine.dialect.name == "sqlite":
             assert db.session.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+            # the writers read through memory-mapped I/O (config: SQLITE_MMAP_BYTES)
+            mapped = db.session.execute(text("PRAGMA mmap_size")).scalar()
+            assert mapped == app.config["SQLITE_MMAP_BYTES"] > 0
             assert db.session.execute(text("PRAGMA integrity_check")).scalar() == "ok"

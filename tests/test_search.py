@@ -313,9 +313,11 @@ def test_a_worker_that_prepared_its_statements_compiles_none_while_searching(
 ):
     """After nearest.prepare_statements (a worker's warm-up), searches with one technique or
     none, from anywhere (mid-ocean, the poles, either side of ±180°), with or without a page
-    language, compile no statement: none waits for one."""
+    language, compile no statement: none waits for one. (With PostGIS nothing is prepared:
+    the GiST index's scans take few shapes.)"""
     if postgis.schema_for_search(directory_session.connection()):
-        pytest.skip("PostGIS's scans take few shapes: nothing is prepared")
+        assert prepare_statements(directory_session.connection()) == 0  # few shapes there
+        return
     if samples:
         force_samples(monkeypatch)
     nearest_module._statement.cache_clear()
