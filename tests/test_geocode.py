@@ -23,7 +23,7 @@ from finder.gazetteer import (
     neighbours,
     normalise,
 )
-from finder.geo import haversine_km
+from finder.geo import boxes_around, haversine_km
 from finder.geocode import (
     AmbiguousPlace,
     GeocodeError,
@@ -348,3 +348,45 @@ def test_any_text_gives_a_place_or_a_geocode_error(find, text):
     else:
         assert place.kind in {"city", "zip", "postal", "country", "address"}
         assert -90 <= place.lat <= 90 and -180 <= place.lon <= 180
+
+
+_near_cities = st.tuples(  # around the gazetteer's own cities (dense regions weigh most)
+    st.integers(0, 69_000), st.floats(-0.5, 0.5), st.floats(-0.5, 0.5)
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    point=st.one_of(
+        _near_cities,
+        st.tuples(st.floats(-90, 90), st.floats(-180, 180)),
+        st.tuples(st.floats(-90, 90), st.sampled_from([179.9, -179.9, 180.0, -180.0])),
+        st.tuples(st.sampled_from([89.9, -89.9, 70.0, -60.0]), st.floats(-180, 180)),
+    )
+)
+def test_the_nearest_city_is_the_nearest_in_the_boxes_around_300_km(gazetteer_path, point):
+    """nearest_city reads outwards, but answers what reading every city in the boxes around
+    the 300 km circle answers (the nearest of them, by haversine; none at sea), from
+    Frankfurt's thousands of neighbours to the poles and either side of ±180°."""
+    gazetteer = Gazetteer(gazetteer_path)
+    if len(point) == 3:
+        at, dlat, dlon = point
+        rows = gazetteer._rows("SELECT lat, lon FROM city LIMIT 1 OFFSET ?", (at,))
+        lat = max(-90.0, min(90.0, rows[0][0] + dlat))
+        lon = (rows[0][1] + dlon + 180.0) % 360.0 - 180.0
+    else:
+        lat, lon = point
+    every = []
+    for box in boxes_around(lat, lon, 300):
+        every += gazetteer._rows(
+            "SELECT name, country, lat, lon FROM city WHERE lat BETWEEN ? AND ?"
+            " AND lon BETWEEN ? AND ?",
+            box,
+        )
+    city = gazetteer.nearest_city(lat, lon)
+    if not every:
+        assert city is None
+        return
+    nearest = min(haversine_km(lat, lon, c[2], c[3]) for c in every)
+    assert city is not None
+    assert haversine_km(lat, lon, city.lat, city.lon) == nearest
