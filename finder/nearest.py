@@ -360,8 +360,24 @@ def _statement(
     return select(*near.c, _speaks(near, speaks))
 
 
-def _statement_for(f: Filters, speaks: bool, *shape):
-    """_statement() for a scan with filters `f`; `shape` is the rest of its arguments."""
+def _statement_for(
+    f: Filters,
+    speaks: bool,
+    boxes: int,
+    *,
+    gis: str | None = None,
+    bounded: bool = False,
+    sample: int = 0,
+    hole: bool = False,
+    techniques: int = 1,
+    bands: int = 1,
+    technique: str | None = None,
+    ordered: bool = True,
+    ids: bool = False,
+    speakers: bool = False,
+):
+    """_statement() for a scan with filters `f` (the one way _fetch and prepare_statements
+    name a shape, so that both reach the same cached statement)."""
     return _statement(
         bool(f.country),
         bool(f.language),
@@ -370,16 +386,39 @@ def _statement_for(f: Filters, speaks: bool, *shape):
         f.gentle,
         f.accepts_international,
         speaks,
-        *shape,
+        boxes,
+        gis,
+        bounded,
+        sample,
+        hole,
+        techniques,
+        bands,
+        technique,
+        ordered,
+        ids,
+        speakers,
         f.detail_flags(),
     )
 
 
+BAND_STEP = 4  # a box's bands are padded to a power of this (_padded_bands)
+
+
+def _padded_bands(tallest: int) -> int:
+    """How many bands a scan's statement binds a box for boxes up to `tallest` bands tall:
+    rounded up to a power of BAND_STEP, so that few shapes of statement are compiled (a
+    repeated band costs the IN list nothing)."""
+    bands = 1
+    while bands < tallest:
+        bands *= BAND_STEP
+    return bands
+
+
 # The shapes of statement a scan without filters but one technique takes (_fetch): boxes a
-# scan (slabs_around: MAX_SLABS, each cut in two at ±180°; boxes_around: 2), bands a box (a
-# power of 4 up to the 180 bands of the globe), sample levels (models.SAMPLE_LEVELS).
+# scan (slabs_around: MAX_SLABS, each cut in two at ±180°; boxes_around: 2), bands a box (one
+# to the globe's 181 one-degree bands, padded), sample levels (models.SAMPLE_LEVELS).
 PREPARED_BOXES = 2 * MAX_SLABS
-PREPARED_BANDS = (1, 4, 16, 64, 256)
+PREPARED_BANDS = tuple(sorted({_padded_bands(tallest) for tallest in range(1, 182)}))
 
 
 def prepare_statements(connection) -> int:
@@ -397,8 +436,8 @@ def prepare_statements(connection) -> int:
         for count, bands, hole, speaks in itertools.product(
             boxes, PREPARED_BANDS, (False, True), (False, True)
         ):
-            shape = (count, None, False, sample, hole, 1, bands, None, True, False, False)
-            _sql(_statement_for(plain, speaks, *shape), connection.dialect)
+            statement = _statement_for(plain, speaks, count, sample=sample, hole=hole, bands=bands)
+            _sql(statement, connection.dialect)
             made += 1
     return made
 
@@ -602,12 +641,9 @@ class Neighbourhood:
             around = boxes_around if self.sample else slabs_around
             boxes = around(self.lat, self.lon, radius_km)
         params.update(zip("xyz", self.unit, strict=True))
-        # As many bands a box as the tallest has, rounded up to a power of 4: few shapes of
-        # statement to compile (a repeated band costs the IN list nothing).
+        # As many bands a box as the tallest has, padded (_padded_bands).
         tallest = max((math.floor(b.lat_max) - math.floor(b.lat_min) + 1 for b in boxes), default=1)
-        bands = 1
-        while bands < tallest:
-            bands *= 4
+        bands = _padded_bands(tallest)
         for i, box in enumerate(boxes):
             low, high = math.floor(box.lat_min), math.floor(box.lat_max)
             params.update({f"b{i}_{j}": min(low + j, high) for j in range(bands)})
@@ -636,16 +672,18 @@ class Neighbourhood:
             f,
             speaks,
             len(boxes),
-            gis,
-            bool(gis) and bounded,
-            self.sample,
-            hole,
-            len(techniques),
-            bands,
-            postgis.technique_literal(techniques[0]) if gis and len(techniques) == 1 else None,
-            limit < EVERY_ROW and not ids,  # every row is sorted here anyway: SQL need not rank
-            ids,
-            speakers,
+            gis=gis,
+            bounded=bool(gis) and bounded,
+            sample=self.sample,
+            hole=hole,
+            techniques=len(techniques),
+            bands=bands,
+            technique=(
+                postgis.technique_literal(techniques[0]) if gis and len(techniques) == 1 else None
+            ),
+            ordered=limit < EVERY_ROW and not ids,  # every row is sorted anyway: SQL need not rank
+            ids=ids,
+            speakers=speakers,
         )
         connection = self.session.connection()
         sql, order, defaults = _sql(statement, connection.dialect)
