@@ -11,6 +11,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import create_engine, event, func, select, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from finder import nearest as nearest_module
@@ -336,6 +337,45 @@ def test_a_worker_that_prepared_its_statements_compiles_none_while_searching(
                 within.answer({0: Question(k=20, radius_km=2000.0)})
         directory_session.rollback()
     assert nearest_module._sql.cache_info().currsize == prepared
+
+
+def test_a_scan_answers_the_same_whether_or_not_the_engine_is_watched(directory_session):
+    """On SQLite a scan runs on the driver's connection while nothing listens to the
+    engine's statements; with a listener it goes through SQLAlchemy, which the listener sees.
+    The answers are the same, and a failing scan raises SQLAlchemy's error either way (the
+    site's handler for database errors catches that one)."""
+    session = directory_session
+    engine = session.get_bind()
+    origins = [(48.85, 2.35), (0.0, -140.0), (-17.7, 178.0), (89.99, 0.0)]
+    wanted = Filters(techniques=("muscle-energy-technique",))
+
+    def answers():
+        return [
+            [(h.practitioner_id, h.location_id, h.distance_km) for h in hits]
+            for lat, lon in origins
+            for hits in (nearest(session, lat, lon, k=20), nearest(session, lat, lon, wanted, 5))
+        ]
+
+    quiet = answers()
+    statements: list = []
+    event.listen(engine, "before_cursor_execute", keep := _kept(statements))
+    try:
+        watched = answers()
+    finally:
+        event.remove(engine, "before_cursor_execute", keep)
+    assert watched == quiet
+    assert all(len(hits) == 20 for hits in quiet[::2])
+    assert sum("chord" in sql for sql, _ in statements) >= len(origins) * 2
+    for listening in (False, True):
+        if listening:
+            event.listen(engine, "before_cursor_execute", keep)
+        try:
+            with pytest.raises(DBAPIError, match="no_such_table"):
+                nearest_module._driver_rows(session.connection(), "SELECT * FROM no_such_table", ())
+        finally:
+            if listening:
+                event.remove(engine, "before_cursor_execute", keep)
+        session.rollback()
 
 
 def test_across_the_antimeridian_and_at_the_pole(directory_session):
