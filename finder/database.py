@@ -9,7 +9,8 @@ import sqlite3
 from contextlib import contextmanager
 
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, scoped_session
 
 _write_intent: contextvars.ContextVar[bool] = contextvars.ContextVar("write_intent", default=False)
@@ -71,6 +72,28 @@ def sqlite_lacks_math() -> bool:
     return False
 
 
+def driver_rows(connection: Connection, sql: str, values=()) -> list[tuple]:
+    """The driver's tuples of the driver's SQL, run in the connection's transaction. On
+    SQLite, while nothing listens to the engine's statements, straight on the driver's
+    connection: SQLAlchemy's execution and result around a statement cost 25-50 µs, a
+    sixth of a search within 100 km (BEGIN, then its scan). Errors are raised as
+    SQLAlchemy's either way (the site's handler for database errors catches those)."""
+    dispatch = connection.dispatch
+    if (
+        connection.dialect.name != "sqlite"
+        or dispatch.before_cursor_execute
+        or (dispatch.after_cursor_execute)
+    ):
+        result = connection.exec_driver_sql(sql, values)
+        rows = result.cursor.fetchall() if result.cursor is not None else []
+        result.close()
+        return rows
+    try:
+        return connection.connection.driver_connection.execute(sql, values).fetchall()
+    except sqlite3.Error as error:
+        raise DBAPIError.instance(sql, values, error, sqlite3.Error) from error
+
+
 def configure_sqlite(
     engine: Engine, busy_timeout_ms: int = 10000, mmap_bytes: int = 0x7FFF0000
 ) -> None:
@@ -98,7 +121,7 @@ def configure_sqlite(
     def on_begin(connection):
         if connection.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
             return  # asked for no transaction (a migration's autocommit block)
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if _write_intent.get() else "BEGIN")
+        driver_rows(connection, "BEGIN IMMEDIATE" if _write_intent.get() else "BEGIN")
 
 
 @event.listens_for(Session, "after_flush")

@@ -53,10 +53,10 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from . import postgis
+from .database import driver_rows
 from .geo import (
     EARTH_RADIUS_KM,
     HALF_CIRCUMFERENCE_KM,
@@ -443,29 +443,6 @@ def prepare_statements(connection) -> int:
     return made
 
 
-def _driver_rows(connection, sql: str, values) -> list[tuple]:
-    """The driver's tuples of the driver's SQL: compiling the statement's parameters and
-    making SQLAlchemy's rows cost more than a scan of the index. On SQLite, while nothing
-    listens to the engine's statements, the scan runs on the driver's connection itself
-    (inside the transaction SQLAlchemy began): SQLAlchemy's result around it took 50 µs of
-    a search's 0.37 ms within 100 km. Its errors are raised as SQLAlchemy's, as ever."""
-    dispatch = connection.dispatch
-    if (
-        connection.dialect.name != "sqlite"
-        or dispatch.before_cursor_execute
-        or (dispatch.after_cursor_execute)
-    ):
-        result = connection.exec_driver_sql(sql, values)
-        rows = result.cursor.fetchall()
-        result.close()
-        return rows
-    driver = connection.dialect.loaded_dbapi
-    try:
-        return connection.connection.driver_connection.execute(sql, values).fetchall()
-    except driver.Error as error:
-        raise DBAPIError.instance(sql, values, error, driver.Error) from error
-
-
 @functools.lru_cache(maxsize=1024)
 def _sql(statement, dialect) -> tuple[str, tuple[str, ...] | None, dict]:
     """A _statement() as the driver's SQL, with the order of its parameters' names when the
@@ -714,7 +691,7 @@ class Neighbourhood:
         values = {**defaults, **params}
         if order is not None:
             values = tuple(values[name] for name in order)
-        return _driver_rows(connection, sql, values)
+        return driver_rows(connection, sql, values)
 
     def _found(self, question: Question) -> list[Row]:
         """The first k practitioners not skipped that the question admits among the rows

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from finder import nearest as nearest_module
 from finder import postgis
+from finder.database import driver_rows
 from finder.extensions import db
 from finder.geo import HALF_CIRCUMFERENCE_KM, boxes_around, haversine_km, slabs_around
 from finder.models import PracticeLocation, Practitioner, SearchPoint, Technique
@@ -341,11 +342,15 @@ def test_a_worker_that_prepared_its_statements_compiles_none_while_searching(
 
 def test_a_scan_answers_the_same_whether_or_not_the_engine_is_watched(directory_session):
     """On SQLite a scan runs on the driver's connection while nothing listens to the
-    engine's statements; with a listener it goes through SQLAlchemy, which the listener sees.
-    The answers are the same, and a failing scan raises SQLAlchemy's error either way (the
+    engine's statements (so does the BEGIN of a transaction); with a listener it goes through
+    SQLAlchemy, which the listener sees. The answers are the same, the transaction is open on
+    the driver either way, and a failing scan raises SQLAlchemy's error either way (the
     site's handler for database errors catches that one)."""
     session = directory_session
     engine = session.get_bind()
+    session.rollback()
+    if engine.dialect.name == "sqlite":
+        assert session.connection().connection.driver_connection.in_transaction
     origins = [(48.85, 2.35), (0.0, -140.0), (-17.7, 178.0), (89.99, 0.0)]
     wanted = Filters(techniques=("muscle-energy-technique",))
 
@@ -364,6 +369,8 @@ def test_a_scan_answers_the_same_whether_or_not_the_engine_is_watched(directory_
     finally:
         event.remove(engine, "before_cursor_execute", keep)
     assert watched == quiet
+    if engine.dialect.name == "sqlite":
+        assert session.connection().connection.driver_connection.in_transaction
     assert all(len(hits) == 20 for hits in quiet[::2])
     assert sum("chord" in sql for sql, _ in statements) >= len(origins) * 2
     for listening in (False, True):
@@ -371,7 +378,7 @@ def test_a_scan_answers_the_same_whether_or_not_the_engine_is_watched(directory_
             event.listen(engine, "before_cursor_execute", keep)
         try:
             with pytest.raises(DBAPIError, match="no_such_table"):
-                nearest_module._driver_rows(session.connection(), "SELECT * FROM no_such_table", ())
+                driver_rows(session.connection(), "SELECT * FROM no_such_table")
         finally:
             if listening:
                 event.remove(engine, "before_cursor_execute", keep)
