@@ -55,8 +55,8 @@ test-postgresql: install-dev
 
 # Style, formatting, and the models equal to the migrations (on a throwaway database).
 lint: install-dev
-	$(BIN)/ruff check finder tests benchmarks config.py
-	$(BIN)/ruff format --check finder tests benchmarks config.py
+	$(BIN)/ruff check finder tests benchmarks migrations config.py
+	$(BIN)/ruff format --check finder tests benchmarks migrations config.py
 	@check=$$(mktemp -d) && FINDER_INSTANCE=$$check DATABASE_URL=sqlite:///$$check/check.sqlite \
 	  $(BIN)/flask db upgrade >/dev/null 2>&1 && FINDER_INSTANCE=$$check \
 	  DATABASE_URL=sqlite:///$$check/check.sqlite $(BIN)/flask db check; \
