@@ -79,11 +79,8 @@ def driver_rows(connection: Connection, sql: str, values=()) -> list[tuple]:
     sixth of a search within 100 km (BEGIN, then its scan). Errors are raised as
     SQLAlchemy's either way (the site's handler for database errors catches those)."""
     dispatch = connection.dispatch
-    if (
-        connection.dialect.name != "sqlite"
-        or dispatch.before_cursor_execute
-        or (dispatch.after_cursor_execute)
-    ):
+    watched = dispatch.before_cursor_execute or dispatch.after_cursor_execute
+    if watched or connection.dialect.name != "sqlite":
         result = connection.exec_driver_sql(sql, values)
         rows = result.cursor.fetchall() if result.cursor is not None else []
         result.close()
