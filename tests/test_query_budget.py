@@ -11,10 +11,11 @@ from __future__ import annotations
 from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import event, func, select
 
 from finder.extensions import db
-from finder.models import Practitioner, SearchPoint
+from finder.models import PracticeLocation, Practitioner, SearchPoint
+from finder.search import load_practitioners
 from finder.vetting import decide
 
 from .conftest import make_app
@@ -173,3 +174,49 @@ def test_a_nearest_search_reads_the_index_a_bounded_number_of_times(app):
                 hood = Neighbourhood(db.session, lat, lon, filters)
                 hood.answer({0: Question(k=k), 1: Question(k=1, telehealth=True)})
                 assert hood.scans <= MAX_SCANS, (lat, lon, filters, hood.scans)
+
+
+def test_a_page_s_practitioners_load_in_three_statements_with_everything_in_order(app):
+    """A page's practitioners come with their locations, languages and patterns joined to
+    them (techniques and vetting records one statement each), each list in its own order,
+    the same as loading them one relationship at a time; a whole country's many load each
+    relationship by itself and give the same."""
+    with app.app_context():
+        approved = select(Practitioner.id).where(Practitioner.status == "approved")
+        ids = set(db.session.scalars(approved.order_by(Practitioner.id.desc()).limit(40)))
+        with_several = set(
+            db.session.scalars(
+                select(PracticeLocation.practitioner_id)
+                .group_by(PracticeLocation.practitioner_id)
+                .having(func.count() > 1)
+            )
+        ) & set(db.session.scalars(approved))
+        ids |= set(sorted(with_several)[:5])
+        assert len(with_several) >= 2  # the demo data has them: the order is put to the test
+        db.session.expunge_all()
+
+        def described(people: dict) -> dict:
+            return {
+                pid: (
+                    p.name,
+                    [(loc.id, loc.city) for loc in p.locations],
+                    p.languages,
+                    p.patterns,
+                    p.technique_slugs,
+                    p.vetting_checks,
+                )
+                for pid, p in people.items()
+            }
+
+        with counted(app) as seen:
+            loaded = described(load_practitioners(db.session, ids))
+        assert len(seen) == 3, "\n".join(seen)
+        db.session.expunge_all()
+        one_by_one = described({pid: db.session.get(Practitioner, pid) for pid in ids})
+        assert loaded == one_by_one
+        db.session.expunge_all()
+        country = db.session.scalar(
+            select(PracticeLocation.country).where(PracticeLocation.practitioner_id.in_(ids))
+        )
+        whole = described(load_practitioners(db.session, ids, located_in=country))
+        assert {pid: whole[pid] for pid in ids} == loaded
