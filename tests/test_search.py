@@ -8,6 +8,7 @@ from contextlib import ExitStack
 from dataclasses import replace
 
 import pytest
+from geopy.distance import geodesic
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import create_engine, event, func, select, text
@@ -18,7 +19,13 @@ from finder import nearest as nearest_module
 from finder import postgis
 from finder.database import driver_rows
 from finder.extensions import db
-from finder.geo import HALF_CIRCUMFERENCE_KM, boxes_around, haversine_km, slabs_around
+from finder.geo import (
+    HALF_CIRCUMFERENCE_KM,
+    boxes_around,
+    geodesic_km,
+    haversine_km,
+    slabs_around,
+)
 from finder.models import PracticeLocation, Practitioner, SearchPoint, Technique
 from finder.nearest import (
     MAX_SCANS,
@@ -559,3 +566,20 @@ def test_a_clinic_of_many_at_the_origin_does_not_stall_the_search(app):
         assert [h.practitioner_id for h in answer[0]] == [far.id]
         assert answer[0][0].distance_km == pytest.approx(111.2, abs=0.1)
         assert len(answer[1]) == 3 and all(h.distance_km == 0 for h in answer[1])
+
+
+latitudes = st.floats(-90, 90, allow_nan=False)
+longitudes = st.floats(-180, 180, allow_nan=False)
+
+
+@settings(max_examples=300, deadline=None)
+@given(latitudes, longitudes, latitudes, longitudes)
+@example(0.0, 0.0, 0.5, 179.7)  # nearly antipodal: the hardest case for an iteration
+@example(-0.0, 0.0, 0.0, 180.0)
+@example(89.9999, 12.0, -89.9999, -170.0)  # pole to pole
+@example(45.0, 179.9999, 45.0, -179.9999)  # across ±180°
+@example(51.5, -0.1, 51.5, -0.1)
+def test_a_card_s_distance_is_geopy_s_geodesic_distance(lat1, lon1, lat2, lon2):
+    """A result card's distance is what geopy's geodesic says (WGS84), to a micrometre."""
+    expected = geodesic((lat1, lon1), (lat2, lon2)).km
+    assert geodesic_km(lat1, lon1, lat2, lon2) == pytest.approx(expected, abs=1e-9)
