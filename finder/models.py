@@ -22,10 +22,11 @@ from sqlalchemy import (
     Text,
     and_,
     func,
+    select,
     text,
 )
 from sqlalchemy.ext.hybrid import hybrid_method, hybrid_property
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from .extensions import db
 
@@ -234,10 +235,8 @@ class Practitioner(db.Model):
     def vetting_checks(self) -> list[str]:
         """What the latest approval checked (finder.vetting.CHECKLIST keys ticked), in order;
         empty when it was imported from a vetted list."""
-        approvals = [r for r in self.vetting_records if r.decision == APPROVED]
-        if not approvals:
-            return []
-        return [name for name, done in approvals[-1].checklist.items() if done]
+        checklist = self.latest_approval_checklist or {}
+        return [name for name, done in checklist.items() if done]
 
     @property
     def languages(self) -> list[str]:
@@ -397,6 +396,20 @@ class VettingRecord(db.Model):
     checklist: Mapped[dict] = mapped_column(JSON, default=dict)
     notes: Mapped[str] = mapped_column(Text, default="")
     revet_due: Mapped[dt.date | None] = mapped_column(Date)
+
+
+# The checklist of a listing's latest approval (Practitioner.vetting_checks), or None: read
+# when first asked, or with the listings where a page loads many (search.load_practitioners
+# undefers it), instead of every vetting record in a statement of their own.
+Practitioner.latest_approval_checklist = column_property(
+    select(VettingRecord.checklist)
+    .where(VettingRecord.practitioner_id == Practitioner.id, VettingRecord.decision == APPROVED)
+    .order_by(VettingRecord.decided_at.desc(), VettingRecord.id.desc())
+    .limit(1)
+    .correlate_except(VettingRecord)
+    .scalar_subquery(),
+    deferred=True,
+)
 
 
 class AuditEvent(db.Model):

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from threading import Lock
 
 from sqlalchemy import or_, select
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload, undefer
 
 from . import nearest as index
 from . import options as policy
@@ -125,7 +125,7 @@ def load_practitioners(
                 each(Practitioner.language_rows),
                 joinedload(Practitioner.pattern_rows),
                 each(Practitioner.locations),
-                selectinload(Practitioner.vetting_records),  # how each was vetted
+                undefer(Practitioner.latest_approval_checklist),  # how each was vetted
             )
         ).unique()
     }
