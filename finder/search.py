@@ -96,9 +96,10 @@ class SearchResult:
 
 
 # At most this many practitioners are loaded with their locations and languages joined to
-# them: for a page's few, a statement less each (each ORM statement costs about a millisecond
-# of Python, more than the rows: 26 practitioners 11.2 -> 7.1 ms); for a country's thousands
-# the joined rows multiply (languages x locations x patterns), so each is a query of its own.
+# them: for a page's few, a statement less each (at a million listings each ORM statement
+# costs 1-3 ms whatever its rows: 26 practitioners 11.2 -> 7.1 ms); for a country's
+# thousands the joined rows multiply (languages x locations x patterns), so each is a query
+# of its own.
 JOINED_UP_TO = 200
 
 
@@ -106,8 +107,10 @@ def load_practitioners(
     session: Session, ids, located_in: str | None = None
 ) -> dict[int, Practitioner]:
     """Approved practitioners by id (and, given a country code, every one with a location
-    there), with everything a page or an option needs: one query with patterns (and, for a
-    page's few, locations and languages) joined to it, and one per other relationship."""
+    there), with everything a page or an option needs: one query with their patterns and
+    latest approval's checklist (and, for a page's few, locations and languages) in it, and
+    one per other relationship."""
+    ids = set(ids)
     wanted = Practitioner.id.in_(ids)
     if located_in:
         wanted = or_(wanted, Practitioner.locations.any(PracticeLocation.country == located_in))
