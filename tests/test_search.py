@@ -568,10 +568,6 @@ def test_a_clinic_of_many_at_the_origin_does_not_stall_the_search(app):
         assert len(answer[1]) == 3 and all(h.distance_km == 0 for h in answer[1])
 
 
-latitudes = st.floats(-90, 90, allow_nan=False)
-longitudes = st.floats(-180, 180, allow_nan=False)
-
-
 @settings(max_examples=300, deadline=None)
 @given(latitudes, longitudes, latitudes, longitudes)
 @example(0.0, 0.0, 0.5, 179.7)  # nearly antipodal: the hardest case for an iteration
