@@ -58,6 +58,8 @@ from sqlalchemy.orm import Session
 from . import postgis
 from .database import driver_rows
 from .geo import (
+    COUNTRY_MAX_SLABS,
+    COUNTRY_SLAB_DEGREES,
     EARTH_RADIUS_KM,
     HALF_CIRCUMFERENCE_KM,
     MAX_SLABS,
@@ -238,7 +240,7 @@ class Question:
         )
 
 
-@functools.lru_cache(maxsize=512)
+@functools.lru_cache(maxsize=2048)
 def _statement(
     country,
     language,
@@ -420,6 +422,11 @@ def _padded_bands(tallest: int) -> int:
 # to the globe's 181 one-degree bands, padded), sample levels (models.SAMPLE_LEVELS).
 PREPARED_BOXES = 2 * MAX_SLABS
 PREPARED_BANDS = tuple(sorted({_padded_bands(tallest) for tallest in range(1, 182)}))
+# ... and one country's (the nearest in each neighbouring country): its thin slabs, each at
+# most 180° / COUNTRY_MAX_SLABS tall (one more band where it straddles one); a circle left
+# whole is at most two boxes.
+COUNTRY_BOXES = 2 * COUNTRY_MAX_SLABS
+COUNTRY_SLAB_BANDS = _padded_bands(math.ceil(180 / COUNTRY_MAX_SLABS) + 1)
 
 
 def prepare_statements(connection) -> int:
@@ -427,23 +434,37 @@ def prepare_statements(connection) -> int:
     none) and no other filter can take, with and without a page language: what a new worker
     does before its first search (finder.search.warm_up), so that no patient waits for one
     (2 to 6 ms each, for the wide scans from mid-ocean). Nothing with PostGIS, whose scans
-    take few shapes. Returns how many were compiled."""
+    take few shapes. The same for the scans of one country's rows that such a search makes
+    (the nearest in the patient's own and each neighbouring country). Returns how many were
+    compiled."""
     if postgis.schema_for_search(connection):
         return 0
-    plain = Filters()
-    made = 0
+    one_country = Filters(country="XX")  # the shape, whichever country
+    shapes = []
     for sample in (0, *SAMPLE_LEVELS):
         boxes = range(1, PREPARED_BOXES + 1) if sample == 0 else (1, 2)
-        for count, bands, hole, speaks in itertools.product(
-            boxes, PREPARED_BANDS, (False, True), (False, True)
-        ):
-            statement = _statement_for(plain, speaks, count, sample=sample, hole=hole, bands=bands)
-            _sql(statement, connection.dialect)
-            made += 1
+        shapes += [(Filters(), sample, count, bands) for count in boxes for bands in PREPARED_BANDS]
+        if sample:  # how far to read in a large country (Neighbourhood._estimates)
+            shapes += [
+                (one_country, sample, count, bands) for count in boxes for bands in PREPARED_BANDS
+            ]
+    shapes += [
+        (one_country, 0, count, bands)
+        for count in range(1, COUNTRY_BOXES + 1)
+        for bands in PREPARED_BANDS
+        if count <= 2 or bands <= COUNTRY_SLAB_BANDS
+    ]
+    made = 0
+    for (filters, sample, count, bands), hole, speaks in itertools.product(
+        shapes, (False, True), (False, True)
+    ):
+        statement = _statement_for(filters, speaks, count, sample=sample, hole=hole, bands=bands)
+        _sql(statement, connection.dialect)
+        made += 1
     return made
 
 
-@functools.lru_cache(maxsize=1024)
+@functools.lru_cache(maxsize=2048)
 def _sql(statement, dialect) -> tuple[str, tuple[str, ...] | None, dict]:
     """A _statement() as the driver's SQL, with the order of its parameters' names when the
     driver takes them by position (None: by name), and the values bound in the statement."""
@@ -639,8 +660,14 @@ class Neighbourhood:
         else:
             # A sample level is sparse: its box costs little more than slabs would, and
             # each shape of statement is compiled once (slabs make more shapes).
-            around = boxes_around if self.sample else slabs_around
-            boxes = around(self.lat, self.lon, radius_km)
+            if self.sample:
+                boxes = boxes_around(self.lat, self.lon, radius_km)
+            elif f.country:  # a sliver of a wide circle's box: thin slabs (geo)
+                boxes = slabs_around(
+                    self.lat, self.lon, radius_km, COUNTRY_SLAB_DEGREES, COUNTRY_MAX_SLABS
+                )
+            else:
+                boxes = slabs_around(self.lat, self.lon, radius_km)
         params.update(zip("xyz", self.unit, strict=True))
         # As many bands a box as the tallest has, padded (_padded_bands).
         tallest = max((math.floor(b.lat_max) - math.floor(b.lat_min) + 1 for b in boxes), default=1)

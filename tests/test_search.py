@@ -20,6 +20,8 @@ from finder import postgis
 from finder.database import driver_rows
 from finder.extensions import db
 from finder.geo import (
+    COUNTRY_MAX_SLABS,
+    COUNTRY_SLAB_DEGREES,
     HALF_CIRCUMFERENCE_KM,
     boxes_around,
     geodesic_km,
@@ -322,8 +324,9 @@ def test_a_worker_that_prepared_its_statements_compiles_none_while_searching(
 ):
     """After nearest.prepare_statements (a worker's warm-up), searches with one technique or
     none, from anywhere (mid-ocean, the poles, either side of ±180°), with or without a page
-    language, compile no statement: none waits for one. (With PostGIS nothing is prepared:
-    the GiST index's scans take few shapes.)"""
+    language, compile no statement: none waits for one; nor do the scans of one country's
+    rows they make (the nearest in each neighbouring country). (With PostGIS nothing is
+    prepared: the GiST index's scans take few shapes.)"""
     if postgis.schema_for_search(directory_session.connection()):
         assert prepare_statements(directory_session.connection()) == 0  # few shapes there
         return
@@ -343,6 +346,12 @@ def test_a_worker_that_prepared_its_statements_compiles_none_while_searching(
                 assert len(hits) == 20
                 within = Neighbourhood(directory_session, lat, lon, filters, speaks=speaks)
                 within.answer({0: Question(k=20, radius_km=2000.0)})
+                for country in COUNTRIES:
+                    abroad = Neighbourhood(directory_session, lat, lon, filters, speaks=speaks)
+                    assert abroad.answer({0: Question(k=1, country=country)})[0]
+                    one = replace(filters, country=country)
+                    alone = Neighbourhood(directory_session, lat, lon, one, speaks=speaks)
+                    assert len(alone.answer({0: Question(k=3)})[0]) == 3
         directory_session.rollback()
     assert nearest_module._sql.cache_info().currsize == prepared
 
@@ -520,11 +529,17 @@ def test_boxes_contain_the_whole_circle(lat, lon, radius):
     assert_covered(boxes_around(lat, lon, radius), lat, lon, radius)
 
 
+@pytest.mark.parametrize(
+    "cut",
+    [(), (COUNTRY_SLAB_DEGREES, COUNTRY_MAX_SLABS)],
+    ids=["any-country", "one-country"],
+)
 @given(lat=latitudes, lon=longitudes, radius=st.floats(0.01, 20000))
-def test_slabs_contain_the_whole_circle_and_never_overlap(lat, lon, radius):
+def test_slabs_contain_the_whole_circle_and_never_overlap(cut, lat, lon, radius):
     """The slabs a tall circle is cut into hold every point of it (its edge, and the
-    points between the origin and the edge) and share no point: a row is read once."""
-    slabs = slabs_around(lat, lon, radius)
+    points between the origin and the edge) and share no point: a row is read once. The
+    same for the thinner slabs of one country's scans."""
+    slabs = slabs_around(lat, lon, radius, *cut)
     assert_covered(slabs, lat, lon, radius, parts=(1.0, 0.999, 0.7, 0.3), step=10)
     for i, one in enumerate(slabs):
         for other in slabs[i + 1 :]:
