@@ -70,40 +70,30 @@ def boxes_around(lat: float, lon: float, radius_km: float) -> list[Box]:
     return [Box(lat_min, lat_max, lon_min, lon_max)]
 
 
-SLAB_DEGREES = 8.0  # slabs_around: a circle taller than this is cut into slabs this tall,
-MAX_SLABS = 4  # ... into this many at most (each a SELECT, or two across ±180°),
-SLABS_WORTH = 0.9  # ... and only when the slabs' area is at most 90% of the box's
-# One country's rows (the nearest in a neighbouring country, a far one): thinner slabs. Its
-# rows are a sliver of a wide circle's box, and most of those the box holds lie outside the
-# circle (from Beijing, the nearest in Pakistan: 11,715 rows in 4 slabs, 42 of them inside
-# the circle; 2,405 in 8 slabs of 4°, 142 in 16). Each slab is a SELECT, compiled once per
-# worker and shape (a union of 16 costs 15-20 ms to compile, of 8 about 10): 8 at most.
-COUNTRY_SLAB_DEGREES = 4.0
-COUNTRY_MAX_SLABS = 8
+class BandRange(NamedTuple):
+    """The part of a circle in one latitude band (the rows whose floor(lat) is `band`): from
+    lat_min to lat_max, lon_min to lon_max (never across ±180°)."""
+
+    band: int
+    lat_min: float
+    lat_max: float
+    lon_min: float
+    lon_max: float
 
 
-def slabs_around(
-    lat: float,
-    lon: float,
-    radius_km: float,
-    slab_degrees: float = SLAB_DEGREES,
-    most: int = MAX_SLABS,
-) -> list[Box]:
-    """Boxes that together contain every point within radius_km of (lat, lon), no two of
-    which share a point: boxes_around's, but a circle taller than SLAB_DEGREES is cut into
-    latitude slabs, each only as wide as the circle is within it, when that cuts the area
-    read by a tenth (rows crowd where a box is widest: from central Greenland, a 2,500 km
-    circle's box holds 68,000 of 1M rows, its slabs 13,000 on 80% of the area). A large
-    circle's box, or
-    one far from the equator, is much wider than the circle (from 60° N, a 3,700 km circle's
-    box holds every longitude from 27° N to the pole). Slabs are `slab_degrees` tall, `most`
-    of them at most (each cut in two at ±180°)."""
-    boxes = boxes_around(lat, lon, radius_km)
-    lat_min, lat_max = boxes[0].lat_min, boxes[0].lat_max
-    slabs = min(math.ceil((lat_max - lat_min) / slab_degrees), most)
+def band_ranges(lat: float, lon: float, radius_km: float) -> list[BandRange]:
+    """For each one-degree latitude band the radius_km circle around (lat, lon) reaches, the
+    longitudes it spans within that band: together they hold every point of the circle, and
+    no point twice (a row is read once). Split in two across ±180°; every longitude where
+    the band holds a pole's surroundings or the circle is a hemisphere or more.
+
+    An index ordered by (band, lon) reads each range in one seek, so a scan reads little more
+    than the circle: a box around it is far wider where the circle is far from the equator
+    or large (from Beijing, a 3,600 km circle's box holds 11,715 of Pakistan's rows, 42 of
+    them inside the circle; its ranges 71)."""
     angle = radius_km / EARTH_RADIUS_KM
-    if slabs <= 1 or angle >= math.pi / 2:
-        return boxes
+    dlat = math.degrees(angle)
+    lat_min, lat_max = max(lat - dlat, -90.0), min(lat + dlat, 90.0)
     p0 = math.radians(lat)
     cos_d = math.cos(angle)
 
@@ -117,35 +107,32 @@ def slabs_around(
         return 180.0 if c <= -1 else 0.0 if c >= 1 else math.degrees(math.acos(c))
 
     # Where the circle is widest, unless it holds a pole (then it widens all the way).
-    ratio = math.sin(p0) / cos_d
+    whole = angle >= math.pi / 2 or cos_d <= 0
+    ratio = 2.0 if whole else math.sin(p0) / cos_d
     widest = math.degrees(math.asin(ratio)) if abs(ratio) < 1 else None
-    cuts = [lat_min + (lat_max - lat_min) * i / slabs for i in range(slabs)] + [lat_max]
-    found: list[Box] = []
-    for i in range(slabs):
-        low, high = cuts[i], cuts[i + 1]
-        if i:  # a row on a cut belongs to the slab below it only
-            low = math.nextafter(low, math.inf)
-        inside = [low, high] + ([widest] if widest is not None and low < widest < high else [])
-        reach = max(half_width(phi) for phi in inside) + 1e-7
-        if reach >= 180:
-            found.append(Box(low, high, -180.0, 180.0))
-        elif lon - reach < -180:
-            found += [Box(low, high, lon - reach + 360, 180.0), Box(low, high, -180.0, lon + reach)]
-        elif lon + reach > 180:
-            found += [Box(low, high, lon - reach, 180.0), Box(low, high, -180.0, lon + reach - 360)]
+    found: list[BandRange] = []
+    for band in range(math.floor(lat_min), math.floor(lat_max) + 1):
+        low, high = max(float(band), lat_min), min(band + 1.0, lat_max)
+        if whole:
+            reach = 180.0
         else:
-            found.append(Box(low, high, lon - reach, lon + reach))
-    # Each slab is a SELECT of its own: worth it only where they cut the area read down.
-    return found if _area(found) < SLABS_WORTH * _area(boxes) else boxes
-
-
-def _area(boxes: list[Box]) -> float:
-    """The boxes' area on the unit sphere (steradians)."""
-    return sum(
-        (math.sin(math.radians(b.lat_max)) - math.sin(math.radians(b.lat_min)))
-        * math.radians(b.lon_max - b.lon_min)
-        for b in boxes
-    )
+            inside = [low, high] + ([widest] if widest is not None and low < widest < high else [])
+            reach = max(half_width(phi) for phi in inside) + 1e-7
+        if reach >= 180:
+            found.append(BandRange(band, low, high, -180.0, 180.0))
+        elif lon - reach < -180:
+            found += [
+                BandRange(band, low, high, lon - reach + 360, 180.0),
+                BandRange(band, low, high, -180.0, lon + reach),
+            ]
+        elif lon + reach > 180:
+            found += [
+                BandRange(band, low, high, lon - reach, 180.0),
+                BandRange(band, low, high, -180.0, lon + reach - 360),
+            ]
+        else:
+            found.append(BandRange(band, low, high, lon - reach, lon + reach))
+    return found
 
 
 def to_km(value: float, unit: str) -> float:

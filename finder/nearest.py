@@ -42,31 +42,25 @@ from dataclasses import dataclass, replace
 from typing import NamedTuple
 
 from sqlalchemy import (
+    Float,
+    Integer,
     and_,
     bindparam,
+    column,
     exists,
     func,
     literal,
     literal_column,
     select,
     text,
-    union_all,
+    values,
 )
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from . import postgis
 from .database import driver_rows
-from .geo import (
-    COUNTRY_MAX_SLABS,
-    COUNTRY_SLAB_DEGREES,
-    EARTH_RADIUS_KM,
-    HALF_CIRCUMFERENCE_KM,
-    MAX_SLABS,
-    boxes_around,
-    slabs_around,
-    unit_vector,
-)
+from .geo import EARTH_RADIUS_KM, HALF_CIRCUMFERENCE_KM, band_ranges, unit_vector
 from .models import (
     ANY_TECHNIQUE,
     FLAGS,
@@ -249,13 +243,12 @@ def _statement(
     gentle,
     international,
     speaks,
-    boxes,
+    ranges,
     gis=None,
     bounded=False,
     sample=0,
     hole=False,
     techniques=1,
-    bands=1,
     technique=None,
     ordered=True,
     ids=False,
@@ -341,23 +334,20 @@ def _statement(
     chord = _chord_squared(sp).label("chord")
     if ids:
         located, asked = (sp.c.practitioner_id,), []
-    if boxes <= 1:
-        within = [_in_box(sp, 0, bands)] if boxes else []
-        near = select(chord, *located, *asked).where(*conditions, *within)
-        if ordered:
-            near = near.order_by(ranking if gis else chord).limit(bindparam("limit"))
-        near = near.subquery("near")
-    else:  # one SELECT a box: joined by OR, SQLite would read every row of the technique
-        found = union_all(
-            *(
-                select(chord, *located, *asked).where(*conditions, _in_box(sp, i, bands))
-                for i in range(boxes)
-            )
-        ).subquery("boxes")
-        near = select(*found.c)
-        if ordered:
-            near = near.order_by(found.c.chord).limit(bindparam("limit"))
-        near = near.subquery("near")
+    near = select(chord, *located, *asked).where(*conditions)
+    if ranges:  # each band's range of longitudes a seek of the index (geo.band_ranges)
+        parts = _band_ranges(ranges)
+        near = near.select_from(parts).join(
+            sp,
+            and_(
+                sp.c.band == parts.c.band,
+                sp.c.lon.between(parts.c.lon_min, parts.c.lon_max),
+                sp.c.lat.between(parts.c.lat_min, parts.c.lat_max),
+            ),
+        )
+    if ordered:
+        near = near.order_by(ranking if gis else chord).limit(bindparam("limit"))
+    near = near.subquery("near")
     if ids:
         return select(near.c.practitioner_id)
     return select(*near.c, _speaks(near, speaks))
@@ -366,14 +356,13 @@ def _statement(
 def _statement_for(
     f: Filters,
     speaks: bool,
-    boxes: int,
+    ranges: int,
     *,
     gis: str | None = None,
     bounded: bool = False,
     sample: int = 0,
     hole: bool = False,
     techniques: int = 1,
-    bands: int = 1,
     technique: str | None = None,
     ordered: bool = True,
     ids: bool = False,
@@ -389,13 +378,12 @@ def _statement_for(
         f.gentle,
         f.accepts_international,
         speaks,
-        boxes,
+        ranges,
         gis,
         bounded,
         sample,
         hole,
         techniques,
-        bands,
         technique,
         ordered,
         ids,
@@ -404,64 +392,46 @@ def _statement_for(
     )
 
 
-BAND_STEP = 4  # a box's bands are padded to a power of this (_padded_bands)
+def _padded(ranges: int) -> int:
+    """How many band ranges a scan's statement binds for `ranges`: the next power of two, so
+    that few shapes of statement are compiled (a range left over reads nothing)."""
+    return 1 << max(ranges - 1, 0).bit_length()
 
 
-def _padded_bands(tallest: int) -> int:
-    """How many bands a scan's statement binds a box for boxes up to `tallest` bands tall:
-    rounded up to a power of BAND_STEP, so that few shapes of statement are compiled (a
-    repeated band costs the IN list nothing)."""
-    bands = 1
-    while bands < tallest:
-        bands *= BAND_STEP
-    return bands
-
-
-# The shapes of statement a scan without filters but one technique takes (_fetch): boxes a
-# scan (slabs_around: MAX_SLABS, each cut in two at ±180°; boxes_around: 2), bands a box (one
-# to the globe's 181 one-degree bands, padded), sample levels (models.SAMPLE_LEVELS).
-PREPARED_BOXES = 2 * MAX_SLABS
-PREPARED_BANDS = tuple(sorted({_padded_bands(tallest) for tallest in range(1, 182)}))
-# ... and one country's (the nearest in each neighbouring country): its thin slabs, each at
-# most 180° / COUNTRY_MAX_SLABS tall (one more band where it straddles one); a circle left
-# whole is at most two boxes.
-COUNTRY_BOXES = 2 * COUNTRY_MAX_SLABS
-COUNTRY_SLAB_BANDS = _padded_bands(math.ceil(180 / COUNTRY_MAX_SLABS) + 1)
+# The shapes of statement the scans of a search with one technique (or none) and no other
+# filter take (_fetch): a circle's band ranges (one to the globe's 181 bands, each cut in two
+# at ±180°: at most 362), padded; the sample levels (models.SAMPLE_LEVELS); and one
+# country's rows (the nearest in the patient's own and each neighbouring country).
+PREPARED_RANGES = tuple(sorted({_padded(count) for count in range(1, 2 * 181 + 1)}))
 
 
 def prepare_statements(connection) -> int:
     """Compile every shape of statement that the scans of a search with one technique (or
-    none) and no other filter can take, with and without a page language: what a new worker
-    does before its first search (finder.search.warm_up), so that no patient waits for one
-    (2 to 6 ms each, for the wide scans from mid-ocean). Nothing with PostGIS, whose scans
-    take few shapes. The same for the scans of one country's rows that such a search makes
-    (the nearest in the patient's own and each neighbouring country). Returns how many were
-    compiled."""
+    none) and no other filter can take, with and without a page language, and those of one
+    country's rows that such a search makes: what a new worker does before its first search
+    (finder.search.warm_up), so that no patient waits for one (a few ms each). Nothing with
+    PostGIS, whose scans take few shapes. Returns how many were compiled."""
     if postgis.schema_for_search(connection):
         return 0
-    one_country = Filters(country="XX")  # the shape, whichever country
-    shapes = []
-    for sample in (0, *SAMPLE_LEVELS):
-        boxes = range(1, PREPARED_BOXES + 1) if sample == 0 else (1, 2)
-        shapes += [(Filters(), sample, count, bands) for count in boxes for bands in PREPARED_BANDS]
-        if sample:  # how far to read in a large country (Neighbourhood._estimates)
-            shapes += [
-                (one_country, sample, count, bands) for count in boxes for bands in PREPARED_BANDS
-            ]
-    shapes += [
-        (one_country, 0, count, bands)
-        for count in range(1, COUNTRY_BOXES + 1)
-        for bands in PREPARED_BANDS
-        if count <= 2 or bands <= COUNTRY_SLAB_BANDS
-    ]
     made = 0
-    for (filters, sample, count, bands), hole, speaks in itertools.product(
-        shapes, (False, True), (False, True)
+    for filters, sample, ranges, hole, speaks in itertools.product(
+        (Filters(), Filters(country="XX")),  # the shape, whichever country
+        (0, *SAMPLE_LEVELS),
+        PREPARED_RANGES,
+        (False, True),
+        (False, True),
     ):
-        statement = _statement_for(filters, speaks, count, sample=sample, hole=hole, bands=bands)
+        statement = _statement_for(filters, speaks, ranges, sample=sample, hole=hole)
         _sql(statement, connection.dialect)
         made += 1
     return made
+
+
+NO_BAND = -1000  # the band of a padding range: every row's is floor(lat), -90 to 90
+_RANGE_NAMES = [
+    tuple(f"r{i}_{name}" for name in ("band", "lat_min", "lat_max", "lon_min", "lon_max"))
+    for i in range(PREPARED_RANGES[-1])
+]
 
 
 @functools.lru_cache(maxsize=2048)
@@ -473,13 +443,20 @@ def _sql(statement, dialect) -> tuple[str, tuple[str, ...] | None, dict]:
     return str(compiled), order, dict(compiled.params)
 
 
-def _in_box(sp, i: int, bands: int):
-    """The rows inside box i: the index seeks each of its latitude bands by longitude."""
-    return and_(
-        sp.c.band.in_([bindparam(f"b{i}_{j}") for j in range(bands)]),
-        sp.c.lat.between(bindparam(f"lat_min{i}"), bindparam(f"lat_max{i}")),
-        sp.c.lon.between(bindparam(f"lon_min{i}"), bindparam(f"lon_max{i}")),
-    )
+@functools.lru_cache(maxsize=16)
+def _band_ranges(count: int):
+    """The common table of `count` band ranges bound as :r0_band, :r0_lat_min... (a scan's
+    geo.band_ranges, padded)."""
+    names = ("band", "lat_min", "lat_max", "lon_min", "lon_max")
+    types = (Integer, Float, Float, Float, Float)
+    rows = [
+        tuple(
+            bindparam(f"r{i}_{name}", type_=type_) for name, type_ in zip(names, types, strict=True)
+        )
+        for i in range(count)
+    ]
+    columns = [column(name, type_) for name, type_ in zip(names, types, strict=True)]
+    return values(*columns, name="band_ranges").data(rows).cte("band_ranges")
 
 
 def _speaks(rows, speaks: bool):
@@ -650,39 +627,19 @@ class Neighbourhood:
         techniques = f.techniques or (ANY_TECHNIQUE,)
         params: dict = {f"t{j}": technique for j, technique in enumerate(techniques)}
         params["limit"] = limit
+        ranges = []
         if gis:
-            boxes = []
             params.update(origin_lat=self.lat, origin_lon=self.lon)
             if bounded:  # on the same sphere as haversine_km, with a margin for rounding
                 params["within_m"] = radius_km * 1000 * (1 + 1e-6) + 1
-        elif speakers:  # wherever they are
-            boxes = []
-        else:
-            # A sample level is sparse: its box costs little more than slabs would, and
-            # each shape of statement is compiled once (slabs make more shapes).
-            if self.sample:
-                boxes = boxes_around(self.lat, self.lon, radius_km)
-            elif f.country:  # a sliver of a wide circle's box: thin slabs (geo)
-                boxes = slabs_around(
-                    self.lat, self.lon, radius_km, COUNTRY_SLAB_DEGREES, COUNTRY_MAX_SLABS
-                )
-            else:
-                boxes = slabs_around(self.lat, self.lon, radius_km)
+        elif not speakers:  # (those are read wherever they are)
+            ranges = band_ranges(self.lat, self.lon, radius_km)
         params.update(zip("xyz", self.unit, strict=True))
-        # As many bands a box as the tallest has, padded (_padded_bands).
-        tallest = max((math.floor(b.lat_max) - math.floor(b.lat_min) + 1 for b in boxes), default=1)
-        bands = _padded_bands(tallest)
-        for i, box in enumerate(boxes):
-            low, high = math.floor(box.lat_min), math.floor(box.lat_max)
-            params.update({f"b{i}_{j}": min(low + j, high) for j in range(bands)})
-            params.update(
-                {
-                    f"lat_min{i}": box.lat_min,
-                    f"lat_max{i}": box.lat_max,
-                    f"lon_min{i}": box.lon_min,
-                    f"lon_max{i}": box.lon_max,
-                }
-            )
+        padded = _padded(len(ranges)) if ranges else 0
+        for i, part in enumerate(ranges):
+            params.update(zip(_RANGE_NAMES[i], part, strict=True))
+        for i in range(len(ranges), padded):  # no row lies in band NO_BAND
+            params.update(zip(_RANGE_NAMES[i], (NO_BAND, 0.0, 0.0, 0.0, 0.0), strict=True))
         for name, value in (("country", f.country), ("language", f.language)):
             if value:
                 params[name] = value
@@ -699,13 +656,12 @@ class Neighbourhood:
         statement = _statement_for(
             f,
             speaks,
-            len(boxes),
+            padded,
             gis=gis,
             bounded=bool(gis) and bounded,
             sample=self.sample,
             hole=hole,
             techniques=len(techniques),
-            bands=bands,
             technique=(
                 postgis.technique_literal(techniques[0]) if gis and len(techniques) == 1 else None
             ),
