@@ -2,11 +2,12 @@
 
 No Flask here: every function takes a SQLAlchemy session. SearchPoint holds approved
 listings only, one row per (location, technique) plus one per location under ANY_TECHNIQUE,
-indexed by (technique, latitude band, lon, lat). A latitude/longitude box around the origin
-(split at ±180°, all longitudes near the poles) narrows the rows, SQL ranks them by distance
-and hands over the nearest (at most `READ_LIMIT` a scan, more each time that is not enough), exact
-great-circle distances order them, and the box grows until every question asked of the
-neighbourhood is answered for certain.
+indexed by (technique, latitude band, lon, lat). For each one-degree latitude band a circle
+around the origin reaches, the longitudes it spans there (geo.band_ranges: split at ±180°,
+all longitudes near the poles) are one seek of the index; SQL ranks the rows by distance and
+hands over the nearest (at most `READ_LIMIT` a scan, more each time that is not enough),
+exact great-circle distances order them, and the circle grows until every question asked of
+the neighbourhood is answered for certain.
 
 Several questions ("the 3 nearest", "the nearest in Japan", "the nearest who do home visits
 within 60 km") share one `Neighbourhood`: each scan serves them all, so a whole search costs
@@ -14,7 +15,7 @@ a bounded number of index scans (at most `MAX_SCANS`) whatever the place. In a l
 directory a question still open once the neighbourhood holds `SHARED_ROWS_AT_MOST` rows gets
 scans of its own, filtered in SQL (`Neighbourhood._filtered`), with the same answer.
 
-Growing the circle fourfold is cheap until it jumps from nothing (mid-ocean) to a box that
+Growing the circle fourfold is cheap until it jumps from nothing (mid-ocean) to a circle that
 holds a continent. In a large directory a question still short of k matches once the circle
 reaches `SAMPLES_AFTER_KM` asks the sample levels (1 row in 16, 256, 4,096, each a partial
 index: models.sample_clause) where its k-th match lies at the farthest, and the next scan
@@ -27,7 +28,7 @@ as the page, and the options, which leave the nearby practitioners out, are soug
 circle by neighbourhoods of their own that start at its edge (`answer_around`).
 
 On PostgreSQL with PostGIS (finder.postgis) the scans ask a GiST index for the nearest rows
-instead of reading boxes.
+instead of reading band ranges.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from __future__ import annotations
 import bisect
 import functools
 import itertools
+import json
 import math
 import time
 import weakref
@@ -44,7 +46,6 @@ from typing import NamedTuple
 from sqlalchemy import (
     Float,
     Integer,
-    and_,
     bindparam,
     column,
     exists,
@@ -53,10 +54,12 @@ from sqlalchemy import (
     literal_column,
     select,
     text,
-    values,
+    true,
 )
 from sqlalchemy.engine import Engine
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.selectable import Join
 
 from . import postgis
 from .database import driver_rows
@@ -77,7 +80,7 @@ FIRST_RADIUS_KM = 8.0
 GROWTH = 4.0  # how much farther the next scan reaches while a question has seen too few
 # A scan returns at most READ_LIMIT rows, the nearest first (ranked in SQL): the circle read
 # then ends at the last of them, and the next scan may return LIMIT_GROWTH times more. So a
-# scan whose box holds most of the table (from mid-ocean) hands over only what is needed.
+# scan whose circle holds most of the table (from mid-ocean) hands over only what is needed.
 READ_LIMIT = 1000
 LIMIT_GROWTH = 8
 EVERY_ROW = 2**62  # the limit that returns every row (SQL's LIMIT has no "all")
@@ -112,7 +115,7 @@ FEW_SPEAKERS = 1000
 # each scan reaching BEYOND_GROWTH times farther.
 CROWD_ROWS = READ_LIMIT
 BEYOND_GROWTH = 2.0
-# Every scan beyond reads the crowd's rows again (the box holds the circle): the first asks
+# Every scan beyond reads the crowd's rows again (its ranges hold the circle): the first asks
 # for enough rows to answer every question at once (the 15 nearest offering telehealth...).
 BEYOND_LIMIT = 512
 _INSIDE = object()  # answer_around's key for a question's nearest row inside the circle
@@ -256,16 +259,16 @@ def _statement(
     details=(),
 ):
     """The SELECT of the `limit` index rows nearest the origin that match the filters (in no
-    particular order: the caller sorts them by distance): inside `boxes` boxes ranked by the
-    chord to the origin, or with PostGIS (`gis`, its schema) from the GiST index by
+    particular order: the caller sorts them by distance): in the band ranges bound as
+    :ranges (geo.band_ranges as JSON, read by `ranges`, the dialect's name: _band_ranges)
+    between :lat_min and :lat_max, ranked by the chord to the origin, or with PostGIS (`gis`, its schema) from the GiST index by
     distance, within `within_m` metres when `bounded`; only the rows of sample level `sample`
     (models.sample_clause) when it is not 0; with a `hole`, only rows beyond the circle the
     neighbourhood has read already (:inner: a squared chord, or metres with PostGIS). It
-    asks for `techniques` techniques (:t0, :t1...) and `bands` latitude bands a box (:b0_0,
-    :b0_1... for box 0; a box with fewer repeats its last), or the one `technique` (an SQL
-    literal) written into it. Not `ordered`, it hands over every row (no ranking, no limit).
+    asks for `techniques` techniques (:t0, :t1...), or the one `technique` (an SQL literal)
+    written into it. Not `ordered`, it hands over every row (no ranking, no limit).
     With `ids`, only the practitioner of every row within the circle (:outer, a squared
-    chord: _chord_bound). With `speakers` (and no boxes), every row of the practitioners who
+    chord: _chord_bound). With `speakers` (and no ranges), every row of the practitioners who
     speak :language, wherever they are, found through their ids (Neighbourhood.read).
 
     Built once per shape of request (values are bound parameters, no list expanded at run
@@ -329,7 +332,7 @@ def _statement(
     asked = [sp.c.technique]
     asked += [(sp.c.flags.bitwise_and(FLAGS[name]) != 0).label(name) for name in ATTRIBUTES]
     # Ranked on the index alone; only the rows handed over are asked about the languages
-    # their practitioner speaks (a box may hold a continent's rows, the limit a few hundred).
+    # their practitioner speaks (a circle may hold a continent's rows, the limit a few hundred).
     # The squared chord comes first: the caller measures the great-circle distance from it.
     chord = _chord_squared(sp).label("chord")
     if ids:
@@ -337,13 +340,10 @@ def _statement(
     near = select(chord, *located, *asked).where(*conditions)
     if ranges:  # each band's range of longitudes a seek of the index (geo.band_ranges)
         parts = _band_ranges(ranges)
-        near = near.select_from(parts).join(
-            sp,
-            and_(
-                sp.c.band == parts.c.band,
-                sp.c.lon.between(parts.c.lon_min, parts.c.lon_max),
-                sp.c.lat.between(parts.c.lat_min, parts.c.lat_max),
-            ),
+        near = near.select_from(_CrossJoin(parts, sp, true())).where(
+            sp.c.band == parts.c.band,
+            sp.c.lon.between(parts.c.lon_min, parts.c.lon_max),
+            sp.c.lat.between(bindparam("lat_min"), bindparam("lat_max")),
         )
     if ordered:
         near = near.order_by(ranking if gis else chord).limit(bindparam("limit"))
@@ -392,46 +392,45 @@ def _statement_for(
     )
 
 
-def _padded(ranges: int) -> int:
-    """How many band ranges a scan's statement binds for `ranges`: the next power of two, so
-    that few shapes of statement are compiled (a range left over reads nothing)."""
-    return 1 << max(ranges - 1, 0).bit_length()
-
-
-# The shapes of statement the scans of a search with one technique (or none) and no other
-# filter take (_fetch): a circle's band ranges (one to the globe's 181 bands, each cut in two
-# at ±180°: at most 362), padded; the sample levels (models.SAMPLE_LEVELS); and one
-# country's rows (the nearest in the patient's own and each neighbouring country).
-PREPARED_RANGES = tuple(sorted({_padded(count) for count in range(1, 2 * 181 + 1)}))
+# What a scan's band ranges are read from: the JSON array of [band, lon_min, lon_max] bound
+# as :ranges, one shape of statement however many there are (a VALUES list of 362 rows took
+# 35 ms to compile).
+_RANGES_SQL = {
+    "sqlite": "SELECT json_extract(value, '$[0]') AS band, json_extract(value, '$[1]') AS lon_min,"
+    " json_extract(value, '$[2]') AS lon_max FROM json_each(:ranges)",
+    "postgresql": "SELECT CAST(e ->> 0 AS integer) AS band,"
+    " CAST(e ->> 1 AS double precision) AS lon_min, CAST(e ->> 2 AS double precision) AS lon_max"
+    " FROM jsonb_array_elements(CAST(:ranges AS jsonb)) AS e",
+}
+# Besides a technique (or none), what the scans of a search ask of rows: nothing more, one
+# country's (the nearest in each neighbouring country), and the answers of its options' own
+# scans (finder.options: telehealth, welcoming patients from abroad, home visits).
+PREPARED_FILTERS = (
+    Filters(),
+    Filters(country="XX"),  # the shape, whichever country
+    Filters(telehealth=True),
+    Filters(accepts_international=True),
+    Filters(home_visits=True),
+)
 
 
 def prepare_statements(connection) -> int:
     """Compile every shape of statement that the scans of a search with one technique (or
-    none) and no other filter can take, with and without a page language, and those of one
-    country's rows that such a search makes: what a new worker does before its first search
-    (finder.search.warm_up), so that no patient waits for one (a few ms each). Nothing with
-    PostGIS, whose scans take few shapes. Returns how many were compiled."""
+    none) and no other filter can take (PREPARED_FILTERS), with and without a page language:
+    what a new worker does before its first search (finder.search.warm_up), so that no
+    patient waits for one (a few ms each). Nothing with PostGIS, whose scans take few
+    shapes. Returns how many were compiled."""
     if postgis.schema_for_search(connection):
         return 0
     made = 0
-    for filters, sample, ranges, hole, speaks in itertools.product(
-        (Filters(), Filters(country="XX")),  # the shape, whichever country
-        (0, *SAMPLE_LEVELS),
-        PREPARED_RANGES,
-        (False, True),
-        (False, True),
+    ranges = connection.dialect.name
+    for filters, sample, hole, speaks in itertools.product(
+        PREPARED_FILTERS, (0, *SAMPLE_LEVELS), (False, True), (False, True)
     ):
         statement = _statement_for(filters, speaks, ranges, sample=sample, hole=hole)
         _sql(statement, connection.dialect)
         made += 1
     return made
-
-
-NO_BAND = -1000  # the band of a padding range: every row's is floor(lat), -90 to 90
-_RANGE_NAMES = [
-    tuple(f"r{i}_{name}" for name in ("band", "lat_min", "lat_max", "lon_min", "lon_max"))
-    for i in range(PREPARED_RANGES[-1])
-]
 
 
 @functools.lru_cache(maxsize=2048)
@@ -443,20 +442,25 @@ def _sql(statement, dialect) -> tuple[str, tuple[str, ...] | None, dict]:
     return str(compiled), order, dict(compiled.params)
 
 
-@functools.lru_cache(maxsize=16)
-def _band_ranges(count: int):
-    """The common table of `count` band ranges bound as :r0_band, :r0_lat_min... (a scan's
-    geo.band_ranges, padded)."""
-    names = ("band", "lat_min", "lat_max", "lon_min", "lon_max")
-    types = (Integer, Float, Float, Float, Float)
-    rows = [
-        tuple(
-            bindparam(f"r{i}_{name}", type_=type_) for name, type_ in zip(names, types, strict=True)
-        )
-        for i in range(count)
-    ]
-    columns = [column(name, type_) for name, type_ in zip(names, types, strict=True)]
-    return values(*columns, name="band_ranges").data(rows).cte("band_ranges")
+class _CrossJoin(Join):
+    """`left CROSS JOIN right` (the conditions go in WHERE): SQLite then reads `left` first,
+    as the outer loop. Left to itself, it read every row of a technique once for the crowd
+    count's statement, and asked the band ranges about each."""
+
+    inherit_cache = True
+
+
+@compiles(_CrossJoin)
+def _cross_join(join: _CrossJoin, compiler, **kw) -> str:
+    kw["asfrom"] = True
+    return f"{compiler.process(join.left, **kw)} CROSS JOIN {compiler.process(join.right, **kw)}"
+
+
+@functools.lru_cache(maxsize=4)
+def _band_ranges(dialect: str):
+    """The common table of a scan's band ranges (band, lon_min, lon_max), read from :ranges."""
+    columns = (column("band", Integer), column("lon_min", Float), column("lon_max", Float))
+    return text(_RANGES_SQL[dialect]).columns(*columns).cte("band_ranges")
 
 
 def _speaks(rows, speaks: bool):
@@ -527,7 +531,7 @@ class Neighbourhood:
     """The index rows around one point that match one set of filters, read outwards.
 
     `speaks` names a language rows can be asked about (Question.speaks) without filtering on
-    it. Each scan reads every matching row in the boxes around a circle; rows are kept, sorted
+    it. Each scan reads every matching row in the band ranges of a circle; rows are kept, sorted
     by distance, so that any question within the widest circle read so far is answered
     without another scan."""
 
@@ -558,7 +562,7 @@ class Neighbourhood:
         self.gis = postgis.schema_for_search(session.connection())
 
     def read(self, radius_km: float, limit: int | None = None) -> None:
-        """Read the matching rows in the boxes around the radius_km circle (if not yet), the
+        """Read the matching rows in the band ranges of the radius_km circle (if not yet), the
         nearest first: all of them, or, when the scan's limit (self.limit unless given) is
         reached, those up to the last row returned (self.radius_km then stops there and the
         next limit is higher)."""
@@ -597,8 +601,8 @@ class Neighbourhood:
             # between SQL's ranking and haversine: claim the circle a hair short of it
             # (PostGIS's `<->` on geography measures on a sphere of the same radius, within
             # 5e-9 of haversine here: 1e-6 short, and a metre) — and never past the circle
-            # asked for: the boxes' corners reach beyond it, but rows outside the boxes were
-            # not read.
+            # asked for: the ranges reach a little beyond it, but rows outside them were not
+            # read.
             margin, metres = (1e-6, 1e-3) if self.gis else (1e-9, 1e-6)
             last = max(row.distance_km for row in found) * (1 - margin) - metres
             self.radius_km = max(0.0, min(last, radius_km))
@@ -615,7 +619,7 @@ class Neighbourhood:
         ids: bool = False,
         speakers: bool = False,
     ) -> list[tuple]:
-        """The driver's rows of one scan for the rows matching `f` in the boxes around the
+        """The driver's rows of one scan for the rows matching `f` in the band ranges of the
         radius_km circle (beyond hole_km if given): the `limit` nearest, or with `ids` the
         practitioner of every row inside the circle; with `speakers`, every row of those who
         speak f.language, anywhere."""
@@ -627,19 +631,19 @@ class Neighbourhood:
         techniques = f.techniques or (ANY_TECHNIQUE,)
         params: dict = {f"t{j}": technique for j, technique in enumerate(techniques)}
         params["limit"] = limit
-        ranges = []
+        connection = self.session.connection()
+        ranges = None
         if gis:
             params.update(origin_lat=self.lat, origin_lon=self.lon)
             if bounded:  # on the same sphere as haversine_km, with a margin for rounding
                 params["within_m"] = radius_km * 1000 * (1 + 1e-6) + 1
         elif not speakers:  # (those are read wherever they are)
-            ranges = band_ranges(self.lat, self.lon, radius_km)
+            parts = band_ranges(self.lat, self.lon, radius_km)
+            ranges = connection.dialect.name
+            params["ranges"] = json.dumps([(p.band, p.lon_min, p.lon_max) for p in parts])
+            params["lat_min"] = min(p.lat_min for p in parts)
+            params["lat_max"] = max(p.lat_max for p in parts)
         params.update(zip("xyz", self.unit, strict=True))
-        padded = _padded(len(ranges)) if ranges else 0
-        for i, part in enumerate(ranges):
-            params.update(zip(_RANGE_NAMES[i], part, strict=True))
-        for i in range(len(ranges), padded):  # no row lies in band NO_BAND
-            params.update(zip(_RANGE_NAMES[i], (NO_BAND, 0.0, 0.0, 0.0, 0.0), strict=True))
         for name, value in (("country", f.country), ("language", f.language)):
             if value:
                 params[name] = value
@@ -656,7 +660,7 @@ class Neighbourhood:
         statement = _statement_for(
             f,
             speaks,
-            padded,
+            ranges,
             gis=gis,
             bounded=bool(gis) and bounded,
             sample=self.sample,
@@ -669,7 +673,6 @@ class Neighbourhood:
             ids=ids,
             speakers=speakers,
         )
-        connection = self.session.connection()
         sql, order, defaults = _sql(statement, connection.dialect)
         values = {**defaults, **params}
         if order is not None:
@@ -951,9 +954,9 @@ class Neighbourhood:
         return self._estimated_rows((ANY_TECHNIQUE,), None) >= SAMPLES_FROM
 
     def _samples_help(self) -> bool:
-        """Whether to ask the sample levels how far to read: on the box search (PostGIS's
+        """Whether to ask the sample levels how far to read: on the band-range search (PostGIS's
         index needs no samples) of a large directory and, for a country's rows, of a country
-        with many (a box that holds a small country whole costs little to read)."""
+        with many (a circle that holds a small country whole costs little to read)."""
         if self.sample or self.gis:
             return False
         language = self.filters.language

@@ -4,10 +4,10 @@ Every search_point row gets a geography point (a stored generated column, so no 
 changes) and a GiST index on (technique, point), with btree_gist for the text column, plus
 one on the points of each technique alone (a partial index: `index_techniques`). The nearest
 search then asks an index for rows in order of distance (`<->`, k nearest first) instead of
-scanning latitude/longitude boxes (finder.nearest): the one of its technique when it asks
+scanning latitude band ranges (finder.nearest): the one of its technique when it asks
 for one (the k nearest of "*" from one technique's index: 0.5 ms at 1M locations, against
 3.4 ms from the index on both columns), else the one on both. Without PostGIS, or on
-SQLite, nothing here applies and the portable box search answers.
+SQLite, nothing here applies and the portable band-range search answers.
 
 The extensions live wherever the server has them (usually `public`); every name of theirs
 is written with that schema, so a connection whose search_path leaves it out still works.

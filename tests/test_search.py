@@ -137,7 +137,7 @@ def brute_force(session: Session, lat, lon, filters: Filters, k, radius_km):
     ],
 )
 def directory_session(request, tmp_path_factory):
-    """A session on a generated directory: SQLite, PostgreSQL (the box search) or PostgreSQL
+    """A session on a generated directory: SQLite, PostgreSQL (the band-range search) or PostgreSQL
     with PostGIS (the GiST index's k nearest)."""
     with ExitStack() as stack:
         if request.param == "sqlite":
@@ -323,8 +323,9 @@ def test_a_worker_that_prepared_its_statements_compiles_none_while_searching(
     """After nearest.prepare_statements (a worker's warm-up), searches with one technique or
     none, from anywhere (mid-ocean, the poles, either side of ±180°), with or without a page
     language, compile no statement: none waits for one; nor do the scans of one country's
-    rows they make (the nearest in each neighbouring country). (With PostGIS nothing is
-    prepared: the GiST index's scans take few shapes.)"""
+    rows they make (the nearest in each neighbouring country), or of their options (remote,
+    welcoming patients from abroad, home visits). (With PostGIS nothing is prepared: the
+    GiST index's scans take few shapes.)"""
     if postgis.schema_for_search(directory_session.connection()):
         assert prepare_statements(directory_session.connection()) == 0  # few shapes there
         return
@@ -333,7 +334,7 @@ def test_a_worker_that_prepared_its_statements_compiles_none_while_searching(
     nearest_module._statement.cache_clear()
     nearest_module._sql.cache_clear()
     prepared = prepare_statements(directory_session.connection())
-    assert prepared == nearest_module._sql.cache_info().currsize > 100
+    assert prepared == nearest_module._sql.cache_info().currsize > 50
     origins = [(lat, lon) for lat in range(-85, 90, 17) for lon in range(-180, 180, 40)]
     origins += [(90.0, 0.0), (-90.0, 0.0), (0.0, 179.99), (0.0, -179.99), (-48.9, -123.4)]
     for lat, lon in origins:
@@ -344,6 +345,16 @@ def test_a_worker_that_prepared_its_statements_compiles_none_while_searching(
                 assert len(hits) == 20
                 within = Neighbourhood(directory_session, lat, lon, filters, speaks=speaks)
                 within.answer({0: Question(k=20, radius_km=2000.0)})
+                options = Neighbourhood(directory_session, lat, lon, filters, speaks=speaks)
+                answers = options.answer(
+                    {
+                        "nearest": Question(k=3),
+                        "remote": Question(k=15, telehealth=True),
+                        "welcoming": Question(k=3, accepts_international=True),
+                        "home": Question(k=7, radius_km=60.0, home_visits=True),
+                    }
+                )
+                assert len(answers["remote"]) == 15
                 for country in COUNTRIES:
                     abroad = Neighbourhood(directory_session, lat, lon, filters, speaks=speaks)
                     assert abroad.answer({0: Question(k=1, country=country)})[0]
@@ -545,6 +556,50 @@ def test_band_ranges_hold_the_whole_circle_and_never_overlap(lat, lon, radius):
         for other in ranges[i + 1 :]:
             apart = one.band != other.band
             assert apart or one.lon_max < other.lon_min or other.lon_max < one.lon_min
+
+
+def test_a_scan_reads_its_band_ranges_first_and_seeks_each_in_the_index(directory_session):
+    """Every prepared shape of scan, and the crowd count's, is planned by SQLite with the band
+    ranges as the outer loop and one seek of an index by technique, band and longitude for
+    each: never a scan of the search index (left to itself, SQLite read every row of a
+    technique for the crowd count and asked the ranges about each)."""
+    connection = directory_session.connection()
+    if connection.dialect.name != "sqlite":
+        return  # PostgreSQL plans by its statistics: a test table is read whole
+    hood = Neighbourhood(directory_session, 48.85, 2.35)
+    plans = []
+    for filters in nearest_module.PREPARED_FILTERS:
+        for sample in (0, 1, 2):
+            hood.sample, hood.speaks = sample, "en"
+            asked = replace(filters, country=filters.country and "US")
+            for scan in (dict(limit=64), dict(limit=64, hole_km=50.0), dict(limit=1, ids=True)):
+                if sample and scan.get("ids"):
+                    continue
+                plans.append(_plan(connection, hood, asked, scan))
+    for plan in plans:
+        assert plan[0].startswith("SCAN json_each"), plan
+        searches = [step for step in plan if "search_point" in step]
+        assert searches and all(step.startswith("SEARCH search_point") for step in searches)
+        assert all("band=?" in step and "lon>?" in step for step in searches), plan
+
+
+def _plan(connection, hood, filters, scan) -> list[str]:
+    """SQLite's plan of one scan of `hood` (EXPLAIN QUERY PLAN of the statement it runs)."""
+    seen = []
+
+    def keep(_conn, _cursor, statement, parameters, _context, _many):
+        if "band_ranges" in statement and not statement.startswith("EXPLAIN"):
+            seen.append((statement, parameters))
+
+    engine = connection.engine
+    event.listen(engine, "before_cursor_execute", keep)
+    try:
+        hood._fetch(filters, 300.0, **scan)
+    finally:
+        event.remove(engine, "before_cursor_execute", keep)
+    (statement, parameters), *_ = seen
+    rows = connection.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters).all()
+    return [row[3] for row in rows if "SCAN" in row[3] or "SEARCH" in row[3]]
 
 
 def _area(boxes) -> float:
