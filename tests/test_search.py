@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import random
 from contextlib import ExitStack
@@ -561,8 +562,9 @@ def test_band_ranges_hold_the_whole_circle_and_never_overlap(lat, lon, radius):
 def test_a_scan_reads_its_band_ranges_first_and_seeks_each_in_the_index(directory_session):
     """Every prepared shape of scan, and the crowd count's, is planned by SQLite with the band
     ranges as the outer loop and one seek of an index by technique, band and longitude for
-    each: never a scan of the search index (left to itself, SQLite read every row of a
-    technique for the crowd count and asked the ranges about each)."""
+    each (a small circle's box: one a band): never a scan of the search index (left to
+    itself, SQLite read every row of a technique for the crowd count and asked the ranges
+    about each)."""
     connection = directory_session.connection()
     if connection.dialect.name != "sqlite":
         return  # PostgreSQL plans by its statistics: a test table is read whole
@@ -572,29 +574,33 @@ def test_a_scan_reads_its_band_ranges_first_and_seeks_each_in_the_index(director
         for sample in (0, 1, 2):
             hood.sample, hood.speaks = sample, "en"
             asked = replace(filters, country=filters.country and "US")
-            for scan in (dict(limit=64), dict(limit=64, hole_km=50.0), dict(limit=1, ids=True)):
+            for radius, scan in itertools.product(
+                (8.0, 300.0),
+                (dict(limit=64), dict(limit=64, hole_km=5.0), dict(limit=1, ids=True)),
+            ):
                 if sample and scan.get("ids"):
                     continue
-                plans.append(_plan(connection, hood, asked, scan))
+                plans.append(_plan(connection, hood, asked, radius, scan))
+    assert sum(plan[0].startswith("SCAN json_each") for plan in plans) == len(plans) / 2
     for plan in plans:
-        assert plan[0].startswith("SCAN json_each"), plan
+        assert plan[0].startswith(("SCAN json_each", "SEARCH search_point")), plan
         searches = [step for step in plan if "search_point" in step]
         assert searches and all(step.startswith("SEARCH search_point") for step in searches)
         assert all("band=?" in step and "lon>?" in step for step in searches), plan
 
 
-def _plan(connection, hood, filters, scan) -> list[str]:
+def _plan(connection, hood, filters, radius, scan) -> list[str]:
     """SQLite's plan of one scan of `hood` (EXPLAIN QUERY PLAN of the statement it runs)."""
     seen = []
 
     def keep(_conn, _cursor, statement, parameters, _context, _many):
-        if "band_ranges" in statement and not statement.startswith("EXPLAIN"):
+        if "search_point" in statement and not statement.startswith("EXPLAIN"):
             seen.append((statement, parameters))
 
     engine = connection.engine
     event.listen(engine, "before_cursor_execute", keep)
     try:
-        hood._fetch(filters, 300.0, **scan)
+        hood._fetch(filters, radius, **scan)
     finally:
         event.remove(engine, "before_cursor_execute", keep)
     (statement, parameters), *_ = seen
