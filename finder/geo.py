@@ -106,9 +106,10 @@ def band_ranges(lat: float, lon: float, radius_km: float) -> list[BandRange]:
         c = (cos_d - math.sin(p) * math.sin(p0)) / across
         return 180.0 if c <= -1 else 0.0 if c >= 1 else math.degrees(math.acos(c))
 
-    # Where the circle is widest, unless it holds a pole (then it widens all the way).
-    whole = angle >= math.pi / 2 or cos_d <= 0
-    ratio = 2.0 if whole else math.sin(p0) / cos_d
+    # Where the circle is widest, unless it holds a pole (then it widens all the way); a
+    # hemisphere or more reaches every longitude of every band.
+    whole = angle >= math.pi / 2
+    ratio = 1.0 if whole else math.sin(p0) / cos_d
     widest = math.degrees(math.asin(ratio)) if abs(ratio) < 1 else None
     found: list[BandRange] = []
     for band in range(math.floor(lat_min), math.floor(lat_max) + 1):

@@ -237,7 +237,7 @@ class Question:
         )
 
 
-@functools.lru_cache(maxsize=2048)
+@functools.lru_cache(maxsize=512)
 def _statement(
     country,
     language,
@@ -262,7 +262,7 @@ def _statement(
     particular order: the caller sorts them by distance): between :lat_min and :lat_max, in
     the band ranges bound as :ranges when `ranges` names the dialect (geo.band_ranges as
     JSON: _band_ranges), or, when it is a number, in that many bands (:b0, :b1...) between
-    :lon_min and :lon_max (a small circle: _one_box); ranked by the chord to the origin; or
+    :lon_min and :lon_max (a small circle: _bind_circle); ranked by the chord to the origin; or
     with PostGIS (`gis`, its schema) from the GiST index by
     distance, within `within_m` metres when `bounded`; only the rows of sample level `sample`
     (models.sample_clause) when it is not 0; with a `hole`, only rows beyond the circle the
@@ -428,20 +428,21 @@ PREPARED_FILTERS = (
 BOX_SHAPES = (1, 4)  # bands bound a box (more repeat the last)
 
 
-def _one_box(lat: float, lon: float, radius_km: float, params: dict) -> int | None:
-    """For a small circle, its box's bands and longitudes bound in `params`, and how many
-    bands the statement binds; else None (its band ranges are read)."""
+def _bind_circle(lat: float, lon: float, radius_km: float, dialect: str, params: dict):
+    """Bind in `params` where a scan reads the circle, and return the `ranges` of its
+    statement: for a small circle its box's bands and longitudes (the number of bands
+    bound), else its band ranges as JSON (the dialect's name)."""
     boxes = boxes_around(lat, lon, radius_km)
-    if len(boxes) > 1:
-        return None
-    (box,) = boxes
-    low, high = math.floor(box.lat_min), math.floor(box.lat_max)
-    if high - low >= BOX_SHAPES[-1]:
-        return None
-    bands = next(shape for shape in BOX_SHAPES if shape > high - low)
-    params.update({f"b{j}": min(low + j, high) for j in range(bands)})
-    params.update(zip(("lat_min", "lat_max", "lon_min", "lon_max"), box, strict=True))
-    return bands
+    low, high = math.floor(boxes[0].lat_min), math.floor(boxes[0].lat_max)
+    if len(boxes) == 1 and high - low < BOX_SHAPES[-1]:
+        bands = next(shape for shape in BOX_SHAPES if shape > high - low)
+        params.update({f"b{j}": min(low + j, high) for j in range(bands)})
+        params.update(zip(("lat_min", "lat_max", "lon_min", "lon_max"), boxes[0], strict=True))
+        return bands
+    parts = band_ranges(lat, lon, radius_km)
+    params["ranges"] = json.dumps([(p.band, p.lon_min, p.lon_max) for p in parts])
+    params["lat_min"], params["lat_max"] = parts[0].lat_min, parts[-1].lat_max
+    return dialect
 
 
 def prepare_statements(connection) -> int:
@@ -466,7 +467,7 @@ def prepare_statements(connection) -> int:
     return made
 
 
-@functools.lru_cache(maxsize=2048)
+@functools.lru_cache(maxsize=1024)
 def _sql(statement, dialect) -> tuple[str, tuple[str, ...] | None, dict]:
     """A _statement() as the driver's SQL, with the order of its parameters' names when the
     driver takes them by position (None: by name), and the values bound in the statement."""
@@ -671,13 +672,7 @@ class Neighbourhood:
             if bounded:  # on the same sphere as haversine_km, with a margin for rounding
                 params["within_m"] = radius_km * 1000 * (1 + 1e-6) + 1
         elif not speakers:  # (those are read wherever they are)
-            ranges = _one_box(self.lat, self.lon, radius_km, params)
-            if ranges is None:
-                parts = band_ranges(self.lat, self.lon, radius_km)
-                ranges = connection.dialect.name
-                params["ranges"] = json.dumps([(p.band, p.lon_min, p.lon_max) for p in parts])
-                params["lat_min"] = min(p.lat_min for p in parts)
-                params["lat_max"] = max(p.lat_max for p in parts)
+            ranges = _bind_circle(self.lat, self.lon, radius_km, connection.dialect.name, params)
         params.update(zip("xyz", self.unit, strict=True))
         for name, value in (("country", f.country), ("language", f.language)):
             if value:
