@@ -88,7 +88,7 @@ def timed_phases(database: Path, file: Path) -> dict[str, float]:
         staging = csv_files.stage_drafts(db.session, drafts, run)
         stored = time.perf_counter()
         with writing():
-            csv_files.publish_run(db.session, run, "approved", len(drafts), "benchmark")
+            csv_files.publish_run(db.session, run, "approved", staging, "benchmark")
             db.session.commit()
         swapped = time.perf_counter()
         db.engine.dispose()

@@ -103,11 +103,13 @@ def _import_file(path: Path, status: str, demo: bool) -> int:
     run = csv_files.new_import_run()
     try:
         with click.progressbar(length=len(drafts), label="Storing", file=sys.stderr) as bar:
-            csv_files.stage_drafts(db.session, drafts, run, demo=demo, progress=bar.update)
+            staging = csv_files.stage_drafts(
+                db.session, drafts, run, demo=demo, progress=bar.update
+            )
         with click.progressbar(length=1, label="Publishing", file=sys.stderr) as bar:
             with writing():
                 csv_files.publish_run(
-                    db.session, run, status, len(drafts), f"Imported from {path.name} as approved."
+                    db.session, run, status, staging, f"Imported from {path.name} as approved."
                 )
                 audit(
                     db.session,

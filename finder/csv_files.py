@@ -240,7 +240,33 @@ def read_rows(data: bytes) -> tuple[list[dict], list[int]]:
 
 
 def _repeated(items: list[str]) -> list[str]:
+    if len(set(items)) == len(items):  # nearly always: no counting needed
+        return []
     return [item for item, count in Counter(items).items() if count > 1]
+
+
+# A file's rows repeat the same few values in many cells (true/false, a country, a list of
+# languages, and above all empty cells), and the rules are pure: each checking process checks
+# such a value once. (At a million rows the checks were the longest phase of an import.)
+_REPEATING_RULES = frozenset({v.boolean, v.language_codes, v.country_code})
+_CHECKED: dict[tuple, object] = {}
+_CHECKED_AT_MOST = 50_000  # distinct values kept per process before starting afresh
+
+
+def _checked(rule, value: str, *args):
+    """rule(value, *args), remembered when the value is empty or the rule's values repeat;
+    FieldError as the rule raises it (a refusal is not remembered)."""
+    if value and rule not in _REPEATING_RULES:
+        return rule(value, *args)
+    key = (rule, value, *args)
+    try:
+        result = _CHECKED[key]
+    except KeyError:
+        result = rule(value, *args)
+        if len(_CHECKED) >= _CHECKED_AT_MOST:
+            _CHECKED.clear()
+        _CHECKED[key] = result
+    return result.copy() if isinstance(result, list) else result
 
 
 def _practitioner_fields(row: dict, line: int, errors: list[RowError], slugs: set[str]):
@@ -248,7 +274,7 @@ def _practitioner_fields(row: dict, line: int, errors: list[RowError], slugs: se
 
     def check(name, rule, *args):
         try:
-            return rule(row.get(name, "") or "", *args)
+            return _checked(rule, row.get(name, "") or "", *args)
         except v.FieldError as error:
             errors.append(RowError(line, name, str(error)))
             return None
@@ -287,7 +313,7 @@ def _practitioner_fields(row: dict, line: int, errors: list[RowError], slugs: se
 
 def _detail_fields(row: dict, line: int, errors: list[RowError], values: dict) -> None:
     """The decision details of one row (finder.details) into values, checked."""
-    if not any(row.get(name) for name in details.COLUMNS):  # most rows of most files
+    if not any(map(row.get, details.COLUMNS)):  # most rows of most files
         values.update(details.EMPTY)
         return
     for name, detail in details.DETAILS.items():
@@ -309,7 +335,7 @@ def _location_fields(row: dict, line: int, errors: list[RowError]):
     empty (read_csv then geocodes the address)."""
     location = {name: row.get(name) or "" for name in ("address", "city", "region", "postal_code")}
     try:
-        location["country"] = v.country_code(row.get("country") or "")
+        location["country"] = _checked(v.country_code, row.get("country") or "")
     except v.FieldError as error:
         errors.append(RowError(line, "country", str(error)))
         return None
@@ -341,17 +367,19 @@ def _check_row(line: int, row: dict, slugs: set[str]) -> tuple:
         return line, "", {}, [], [], [], None, errors
     # Most cells of most files are empty: they need no trimming and hide nothing.
     row = {name: spreadsheet_text(cell.strip()) if cell else "" for name, cell in row.items()}
-    for name, cell in row.items():
-        hidden = v.hidden_character(cell) if cell else None
-        if hidden is not None:
-            errors.append(
-                RowError(line, name, f"holds an invisible character (U+{ord(hidden):04X}).")
-            )
+    if v.hidden_character("\n".join(row.values())) is not None:  # then find which cells
+        for name, cell in row.items():
+            hidden = v.hidden_character(cell) if cell else None
+            if hidden is not None:
+                errors.append(
+                    RowError(line, name, f"holds an invisible character (U+{ord(hidden):04X}).")
+                )
     for name in REQUIRED_COLUMNS:
         if not (row.get(name) or "").strip():
             errors.append(RowError(line, name, "is required."))
     for name, limit in TEXT_LIMITS.items():
-        if len(row.get(name) or "") > limit:
+        cell = row.get(name)
+        if cell and len(cell) > limit:
             errors.append(RowError(line, name, f"is longer than {limit} characters."))
     values, techniques, languages, patterns = _practitioner_fields(row, line, errors, slugs)
     location = _location_fields(row, line, errors)
@@ -814,9 +842,12 @@ def _indexes_built_after(
 
 @dataclass
 class Staging:
-    """How a staging went: its write transactions, the longest, and the time spent waiting
-    with the lock free beyond the time taken to make the next batch."""
+    """What a staging stored and how it went: its practitioners, its write transactions, the
+    longest, and the time spent waiting with the lock free beyond the time taken to make the
+    next batch. On SQLite the practitioners' service ids (ref -> id) are given at the swap."""
 
+    practitioners: int = 0
+    service_ids: dict[str, str] | None = field(default=None, repr=False)
     batches: int = 0
     longest: float = 0.0
     paused: float = 0.0
@@ -841,7 +872,15 @@ def stage_drafts(
         dialect
     )
     stamp = to_stored(utcnow()) if to_stored else utcnow()
-    staging, compiled = Staging(), {}
+    staging, compiled = Staging(len(drafts)), {}
+    # A service id is a random-looking UUID: on SQLite, inserted batch by batch, each batch
+    # rewrote most pages of their unique index (a third of the storing of a million rows).
+    # They are stored by the swap instead, where that index is built once when the import is
+    # most of the table; until then the staged rows, which nothing shows, have none.
+    later = {}
+    if dialect.name == "sqlite":
+        later = {"service_id": None}
+        staging.service_ids = {d.ref: d.fields["service_id"] for d in drafts}
     start, size, released = 0, IMPORT_BATCH, None
     while start < len(drafts):
         batch = drafts[start : start + size]
@@ -855,6 +894,7 @@ def stage_drafts(
                 "created_at": stamp,
                 "updated_at": stamp,
             }
+            | later
             for d in batch
         ]
         tables = {Practitioner.__table__: practitioners} | _rows_of_children(batch, technique_ids)
@@ -878,10 +918,28 @@ def stage_drafts(
     return staging
 
 
-def publish_run(session: Session, run: str, status: str, expected: int, note: str) -> None:
-    """The swap: give a staged run its status, and when approved its search index rows and
-    vetting records, with set-based SQL. Call inside one write transaction; the caller
-    commits. ImportFailed if the run no longer has `expected` practitioners."""
+@contextlib.contextmanager
+def _service_ids_given(session: Session, service_ids: dict[str, str] | None):
+    """With `service_ids` (ref -> id), an SQL function of a ref that gives its service id,
+    on this connection while the block runs (a ref not among them fails the statement);
+    without, None."""
+    if service_ids is None:
+        yield None
+        return
+    driver = session.connection().connection.driver_connection
+    driver.create_function("import_service_id", 1, service_ids.__getitem__, deterministic=True)
+    try:
+        yield func.import_service_id
+    finally:
+        driver.create_function("import_service_id", 1, None)
+
+
+def publish_run(session: Session, run: str, status: str, staging: Staging, note: str) -> None:
+    """The swap: give a run staged by `stage_drafts` its status (and on SQLite its service
+    ids), and when approved its search index rows and vetting records, with set-based SQL.
+    Call inside one write transaction; the caller commits. ImportFailed if the run no longer
+    has the practitioners staged."""
+    expected = staging.practitioners
     staged = select(Practitioner.id).where(
         Practitioner.import_run == run, Practitioner.status == IMPORTING
     )
@@ -913,15 +971,17 @@ def publish_run(session: Session, run: str, status: str, expected: int, note: st
     values = {"status": status, "import_run": None}
     if status == "approved":
         values |= {"last_vetted_at": now, "revet_due": revet_due}
-    with _indexes_built_after(
-        session, Practitioner.__table__.name, expected, frozenset({"status", "import_run"})
-    ):
-        published = session.execute(
-            update(Practitioner)
-            .where(Practitioner.import_run == run, Practitioner.status == IMPORTING)
-            .values(**values),
-            execution_options={"synchronize_session": False},
-        ).rowcount
+    changed = frozenset({"status", "import_run"})
+    with _service_ids_given(session, staging.service_ids) as service_id:
+        if service_id is not None:
+            values["service_id"], changed = service_id(Practitioner.ref), changed | {"service_id"}
+        with _indexes_built_after(session, Practitioner.__table__.name, expected, changed):
+            published = session.execute(
+                update(Practitioner)
+                .where(Practitioner.import_run == run, Practitioner.status == IMPORTING)
+                .values(**values),
+                execution_options={"synchronize_session": False},
+            ).rowcount
     if published != expected:
         raise ImportFailed(
             f"{published} of the {expected} staged practitioners were still there to publish."

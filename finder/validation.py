@@ -216,7 +216,9 @@ _URL = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
 def http_url(value: str) -> str:
     """An http(s) URL without spaces or invisible characters, or FieldError; empty stays empty."""
     url = value.strip()
-    if url and (not _URL.match(url) or any(unicodedata.category(c)[0] in "CZ" for c in url)):
+    # Not printable: a character of Unicode's categories Other or Separator, but for the
+    # space (which _URL already refuses).
+    if url and (not _URL.match(url) or not url.isprintable()):
         raise FieldError(say("“%(value)s” is not an http:// or https:// address.", value=value))
     return url
 

@@ -18,6 +18,7 @@ import pytest
 import requests
 
 from finder import csv_files
+from finder.models import stable_id
 
 from .import_files import CENTRE, NAME_PREFIX, TECHNIQUES, generated_row, write_import_file
 from .servers import ROOT, app_env, gunicorn
@@ -238,6 +239,37 @@ def test_a_killed_import_shows_nothing_and_the_next_import_removes_its_rows(
     assert sql(database, "SELECT count(*) FROM practice_location") == 1
 
 
+@pytest.mark.sqlite_only
+def test_an_import_gives_each_listing_its_service_id_at_the_swap(empty_app, tmp_path):
+    """On SQLite the service ids are stored by the swap (their unique index built once when
+    the import is most of the table, kept and updated when it is not): each listing has the
+    id its ref gives, the index is there after either import, and the API reads by it."""
+    database = Path(empty_app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///"))
+    first = write_rows(tmp_path / "first.csv", [generated_row(n, "sid") for n in range(1200)])
+    assert run(empty_app, "import-csv", str(first), "--status", "approved").exit_code == 0
+    then = write_rows(tmp_path / "then.csv", [generated_row(n, "sid2") for n in range(30)])
+    assert run(empty_app, "import-csv", str(then), "--status", "approved").exit_code == 0
+    with sqlite3.connect(database) as connection:
+        stored = dict(connection.execute("SELECT ref, service_id FROM practitioner"))
+        index = connection.execute(
+            "SELECT sql FROM sqlite_master WHERE name = 'ix_practitioner_service_id'"
+        ).fetchone()
+    assert len(stored) == 1230
+    assert stored == {ref: stable_id("service", ref) for ref in stored}
+    assert index and index[0].startswith("CREATE UNIQUE INDEX")
+    client = empty_app.test_client()
+    for ref in ("sid-000000", "sid-001199", "sid2-000029"):
+        answer = client.get(f"/api/v1/hsds/services/{stored[ref]}")
+        assert answer.status_code == 200
+        assert answer.get_json()["id"] == stored[ref]
+    # A service id is unique: the index refuses a second row with one.
+    with sqlite3.connect(database) as connection, pytest.raises(sqlite3.IntegrityError):
+        connection.execute(
+            "UPDATE practitioner SET service_id = ? WHERE ref = 'sid-000001'",
+            (stored["sid-000000"],),
+        )
+
+
 def test_rows_checked_side_by_side_give_the_same_drafts_and_errors(monkeypatch):
     """A large file is checked by several processes; drafts, their order and every error with
     its line are what one process finds."""
@@ -245,7 +277,9 @@ def test_rows_checked_side_by_side_give_the_same_drafts_and_errors(monkeypatch):
     rows[7]["email"] = "not an address"
     rows[33]["latitude"] = "north"
     rows[52]["techniques"] = "reiki"
-    good = [row for n, row in enumerate(rows) if n not in (7, 33, 52)]
+    for n in (20, 21, 45):  # a refused value met again is refused again, on every line
+        rows[n]["languages"] = "mn;xx"
+    good = [row for n, row in enumerate(rows) if n not in (7, 20, 21, 33, 45, 52)]
     slugs = set(TECHNIQUES)
     monkeypatch.setattr(csv_files, "CHECK_IN_PARALLEL_FROM", 10)
     monkeypatch.setattr(csv_files, "CHECK_CHUNK", 7)  # chunks that cut the file unevenly
@@ -257,9 +291,15 @@ def test_rows_checked_side_by_side_give_the_same_drafts_and_errors(monkeypatch):
         csv_files.read_csv(rows, slugs, processes=2)
     assert [(e.line, e.field) for e in rejected.value.errors] == [
         (9, "email"),
+        (22, "languages"),
+        (23, "languages"),
         (35, "latitude"),
+        (47, "languages"),
         (54, "techniques"),
     ]
+    # Drafts that list the same languages do not share one list.
+    together[0].languages.append("ko")
+    assert together[1].languages == ["mn", "en"]
     # ... and the checking did happen in other processes.
     monkeypatch.setattr(csv_files, "_check_row", lambda line, row, slugs: (line, os.getpid()))
     lines = list(range(2, len(good) + 2))
