@@ -655,15 +655,25 @@ def _sql_literal(value) -> str | None:
 def _same_in_every_row(rows: list[dict]) -> dict[str, str]:
     """Column -> SQL literal of the columns whose value is one plain value in every row."""
     first, last = rows[0], rows[-1]
-    same = {}
+    candidates = {}
     for name, value in first.items():
         literal_ = _sql_literal(value)
-        if literal_ is None or last[name] != value or type(last[name]) is not type(value):
-            continue
-        values = set(map(operator.itemgetter(name), rows))  # C-speed: no Python loop per row
-        if len(values) == 1:
-            same[name] = literal_
-    return same
+        if literal_ is not None and last[name] == value and type(last[name]) is type(value):
+            candidates[name] = literal_
+    # A column that varies nearly always shows it in every 64th row; those left are then read
+    # together, one pass over the rows (each row's dict visited once, at C speed): a pass per
+    # column took 6 s of the storing of a million rows.
+    sample = rows[::64]
+    names = [name for name in candidates if len(set(map(operator.itemgetter(name), sample))) == 1]
+    if not names:
+        return {}
+    if len(set(map(operator.itemgetter(*names), rows))) == 1:
+        return {name: candidates[name] for name in names}
+    return {
+        name: candidates[name]
+        for name in names
+        if len(set(map(operator.itemgetter(name), rows))) == 1
+    }
 
 
 class _BulkInsert:
@@ -747,10 +757,9 @@ class _BulkInsert:
         return [(*p[:at], first_id + p[at], *p[at + 1 :]) for p in parameters]
 
 
-def _bulk_inserts(session: Session, tables: dict, refs: list[str], compiled: dict) -> list:
+def _bulk_inserts(dialect, tables: dict, refs: list[str], compiled: dict) -> list:
     """(_BulkInsert, parameters) of each table's rows, ready for executemany; each statement
     compiled once and kept in `compiled` for the next batches."""
-    dialect = session.get_bind().dialect
     made = []
     for table, rows in tables.items():
         if rows:
@@ -899,7 +908,7 @@ def stage_drafts(
         ]
         tables = {Practitioner.__table__: practitioners} | _rows_of_children(batch, technique_ids)
         refs = [d.ref for d in batch]
-        statements = _bulk_inserts(session, tables, refs, compiled)
+        statements = _bulk_inserts(dialect, tables, refs, compiled)
         if released is not None:  # the next batch was made while the lock was free
             staging.paused += _let_other_writers_in(session, released)
         began = time.perf_counter()

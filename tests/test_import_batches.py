@@ -306,3 +306,18 @@ def test_rows_checked_side_by_side_give_the_same_drafts_and_errors(monkeypatch):
     checked = list(csv_files._checked_rows(good, lines, slugs, processes=2))
     assert [line for line, _ in checked] == lines
     assert os.getpid() not in {pid for _, pid in checked}
+
+
+def test_a_value_written_once_into_a_batch_statement_is_the_same_in_every_row():
+    """A column is written into a batch's INSERT as one literal only when every row holds
+    that value: one that differs in a single row between the first and the last (where a
+    sample of every 64th row does not look) is bound row by row."""
+    rows = [{"a": "", "b": 0, "c": None, "d": "x", "e": n} for n in range(200)]
+    rows[100]["a"] = "only here"
+    rows[150]["c"] = 7
+    assert csv_files._same_in_every_row(rows) == {"b": "0", "d": "'x'"}
+    rows[100]["a"] = rows[150]["c"] = None
+    assert csv_files._same_in_every_row(rows) == {"b": "0", "c": "NULL", "d": "'x'"}
+    assert csv_files._same_in_every_row(rows[:1]) == {
+        "a": "''", "b": "0", "c": "NULL", "d": "'x'", "e": "0"
+    }  # fmt: skip
