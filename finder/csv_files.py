@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import datetime as dt
+import functools
 import gc
 import io
 import multiprocessing
@@ -249,23 +250,19 @@ def _repeated(items: list[str]) -> list[str]:
 # languages, and above all empty cells), and the rules are pure: each checking process checks
 # such a value once. (At a million rows the checks were the longest phase of an import.)
 _REPEATING_RULES = frozenset({v.boolean, v.language_codes, v.country_code})
-_CHECKED: dict[tuple, object] = {}
-_CHECKED_AT_MOST = 50_000  # distinct values kept per process before starting afresh
+
+
+@functools.lru_cache(maxsize=50_000)  # a refusal (FieldError) is not remembered
+def _remembered(rule, value: str, *args):
+    return rule(value, *args)
 
 
 def _checked(rule, value: str, *args):
     """rule(value, *args), remembered when the value is empty or the rule's values repeat;
-    FieldError as the rule raises it (a refusal is not remembered)."""
+    FieldError as the rule raises it."""
     if value and rule not in _REPEATING_RULES:
         return rule(value, *args)
-    key = (rule, value, *args)
-    try:
-        result = _CHECKED[key]
-    except KeyError:
-        result = rule(value, *args)
-        if len(_CHECKED) >= _CHECKED_AT_MOST:
-            _CHECKED.clear()
-        _CHECKED[key] = result
+    result = _remembered(rule, value, *args)
     return result.copy() if isinstance(result, list) else result
 
 
@@ -980,11 +977,14 @@ def publish_run(session: Session, run: str, status: str, staging: Staging, note:
     values = {"status": status, "import_run": None}
     if status == "approved":
         values |= {"last_vetted_at": now, "revet_due": revet_due}
-    changed = frozenset({"status", "import_run"})
+    changed = {"status", "import_run"}
     with _service_ids_given(session, staging.service_ids) as service_id:
         if service_id is not None:
-            values["service_id"], changed = service_id(Practitioner.ref), changed | {"service_id"}
-        with _indexes_built_after(session, Practitioner.__table__.name, expected, changed):
+            values["service_id"] = service_id(Practitioner.ref)
+            changed.add("service_id")
+        with _indexes_built_after(
+            session, Practitioner.__table__.name, expected, frozenset(changed)
+        ):
             published = session.execute(
                 update(Practitioner)
                 .where(Practitioner.import_run == run, Practitioner.status == IMPORTING)
