@@ -49,7 +49,8 @@ test: install-dev
 	$(BIN)/python -m pytest -q -n auto --maxschedchunk 1 --durations=15
 
 # The same tests with every test's database on PostgreSQL, at FINDER_TEST_POSTGRES_URL (a user
-# that may create databases): tests about SQLite itself (its file, its lock) are left out.
+# that may create databases): tests about SQLite itself (its file, its lock), and those that
+# make their own PostgreSQL database (which `make test` runs on that server), are left out.
 test-postgresql: install-dev
 	FINDER_TEST_ENGINE=postgresql $(BIN)/python -m pytest -q -n auto --maxschedchunk 1 --durations=5
 

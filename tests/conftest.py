@@ -42,8 +42,7 @@ CHROMIUM = "/usr/bin/chromium"
 def pytest_collection_modifyitems(config, items):
     """Slow tests first (in their usual order), then the rest: under pytest -n the slow ones
     start at once on every worker, and none of them starts last to keep the others waiting.
-    On PostgreSQL, tests about SQLite itself and language-only browser tests are left out
-    (listed as deselected)."""
+    On PostgreSQL, the tests once_is_enough() names are left out (listed as deselected)."""
     if ENGINE != "sqlite":
         left_out = [item for item in items if once_is_enough(item)]
         if left_out:
@@ -53,9 +52,13 @@ def pytest_collection_modifyitems(config, items):
 
 
 def once_is_enough(item) -> bool:
-    """Tests about SQLite itself, and browser tests of languages and layout that the database
-    engine cannot change, run on the SQLite pass only."""
-    return bool(item.get_closest_marker("sqlite_only") or item.get_closest_marker("language_only"))
+    """Tests about SQLite itself, browser tests of languages and layout that the database
+    engine cannot change, and tests that make their own PostgreSQL database (marked
+    postgres: the SQLite pass runs them too, on FINDER_TEST_POSTGRES_URL) run on the SQLite
+    pass only."""
+    return any(
+        item.get_closest_marker(name) for name in ("sqlite_only", "language_only", "postgres")
+    )
 
 
 def skip_or_fail(reason: str):

@@ -132,7 +132,7 @@ def brute_force(session: Session, lat, lon, filters: Filters, k, radius_km):
 @pytest.fixture(
     scope="module",
     params=[
-        "sqlite",
+        pytest.param("sqlite", marks=pytest.mark.sqlite_only),
         pytest.param("postgres", marks=pytest.mark.postgres),
         pytest.param("postgis", marks=pytest.mark.postgres),
     ],
