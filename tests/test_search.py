@@ -26,6 +26,7 @@ from finder.geo import (
     boxes_around,
     geodesic_km,
     haversine_km,
+    unit_vector,
 )
 from finder.models import PracticeLocation, Practitioner, SearchPoint, Technique
 from finder.nearest import (
@@ -315,6 +316,51 @@ def test_the_samples_say_how_far_to_read_from_mid_ocean(directory_session, sampl
         assert sampled and sampled[-1].get(0) is not None  # the samples gave a distance
         assert sampled[-1][0] >= expected[-1][1]  # never short of the k-th nearest
         assert hood.scans == 2  # the first scan, then one to where the samples said
+
+
+def test_the_kept_samples_place_the_k_th_nearest_practitioner_as_a_loop_over_them_does():
+    """Samples.kth_chord (numpy, what the estimates and the nearest in each neighbouring
+    country read instead of scanning the sample levels) against a plain loop over the same
+    rows: practitioners with several rows, ties, flags asked for, practitioners skipped,
+    one country or all, one technique or two, and too few matches."""
+    rng = random.Random(11)
+    rows: dict[tuple[str, str], list[tuple]] = {}
+    for n in range(3000):
+        lat, lon = rng.uniform(-90, 90), rng.choice([rng.uniform(-180, 180), 179.9, -179.9])
+        if n % 50 == 0:
+            lat, lon = 10.0, 20.0  # many at one place: equal chords
+        x, y, z = unit_vector(lat, lon)
+        key = (rng.choice(TECHNIQUES[:3]), rng.choice(COUNTRIES))
+        rows.setdefault(key, []).append((x, y, z, rng.randrange(16), rng.randrange(900)))
+    samples = nearest_module.Samples(rows)
+
+    def looped(techniques, country, unit, mask, bits, k, skip):
+        best: dict[int, float] = {}
+        for (t, c), found in rows.items():
+            if t not in techniques or country not in (None, c):
+                continue
+            for rx, ry, rz, flags, pid in found:
+                chord = (rx - unit[0]) ** 2 + (ry - unit[1]) ** 2 + (rz - unit[2]) ** 2
+                if flags & mask == bits and pid not in skip:
+                    best[pid] = min(chord, best.get(pid, 4.0))
+        chords = sorted(best.values())
+        return chords[k - 1] if len(chords) >= k else None
+
+    for _ in range(400):
+        lat, lon = rng.choice([(rng.uniform(-90, 90), rng.uniform(-180, 180)), (10.0, 20.0)])
+        unit = unit_vector(lat, lon)
+        techniques = tuple(sorted(rng.sample(TECHNIQUES[:3], rng.choice([1, 2]))))
+        country = rng.choice([None, *COUNTRIES])
+        mask = rng.choice([0, 1, 5, 15])
+        bits = mask & rng.randrange(16)
+        k = rng.choice([1, 2, 3, 15, 40, 400])
+        skip = frozenset(rng.sample(range(900), rng.choice([0, 5, 300])))
+        got = samples.kth_chord(techniques, country, unit, mask, bits, k, skip)
+        expected = looped(techniques, country, unit, mask, bits, k, skip)
+        if expected is None:
+            assert got is None
+        else:
+            assert got == pytest.approx(expected, rel=1e-12, abs=1e-15)
 
 
 @pytest.mark.parametrize("samples", [False, True], ids=["grown", "sampled"])
