@@ -904,7 +904,13 @@ class Neighbourhood:
         handing over one number a row, a city's thousands at a fraction of what reading
         them costs."""
         assert question.speaks is None, "SQL says who speaks the language only of rows read"
-        rows = self._fetch(self._narrowed(question), question.limit_km, EVERY_ROW, ids=True)
+        asked = self._narrowed(question)
+        rows = self._fetch(asked, question.limit_km, EVERY_ROW, ids=True)
+        if not rows and not self.scans and asked == self.filters and not asked.language:
+            # None of this neighbourhood's rows lies within the circle (mid-ocean): as good
+            # as read, and reading it would find nothing there. (A language few speak is
+            # read another way the first time: read().)
+            self.radius_km, self.scans = question.limit_km, 1
         return frozenset(row[0] for row in rows), len(rows)
 
     def _narrowed(self, question: Question) -> Filters:

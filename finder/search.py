@@ -10,6 +10,7 @@ Both the HTML page and the API serialise the resulting `SearchPage`.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import gc
 import math
 from collections import OrderedDict
@@ -17,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from threading import Lock
 
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload, undefer
 
 from . import nearest as index
@@ -111,27 +112,41 @@ def load_practitioners(
     latest approval's checklist (and, for a page's few, locations and languages) in it, and
     one per other relationship."""
     ids = set(ids)
-    wanted = Practitioner.id.in_(ids)
     if located_in:
-        wanted = or_(wanted, Practitioner.locations.any(PracticeLocation.country == located_in))
-    elif not ids:
-        return {}
-    few = not located_in and len(ids) <= JOINED_UP_TO
-    each = joinedload if few else selectinload
-    return {
-        p.id: p
-        for p in session.scalars(
-            select(Practitioner)
-            .where(wanted, Practitioner.listed)
-            .options(
-                selectinload(Practitioner.techniques),
-                each(Practitioner.language_rows),
-                joinedload(Practitioner.pattern_rows),
-                each(Practitioner.locations),
-                undefer(Practitioner.latest_approval_checklist),  # how each was vetted
+        statement = _practitioners_loaded(few=False).where(
+            or_(
+                Practitioner.id.in_(ids),
+                Practitioner.locations.any(PracticeLocation.country == located_in),
             )
-        ).unique()
-    }
+        )
+        return {p.id: p for p in session.scalars(statement).unique()}
+    if not ids:
+        return {}
+    statement = _practitioners_loaded(few=len(ids) <= JOINED_UP_TO, by_id=True)
+    return {p.id: p for p in session.scalars(statement, {"ids": list(ids)}).unique()}
+
+
+@functools.cache
+def _practitioners_loaded(few: bool, by_id: bool = False):
+    """The SELECT of listed practitioners with everything a page or an option needs (for
+    `few`, locations and languages joined), of the ids bound as :ids when `by_id`: built
+    once, so that SQLAlchemy computes its cache key once (building and keying it cost
+    about 0.5 ms of every search)."""
+    each = joinedload if few else selectinload
+    statement = (
+        select(Practitioner)
+        .where(Practitioner.listed)
+        .options(
+            selectinload(Practitioner.techniques),
+            each(Practitioner.language_rows),
+            joinedload(Practitioner.pattern_rows),
+            each(Practitioner.locations),
+            undefer(Practitioner.latest_approval_checklist),  # how each was vetted
+        )
+    )
+    if by_id:
+        statement = statement.where(Practitioner.id.in_(bindparam("ids", expanding=True)))
+    return statement
 
 
 def find(

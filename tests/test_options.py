@@ -546,6 +546,7 @@ def test_reading_as_far_as_the_samples_say_finds_the_same(
         (48.86, 2.35, "FR", "fr"),  # Paris: neighbours all around
         (47.92, 106.92, "MN", "mn"),  # Ulaanbaatar: nobody in the country
         (64.15, -21.94, "IS", "is"),  # Reykjavik
+        (-48.9, -123.4, None, "en"),  # Point Nemo: nobody within any radius but the widest
     ],
 )
 def test_a_crowd_read_as_far_as_the_page_finds_what_reading_it_all_finds(
