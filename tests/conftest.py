@@ -52,13 +52,12 @@ def pytest_collection_modifyitems(config, items):
 
 
 def once_is_enough(item) -> bool:
-    """Tests about SQLite itself, browser tests of languages and layout that the database
-    engine cannot change, and tests that make their own PostgreSQL database (marked
-    postgres: the SQLite pass runs them too, on FINDER_TEST_POSTGRES_URL) run on the SQLite
-    pass only."""
-    return any(
-        item.get_closest_marker(name) for name in ("sqlite_only", "language_only", "postgres")
-    )
+    """Tests about SQLite itself, browser tests of languages and layout and other tests of
+    what the database engine cannot change (engine_free), and tests that make their own
+    PostgreSQL database (marked postgres: the SQLite pass runs them too, on
+    FINDER_TEST_POSTGRES_URL) run on the SQLite pass only."""
+    once = ("sqlite_only", "language_only", "engine_free", "postgres")
+    return any(item.get_closest_marker(name) for name in once)
 
 
 def skip_or_fail(reason: str):

@@ -56,6 +56,7 @@ def audit(page, axe, label: str, report: dict) -> list[str]:
 
 
 @pytest.mark.slow
+@pytest.mark.engine_free
 def test_every_kind_of_page_passes_axe(page, live_server, app):
     if Axe is None:
         skip_or_fail("axe-playwright-python is not installed (requirements-dev.txt)")

@@ -52,6 +52,7 @@ def stalled_clients(port: int, count: int):
         yield
 
 
+@pytest.mark.engine_free
 def test_clients_that_never_send_their_body_do_not_stop_the_site(database):
     with gunicorn(app_env(database, GAZETTEER), workers=2, rate_limits=False) as server:
         with stalled_clients(server.port, 4):
@@ -60,6 +61,7 @@ def test_clients_that_never_send_their_body_do_not_stop_the_site(database):
     assert answers == [200] * 6 and page == 200, server.log()
 
 
+@pytest.mark.engine_free
 def test_with_single_threaded_workers_two_stalled_clients_would_stop_it(database):
     """The same attack against sync workers: what gunicorn.conf.py's threads prevent."""
     sync = ("--worker-class", "sync", "--threads", "1", "--timeout", "60")
@@ -94,6 +96,7 @@ def redis_url(tmp_path):
     process.wait(10)
 
 
+@pytest.mark.engine_free
 def test_a_limit_holds_across_workers_sharing_redis(database, redis_url):
     env = app_env(database, GAZETTEER) | {
         "RATELIMIT_STORAGE_URI": redis_url,
