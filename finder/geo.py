@@ -111,14 +111,24 @@ def band_ranges(lat: float, lon: float, radius_km: float) -> list[BandRange]:
     whole = angle >= math.pi / 2
     ratio = 1.0 if whole else math.sin(p0) / cos_d
     widest = math.degrees(math.asin(ratio)) if abs(ratio) < 1 else None
+    first, last = math.floor(lat_min), math.floor(lat_max)
+    # The bands' edges, each band from one to the next; the circle's half-width at each edge
+    # is measured once (it bounds the band below and the band above).
+    edges = [lat_min, *map(float, range(first + 1, last + 1)), lat_max]
+    widths = [180.0] * len(edges) if whole else [half_width(phi) for phi in edges]
+    at_widest = None
     found: list[BandRange] = []
-    for band in range(math.floor(lat_min), math.floor(lat_max) + 1):
-        low, high = max(float(band), lat_min), min(band + 1.0, lat_max)
+    for i, band in enumerate(range(first, last + 1)):
+        low, high = edges[i], edges[i + 1]
         if whole:
             reach = 180.0
         else:
-            inside = [low, high] + ([widest] if widest is not None and low < widest < high else [])
-            reach = max(half_width(phi) for phi in inside) + 1e-7
+            reach = max(widths[i], widths[i + 1])
+            if widest is not None and low < widest < high:
+                if at_widest is None:
+                    at_widest = half_width(widest)
+                reach = max(reach, at_widest)
+            reach += 1e-7
         if reach >= 180:
             found.append(BandRange(band, low, high, -180.0, 180.0))
         elif lon - reach < -180:
