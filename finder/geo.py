@@ -81,11 +81,15 @@ class BandRange(NamedTuple):
     lon_max: float
 
 
-def band_ranges(lat: float, lon: float, radius_km: float) -> list[BandRange]:
+def band_ranges(lat: float, lon: float, radius_km: float, hole_km: float = 0.0) -> list[BandRange]:
     """For each one-degree latitude band the radius_km circle around (lat, lon) reaches, the
     longitudes it spans within that band: together they hold every point of the circle, and
     no point twice (a row is read once). Split in two across ±180°; every longitude where
     the band holds a pole's surroundings or the circle is a hemisphere or more.
+
+    With a hole (a scan for rows beyond hole_km, a circle read before), each band leaves out
+    the longitudes that lie within the hole over the whole band, a hair short of its edge
+    (HOLE_MARGIN): a ring around a city of thousands reads the ring, not the city again.
 
     An index ordered by (band, lon) reads each range in one seek, so a scan reads little more
     than the circle: a box around it is far wider where the circle is far from the equator
@@ -95,10 +99,10 @@ def band_ranges(lat: float, lon: float, radius_km: float) -> list[BandRange]:
     dlat = math.degrees(angle)
     lat_min, lat_max = max(lat - dlat, -90.0), min(lat + dlat, 90.0)
     p0 = math.radians(lat)
-    cos_d = math.cos(angle)
 
-    def half_width(phi: float) -> float:
-        """How far in longitude (degrees) the circle reaches at latitude phi."""
+    def half_width(phi: float, cos_d: float) -> float:
+        """How far in longitude (degrees) a circle of angular radius acos(cos_d) reaches at
+        latitude phi (0 beyond its latitudes)."""
         p = math.radians(phi)
         across = math.cos(p) * math.cos(p0)
         if across <= 1e-12:
@@ -108,6 +112,7 @@ def band_ranges(lat: float, lon: float, radius_km: float) -> list[BandRange]:
 
     # Where the circle is widest, unless it holds a pole (then it widens all the way); a
     # hemisphere or more reaches every longitude of every band.
+    cos_d = math.cos(angle)
     whole = angle >= math.pi / 2
     ratio = 1.0 if whole else math.sin(p0) / cos_d
     widest = math.degrees(math.asin(ratio)) if abs(ratio) < 1 else None
@@ -115,21 +120,43 @@ def band_ranges(lat: float, lon: float, radius_km: float) -> list[BandRange]:
     # The bands' edges, each band from one to the next; the circle's half-width at each edge
     # is measured once (it bounds the band below and the band above).
     edges = [lat_min, *map(float, range(first + 1, last + 1)), lat_max]
-    widths = [180.0] * len(edges) if whole else [half_width(phi) for phi in edges]
+    widths = [180.0] * len(edges) if whole else [half_width(phi, cos_d) for phi in edges]
+    # The hole's half-width at each edge: over a band it is least at one of its edges (a
+    # circle widens towards one latitude and narrows away from it).
+    inner_km = hole_km * (1 - HOLE_MARGIN) - HOLE_MARGIN_KM
+    holes = None
+    if 0 < inner_km < HALF_CIRCUMFERENCE_KM / 2:
+        cos_hole = math.cos(inner_km / EARTH_RADIUS_KM)
+        reach_hole = math.degrees(inner_km / EARTH_RADIUS_KM)  # none of it beyond these
+        holes = [half_width(phi, cos_hole) if abs(phi - lat) < reach_hole else 0.0 for phi in edges]
     at_widest = None
     found: list[BandRange] = []
     for i, band in enumerate(range(first, last + 1)):
         low, high = edges[i], edges[i + 1]
+        # A margin for rounding: 1e-7 degrees of longitude at the equator (1 cm), as many
+        # centimetres nearer the poles, where a degree of longitude is shorter.
+        margin = 1e-7 / max(math.cos(math.radians(max(abs(low), abs(high)))), 1e-9)
         if whole:
             reach = 180.0
         else:
             reach = max(widths[i], widths[i + 1])
             if widest is not None and low < widest < high:
                 if at_widest is None:
-                    at_widest = half_width(widest)
+                    at_widest = half_width(widest, cos_d)
                 reach = max(reach, at_widest)
-            reach += 1e-7
-        if reach >= 180:
+            reach += margin
+        core = min(holes[i], holes[i + 1]) - margin if holes else 0.0
+        if core >= 180:
+            continue  # the whole band lies within the hole
+        if core > 0 and core < reach:  # the two sides of the hole, east and west
+            if reach >= 180:  # around the globe from one side of the hole to the other
+                found += _wrapped(band, low, high, lon + core, lon - core + 360)
+            else:
+                found += _wrapped(band, low, high, lon - reach, lon - core)
+                found += _wrapped(band, low, high, lon + core, lon + reach)
+        elif core > 0:
+            continue  # the hole is as wide as the circle here
+        elif reach >= 180:
             found.append(BandRange(band, low, high, -180.0, 180.0))
         elif lon - reach < -180:
             found += [
@@ -144,6 +171,25 @@ def band_ranges(lat: float, lon: float, radius_km: float) -> list[BandRange]:
         else:
             found.append(BandRange(band, low, high, lon - reach, lon + reach))
     return found
+
+
+# How far inside its edge a hole begins for band_ranges: a scan's SQL keeps the rows beyond
+# a hair inside the hole (nearest._inner_bound: 1e-9 of it), so the ranges never leave out
+# a row it keeps.
+HOLE_MARGIN = 1e-6
+HOLE_MARGIN_KM = 1e-3
+
+
+def _wrapped(band: int, low: float, high: float, west: float, east: float) -> list[BandRange]:
+    """The longitudes from west to east (less than a full turn, either end maybe past ±180°)
+    as ranges that do not cross ±180°."""
+    if west < -180:
+        west, east = west + 360, east + 360
+    elif west >= 180:
+        west, east = west - 360, east - 360
+    if east <= 180:
+        return [BandRange(band, low, high, west, east)]
+    return [BandRange(band, low, high, west, 180.0), BandRange(band, low, high, -180.0, east - 360)]
 
 
 def to_km(value: float, unit: str) -> float:

@@ -430,18 +430,28 @@ PREPARED_FILTERS = (
 BOX_SHAPES = (1, 4)  # bands bound a box (more repeat the last)
 
 
-def _bind_circle(lat: float, lon: float, radius_km: float, dialect: str, params: dict):
-    """Bind in `params` where a scan reads the circle, and return the `ranges` of its
-    statement: for a small circle its box's bands and longitudes (the number of bands
-    bound), else its band ranges as JSON (the dialect's name)."""
+# A scan beyond a hole at least this wide, and half as wide as its circle, reads the ring's
+# band ranges rather than the circle's box: around a city of 20,000 listings the box read
+# them all again to keep the few hundred beyond (11.2 ms of a 70 ms search from Dongguan).
+RING_FROM_KM = 25.0
+
+
+def _bind_circle(
+    lat: float, lon: float, radius_km: float, dialect: str, params: dict, hole_km: float = 0.0
+):
+    """Bind in `params` where a scan reads the circle (beyond hole_km, if given, where it
+    may leave that out), and return the `ranges` of its statement: for a small circle its
+    box's bands and longitudes (the number of bands bound), else its band ranges as JSON
+    (the dialect's name)."""
     boxes = boxes_around(lat, lon, radius_km)
     low, high = math.floor(boxes[0].lat_min), math.floor(boxes[0].lat_max)
-    if len(boxes) == 1 and high - low < BOX_SHAPES[-1]:
+    ring = hole_km >= RING_FROM_KM and 2 * hole_km >= radius_km
+    if len(boxes) == 1 and high - low < BOX_SHAPES[-1] and not ring:
         bands = next(shape for shape in BOX_SHAPES if shape > high - low)
         params.update({f"b{j}": min(low + j, high) for j in range(bands)})
         params.update(zip(("lat_min", "lat_max", "lon_min", "lon_max"), boxes[0], strict=True))
         return bands
-    parts = band_ranges(lat, lon, radius_km)
+    parts = band_ranges(lat, lon, radius_km, hole_km) or band_ranges(lat, lon, radius_km)
     params["ranges"] = json.dumps([(p.band, p.lon_min, p.lon_max) for p in parts])
     params["lat_min"], params["lat_max"] = parts[0].lat_min, parts[-1].lat_max
     return dialect
@@ -674,7 +684,9 @@ class Neighbourhood:
             if bounded:  # on the same sphere as haversine_km, with a margin for rounding
                 params["within_m"] = radius_km * 1000 * (1 + 1e-6) + 1
         elif not speakers:  # (those are read wherever they are)
-            ranges = _bind_circle(self.lat, self.lon, radius_km, connection.dialect.name, params)
+            ranges = _bind_circle(
+                self.lat, self.lon, radius_km, connection.dialect.name, params, hole_km or 0.0
+            )
         params.update(zip("xyz", self.unit, strict=True))
         for name, value in (("country", f.country), ("language", f.language)):
             if value:

@@ -605,6 +605,38 @@ def test_band_ranges_hold_the_whole_circle_and_never_overlap(lat, lon, radius):
             assert apart or one.lon_max < other.lon_min or other.lon_max < one.lon_min
 
 
+@given(
+    lat=latitudes,
+    lon=longitudes,
+    radius=st.floats(1, 20000),
+    hole=st.one_of(st.floats(0.0, 1.0), st.sampled_from([0.5, 0.97, 0.999, 1.0])),
+)
+def test_band_ranges_beyond_a_hole_hold_the_whole_ring_and_leave_the_hole_out(
+    lat, lon, radius, hole
+):
+    """A scan beyond a circle read before (a hole of `hole` × its radius) reads ranges that
+    hold every point of the ring, its inner edge included, each in its own band's range, no
+    two sharing a point; and, where the hole is wide, little of it: for a ring of the outer
+    tenth, under half of the circle's area."""
+    hole_km = hole * radius
+    ranges = band_ranges(lat, lon, radius, hole_km)
+    parts = sorted({1.0, 0.999, hole + (1 - hole) * 0.5, hole * 0.99999 + 1e-9, hole})
+    parts = [part for part in parts if hole * 0.999999 <= part <= 1.0]
+    assert_covered(ranges, lat, lon, radius, parts=parts, step=10)
+    assert_covered(ranges, lat, lon, radius, parts=parts, step=30, band=math.floor)
+    for i, one in enumerate(ranges):
+        assert one.lat_min <= one.lat_max and one.lon_min <= one.lon_max
+        assert -180 <= one.lon_min and one.lon_max <= 180
+        assert one.band <= one.lat_min and one.lat_max <= one.band + 1
+        for other in ranges[i + 1 :]:
+            apart = one.band != other.band
+            assert apart or one.lon_max < other.lon_min or other.lon_max < one.lon_min
+    whole = band_ranges(lat, lon, radius)
+    assert _area(ranges) <= _area(whole) * (1 + 1e-9)
+    if hole == 0.97 and 200 <= radius <= 5000 and abs(lat) < 60:
+        assert _area(ranges) < 0.5 * _area(whole)
+
+
 def test_a_scan_reads_its_band_ranges_first_and_seeks_each_in_the_index(directory_session):
     """Every prepared shape of scan, and the crowd count's, is planned by SQLite with the band
     ranges as the outer loop and one seek of an index by technique, band and longitude for
