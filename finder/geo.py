@@ -146,16 +146,14 @@ def band_ranges(lat: float, lon: float, radius_km: float, hole_km: float = 0.0) 
                 reach = max(reach, at_widest)
             reach += margin
         core = min(holes[i], holes[i + 1]) - margin if holes else 0.0
-        if core >= 180:
-            continue  # the whole band lies within the hole
-        if core > 0 and core < reach:  # the two sides of the hole, east and west
+        if core > 0:  # the hole spans the band's middle: its two sides, east and west
+            if core >= min(reach, 180.0):
+                continue  # the hole is as wide as the circle here (or holds the whole band)
             if reach >= 180:  # around the globe from one side of the hole to the other
                 found += _wrapped(band, low, high, lon + core, lon - core + 360)
             else:
                 found += _wrapped(band, low, high, lon - reach, lon - core)
                 found += _wrapped(band, low, high, lon + core, lon + reach)
-        elif core > 0:
-            continue  # the hole is as wide as the circle here
         elif reach >= 180:
             found.append(BandRange(band, low, high, -180.0, 180.0))
         elif lon - reach < -180:
