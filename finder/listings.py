@@ -30,6 +30,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from .database import driver_rows
 from .models import (
     ANY_TECHNIQUE,
     FLAGS,
@@ -57,9 +58,17 @@ LISTING_TABLES = frozenset(
 )
 
 
+VERSION_SQL = f"SELECT version FROM {DirectoryState.__tablename__} WHERE id = 1"
+
+
 def data_version(session: Session) -> str | None:
-    """The directory's current data version (None before the schema has it)."""
-    return session.scalar(select(DirectoryState.version).where(DirectoryState.id == 1))
+    """The directory's current data version (None before the schema has it). Read on the
+    driver (finder.database.driver_rows): every request reads it first, and through the ORM
+    this one row cost about a quarter of a search answered from the cache (1.16 → 0.90 ms)."""
+    if session.autoflush:
+        session.flush()  # as an ORM query would: changes pending in this session move it first
+    rows = driver_rows(session.connection(), VERSION_SQL)
+    return rows[0][0] if rows else None
 
 
 def _new_version(connection) -> None:

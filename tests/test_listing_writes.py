@@ -94,7 +94,14 @@ def test_the_data_version_moves_with_listings_only(app):
         assert data_version(db.session) == first  # a geocoded place is not a listing
         _first_approved(db.session).phone = "+82 2-312-0000"
         db.session.commit()
-        assert data_version(db.session) != first
+        moved = data_version(db.session)
+        assert moved != first
+        # Within a transaction, a change not yet flushed moves it too (as an ORM query would
+        # see it): the version is read after the session's pending changes are written.
+        _first_approved(db.session).phone = "+82 2-312-0001"
+        assert data_version(db.session) != moved
+        db.session.rollback()
+        assert data_version(db.session) == moved
 
 
 def test_an_unknown_status_is_refused_by_the_database(app):
