@@ -239,3 +239,25 @@ def test_a_page_s_practitioners_load_in_two_statements_with_everything_in_order(
         )
         whole = described(load_practitioners(db.session, ids, located_in=country))
         assert {pid: whole[pid] for pid in ids} == loaded
+
+
+def test_practitioners_loaded_again_in_a_session_keep_the_techniques_it_holds(app):
+    """Loading a page's practitioners again in the same session reads their techniques no
+    more (one SELECT), and a list the session holds stays as it is, as a loader leaves it."""
+    with app.app_context():
+        ids = set(
+            db.session.scalars(
+                select(Practitioner.id).where(Practitioner.status == "approved").limit(12)
+            )
+        )
+        first = load_practitioners(db.session, ids)
+        slugs = {pid: p.technique_slugs for pid, p in first.items()}
+        assert all(slugs.values())
+        held = first[min(ids)]
+        kept = held.techniques
+        with counted(app) as seen:
+            again = load_practitioners(db.session, ids)
+        selects = [statement for statement in seen if statement.startswith("SELECT")]
+        assert len(selects) == 1, "\n".join(seen)
+        assert again[min(ids)].techniques is kept
+        assert {pid: p.technique_slugs for pid, p in again.items()} == slugs
