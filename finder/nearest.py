@@ -61,6 +61,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.sql.selectable import Join
 
 from . import postgis
@@ -272,7 +273,7 @@ def _statement(
     asks for `techniques` techniques (:t0, :t1...), or the one `technique` (an SQL literal)
     written into it. Not `ordered`, it hands over every row (no ranking, no limit).
     With `ids`, only the practitioner of every row within the circle (:outer, a squared
-    chord: _chord_bound). With `speakers` (and no ranges), every row of the practitioners who
+    chord: _chord_bound), all of them as one value (_IdList). With `speakers` (and no ranges), every row of the practitioners who
     speak :language, wherever they are, found through their ids (Neighbourhood.read).
 
     Built once per shape of request (values are bound parameters, no list expanded at run
@@ -359,7 +360,7 @@ def _statement(
         near = near.order_by(ranking if gis else chord).limit(bindparam("limit"))
     near = near.subquery("near")
     if ids:
-        return select(near.c.practitioner_id)
+        return select(_IdList(near.c.practitioner_id))
     return select(*near.c, _speaks(near, speaks))
 
 
@@ -500,6 +501,33 @@ class _CrossJoin(Join):
 def _cross_join(join: _CrossJoin, compiler, **kw) -> str:
     kw["asfrom"] = True
     return f"{compiler.process(join.left, **kw)} CROSS JOIN {compiler.process(join.right, **kw)}"
+
+
+class _IdList(FunctionElement):
+    """Every value of an integer column as one list: SQLite's json_group_array (JSON text),
+    PostgreSQL's array_agg (NULL over no rows): _id_list reads either. A crowd's count
+    hands over its 20,795 practitioners from Dongguan as one value instead of a row each
+    (with their set: 20.2-35.0 -> 14.3-20.1 ms)."""
+
+    inherit_cache = True
+    name = "id_list"
+
+
+@compiles(_IdList, "sqlite")
+def _id_list_sqlite(element: _IdList, compiler, **kw) -> str:
+    return f"json_group_array({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(_IdList, "postgresql")
+def _id_list_postgresql(element: _IdList, compiler, **kw) -> str:
+    return f"array_agg({compiler.process(element.clauses, **kw)})"
+
+
+def _id_list(value) -> list[int]:
+    """The ids of an _IdList as the driver hands it over."""
+    if value is None:
+        return []
+    return json.loads(value) if isinstance(value, str) else value
 
 
 @functools.lru_cache(maxsize=4)
@@ -667,8 +695,8 @@ class Neighbourhood:
     ) -> list[tuple]:
         """The driver's rows of one scan for the rows matching `f` in the band ranges of the
         radius_km circle (beyond hole_km if given): the `limit` nearest, or with `ids` the
-        practitioner of every row inside the circle; with `speakers`, every row of those who
-        speak f.language, anywhere."""
+        practitioner of every row inside the circle (one row: _IdList); with `speakers`,
+        every row of those who speak f.language, anywhere."""
         gis = self.gis
         # PostGIS bounds a scan by distance only when it wants every row: else the k nearest
         # from the index stop at the limit (ST_DWithin of a wide circle, from mid-ocean, had
@@ -917,13 +945,13 @@ class Neighbourhood:
         them costs."""
         assert question.speaks is None, "SQL says who speaks the language only of rows read"
         asked = self._narrowed(question)
-        rows = self._fetch(asked, question.limit_km, EVERY_ROW, ids=True)
+        rows = _id_list(self._fetch(asked, question.limit_km, EVERY_ROW, ids=True)[0][0])
         if not rows and not self.scans and asked == self.filters and not asked.language:
             # None of this neighbourhood's rows lies within the circle (mid-ocean): as good
             # as read, and reading it would find nothing there. (A language few speak is
             # read another way the first time: read().)
             self.radius_km, self.scans = question.limit_km, 1
-        return frozenset(row[0] for row in rows), len(rows)
+        return frozenset(rows), len(rows)
 
     def _narrowed(self, question: Question) -> Filters:
         """This neighbourhood's filters with what the question asks of a row besides the
