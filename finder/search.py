@@ -143,18 +143,19 @@ def _give_techniques(session: Session, people: dict[int, Practitioner]) -> None:
     for pid, technique in session.execute(_techniques_of(), {"ids": wanted}):
         found[pid].append(technique)
     for pid, techniques in found.items():
-        techniques.sort(key=lambda technique: technique.position)
         set_committed_value(people[pid], "techniques", techniques)
 
 
 @functools.cache
 def _techniques_of():
-    """The (practitioner id, Technique) pairs of the practitioners bound as :ids (built once)."""
+    """The (practitioner id, Technique) pairs of the practitioners bound as :ids, in the
+    relationship's order (Practitioner.techniques: by position), built once."""
     link = practitioner_technique
     return (
         select(link.c.practitioner_id, Technique)
         .join(Technique, Technique.id == link.c.technique_id)
         .where(link.c.practitioner_id.in_(bindparam("ids", expanding=True)))
+        .order_by(Technique.position)
     )
 
 

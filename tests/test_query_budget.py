@@ -253,8 +253,7 @@ def test_practitioners_loaded_again_in_a_session_keep_the_techniques_it_holds(ap
         first = load_practitioners(db.session, ids)
         slugs = {pid: p.technique_slugs for pid, p in first.items()}
         assert all(slugs.values())
-        held = first[min(ids)]
-        kept = held.techniques
+        kept = first[min(ids)].techniques
         with counted(app) as seen:
             again = load_practitioners(db.session, ids)
         selects = [statement for statement in seen if statement.startswith("SELECT")]
