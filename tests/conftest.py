@@ -42,22 +42,52 @@ CHROMIUM = "/usr/bin/chromium"
 def pytest_collection_modifyitems(config, items):
     """Slow tests first (in their usual order), then the rest: under pytest -n the slow ones
     start at once on every worker, and none of them starts last to keep the others waiting.
-    On PostgreSQL, the tests once_is_enough() names are left out (listed as deselected)."""
+    On PostgreSQL, the tests once_is_enough() names, and browser journeys in their other
+    languages (other_language), are left out (listed as deselected)."""
     if ENGINE != "sqlite":
-        left_out = [item for item in items if once_is_enough(item)]
+        first_language: dict[tuple, object] = {}
+        for item in items:
+            first_language.setdefault(_without_language(item), item)
+        left_out = [
+            item for item in items if once_is_enough(item) or other_language(item, first_language)
+        ]
         if left_out:
             config.hook.pytest_deselected(items=left_out)
-            items[:] = [item for item in items if not once_is_enough(item)]
+            leaving = set(left_out)
+            items[:] = [item for item in items if item not in leaving]
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 
 def once_is_enough(item) -> bool:
     """Tests about SQLite itself, browser tests of languages and layout and other tests of
-    what the database engine cannot change (engine_free), and tests that make their own
+    what the database engine cannot change (engine_free), tests that make their own
     PostgreSQL database (marked postgres: the SQLite pass runs them too, on
-    FINDER_TEST_POSTGRES_URL) run on the SQLite pass only."""
+    FINDER_TEST_POSTGRES_URL), and tests with no database at all run on the SQLite pass
+    only."""
     once = ("sqlite_only", "language_only", "engine_free", "postgres")
-    return any(item.get_closest_marker(name) for name in once)
+    return any(item.get_closest_marker(name) for name in once) or not uses_the_engine(item)
+
+
+def uses_the_engine(item) -> bool:
+    """Whether the test has a database on FINDER_TEST_ENGINE (through the templates below):
+    a test without one (the gazetteer, postal codes, catalogues, documents) runs the same on
+    either pass."""
+    return bool({"demo_template", "empty_template"} & set(getattr(item, "fixturenames", ())))
+
+
+def _without_language(item) -> tuple:
+    params = getattr(getattr(item, "callspec", None), "params", {})
+    rest = tuple(sorted((k, repr(v)) for k, v in params.items() if k != "lang"))
+    return (item.module.__name__, item.originalname, rest)
+
+
+def other_language(item, first_language: dict) -> bool:
+    """A browser journey run again in another language (the run in its first language is the
+    one kept on PostgreSQL): the engine sees the same steps whatever the page's words."""
+    params = getattr(getattr(item, "callspec", None), "params", {})
+    if not item.get_closest_marker("browser") or "lang" not in params:
+        return False
+    return first_language[_without_language(item)] is not item
 
 
 def skip_or_fail(reason: str):
