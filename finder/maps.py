@@ -170,23 +170,19 @@ _STAND_INS = {
     "east": 70.0123456789,
 }
 _STAND_IN = re.compile("|".join(re.escape(json.dumps(v)) for v in _STAND_INS.values()))
+_BOUNDS = ("south", "west", "north", "east")
 
 
 @functools.lru_cache(maxsize=64)
 def _frame_kind(with_radius: bool, with_bounds: bool, tile_url: str, attribution: str) -> Frame:
     """The frame of every search with (or without) a radius and bounds, around stand-ins."""
     n = _STAND_INS
-    frame = _build_search_frame(
-        (n["lat"], n["lon"]),
-        n["radius_m"] if with_radius else None,
-        (n["south"], n["west"], n["north"], n["east"]) if with_bounds else None,
-        tile_url,
-        attribution,
-    )
+    bounds = tuple(n[name] for name in _BOUNDS) if with_bounds else None
+    radius_m = n["radius_m"] if with_radius else None
+    frame = _build_search_frame((n["lat"], n["lon"]), radius_m, bounds, tile_url, attribution)
+    given = {n["lat"], n["lon"], *([radius_m] if radius_m else []), *(bounds or ())}
     found = set(_STAND_IN.findall(str(frame.script)))
-    used = {"lat", "lon"} | ({"radius_m"} if with_radius else set())
-    used |= {"south", "west", "north", "east"} if with_bounds else set()
-    if found != {json.dumps(n[name]) for name in used} or _STAND_IN.search(str(frame.html)):
+    if found != {json.dumps(v) for v in given} or _STAND_IN.search(str(frame.html)):
         raise RuntimeError("folium's frame does not carry its numbers as given")
     return frame
 
@@ -199,9 +195,11 @@ def _search_frame(
     attribution: str,
 ) -> Frame:
     kind = _frame_kind(bool(radius_km), bounds is not None, tile_url, attribution)
-    numbers = {"lat": origin[0], "lon": origin[1], "radius_m": (radius_km or 0) * 1000}
+    numbers = {"lat": origin[0], "lon": origin[1]}
+    if radius_km:
+        numbers["radius_m"] = radius_km * 1000
     if bounds is not None:
-        numbers |= dict(zip(("south", "west", "north", "east"), bounds, strict=True))
+        numbers |= dict(zip(_BOUNDS, bounds, strict=True))
     written = {json.dumps(_STAND_INS[name]): json.dumps(float(v)) for name, v in numbers.items()}
     script = _STAND_IN.sub(lambda match: written[match.group(0)], str(kind.script))
     return replace(kind, script=Markup(script))
