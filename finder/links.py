@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from flask import request, url_for
+from flask import has_request_context, request, url_for
 from werkzeug.routing import BuildError
 
 from .search_params import FILTER_NAMES, PARAMETER_NAMES
@@ -51,16 +51,34 @@ def shortlist_url(
 def switch_url(code: str | None) -> str:
     """This page in another language (GET pages keep their query; others go home); with no
     code, the page without one (the visitor's own language)."""
-    chosen = [("lang", code)] if code else []
-    if request.method == "GET" and request.endpoint and request.endpoint != "static":
-        try:
-            path = url_for(request.endpoint, **(request.view_args or {}))
-        except BuildError:  # an endpoint that cannot be built again: go home instead
-            return url_for("public.index", **dict(chosen))
-        pairs = [(k, v) for k, v in request.args.items(multi=True) if k != "lang"]
-        query = urlencode([*pairs, *chosen])
-        return f"{path}?{query}" if query else path
-    return url_for("public.index", **dict(chosen))
+    chosen = urlencode([("lang", code)]) if code else ""
+    page = _this_page()
+    if page is None:
+        return url_for("public.index", **({"lang": code} if code else {}))
+    path, kept = page
+    query = "&".join(part for part in (kept, chosen) if part)
+    return f"{path}?{query}" if query else path
+
+
+def _this_page() -> tuple[str, str] | None:
+    """This GET page's path and its query without `lang` (urlencoded), or None for a page
+    that links home instead; worked out once a request: a page links to itself in every
+    language twice (the language menu and its alternate links)."""
+    environ = request.environ
+    if _THIS_PAGE not in environ:
+        environ[_THIS_PAGE] = None
+        if request.method == "GET" and request.endpoint and request.endpoint != "static":
+            try:  # an endpoint that cannot be built again goes home instead
+                path = url_for(request.endpoint, **(request.view_args or {}))
+            except BuildError:
+                return None
+            kept = urlencode([(k, v) for k, v in request.args.items(multi=True) if k != "lang"])
+            environ[_THIS_PAGE] = (path, kept)
+    return environ[_THIS_PAGE]
+
+
+_THIS_PAGE = "finder.links.this_page"
+_SITE_ROOT = "finder.links.site_root"
 
 
 def page_url(code: str | None) -> str:
@@ -71,7 +89,11 @@ def page_url(code: str | None) -> str:
 def site_url(path: str) -> str:
     """A path of this site as an absolute URL, on the site's configured name (SERVER_NAME)
     when there is one."""
-    return url_for("public.index", _external=True).rstrip("/") + path
+    environ = request.environ if has_request_context() else {}
+    root = environ.get(_SITE_ROOT)
+    if root is None:
+        root = environ[_SITE_ROOT] = url_for("public.index", _external=True).rstrip("/")
+    return root + path
 
 
 def this_url() -> str:
