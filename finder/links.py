@@ -48,6 +48,11 @@ def shortlist_url(
     return path + (f"?{urlencode(pairs)}" if pairs else "")
 
 
+# What a request works out once, kept in its WSGI environment (the request's own dict).
+_THIS_PAGE = "finder.links.this_page"
+_SITE_ROOT = "finder.links.site_root"
+
+
 def switch_url(code: str | None) -> str:
     """This page in another language (GET pages keep their query; others go home); with no
     code, the page without one (the visitor's own language)."""
@@ -75,10 +80,6 @@ def _this_page() -> tuple[str, str] | None:
             kept = urlencode([(k, v) for k, v in request.args.items(multi=True) if k != "lang"])
             environ[_THIS_PAGE] = (path, kept)
     return environ[_THIS_PAGE]
-
-
-_THIS_PAGE = "finder.links.this_page"
-_SITE_ROOT = "finder.links.site_root"
 
 
 def page_url(code: str | None) -> str:
