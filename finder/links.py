@@ -48,16 +48,11 @@ def shortlist_url(
     return path + (f"?{urlencode(pairs)}" if pairs else "")
 
 
-# What a request works out once, kept in its WSGI environment (the request's own dict).
-_THIS_PAGE = "finder.links.this_page"
-_SITE_ROOT = "finder.links.site_root"
-
-
 def switch_url(code: str | None) -> str:
     """This page in another language (GET pages keep their query; others go home); with no
     code, the page without one (the visitor's own language)."""
     chosen = urlencode([("lang", code)]) if code else ""
-    page = _this_page()
+    page = _once_a_request("finder.links.this_page", _this_page)
     if page is None:
         return url_for("public.index", **({"lang": code} if code else {}))
     path, kept = page
@@ -67,19 +62,26 @@ def switch_url(code: str | None) -> str:
 
 def _this_page() -> tuple[str, str] | None:
     """This GET page's path and its query without `lang` (urlencoded), or None for a page
-    that links home instead; worked out once a request: a page links to itself in every
-    language twice (the language menu and its alternate links)."""
+    that links home instead."""
+    if request.method != "GET" or not request.endpoint or request.endpoint == "static":
+        return None
+    try:
+        path = url_for(request.endpoint, **(request.view_args or {}))
+    except BuildError:  # an endpoint that cannot be built again goes home instead
+        return None
+    return path, urlencode([(k, v) for k, v in request.args.items(multi=True) if k != "lang"])
+
+
+def _once_a_request(key: str, compute):
+    """compute(), worked out once a request and kept in its WSGI environment (flask.g can
+    outlive a request: one app context may hold several): a page links to itself in every
+    language twice (the language menu and its alternate links). Outside a request, each time."""
+    if not has_request_context():
+        return compute()
     environ = request.environ
-    if _THIS_PAGE not in environ:
-        environ[_THIS_PAGE] = None
-        if request.method == "GET" and request.endpoint and request.endpoint != "static":
-            try:  # an endpoint that cannot be built again goes home instead
-                path = url_for(request.endpoint, **(request.view_args or {}))
-            except BuildError:
-                return None
-            kept = urlencode([(k, v) for k, v in request.args.items(multi=True) if k != "lang"])
-            environ[_THIS_PAGE] = (path, kept)
-    return environ[_THIS_PAGE]
+    if key not in environ:
+        environ[key] = compute()
+    return environ[key]
 
 
 def page_url(code: str | None) -> str:
@@ -90,10 +92,9 @@ def page_url(code: str | None) -> str:
 def site_url(path: str) -> str:
     """A path of this site as an absolute URL, on the site's configured name (SERVER_NAME)
     when there is one."""
-    environ = request.environ if has_request_context() else {}
-    root = environ.get(_SITE_ROOT)
-    if root is None:
-        root = environ[_SITE_ROOT] = url_for("public.index", _external=True).rstrip("/")
+    root = _once_a_request(
+        "finder.links.site_root", lambda: url_for("public.index", _external=True).rstrip("/")
+    )
     return root + path
 
 

@@ -75,17 +75,19 @@ def uses_the_engine(item) -> bool:
     return bool({"demo_template", "empty_template"} & set(getattr(item, "fixturenames", ())))
 
 
+def _params(item) -> dict:
+    return getattr(getattr(item, "callspec", None), "params", {})
+
+
 def _without_language(item) -> tuple:
-    params = getattr(getattr(item, "callspec", None), "params", {})
-    rest = tuple(sorted((k, repr(v)) for k, v in params.items() if k != "lang"))
+    rest = tuple(sorted((k, repr(v)) for k, v in _params(item).items() if k != "lang"))
     return (item.module.__name__, item.originalname, rest)
 
 
 def other_language(item, first_language: dict) -> bool:
     """A browser journey run again in another language (the run in its first language is the
     one kept on PostgreSQL): the engine sees the same steps whatever the page's words."""
-    params = getattr(getattr(item, "callspec", None), "params", {})
-    if not item.get_closest_marker("browser") or "lang" not in params:
+    if not item.get_closest_marker("browser") or "lang" not in _params(item):
         return False
     return first_language[_without_language(item)] is not item
 
