@@ -1,4 +1,4 @@
-"""Benchmark of `import-csv`: rows per second for checking, storing and the swap.
+"""Benchmark of `import-csv`: rows per second for reading, checking and storing, and the swap.
 
 Run: .venv/bin/python benchmarks/import_csv.py [--rows 10000]
 
@@ -7,23 +7,23 @@ What it does:
 1. Makes a SQLite file in a temporary directory with the real `init-db` (migrations and
    techniques) and writes a CSV of --rows practitioners with coordinates (one location each,
    near Ulaanbaatar; tests/import_files.py), so nothing is geocoded.
-2. Times the three phases of the import with the functions the command runs, in the order it
-   runs them, on that database: checking (`csv_files.read_csv` of every row), storing
-   (`refuse_taken_refs` and `stage_drafts`: bulk inserts, IMPORT_BATCH practitioners per write
-   transaction) and the swap (`publish_run` plus its commit: one write transaction that gives
-   the rows their status and, for --status approved, their search index rows and vetting
-   records). Prints rows/s of each and the longest single write transaction, which is the
-   longest any other writer (a submission) waits for the import. Between two batches the
-   lock stays free for at least csv_files.SQLITE_PAUSE_S, so that waiting writers can take
-   it; the next batch's rows are made in that time, and storing is also shown without the
-   part of the pauses spent only waiting (`Staging.paused`).
+2. Times the phases of the import with the functions the command runs, in the order it
+   runs them, on that database: reading (`csv_files.read_rows` of the file's bytes), checking
+   and storing side by side (`csv_files.check_and_stage` with the command's processes: other
+   processes check the rows while this one stores each practitioner whose rows are checked,
+   in short write transactions) and the swap (`publish_run` plus its commit: one write
+   transaction that gives the rows their status and, for --status approved, their search
+   index rows and vetting records). Prints rows/s of each and the longest single write
+   transaction, which is the longest any other writer (a submission) waits for the import.
+   Between two batches the lock stays free for at least csv_files.SQLITE_PAUSE_S, so that
+   waiting writers can take it; `Staging.paused` is the part of those pauses spent only
+   waiting.
 3. Runs the whole command, `flask --app finder import-csv FILE --status approved`, in a
    subprocess on a second fresh database, and prints its wall time (Python start-up included).
-4. Reference workload on the same machine in the same run, since the old single-transaction
-   path is gone: N plain rows of 12 text columns inserted with sqlite3 executemany in one
-   transaction into a table of the same database. Prints its rows/s and the ratio of the
-   storing time to it (how much the project's storing costs over the bare minimum of writing
-   that many rows), without the pauses.
+4. Reference workload on the same machine in the same run: N plain rows of 12 text columns
+   inserted with sqlite3 executemany in one transaction into a table of the same database.
+   Prints its rows/s and the ratio of the whole command's time to it (how much the import
+   costs over the bare minimum of writing that many rows).
 
 No asserts: the figures are printed. The machine may be shared and noisy; read the ratio.
 """
@@ -31,7 +31,6 @@ No asserts: the figures are printed. The machine may be shared and noisy; read t
 from __future__ import annotations
 
 import argparse
-import csv
 import os
 import shutil
 import sqlite3
@@ -71,21 +70,25 @@ def fresh_database(path: Path) -> None:
         db.engine.dispose()
 
 
+def checking_processes() -> int:
+    """The processes `import-csv` checks rows with (finder/cli.py): a core is the storing's."""
+    return max(1, (os.cpu_count() or 1) - 1)
+
+
 def timed_phases(database: Path, file: Path) -> dict[str, float]:
-    """Seconds of checking, storing and the swap, and the longest write transaction."""
+    """Seconds of reading, checking and storing, and the swap, and the longest write
+    transaction."""
     app = make_app(database)
     with app.app_context(), csv_files.without_cycle_collection():
         slugs = set(db.session.scalars(select(Technique.slug)))
-        with open(file, encoding="utf-8", newline="") as handle:
-            rows = list(csv.DictReader(handle))
+        db.session.commit()
         start = time.perf_counter()
-        drafts = csv_files.read_csv(rows, slugs, processes=os.cpu_count() or 1)
-        db.session.commit()
-        checked = time.perf_counter()
-        csv_files.refuse_taken_refs(db.session, drafts)
-        db.session.commit()
+        rows, lines = csv_files.read_rows(file.read_bytes())
+        read = time.perf_counter()
         run = csv_files.new_import_run()
-        staging = csv_files.stage_drafts(db.session, drafts, run)
+        staging = csv_files.check_and_stage(
+            db.session, rows, slugs, run, processes=checking_processes(), lines=lines
+        )
         stored = time.perf_counter()
         with writing():
             csv_files.publish_run(db.session, run, "approved", staging, "benchmark")
@@ -93,8 +96,8 @@ def timed_phases(database: Path, file: Path) -> dict[str, float]:
         swapped = time.perf_counter()
         db.engine.dispose()
     return {
-        "check": checked - start,
-        "store": stored - checked,
+        "read": read - start,
+        "check_store": stored - read,
         "pauses": staging.paused,
         "swap": swapped - stored,
         "longest_batch": staging.longest,
@@ -161,16 +164,16 @@ def main() -> None:
     n = args.rows
     print(f"import-csv of {n:,} practitioners (SQLite, coordinates given, --status approved)")
     print(f"{'phase':<34}{'seconds':>10}{'rows/s':>12}")
-    for label, key in (("checking", "check"), ("storing", "store"), ("swap", "swap")):
+    for label, key in (
+        ("reading", "read"),
+        (f"checking ({checking_processes()} proc.) + storing", "check_store"),
+        ("swap", "swap"),
+    ):
         print(f"{label:<34}{phases[key]:>10.2f}{n / phases[key]:>12,.0f}")
     print(f"{'whole command (subprocess)':<34}{whole:>10.2f}{n / whole:>12,.0f}")
     print(f"{'reference: executemany, 12 columns':<34}{reference:>10.2f}{n / reference:>12,.0f}")
-    busy = phases["store"] - phases["pauses"]
-    print(
-        f"storing without its waits between batches ({phases['pauses']:.2f} s): {busy:.2f} s, "
-        f"{n / busy:,.0f} rows/s"
-    )
-    print(f"storing without pauses / reference: {busy / reference:.1f}x")
+    print(f"waits between batches beyond making the next: {phases['pauses']:.2f} s")
+    print(f"whole command / reference: {whole / reference:.1f}x")
     print(
         f"longest write transaction: {max(phases['longest_batch'], phases['swap']):.2f} s "
         f"(storing: {phases['batches']} batches, longest {phases['longest_batch']:.2f} s; "

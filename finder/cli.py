@@ -7,6 +7,7 @@ import sqlite3
 import sys
 import tempfile
 from pathlib import Path
+from typing import NoReturn
 
 import click
 from flask import current_app
@@ -58,8 +59,9 @@ def _remove_abandoned_runs() -> None:
 
 
 def _import(path: Path, status: str, demo: bool) -> int:
-    """Check the whole file, then store it in short batches, invisible until one final swap;
-    returns how many practitioners were imported. Progress goes to stderr."""
+    """Check the file and store it in short batches side by side, invisible until one final
+    swap once every row is right; returns how many practitioners were imported. Progress goes
+    to stderr."""
     with csv_files.without_cycle_collection():
         return _import_file(path, status, demo)
 
@@ -80,31 +82,27 @@ def _import_file(path: Path, status: str, demo: bool) -> int:
         raise click.ClickException(f"Cannot read {path}: {error}") from None
     try:
         rows, lines = csv_files.read_rows(data)
-        _remove_abandoned_runs()
-        with click.progressbar(length=len(rows), label="Checking rows", file=sys.stderr) as bar:
-            drafts = csv_files.read_csv(
-                rows,
-                technique_slugs,
-                locate,
-                progress=bar.update,
-                processes=os.cpu_count() or 1,
-                lines=lines,
-            )
-        db.session.commit()  # geocoding cache entries made while checking
-        csv_files.refuse_taken_refs(db.session, drafts)
-        db.session.commit()
     except csv_files.ImportRejected as rejected:
-        db.session.rollback()
-        for error in rejected.errors:
-            click.echo(f"{path.name}: {error}", err=True)
-        raise click.ClickException(
-            f"{len(rejected.errors)} problem(s) in {path.name}; nothing was imported."
-        ) from None
+        _rejected(path, rejected)
+    _remove_abandoned_runs()
     run = csv_files.new_import_run()
     try:
-        with click.progressbar(length=len(drafts), label="Storing", file=sys.stderr) as bar:
-            staging = csv_files.stage_drafts(
-                db.session, drafts, run, demo=demo, progress=bar.update
+        # Each practitioner is stored as soon as its rows are checked, while the rest of the
+        # file is checked by other processes, one a core but this one's (the storing keeps it
+        # busy); a problem anywhere stops the storing.
+        with click.progressbar(
+            length=len(rows), label="Checking and storing rows", file=sys.stderr
+        ) as bar:
+            staging = csv_files.check_and_stage(
+                db.session,
+                rows,
+                technique_slugs,
+                run,
+                locate,
+                demo=demo,
+                progress=bar.update,
+                processes=max(1, (os.cpu_count() or 1) - 1),
+                lines=lines,
             )
         with click.progressbar(length=1, label="Publishing", file=sys.stderr) as bar:
             with writing():
@@ -118,7 +116,7 @@ def _import_file(path: Path, status: str, demo: bool) -> int:
                     entity="practitioner",
                     entity_id=None,
                     before=None,
-                    after={"file": path.name, "count": len(drafts), "status": status},
+                    after={"file": path.name, "count": staging.practitioners, "status": status},
                 )
                 db.session.commit()
             bar.update(1)
@@ -127,6 +125,8 @@ def _import_file(path: Path, status: str, demo: bool) -> int:
             removed = csv_files.discard_run(db.session, run)
         except Exception:
             removed = None
+        if isinstance(error, csv_files.ImportRejected):  # never published: nothing shows
+            _rejected(path, error)
         if not isinstance(error, Exception):
             raise
         cause = getattr(error, "orig", None) or error
@@ -138,7 +138,17 @@ def _import_file(path: Path, status: str, demo: bool) -> int:
         raise click.ClickException(
             f"Storing {path.name} failed ({cause}); {left}; nothing was imported."
         ) from None
-    return len(drafts)
+    return staging.practitioners
+
+
+def _rejected(path: Path, rejected: csv_files.ImportRejected) -> NoReturn:
+    """Say every problem of a file that was not imported, and fail the command."""
+    db.session.rollback()
+    for error in rejected.errors:
+        click.echo(f"{path.name}: {error}", err=True)
+    raise click.ClickException(
+        f"{len(rejected.errors)} problem(s) in {path.name}; nothing was imported."
+    ) from None
 
 
 def _sqlite_path_to_back_up(url) -> Path:

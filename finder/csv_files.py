@@ -16,7 +16,7 @@ import re
 import secrets
 import socket
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -354,6 +354,15 @@ def _location_fields(row: dict, line: int, errors: list[RowError]):
     return location
 
 
+def _ref_of(row: dict) -> str:
+    """The ref `_check_row` reads in a row as read_rows gives it ("" when it has none, or when
+    the row is too malformed to read)."""
+    if None in row:
+        return ""
+    cell = row.get("ref")
+    return spreadsheet_text(cell.strip()).strip() if cell else ""
+
+
 def _check_row(line: int, row: dict, slugs: set[str]) -> tuple:
     """One row checked on its own: (line, ref, values, techniques, languages, patterns,
     location or None, errors). Each cell is trimmed, then what spreadsheet_safe quoted is
@@ -362,6 +371,7 @@ def _check_row(line: int, row: dict, slugs: set[str]) -> tuple:
     if None in row:
         errors.append(RowError(line, "row", "has more values than the header has columns."))
         return line, "", {}, [], [], [], None, errors
+    ref = _ref_of(row)
     # Most cells of most files are empty: they need no trimming and hide nothing.
     row = {name: spreadsheet_text(cell.strip()) if cell else "" for name, cell in row.items()}
     if v.hidden_character("\n".join(row.values())) is not None:  # then find which cells
@@ -380,14 +390,14 @@ def _check_row(line: int, row: dict, slugs: set[str]) -> tuple:
             errors.append(RowError(line, name, f"is longer than {limit} characters."))
     values, techniques, languages, patterns = _practitioner_fields(row, line, errors, slugs)
     location = _location_fields(row, line, errors)
-    ref = (row.get("ref") or "").strip()
     if ref:  # made here, by the checking processes, for a large file
         values["service_id"] = stable_id("service", ref)
     return line, ref, values, techniques, languages, patterns, location, errors
 
 
-# A large file is checked by one process per core (the checks are pure Python: email syntax,
-# phone numbers, codes); geocoding and putting the rows together stay in the calling process.
+# A large file is checked by other processes (the checks are pure Python: email syntax, phone
+# numbers, codes); geocoding, putting the rows together and storing them stay in the calling
+# process (import-csv gives it a core of its own: check_and_stage).
 CHECK_IN_PARALLEL_FROM = 20_000  # rows; below this, starting processes costs more than it saves
 CHECK_CHUNK = 5_000  # rows per task handed to a checking process
 _rows_to_check: tuple[list[dict], list[int], set[str]] = ([], [], set())
@@ -411,8 +421,8 @@ def _checked_rows(
     rows: list[dict], lines: list[int], slugs: set[str], processes: int
 ) -> Iterator[tuple]:
     """Every row checked, in file order; by `processes` forked processes when the file is
-    large enough (they inherit the rows: nothing is copied to them)."""
-    if processes < 2 or len(rows) < CHECK_IN_PARALLEL_FROM:
+    large enough (they inherit the rows: nothing is copied to them), else by this one."""
+    if processes < 1 or len(rows) < CHECK_IN_PARALLEL_FROM:
         for line, row in zip(lines, rows, strict=True):
             yield _check_row(line, row, slugs)
         return
@@ -427,53 +437,88 @@ def _checked_rows(
             yield from checked
 
 
+def _checked_drafts(
+    rows: list[dict],
+    lines: list[int],
+    technique_slugs: set[str],
+    locate: Locator | None,
+    progress: Callable[[int], None] | None,
+    processes: int,
+    errors: list[RowError],
+) -> Iterator[PractitionerDraft]:
+    """Each practitioner of the file as soon as every row of its ref is checked, in the order
+    of their first rows; every problem met is added to `errors` as its row is checked (the
+    file is checked to its end whatever they are). See read_csv."""
+    # Where each ref is last seen: a practitioner of several rows is whole after that one.
+    last_row = {ref: at for at, ref in enumerate(map(_ref_of, rows)) if ref}
+    drafts: dict[str, PractitionerDraft] = {}
+    waiting: deque[str] = deque()  # refs not yet handed over, in the order of first rows
+    counted = 0
+    for at, checked in enumerate(_checked_rows(rows, lines, technique_slugs, processes)):
+        line, ref, values, techniques, languages, patterns, location, row_errors = checked
+        if progress and at - counted >= PROGRESS_EVERY:
+            progress(at - counted)
+            counted = at
+        errors += row_errors
+        if values:  # else a row too malformed to read
+            if location and location["latitude"] is None:
+                location = _placed(location, line, errors, locate)
+            if not ref:
+                ref = f"row-{line}"
+                values["service_id"] = stable_id("service", ref)
+            draft = drafts.get(ref)
+            if draft is None:
+                draft = drafts[ref] = PractitionerDraft(
+                    ref, line, values, techniques, languages, patterns
+                )
+                waiting.append(ref)
+            elif (draft.fields, draft.techniques, draft.languages, draft.patterns) != (
+                values, techniques, languages, patterns,
+            ):  # fmt: skip
+                errors.append(
+                    RowError(
+                        line, "ref", f"“{ref}” has other practitioner details on line {draft.line}."
+                    )
+                )
+            if location:
+                draft.locations.append(location)
+        while waiting and last_row.get(waiting[0], -1) <= at:
+            yield drafts.pop(waiting.popleft())
+    if progress and len(rows) > counted:
+        progress(len(rows) - counted)
+
+
+PROGRESS_EVERY = 1_000  # rows checked between two updates of a progress bar
+
+
+def _rows_and_lines(rows: Iterable[dict], lines: list[int] | None) -> tuple[list, list[int]]:
+    rows = rows if isinstance(rows, list) else list(rows)
+    return rows, lines or list(range(2, len(rows) + 2))  # the header is line 1
+
+
 def read_csv(
     rows: Iterable[dict],
     technique_slugs: set[str],
     locate: Locator | None = None,
     progress: Callable[[int], None] | None = None,
-    processes: int = 1,
+    processes: int = 0,
     lines: list[int] | None = None,
 ) -> list[PractitionerDraft]:
     """Check every row; return drafts, or raise ImportRejected listing every bad line and field.
 
     Rows are as read_rows (or csv.DictReader) gives them; `lines` the line of each (by
     default one a row after the header). A location without coordinates is placed by
-    `locate` (its city, region and country). With processes > 1 a large file's rows are
-    checked side by side; the result is the same."""
+    `locate` (its city, region and country). With processes ≥ 1 a large file's rows are
+    checked by that many other processes; the result is the same."""
     errors: list[RowError] = []
-    drafts: dict[str, PractitionerDraft] = {}
-    rows = rows if isinstance(rows, list) else list(rows)
-    lines = lines or list(range(2, len(rows) + 2))  # the header is line 1
-    for checked in _checked_rows(rows, lines, technique_slugs, processes):
-        line, ref, values, techniques, languages, patterns, location, row_errors = checked
-        if progress:
-            progress(1)
-        errors += row_errors
-        if not values:  # a row too malformed to read
-            continue
-        if location and location["latitude"] is None:
-            location = _placed(location, line, errors, locate)
-        if not ref:
-            ref = f"row-{line}"
-            values["service_id"] = stable_id("service", ref)
-        draft = drafts.get(ref)
-        if draft is None:
-            drafts[ref] = PractitionerDraft(ref, line, values, techniques, languages, patterns)
-        elif (draft.fields, draft.techniques, draft.languages, draft.patterns) != (
-            values, techniques, languages, patterns,
-        ):  # fmt: skip
-            errors.append(
-                RowError(
-                    line, "ref", f"“{ref}” has other practitioner details on line {draft.line}."
-                )
-            )
-        if location:
-            drafts[ref].locations.append(location)
+    rows, lines = _rows_and_lines(rows, lines)
+    drafts = list(
+        _checked_drafts(rows, lines, technique_slugs, locate, progress, processes, errors)
+    )
     if errors:
         errors.sort(key=lambda error: error.line)
         raise ImportRejected(errors)
-    return list(drafts.values())
+    return drafts
 
 
 def _placed(location: dict, line: int, errors: list[RowError], locate: Locator | None):
@@ -570,43 +615,54 @@ def _let_other_writers_in(session: Session, released: float | None = None) -> fl
 
 def discard_run(session: Session, run: str | None) -> int:
     """Delete a run's IMPORTING practitioners (with their locations and the rest, by the
-    foreign keys' ON DELETE CASCADE), IMPORT_BATCH per transaction; returns how many."""
+    foreign keys' ON DELETE CASCADE) in short write transactions, as many as about
+    STAGE_SECONDS allows (IMPORT_BATCH at first); returns how many."""
     session.rollback()
     staged = Practitioner.status == IMPORTING
     mine = Practitioner.import_run.is_(None) if run is None else Practitioner.import_run == run
-    removed = 0
+    removed, size, released = 0, IMPORT_BATCH, None
     while True:
+        if released is not None:
+            _let_other_writers_in(session, released)
+        began = time.perf_counter()
         with writing():
-            ids = list(
-                session.scalars(select(Practitioner.id).where(staged, mine).limit(IMPORT_BATCH))
-            )
-            if ids:
-                session.execute(
-                    delete(Practitioner).where(Practitioner.id.in_(ids)),
-                    execution_options={"synchronize_session": False},
-                )
+            batch = select(Practitioner.id).where(staged, mine).limit(size)
+            gone = session.execute(
+                delete(Practitioner).where(Practitioner.id.in_(batch)),
+                execution_options={"synchronize_session": False},
+            ).rowcount
             session.commit()
-        removed += len(ids)
-        if len(ids) < IMPORT_BATCH:
+        released = time.perf_counter()
+        removed += gone
+        if gone < size:
             return removed
-        _let_other_writers_in(session)
+        size = _next_batch(size, released - began)
 
 
-def refuse_taken_refs(session: Session, drafts: list[PractitionerDraft]) -> None:
-    """Raise ImportRejected naming every draft whose ref is already stored."""
-    refs = [d.ref for d in drafts]
+def _next_batch(size: int, took: float) -> int:
+    """How many to write in the next transaction after `size` took `took` seconds: toward
+    STAGE_SECONDS, at most doubling (a slow start is not taken for the norm)."""
+    return max(100, min(2 * size, int(size * STAGE_SECONDS / max(took, 0.001))))
+
+
+def _taken(session: Session, refs: list[str]) -> set[str]:
+    """Those of `refs` already stored."""
     taken = set()
     for start in range(0, len(refs), IMPORT_BATCH):
         batch = refs[start : start + IMPORT_BATCH]
         taken |= set(session.scalars(select(Practitioner.ref).where(Practitioner.ref.in_(batch))))
+    return taken
+
+
+def refuse_taken_refs(session: Session, drafts: list[PractitionerDraft]) -> None:
+    """Raise ImportRejected naming every draft whose ref is already stored."""
+    taken = _taken(session, [d.ref for d in drafts])
     if taken:
-        raise ImportRejected(
-            [
-                RowError(d.line, "ref", f"“{d.ref}” is already in the directory.")
-                for d in drafts
-                if d.ref in taken
-            ]
-        )
+        raise ImportRejected([_already_stored(d) for d in drafts if d.ref in taken])
+
+
+def _already_stored(draft: PractitionerDraft) -> RowError:
+    return RowError(draft.line, "ref", f"“{draft.ref}” is already in the directory.")
 
 
 def _rows_of_children(drafts: list[PractitionerDraft], technique_ids) -> dict:
@@ -859,6 +915,91 @@ class Staging:
     paused: float = 0.0
 
 
+class Stager:
+    """Stores checked drafts as IMPORTING rows of `run` as they are given, in short write
+    transactions (about STAGE_SECONDS each, IMPORT_BATCH practitioners to begin with), with
+    one executemany per table (no ORM objects); `finish` stores the rest. Each batch's rows
+    are made while the lock is free for others."""
+
+    def __init__(
+        self,
+        session: Session,
+        run: str,
+        demo: bool = False,
+        progress: Callable[[int], None] | None = None,
+    ):
+        self.session, self.run, self.demo, self.progress = session, run, demo, progress
+        self.technique_ids = dict(session.execute(select(Technique.slug, Technique.id)).all())
+        _roomy_cache(session)
+        session.commit()  # a read transaction must not be what later takes the write lock
+        # Dates as the database stores them (SQLite keeps text): converted once, not per row.
+        self.dialect = dialect = session.get_bind().dialect
+        column = Practitioner.__table__.c.created_at
+        to_stored = column.type.dialect_impl(dialect).bind_processor(dialect)
+        self.stamp = to_stored(utcnow()) if to_stored else utcnow()
+        self.staging, self.compiled = Staging(), {}
+        # A service id is a random-looking UUID: on SQLite, inserted batch by batch, each
+        # batch rewrote most pages of their unique index (a third of the storing of a
+        # million rows). They are stored by the swap instead, where that index is built once
+        # when the import is most of the table; until then the staged rows, which nothing
+        # shows, have none.
+        self.later = {}
+        if dialect.name == "sqlite":
+            self.later = {"service_id": None}
+            self.staging.service_ids = {}
+        self.waiting: list[PractitionerDraft] = []
+        self.size, self.released = IMPORT_BATCH, None
+
+    def add(self, draft: PractitionerDraft) -> None:
+        self.waiting.append(draft)
+        self.staging.practitioners += 1
+        if self.staging.service_ids is not None:
+            self.staging.service_ids[draft.ref] = draft.fields["service_id"]
+        if len(self.waiting) >= self.size:
+            self._store()
+
+    def finish(self) -> Staging:
+        while self.waiting:
+            self._store()
+        return self.staging
+
+    def _store(self) -> None:
+        batch, self.waiting = self.waiting[: self.size], self.waiting[self.size :]
+        practitioners = [
+            d.fields
+            | {
+                "ref": d.ref,
+                "status": IMPORTING,
+                "import_run": self.run,
+                "demo": bool(d.fields.get("demo")) or self.demo,
+                "created_at": self.stamp,
+                "updated_at": self.stamp,
+            }
+            | self.later
+            for d in batch
+        ]
+        tables = {Practitioner.__table__: practitioners} | _rows_of_children(
+            batch, self.technique_ids
+        )
+        refs = [d.ref for d in batch]
+        statements = _bulk_inserts(self.dialect, tables, refs, self.compiled)
+        staging = self.staging
+        if self.released is not None:  # the next batch was made while the lock was free
+            staging.paused += _let_other_writers_in(self.session, self.released)
+        self.session.commit()  # what was read meanwhile (a place geocoded) is not a writer
+        began = time.perf_counter()
+        with writing():
+            _store_batch(self.session, statements, refs)
+            self.session.commit()
+        self.released = time.perf_counter()
+        took = self.released - began
+        staging.batches += 1
+        staging.longest = max(staging.longest, took)
+        if self.progress:
+            self.progress(len(batch))
+        self.size = _next_batch(self.size, took)
+
+
 def stage_drafts(
     session: Session,
     drafts: list[PractitionerDraft],
@@ -866,62 +1007,47 @@ def stage_drafts(
     demo: bool = False,
     progress: Callable[[int], None] | None = None,
 ) -> Staging:
-    """Store checked drafts as IMPORTING rows of `run`, in short write transactions (about
-    STAGE_SECONDS each, IMPORT_BATCH practitioners to begin with), with one executemany per
-    table (no ORM objects). Each batch's rows are made while the lock is free for others."""
-    technique_ids = dict(session.execute(select(Technique.slug, Technique.id)).all())
-    _roomy_cache(session)
-    session.commit()  # a read transaction must not be what later takes the write lock
-    # Dates as the database stores them (SQLite keeps text): converted once, not per row.
-    dialect = session.get_bind().dialect
-    to_stored = Practitioner.__table__.c.created_at.type.dialect_impl(dialect).bind_processor(
-        dialect
-    )
-    stamp = to_stored(utcnow()) if to_stored else utcnow()
-    staging, compiled = Staging(len(drafts)), {}
-    # A service id is a random-looking UUID: on SQLite, inserted batch by batch, each batch
-    # rewrote most pages of their unique index (a third of the storing of a million rows).
-    # They are stored by the swap instead, where that index is built once when the import is
-    # most of the table; until then the staged rows, which nothing shows, have none.
-    later = {}
-    if dialect.name == "sqlite":
-        later = {"service_id": None}
-        staging.service_ids = {d.ref: d.fields["service_id"] for d in drafts}
-    start, size, released = 0, IMPORT_BATCH, None
-    while start < len(drafts):
-        batch = drafts[start : start + size]
-        practitioners = [
-            d.fields
-            | {
-                "ref": d.ref,
-                "status": IMPORTING,
-                "import_run": run,
-                "demo": bool(d.fields.get("demo")) or demo,
-                "created_at": stamp,
-                "updated_at": stamp,
-            }
-            | later
-            for d in batch
-        ]
-        tables = {Practitioner.__table__: practitioners} | _rows_of_children(batch, technique_ids)
-        refs = [d.ref for d in batch]
-        statements = _bulk_inserts(dialect, tables, refs, compiled)
-        if released is not None:  # the next batch was made while the lock was free
-            staging.paused += _let_other_writers_in(session, released)
-        began = time.perf_counter()
-        with writing():
-            _store_batch(session, statements, refs)
-            session.commit()
-        released = time.perf_counter()
-        took = released - began
-        staging.batches += 1
-        staging.longest = max(staging.longest, took)
-        start += len(batch)
-        if progress:
-            progress(len(batch))
-        # Toward STAGE_SECONDS, at most doubling: a slow start is not taken for the norm.
-        size = max(100, min(2 * size, int(size * STAGE_SECONDS / max(took, 0.001))))
-    return staging
+    """Store checked drafts as IMPORTING rows of `run` (Stager)."""
+    stager = Stager(session, run, demo, progress)
+    for draft in drafts:
+        stager.add(draft)
+    return stager.finish()
+
+
+def check_and_stage(
+    session: Session,
+    rows: Iterable[dict],
+    technique_slugs: set[str],
+    run: str,
+    locate: Locator | None = None,
+    demo: bool = False,
+    progress: Callable[[int], None] | None = None,
+    processes: int = 0,
+    lines: list[int] | None = None,
+) -> Staging:
+    """read_csv, refuse_taken_refs and stage_drafts side by side: each practitioner is stored
+    (as an IMPORTING row of `run`) as soon as all its rows are checked, while the processes
+    checking the file go on, until a row has a problem: the file is then checked to its end
+    and nothing more is stored. Raises ImportRejected as read_csv (or, with every row right,
+    refuse_taken_refs) does; what was stored of `run` by then is left for the caller to
+    discard (discard_run), as on any failure before the swap. `progress` counts rows checked."""
+    rows, lines = _rows_and_lines(rows, lines)
+    refs = [_ref_of(row) or f"row-{line}" for row, line in zip(rows, lines, strict=True)]
+    taken = _taken(session, refs)
+    session.commit()
+    stager = None if taken else Stager(session, run, demo)
+    errors: list[RowError] = []
+    refused: list[RowError] = []
+    for draft in _checked_drafts(rows, lines, technique_slugs, locate, progress, processes, errors):
+        if draft.ref in taken:
+            refused.append(_already_stored(draft))
+        elif stager is not None and not errors:
+            stager.add(draft)
+    if errors or refused or stager is None:
+        problems = errors or refused
+        problems.sort(key=lambda error: error.line)
+        raise ImportRejected(problems)
+    return stager.finish()
 
 
 @contextlib.contextmanager
