@@ -21,6 +21,8 @@ from finder.models import (
     utcnow,
 )
 
+from .import_files import generated_row
+
 DAYS_40 = dt.timedelta(days=40)
 
 
@@ -153,6 +155,24 @@ def test_an_existing_ref_is_refused_and_nothing_is_half_imported(empty_app, tmp_
     result = run(empty_app, "import-csv", str(write_rows(tmp_path / "b.csv", rows)))
     assert result.exit_code != 0 and "already in the directory" in result.output
     assert count(empty_app, Practitioner) == 1
+
+
+def test_a_bad_row_after_many_stored_ones_refuses_the_file_and_keeps_nothing(empty_app, tmp_path):
+    """Rows are stored while the rest of the file is checked (in batches of IMPORT_BATCH at
+    first): a bad last row still refuses the whole file, and what was stored is removed."""
+    rows = [generated_row(n, "tail") for n in range(1200)]
+    rows[-1]["country"] = "XX"
+    result = run(empty_app, "import-csv", str(write_rows(tmp_path / "tail.csv", rows)))
+    assert result.exit_code != 0
+    assert "line 1201, country:" in result.output
+    assert "1 problem(s) in tail.csv; nothing was imported." in result.output
+    for model in (Practitioner, PracticeLocation, SearchPoint):
+        assert count(empty_app, model) == 0, model
+    assert (
+        run(empty_app, "import-csv", str(write_rows(tmp_path / "head.csv", rows[:3]))).exit_code
+        == 0
+    )
+    assert count(empty_app, Practitioner) == 3
 
 
 def test_a_file_that_is_not_csv_is_refused(empty_app, tmp_path):
