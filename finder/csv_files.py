@@ -445,12 +445,15 @@ def _checked_drafts(
     progress: Callable[[int], None] | None,
     processes: int,
     errors: list[RowError],
+    refs: list[str] | None = None,
 ) -> Iterator[PractitionerDraft]:
     """Each practitioner of the file as soon as every row of its ref is checked, in the order
     of their first rows; every problem met is added to `errors` as its row is checked (the
-    file is checked to its end whatever they are). See read_csv."""
+    file is checked to its end whatever they are). `refs` are the rows' refs if known
+    (_refs). See read_csv."""
     # Where each ref is last seen: a practitioner of several rows is whole after that one.
-    last_row = {ref: at for at, ref in enumerate(map(_ref_of, rows)) if ref}
+    refs = refs or _refs(rows, lines)
+    last_row = {ref: at for at, ref in enumerate(refs)}
     drafts: dict[str, PractitionerDraft] = {}
     waiting: deque[str] = deque()  # refs not yet handed over, in the order of first rows
     counted = 0
@@ -464,7 +467,7 @@ def _checked_drafts(
             if location and location["latitude"] is None:
                 location = _placed(location, line, errors, locate)
             if not ref:
-                ref = f"row-{line}"
+                ref = refs[at]  # made of its line
                 values["service_id"] = stable_id("service", ref)
             draft = drafts.get(ref)
             if draft is None:
@@ -489,6 +492,11 @@ def _checked_drafts(
 
 
 PROGRESS_EVERY = 1_000  # rows checked between two updates of a progress bar
+
+
+def _refs(rows: list[dict], lines: list[int]) -> list[str]:
+    """The ref of each row's practitioner: its own, or one made of its line (`row-7`)."""
+    return [_ref_of(row) or f"row-{line}" for row, line in zip(rows, lines, strict=True)]
 
 
 def _rows_and_lines(rows: Iterable[dict], lines: list[int] | None) -> tuple[list, list[int]]:
@@ -1032,13 +1040,16 @@ def check_and_stage(
     refuse_taken_refs) does; what was stored of `run` by then is left for the caller to
     discard (discard_run), as on any failure before the swap. `progress` counts rows checked."""
     rows, lines = _rows_and_lines(rows, lines)
-    refs = [_ref_of(row) or f"row-{line}" for row, line in zip(rows, lines, strict=True)]
+    refs = _refs(rows, lines)
     taken = _taken(session, refs)
     session.commit()
     stager = None if taken else Stager(session, run, demo)
     errors: list[RowError] = []
     refused: list[RowError] = []
-    for draft in _checked_drafts(rows, lines, technique_slugs, locate, progress, processes, errors):
+    checked = _checked_drafts(
+        rows, lines, technique_slugs, locate, progress, processes, errors, refs
+    )
+    for draft in checked:
         if draft.ref in taken:
             refused.append(_already_stored(draft))
         elif stager is not None and not errors:
