@@ -19,7 +19,8 @@ What it does:
    waiting writers can take it; `Staging.paused` is the part of those pauses spent only
    waiting.
 3. Runs the whole command, `flask --app finder import-csv FILE --status approved`, in a
-   subprocess on a second fresh database, and prints its wall time (Python start-up included).
+   subprocess on a second fresh database, once what step 2 wrote is on the disk (os.sync),
+   and prints its wall time (Python start-up included).
 4. Reference workload on the same machine in the same run: N plain rows of 12 text columns
    inserted with sqlite3 executemany in one transaction into a table of the same database.
    Prints its rows/s and the ratio of the whole command's time to it (how much the import
@@ -159,6 +160,7 @@ def main() -> None:
         shutil.copy(template, phases_db)
         shutil.copy(template, command_db)
         phases = timed_phases(phases_db, file)
+        os.sync()  # the phases' gigabytes on the disk before the command is timed, not during
         whole = command_seconds(command_db, file)
         reference = reference_seconds(phases_db, args.rows)
     n = args.rows
