@@ -662,13 +662,6 @@ def _taken(session: Session, refs: list[str]) -> set[str]:
     return taken
 
 
-def refuse_taken_refs(session: Session, drafts: list[PractitionerDraft]) -> None:
-    """Raise ImportRejected naming every draft whose ref is already stored."""
-    taken = _taken(session, [d.ref for d in drafts])
-    if taken:
-        raise ImportRejected([_already_stored(d) for d in drafts if d.ref in taken])
-
-
 def _already_stored(draft: PractitionerDraft) -> RowError:
     return RowError(draft.line, "ref", f"“{draft.ref}” is already in the directory.")
 
@@ -1008,20 +1001,6 @@ class Stager:
         self.size = _next_batch(self.size, took)
 
 
-def stage_drafts(
-    session: Session,
-    drafts: list[PractitionerDraft],
-    run: str,
-    demo: bool = False,
-    progress: Callable[[int], None] | None = None,
-) -> Staging:
-    """Store checked drafts as IMPORTING rows of `run` (Stager)."""
-    stager = Stager(session, run, demo, progress)
-    for draft in drafts:
-        stager.add(draft)
-    return stager.finish()
-
-
 def check_and_stage(
     session: Session,
     rows: Iterable[dict],
@@ -1033,11 +1012,11 @@ def check_and_stage(
     processes: int = 0,
     lines: list[int] | None = None,
 ) -> Staging:
-    """read_csv, refuse_taken_refs and stage_drafts side by side: each practitioner is stored
+    """read_csv, a refusal of refs already stored and a Stager side by side: each practitioner is stored
     (as an IMPORTING row of `run`) as soon as all its rows are checked, while the processes
     checking the file go on, until a row has a problem: the file is then checked to its end
     and nothing more is stored. Raises ImportRejected as read_csv (or, with every row right,
-    refuse_taken_refs) does; what was stored of `run` by then is left for the caller to
+    refs already stored) does; what was stored of `run` by then is left for the caller to
     discard (discard_run), as on any failure before the swap. `progress` counts rows checked."""
     rows, lines = _rows_and_lines(rows, lines)
     refs = _refs(rows, lines)
@@ -1078,7 +1057,7 @@ def _service_ids_given(session: Session, service_ids: dict[str, str] | None):
 
 
 def publish_run(session: Session, run: str, status: str, staging: Staging, note: str) -> None:
-    """The swap: give a run staged by `stage_drafts` its status (and on SQLite its service
+    """The swap: give a run staged by a `Stager` its status (and on SQLite its service
     ids), and when approved its search index rows and vetting records, with set-based SQL.
     Call inside one write transaction; the caller commits. ImportFailed if the run no longer
     has the practitioners staged."""
